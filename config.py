@@ -1,0 +1,197 @@
+"""Configuration: package defaults, then one INI file, then environment variables.
+
+The file is ``/etc/soniquebay/soniquebay.conf`` on a Pi (or ``--config`` / ``SONIQUEBAY_CONFIG``).
+Every key of the ``[soniquebay]`` section can be overridden by ``SONIQUEBAY_<KEY>``; the seed's
+names (``CHUNK_SIZE``, ``EMBEDDING_DIMENSION``, ``SCAN_TIMEOUT``, ``API_URL``) are aliases.
+Plugins get one ``[plugin.<name>]`` section each, with at least ``enabled``.
+A bad value is a :class:`ConfigError` naming the section and key, raised at start-up.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from soniquebay.errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/soniquebay/soniquebay.conf")
+SECTION = "soniquebay"
+
+# Seed names kept as aliases so a deployment written for the seed keeps working.
+ENV_ALIASES = {
+    "CHUNK_SIZE": "chunk_size",
+    "EMBEDDING_DIMENSION": "embedding_dimension",
+    "EMBEDDING_MODEL": "embedding_model",
+    "SCAN_TIMEOUT": "job_timeout",
+    "API_URL": "api_url",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    library: tuple[Path, ...] = (Path("music"),)
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8001
+    redis_url: str = ""  # empty: `serve` starts a private redis-server in data_dir
+    api_url: str = ""  # empty: http://{host}:{port}
+    api_token: str = ""  # the token workers present to the API
+    chunk_size: int = 500
+    job_timeout: int = 300
+    job_retries: int = 3
+    debounce_seconds: float = 1.0
+    settle_seconds: float = 0.25  # quiet time after a close-write event
+    burst_threshold: int = 2000  # events in one folder above which one folder job replaces them
+    missing_grace_days: float = 30.0
+    plugins_dir: Path | None = None
+    events_stream_maxlen: int = 10000
+    embedding_dimension: int = 384
+    embedding_model: str = "mock-v1"
+    log_level: str = "INFO"
+    checkpoint_seconds: int = 300
+    backup_keep: int = 3
+    # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
+    plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "library.db"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.db"
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
+    def effective_api_url(self) -> str:
+        if self.api_url:
+            return self.api_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"unix://{self.redis_socket.resolve()}"
+
+    def plugin_enabled(self, name: str, default: bool) -> bool:
+        raw = self.plugins.get(name, {}).get("enabled")
+        if raw is None:
+            return default
+        return _parse_bool(f"plugin.{name}", "enabled", raw)
+
+    def plugin_options(self, name: str) -> Mapping[str, str]:
+        return self.plugins.get(name, {})
+
+    def env(self) -> dict[str, str]:
+        """This configuration as SONIQUEBAY_* variables, so child processes see the same values."""
+        out = {}
+        for field in dataclasses.fields(self):
+            if field.name == "plugins":
+                continue
+            value = getattr(self, field.name)
+            if value is None:
+                continue
+            if field.name == "library":
+                value = os.pathsep.join(str(p) for p in value)
+            out[f"SONIQUEBAY_{field.name.upper()}"] = str(value)
+        return out
+
+
+def _parse_bool(section: str, key: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(section, key, f"expected true/false, got {raw!r}")
+
+
+def _coerce(key: str, raw: str) -> Any:
+    field_type = {f.name: f.type for f in dataclasses.fields(Settings)}[key]
+    raw = raw.strip()
+    try:
+        if key == "library":
+            parts = [p for chunk in raw.split(os.pathsep) for p in chunk.split("\n")]
+            paths = tuple(Path(p.strip()).expanduser() for p in parts if p.strip())
+            if not paths:
+                raise ValueError("at least one folder is needed")
+            return paths
+        if field_type == "int":
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if field_type == "float":
+            value = float(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if field_type == "Path":
+            return Path(raw).expanduser()
+        if field_type == "Path | None":
+            return Path(raw).expanduser() if raw else None
+    except ValueError as exc:
+        raise ConfigError(SECTION, key, f"{exc} (got {raw!r})") from None
+    return raw
+
+
+def load(
+    path: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings: defaults < config file < environment < explicit ``overrides``."""
+    environ = os.environ if environ is None else environ
+    known = {f.name for f in dataclasses.fields(Settings)} - {"plugins"}
+    values: dict[str, Any] = {}
+    plugins: dict[str, dict[str, str]] = {}
+
+    path = path or environ.get("SONIQUEBAY_CONFIG") or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
+    if path:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                parser.read_file(fh)
+        except OSError as exc:
+            raise ConfigError(SECTION, "config", f"cannot read {path}: {exc.strerror}") from None
+        except configparser.Error as exc:
+            raise ConfigError(SECTION, "config", f"{path} is not a valid INI file: {exc}") from None
+        for section in parser.sections():
+            if section == SECTION:
+                for key, raw in parser.items(section):
+                    if key not in known:
+                        raise ConfigError(SECTION, key, "unknown setting")
+                    values[key] = _coerce(key, raw)
+            elif section.startswith("plugin."):
+                plugins[section.removeprefix("plugin.")] = dict(parser.items(section))
+            else:
+                raise ConfigError(section, "-", "unknown section")
+
+    for alias, key in ENV_ALIASES.items():
+        if alias in environ:
+            values[key] = _coerce(key, environ[alias])
+    for key in known:
+        env_key = f"SONIQUEBAY_{key.upper()}"
+        if env_key in environ:
+            values[key] = _coerce(key, environ[env_key])
+    for env_key, raw in environ.items():
+        # SONIQUEBAY_PLUGIN_<NAME>_ENABLED=false switches a plugin from the environment.
+        if env_key.startswith("SONIQUEBAY_PLUGIN_") and env_key.endswith("_ENABLED"):
+            name = env_key.removeprefix("SONIQUEBAY_PLUGIN_").removesuffix("_ENABLED").lower()
+            plugins.setdefault(name, {})["enabled"] = raw
+
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value
+    if values.get("chunk_size") == 0:
+        raise ConfigError(SECTION, "chunk_size", "must be at least 1")
+    if "port" in values and not 0 < int(values["port"]) < 65536:
+        raise ConfigError(SECTION, "port", f"{values['port']} is not a TCP port")
+    return Settings(**values, plugins=plugins)

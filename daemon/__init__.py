@@ -1,0 +1,1 @@
+"""The watcher daemon, the job functions RQ runs, and the worker entry."""

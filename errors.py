@@ -1,0 +1,67 @@
+"""One exception hierarchy for SoniqueBay; the web layer maps it to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+
+class SoniqueBayError(Exception):
+    """Base of every error SoniqueBay raises on purpose."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ConfigError(SoniqueBayError):
+    """A configuration value is missing or invalid; names the section and key."""
+
+    code = "config_error"
+
+    def __init__(self, section: str, key: str, problem: str):
+        super().__init__(f"[{section}] {key}: {problem}", details={"section": section, "key": key})
+        self.section = section
+        self.key = key
+
+
+class BadAudioFile(SoniqueBayError):
+    """A file in the library cannot be read as audio (empty, truncated, not audio, unreadable)."""
+
+    code = "bad_audio_file"
+    status = 422
+
+
+class NotFound(SoniqueBayError):
+    code = "not_found"
+    status = 404
+
+
+class InvalidInput(SoniqueBayError):
+    """A request carried a value we refuse; ``details`` names the field."""
+
+    code = "invalid_input"
+    status = 400
+
+
+class Unauthorized(SoniqueBayError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(SoniqueBayError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(SoniqueBayError):
+    code = "conflict"
+    status = 409
+
+
+class ServiceUnavailable(SoniqueBayError):
+    """A backing service (Redis, the API) cannot be reached right now."""
+
+    code = "service_unavailable"
+    status = 503

@@ -1,0 +1,1 @@
+"""Plugins that ship enabled. Each module is one concern, written against ``soniquebay.hookspecs``."""

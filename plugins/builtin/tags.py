@@ -1,0 +1,215 @@
+"""Tag reading with mutagen: ID3 (MP3, WAV, AIFF), Vorbis comments (FLAC, Ogg, Opus) and MP4.
+
+Tag text is attacker-controlled: every value is stripped of NULs and capped in length here, and
+escaped again wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+import mutagen
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4Tags
+
+from soniquebay import hookimpl
+from soniquebay.errors import BadAudioFile
+
+EXTENSIONS = [".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff"]
+MAX_TEXT = 1024  # longer tag values are cut: nothing legitimate needs more
+
+ID3_TEXT = {
+    "TIT2": "title",
+    "TPE1": "artist",
+    "TALB": "album",
+    "TPE2": "album_artist",
+    "TCON": "genre",
+    "TRCK": "track_number",
+    "TPOS": "disc_number",
+    "TDRC": "year",
+    "TYER": "year",
+}
+ID3_TXXX = {
+    "MusicBrainz Album Id": "musicbrainz_albumid",
+    "MusicBrainz Artist Id": "musicbrainz_artistid",
+    "MusicBrainz Album Artist Id": "musicbrainz_albumartistid",
+    "MusicBrainz Release Track Id": "musicbrainz_trackid",
+}
+VORBIS = {
+    "title": "title",
+    "artist": "artist",
+    "album": "album",
+    "albumartist": "album_artist",
+    "album artist": "album_artist",
+    "genre": "genre",
+    "tracknumber": "track_number",
+    "tracktotal": "track_total",
+    "totaltracks": "track_total",
+    "discnumber": "disc_number",
+    "disctotal": "disc_total",
+    "totaldiscs": "disc_total",
+    "date": "year",
+    "year": "year",
+    "musicbrainz_trackid": "musicbrainz_recordingid",
+    "musicbrainz_releasetrackid": "musicbrainz_trackid",
+    "musicbrainz_albumid": "musicbrainz_albumid",
+    "musicbrainz_artistid": "musicbrainz_artistid",
+    "musicbrainz_albumartistid": "musicbrainz_albumartistid",
+}
+MP4 = {
+    "\xa9nam": "title",
+    "\xa9ART": "artist",
+    "\xa9alb": "album",
+    "aART": "album_artist",
+    "\xa9gen": "genre",
+    "\xa9day": "year",
+    "----:com.apple.iTunes:MusicBrainz Track Id": "musicbrainz_recordingid",
+    "----:com.apple.iTunes:MusicBrainz Release Track Id": "musicbrainz_trackid",
+    "----:com.apple.iTunes:MusicBrainz Album Id": "musicbrainz_albumid",
+    "----:com.apple.iTunes:MusicBrainz Artist Id": "musicbrainz_artistid",
+    "----:com.apple.iTunes:MusicBrainz Album Artist Id": "musicbrainz_albumartistid",
+}
+
+
+@hookimpl
+def audio_extensions() -> list[str]:
+    return EXTENSIONS
+
+
+@hookimpl
+def read_tags(path: str) -> dict[str, Any] | None:
+    if os.path.splitext(path)[1].lower() not in EXTENSIONS:
+        return None
+    try:
+        if os.stat(path).st_size == 0:
+            raise BadAudioFile("empty file (0 bytes)")
+        audio = mutagen.File(path)
+    except BadAudioFile:
+        raise
+    except PermissionError:
+        raise BadAudioFile("cannot read the file: permission denied") from None
+    except FileNotFoundError:
+        raise BadAudioFile("the file disappeared before it could be read") from None
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        if exc.errno == errno.EIO:
+            reason = "input/output error (failing disk?)"
+        raise BadAudioFile(f"cannot read the file: {reason}") from None
+    except mutagen.MutagenError as exc:
+        raise BadAudioFile(f"not a readable audio file: {_clean(str(exc)) or type(exc).__name__}") from None
+    except Exception as exc:  # mutagen raises assorted errors on hostile input
+        raise BadAudioFile(f"corrupt audio file: {type(exc).__name__}: {_clean(str(exc))}") from None
+    if audio is None:
+        raise BadAudioFile("not a recognised audio format (content does not match the extension)")
+
+    info = audio.info
+    length = float(getattr(info, "length", 0.0) or 0.0)
+    if length <= 0:
+        raise BadAudioFile("no audio stream found (zero duration)")
+    result: dict[str, Any] = {
+        "duration": round(length, 3),
+        "bitrate": int(getattr(info, "bitrate", 0) or 0) or None,
+        "sample_rate": int(getattr(info, "sample_rate", 0) or 0) or None,
+        "channels": int(getattr(info, "channels", 0) or 0) or None,
+        "format": type(audio).__name__.lower(),
+    }
+    tags = audio.tags
+    if isinstance(tags, ID3):
+        result.update(_from_id3(tags))
+    elif isinstance(tags, MP4Tags):
+        result.update(_from_mp4(tags))
+    elif tags is not None and hasattr(tags, "keys"):
+        result.update(_from_vorbis(tags))
+    if result["bitrate"] is None and length > 0:
+        # Lossless formats report no bitrate: derive the average from the file size.
+        result["bitrate"] = int(os.stat(path).st_size * 8 / length)
+    return result
+
+
+def _clean(value: Any) -> str:
+    text = str(value).replace("\x00", " ").strip()
+    return text[:MAX_TEXT]
+
+
+def _number_pair(raw: str) -> tuple[int | None, int | None]:
+    first, _, second = raw.partition("/")
+    return _int(first), _int(second)
+
+
+def _int(raw: Any) -> int | None:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 0 <= value < 100000 else None
+
+
+def _year(raw: str) -> int | None:
+    return _int(raw.strip()[:4])
+
+
+def _store(result: dict[str, Any], key: str, raw: str) -> None:
+    raw = _clean(raw)
+    if not raw:
+        return
+    if key == "track_number":
+        result["track_number"], total = _number_pair(raw)
+        if total:
+            result["track_total"] = total
+    elif key == "disc_number":
+        result["disc_number"], total = _number_pair(raw)
+        if total:
+            result["disc_total"] = total
+    elif key in ("track_total", "disc_total"):
+        result[key] = _int(raw)
+    elif key == "year":
+        result["year"] = _year(raw)
+    else:
+        result[key] = raw
+
+
+def _from_id3(tags: ID3) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for frame_id, key in ID3_TEXT.items():
+        frame = tags.get(frame_id)
+        if frame is not None and frame.text and key not in result:
+            _store(result, key, frame.text[0])
+    for frame in tags.getall("TXXX"):
+        key = ID3_TXXX.get(frame.desc)
+        if key and frame.text:
+            _store(result, key, frame.text[0])
+    for frame in tags.getall("UFID"):
+        if frame.owner == "http://musicbrainz.org" and frame.data:
+            _store(result, "musicbrainz_recordingid", frame.data.decode("ascii", "replace"))
+    return result
+
+
+def _from_vorbis(tags: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for raw_key in tags.keys():
+        key = VORBIS.get(str(raw_key).lower())
+        values = tags[raw_key]
+        if key and values and key not in result:
+            _store(result, key, values[0] if isinstance(values, list) else values)
+    return result
+
+
+def _from_mp4(tags: MP4Tags) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for raw_key, key in MP4.items():
+        values = tags.get(raw_key)
+        if values:
+            value = values[0]
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "replace")
+            _store(result, key, value)
+    for raw_key, number, total in (("trkn", "track_number", "track_total"), ("disk", "disc_number", "disc_total")):
+        values = tags.get(raw_key)
+        if values:
+            n, t = values[0]
+            result[number] = _int(n)
+            if t:
+                result[total] = _int(t)
+    return result

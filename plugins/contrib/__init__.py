@@ -1,0 +1,4 @@
+"""Optional plugins that ship disabled; enable one with ``[plugin.<name>] enabled = true``.
+
+They double as examples for plugin authors.
+"""

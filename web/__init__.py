@@ -1,0 +1,1 @@
+"""The aiohttp application: REST, GraphQL, SSE, WebSocket, metrics and pages."""
