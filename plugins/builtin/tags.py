@@ -115,6 +115,8 @@ def read_tags(path: str) -> dict[str, Any] | None:
         "channels": int(getattr(info, "channels", 0) or 0) or None,
         "format": type(audio).__name__.lower(),
     }
+    if result["format"] == "oggopus":
+        result["sample_rate"] = 48000  # Opus always decodes at 48 kHz; mutagen does not say it
     tags = audio.tags
     if isinstance(tags, ID3):
         result.update(_from_id3(tags))
