@@ -98,6 +98,11 @@ def read_tags(path: str) -> dict[str, Any] | None:
             reason = "input/output error (failing disk?)"
         raise BadAudioFile(f"cannot read the file: {reason}") from None
     except mutagen.MutagenError as exc:
+        cause = exc.args[0] if exc.args else None  # mutagen wraps the I/O error it met
+        if isinstance(cause, PermissionError):
+            raise BadAudioFile("cannot read the file: permission denied") from None
+        if isinstance(cause, OSError):
+            raise BadAudioFile(f"cannot read the file: {cause.strerror or cause}") from None
         raise BadAudioFile(f"not a readable audio file: {_clean(str(exc)) or type(exc).__name__}") from None
     except Exception as exc:  # mutagen raises assorted errors on hostile input
         raise BadAudioFile(f"corrupt audio file: {type(exc).__name__}: {_clean(str(exc))}") from None
