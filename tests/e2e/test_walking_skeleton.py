@@ -225,7 +225,6 @@ def test_unreadable_file_is_recorded_with_its_reason(audio):
     """As root every file is readable, so the reader runs as `nobody` on a file it may not read."""
     import subprocess
     import sys
-
     import tempfile
     from pathlib import Path
 
