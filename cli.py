@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(settings.env())
     if args.config:
         os.environ["SONIQUEBAY_CONFIG"] = str(Path(args.config).absolute())
+    elif "SONIQUEBAY_CONFIG" not in os.environ and config.SYSTEM_CONFIG.exists():
+        os.environ["SONIQUEBAY_CONFIG"] = str(config.SYSTEM_CONFIG)
     try:
         return _run(args, settings) or 0
     except SoniqueBayError as exc:

@@ -153,11 +153,12 @@ def load(
     values: dict[str, Any] = {}
     plugins: dict[str, dict[str, str]] = {}
 
-    path = (
-        path
-        or environ.get("SONIQUEBAY_CONFIG")
-        or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
-    )
+    if path is None:
+        # SONIQUEBAY_CONFIG names the file; set but empty, it means "no file at all".
+        if "SONIQUEBAY_CONFIG" in environ:
+            path = environ["SONIQUEBAY_CONFIG"] or None
+        elif SYSTEM_CONFIG.exists():
+            path = SYSTEM_CONFIG
     if path:
         parser = configparser.ConfigParser(interpolation=None)
         try:

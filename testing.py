@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -226,7 +227,7 @@ class Server:
         self.library, self.data_dir, self.command = library, data_dir, command
         self.port = port or free_port()
         self.env = {**os.environ, "SONIQUEBAY_DEBOUNCE_SECONDS": "0.5", **(env or {})}
-        self.env.pop("SONIQUEBAY_CONFIG", None)
+        self.env.setdefault("SONIQUEBAY_CONFIG", "")  # no /etc/soniquebay file: only what we pass
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-{command}.log"
@@ -355,7 +356,7 @@ class SSEReader:
             self.headers["Last-Event-ID"] = last_event_id
         self.events: list[tuple[str | None, dict]] = []
         self.connected = threading.Event()
-        self._response = None
+        self._sock: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> SSEReader:
@@ -365,11 +366,20 @@ class SSEReader:
         return self
 
     def _run(self) -> None:
-        req = urllib.request.Request(self.url, headers=self.headers)
+        # HTTP/1.0 over a plain socket: no chunked encoding, every line arrives as it is sent.
+        parts = urllib.parse.urlsplit(self.url)
         try:
-            self._response = urllib.request.urlopen(req, timeout=60)
+            self._sock = socket.create_connection((parts.hostname, parts.port), timeout=60)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            head = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+            self._sock.sendall(
+                f"GET {target} HTTP/1.0\r\nHost: {parts.hostname}\r\n{head}\r\n".encode()
+            )
+            stream = self._sock.makefile("rb")
+            while stream.readline() not in (b"\r\n", b"\n", b""):
+                pass  # status line and headers
             event_id, data, name = None, [], None
-            for raw in self._response:
+            for raw in stream:
                 line = raw.decode("utf-8").rstrip("\r\n")
                 if line == "":
                     if data:
@@ -386,11 +396,12 @@ class SSEReader:
                 elif line.startswith("event:"):
                     name = line[6:].strip()
         except (OSError, ValueError):
-            pass
+            pass  # closed by close()
 
     def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
+        if self._sock is not None:
+            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
 
     def of_type(self, prefix: str) -> list[dict]:
         return [e for _, e in self.events if e.get("type", "").startswith(prefix)]

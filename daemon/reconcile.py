@@ -47,9 +47,16 @@ def reconcile(
     for root in roots:
         top = os.fsencode(os.path.abspath(root))
         if not is_online(root):
-            log.warning(
-                "library folder %s is offline (missing or empty): nothing under it changes", root
-            )
+            if os.path.isdir(top):
+                log.info(
+                    "library folder %s is empty (new, or an unplugged drive's mount point): "
+                    "nothing is marked missing",
+                    root,
+                )
+            else:
+                log.warning(
+                    "library folder %s is missing (unplugged drive?): its tracks are kept", root
+                )
             report.offline_roots.append(str(root))
             continue
         rows = []

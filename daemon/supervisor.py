@@ -33,10 +33,23 @@ class Child:
         self.restarts: list[float] = []
 
     def start(self) -> None:
+        # Each child leads its own process group, so whatever it forked dies with it (below).
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "soniquebay", *self.args], env=self.env, stdin=subprocess.DEVNULL
+            [sys.executable, "-m", "soniquebay", *self.args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.info("started %s (pid %d)", self.name, self.process.pid)
+
+    def reap_orphans(self) -> None:
+        """Kill what a dead child left behind. An RQ worker's scheduler process inherits the
+        worker's Redis socket: alive, it keeps the dead worker's blocking pop open, and Redis
+        would hand the next job to a connection nobody reads."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -46,8 +59,8 @@ class Child:
             self.process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             log.warning("%s did not stop in %.0fs: killing it", self.name, STOP_TIMEOUT)
-            self.process.kill()
-            self.process.wait()
+        self.reap_orphans()
+        self.process.wait()
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -119,6 +132,7 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
                 log.warning(
                     "%s exited with status %s: restarting", child.name, child.process.returncode
                 )
+                child.reap_orphans()
                 child.start()
         return 0
     finally:

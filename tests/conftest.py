@@ -21,6 +21,13 @@ def pytest_configure(config):  # noqa: ARG001
         )
 
 
+@pytest.fixture(autouse=True)
+def no_system_config(monkeypatch):
+    """A SoniqueBay installed on this machine (/etc/soniquebay) must not leak into the tests."""
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", config.Path("/nonexistent/soniquebay.conf"))
+    monkeypatch.setenv("SONIQUEBAY_CONFIG", "")
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server on a temporary Unix socket, for the whole session."""
@@ -69,7 +76,6 @@ def settings(tmp_path, library, redis_url, monkeypatch) -> config.Settings:
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("SONIQUEBAY_CONFIG", raising=False)
     return config.load(environ=env)
 
 

@@ -110,6 +110,10 @@ async def static_file(request: web.Request) -> web.Response:
     )
 
 
+async def close_event_streams(app: web.Application) -> None:
+    app[keys.HUB].close_all()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=32 * 1024**2)
     app[keys.SETTINGS] = settings
@@ -117,6 +121,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SCHEMA] = load_schema()
     app[keys.TEMPLATES] = pages.make_environment()
     app.cleanup_ctx.extend([database_ctx, redis_ctx, maintenance_ctx])
+    app.on_shutdown.append(close_event_streams)
     app.add_routes(rest.routes())
     app.add_routes(pages.routes())
     app.add_routes(

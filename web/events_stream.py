@@ -51,6 +51,14 @@ class EventHub:
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self._subscribers.discard(queue)
 
+    def close_all(self) -> None:
+        """End every open stream (at shutdown): clients reconnect, with Last-Event-ID, elsewhere."""
+        for queue in list(self._subscribers):
+            self._subscribers.discard(queue)
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
     @property
     def listeners(self) -> int:
         return len(self._subscribers)

@@ -1,0 +1,54 @@
+"""Server-Sent Events on a real server: live delivery, channel selection, replay on reconnect."""
+
+import time
+
+import pytest
+
+from soniquebay.events import publish_event
+from soniquebay.testing import SSEReader
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
+    web_server, redis_client
+):
+    first = SSEReader(web_server.url).start()
+    for i in range(5):
+        publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
+    wait_for(lambda: len(first.events) == 5)
+    last_id = first.events[2][0]  # the client saw 3 events, then the connection dropped
+    first.close()
+
+    for i in range(5, 8):  # published while nobody listens
+        publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
+    second = SSEReader(web_server.url, last_event_id=last_id).start()
+    publish_event(redis_client, "progress", {"task_id": "t", "current": 8}, channel="progress")
+    wait_for(lambda: len(second.events) == 6)
+    time.sleep(0.3)
+    assert [e["current"] for _, e in second.events] == [3, 4, 5, 6, 7, 8]
+    ids = [i for i, _ in second.events]
+    assert len(set(ids)) == len(ids)
+    second.close()
+
+
+def test_channels_can_be_selected(web_server, redis_client):
+    reader = SSEReader(web_server.url, channels="notifications").start()
+    publish_event(redis_client, "progress", {"current": 1}, channel="progress")
+    publish_event(redis_client, "track.added", {"id": 1}, channel="notifications")
+    wait_for(lambda: reader.events)
+    time.sleep(0.3)
+    assert [e["type"] for _, e in reader.events] == ["track.added"]
+    reader.close()
+
+
+@pytest.mark.parametrize("query", ["?channels=secrets", "?last_event_id=../../etc"])
+def test_bad_event_requests_get_a_clear_error(web_server, query):
+    status, body = web_server.request("GET", "/api/events" + query)
+    assert status == 400 and body["error"]["code"] == "invalid_input"

@@ -1,0 +1,61 @@
+"""Tag text and request parameters are attacker-controlled."""
+
+import pytest
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_tag_text_is_escaped_in_every_page(serve, library, audio):
+    server = serve()
+    audio.make(library / "evil.mp3", title=HOSTILE, artist=HOSTILE, album=HOSTILE)
+    [track] = server.wait_for_tracks(1)
+    assert track["title"] == HOSTILE  # stored as given, JSON-encoded on the way out
+    for page in ("/", f"/tracks/{track['id']}"):
+        html = server.get(page)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(" in html
+
+
+def test_a_file_name_cannot_inject_html(serve, library, audio):
+    server = serve()
+    (library / "bad.mp3").write_text("not audio")
+    (library / "<img src=x onerror=alert(1)>.mp3").write_text("not audio")
+    server.wait_until(lambda: server.get("/api/scan/errors")["total"] == 2, what="two scan errors")
+    html = server.get("/errors")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.mp3" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/tracks/../../etc/passwd", 404),
+        ("/api/tracks/1%20OR%201=1", 400),
+        ("/api/tracks/99999999999999999999999", 400),
+        ("/api/tracks?limit=100000", 400),
+        ("/api/tracks?limit=-1", 400),
+        ("/api/tracks?offset=abc", 400),
+        ("/api/tracks?sort=title;DROP%20TABLE%20tracks", 400),
+        ("/api/tracks/424242", 404),
+        ("/api/nothing-here", 404),
+    ],
+)
+def test_bad_requests_get_the_error_shape_never_a_500(serve, path, status):
+    server = serve()
+    got, body = server.request("GET", path)
+    assert got == status, body
+    assert set(body["error"]) == {"code", "message", "details"}
+
+
+def test_graphql_rejects_garbage_with_a_clear_error(serve):
+    server = serve()
+    for body in (
+        None,
+        [],
+        {"query": 5},
+        {"query": "{ tracks { nope } }"},
+        {"query": "{", "variables": []},
+    ):
+        status, answer = server.request("POST", "/api/graphql", body)
+        assert status == 400, (body, answer)
+    status, answer = server.request("POST", "/api/graphql", {"query": "{ tracks { nope } }"})
+    assert "nope" in answer["errors"][0]["message"]

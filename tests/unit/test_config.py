@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from soniquebay import config
+from soniquebay.errors import ConfigError
+
+
+def test_defaults_work_without_any_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = config.load(environ={})
+    assert settings.port == 8001
+    assert settings.chunk_size == 500
+    assert settings.library == (tmp_path / "music",)
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.effective_redis_url == f"unix://{tmp_path / 'data' / 'redis.sock'}"
+    assert settings.effective_api_url == "http://127.0.0.1:8001"
+
+
+def test_file_then_environment_then_arguments(tmp_path):
+    conf = tmp_path / "soniquebay.conf"
+    conf.write_text(
+        "[soniquebay]\nport = 9000\nchunk_size = 100\nlibrary = /a:/b\n[plugin.tags]\nenabled = false\n"
+    )
+    settings = config.load(conf, environ={"SONIQUEBAY_CHUNK_SIZE": "200"})
+    assert (settings.port, settings.chunk_size) == (9000, 200)
+    assert settings.library == (Path("/a"), Path("/b"))
+    assert settings.plugin_enabled("tags", default=True) is False
+    assert config.load(conf, environ={}, port=9100).port == 9100
+
+
+def test_seed_variable_names_are_aliases():
+    settings = config.load(
+        environ={"CHUNK_SIZE": "250", "EMBEDDING_DIMENSION": "512", "SCAN_TIMEOUT": "60"}
+    )
+    assert (settings.chunk_size, settings.embedding_dimension, settings.job_timeout) == (
+        250,
+        512,
+        60,
+    )
+    # Our own name wins over the seed's alias.
+    assert (
+        config.load(environ={"CHUNK_SIZE": "250", "SONIQUEBAY_CHUNK_SIZE": "300"}).chunk_size == 300
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "section", "key"),
+    [
+        ("[soniquebay]\nport = eighty\n", "soniquebay", "port"),
+        ("[soniquebay]\nchunk_size = -5\n", "soniquebay", "chunk_size"),
+        ("[soniquebay]\ncolour = blue\n", "soniquebay", "colour"),
+        ("[plugin.tags]\nenabled = maybe\n", "plugin.tags", "enabled"),
+    ],
+)
+def test_a_bad_value_names_its_section_and_key(tmp_path, text, section, key):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        config.load(conf, environ={}).plugin_enabled("tags", default=True)
+    assert (caught.value.section, caught.value.key) == (section, key)
+    assert key in str(caught.value)
+
+
+def test_children_see_the_same_settings():
+    settings = config.load(environ={"SONIQUEBAY_PORT": "8123", "SONIQUEBAY_LIBRARY": "/m1:/m2"})
+    again = config.load(environ=settings.env())
+    assert again == settings
