@@ -194,4 +194,10 @@ def load(
         raise ConfigError(SECTION, "chunk_size", "must be at least 1")
     if "port" in values and not 0 < int(values["port"]) < 65536:
         raise ConfigError(SECTION, "port", f"{values['port']} is not a TCP port")
-    return Settings(**values, plugins=plugins)
+    settings = Settings(**values, plugins=plugins)
+    # Paths travel to child processes and into the database: make them absolute once, here.
+    return dataclasses.replace(
+        settings,
+        library=tuple(p.absolute() for p in settings.library),
+        data_dir=settings.data_dir.absolute(),
+    )

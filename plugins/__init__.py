@@ -58,12 +58,17 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
             _register_module(pm, f"soniquebay.plugins.contrib.{name}", name, "contrib")
     if settings.plugins_dir:
         _load_drop_ins(pm, Path(settings.plugins_dir), settings)
-    pm.check_pending()
     return pm
 
 
 def _register(pm: pluggy.PluginManager, plugin: Any, name: str, source: str) -> None:
     pm.register(plugin, name=name)
+    try:
+        # A hook name or argument that matches no spec is this plugin's error, found now.
+        pm.check_pending()
+    except pluggy.PluginValidationError:
+        pm.unregister(plugin)
+        raise
     pm.sources[name] = source
 
 

@@ -98,6 +98,11 @@ def read_tags(path: str) -> dict[str, Any] | None:
             reason = "input/output error (failing disk?)"
         raise BadAudioFile(f"cannot read the file: {reason}") from None
     except mutagen.MutagenError as exc:
+        cause = exc.args[0] if exc.args else None  # mutagen wraps the I/O error it met
+        if isinstance(cause, PermissionError):
+            raise BadAudioFile("cannot read the file: permission denied") from None
+        if isinstance(cause, OSError):
+            raise BadAudioFile(f"cannot read the file: {cause.strerror or cause}") from None
         raise BadAudioFile(f"not a readable audio file: {_clean(str(exc)) or type(exc).__name__}") from None
     except Exception as exc:  # mutagen raises assorted errors on hostile input
         raise BadAudioFile(f"corrupt audio file: {type(exc).__name__}: {_clean(str(exc))}") from None
@@ -115,6 +120,8 @@ def read_tags(path: str) -> dict[str, Any] | None:
         "channels": int(getattr(info, "channels", 0) or 0) or None,
         "format": type(audio).__name__.lower(),
     }
+    if result["format"] == "oggopus":
+        result["sample_rate"] = 48000  # Opus always decodes at 48 kHz; mutagen does not say it
     tags = audio.tags
     if isinstance(tags, ID3):
         result.update(_from_id3(tags))

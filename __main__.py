@@ -1,0 +1,3 @@
+from soniquebay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""`soniquebay serve`: one command runs Redis (if needed), the web server, the watcher and a worker.
+
+Each part is its own process, as under systemd, so a crash in one is restarted without the
+others noticing; Ctrl-C or SIGTERM stops them in reverse order, Redis last.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from soniquebay.config import Settings
+from soniquebay.daemon.redis_server import start_private_redis
+from soniquebay.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 15.0
+MAX_RESTARTS_PER_MINUTE = 5
+
+
+class Child:
+    def __init__(self, name: str, args: list[str], env: dict[str, str]):
+        self.name, self.args, self.env = name, args, env
+        self.process: subprocess.Popen | None = None
+        self.restarts: list[float] = []
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "soniquebay", *self.args], env=self.env,
+                                        stdin=subprocess.DEVNULL)
+        log.info("started %s (pid %d)", self.name, self.process.pid)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs: killing it", self.name, STOP_TIMEOUT)
+            self.process.kill()
+            self.process.wait()
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceUnavailable(f"the web server exited at start (status {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers; 503 only means degraded
+        except OSError:
+            time.sleep(0.1)
+    raise ServiceUnavailable(f"the web server did not answer at {url} within {timeout:.0f}s")
+
+
+def serve(settings: Settings, config_path: str | None = None) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for root in settings.library:
+        if not root.exists():
+            root.mkdir(parents=True)
+            log.info("created the library folder %s", root)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    redis_process = None
+    env = {**os.environ, **settings.env()}
+    if config_path:
+        env["SONIQUEBAY_CONFIG"] = str(config_path)
+    if not settings.redis_url:
+        redis_process = start_private_redis(settings.data_dir, settings.redis_socket)
+        env["SONIQUEBAY_REDIS_URL"] = settings.effective_redis_url
+        log.info("private redis-server on %s", settings.redis_socket)
+
+    children = [
+        Child("web", ["web"], env),
+        Child("watch", ["watch"], env),
+        Child("worker", ["worker", "--queue", "scan", "--queue", "analysis"], env),
+    ]
+    try:
+        web = children[0]
+        web.start()
+        wait_for_http(settings.effective_api_url + "/api/health", web.process)
+        for child in children[1:]:
+            child.start()
+        log.info("SoniqueBay is serving %s at http://%s:%d/", ", ".join(map(str, settings.library)),
+                 settings.host, settings.port)
+        while not stop.wait(0.5):
+            for child in children:
+                if child.process.poll() is None:
+                    continue
+                now = time.monotonic()
+                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+                if len(child.restarts) > MAX_RESTARTS_PER_MINUTE:
+                    log.error("%s keeps failing (status %s): stopping", child.name, child.process.returncode)
+                    return 1
+                log.warning("%s exited with status %s: restarting", child.name, child.process.returncode)
+                child.start()
+        return 0
+    finally:
+        for child in reversed(children):
+            child.stop()
+        if redis_process is not None:
+            redis_process.terminate()
+            try:
+                redis_process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                redis_process.kill()
+        log.info("SoniqueBay stopped")

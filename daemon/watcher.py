@@ -1,0 +1,278 @@
+"""The watch daemon: file system events -> debounce -> outbox -> RQ jobs.
+
+Start order matters: the observer starts first, then the reconcile runs, so nothing that happens
+during the reconcile is missed. A library root that is missing or empty (an unplugged drive) is
+watched for coming back, then reconciled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import stat
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import redis
+from watchdog.events import (
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+
+from soniquebay.config import Settings
+from soniquebay.daemon import queueing
+from soniquebay.daemon.debounce import Debouncer
+from soniquebay.daemon.library_roots import is_audio
+from soniquebay.daemon.outbox import REMOVE, REMOVE_TREE, SCAN, SCAN_TREE, Outbox, Pending
+from soniquebay.daemon.reconcile import reconcile
+from soniquebay.library import db, store
+from soniquebay.plugins import audio_extensions, get_plugin_manager
+
+log = logging.getLogger(__name__)
+
+DRAIN_BATCH = 2000
+
+
+def _fs(path: str | bytes) -> bytes:
+    return path if isinstance(path, bytes) else os.fsencode(path)
+
+
+class LibraryEventHandler(FileSystemEventHandler):
+    """Turns watchdog events into debouncer touches and outbox rows."""
+
+    def __init__(self, debouncer: Debouncer, outbox: Outbox, extensions: frozenset[str], burst_threshold: int):
+        self.debouncer = debouncer
+        self.outbox = outbox
+        self.extensions = extensions
+        self.burst_threshold = burst_threshold
+        self._window = Counter()
+        self._window_start = time.monotonic()
+        self._bursting: set[bytes] = set()
+
+    def _audio(self, path: bytes) -> bool:
+        return is_audio(os.path.basename(path), self.extensions)
+
+    def _touch(self, path: bytes, *, closed: bool = False, wrote: bool = False, src: bytes | None = None) -> None:
+        folder = os.path.dirname(path)
+        now = time.monotonic()
+        if now - self._window_start > 1.0:
+            self._window.clear()
+            self._window_start = now
+            self._bursting = {f for f in self._bursting if self.debouncer.is_pending(f)}
+        self._window[folder] += 1
+        if folder in self._bursting or self._window[folder] > self.burst_threshold:
+            # Thousands of files landing in one folder: one folder job replaces the file jobs.
+            self._bursting.add(folder)
+            self.debouncer.touch(folder)
+            return
+        self.debouncer.touch(path, closed=closed, wrote=wrote, src=src)
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        src = _fs(event.src_path)
+        if isinstance(event, FileMovedEvent):
+            dest = _fs(event.dest_path)
+            self.debouncer.forget(src)
+            if self._audio(dest):
+                self._touch(dest, closed=True, src=src if self._audio(src) else None)
+            elif self._audio(src):
+                self.outbox.put(src, REMOVE)
+        elif isinstance(event, DirMovedEvent):
+            # watchdog follows with one moved event per file inside; the old tree's leftovers go.
+            self.outbox.put(src, REMOVE_TREE)
+        elif isinstance(event, FileDeletedEvent):
+            self.debouncer.forget(src)
+            if self._audio(src):
+                self.outbox.put(src, REMOVE)
+        elif isinstance(event, DirDeletedEvent):
+            self.outbox.put(src, REMOVE_TREE)
+        elif isinstance(event, FileClosedEvent):
+            if self._audio(src):
+                self._touch(src, closed=True)
+        elif isinstance(event, FileModifiedEvent):
+            if self._audio(src):
+                self._touch(src, wrote=True)
+        elif isinstance(event, FileCreatedEvent):
+            if self._audio(src):
+                self._touch(src)
+
+
+class Drain:
+    """Moves outbox rows to RQ; while Redis is down the rows wait, with a growing pause."""
+
+    def __init__(self, outbox: Outbox, client: redis.Redis, settings: Settings):
+        self.outbox, self.client, self.settings = outbox, client, settings
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.redis_ok = True
+
+    def once(self) -> int:
+        taken = self.outbox.take(DRAIN_BATCH)
+        if not taken:
+            return 0
+        scans = [p for p in taken if p.kind == SCAN]
+        removes = [p for p in taken if p.kind == REMOVE]
+        trees = [p for p in taken if p.kind == REMOVE_TREE]
+        rescans = [p for p in taken if p.kind == SCAN_TREE]
+        for batch in _batches(scans, self.settings.chunk_size):
+            items = [
+                {"path": os.fsdecode(p.path), "size": p.size, "mtime_ns": p.mtime_ns,
+                 "src": os.fsdecode(p.src) if p.src else None}
+                for p in batch
+            ]
+            queueing.enqueue_scan(self.client, self.settings, items)
+        if removes or trees:
+            queueing.enqueue_removal(
+                self.client, self.settings, [os.fsdecode(p.path) for p in removes], [os.fsdecode(p.path) for p in trees]
+            )
+        for p in rescans:
+            queueing.enqueue_tree(self.client, self.settings, os.fsdecode(p.path))
+        self.outbox.done(taken)
+        return len(taken)
+
+    def run(self) -> None:
+        pause = 0.5
+        while not self.stopping.is_set():
+            try:
+                while self.once():
+                    pass
+                if not self.redis_ok:
+                    log.info("Redis is back: queued work is flowing again")
+                self.redis_ok, pause = True, 0.5
+                self.wake.wait(timeout=1.0)
+                self.wake.clear()
+            except redis.RedisError as exc:
+                if self.redis_ok:
+                    log.error("Redis unreachable (%s): %d items kept in the outbox", exc, len(self.outbox))
+                self.redis_ok = False
+                self.stopping.wait(pause)
+                pause = min(pause * 2, 30.0)
+
+
+def _batches(items: list[Pending], size: int) -> list[list[Pending]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def wait_for_database(settings: Settings, stop: threading.Event) -> None:
+    """The web process creates the schema; the watcher only ever reads it."""
+    last_log = 0.0
+    while not stop.is_set():
+        try:
+            conn = db.connect(settings.db_path, readonly=True)
+            try:
+                if db.schema_version(conn) > 0:
+                    return
+            finally:
+                conn.close()
+        except Exception:
+            pass
+        if time.monotonic() - last_log > 10:
+            log.info("waiting for the web process to create %s", settings.db_path)
+            last_log = time.monotonic()
+        stop.wait(0.2)
+
+
+def known_files(settings: Settings) -> dict[bytes, tuple[int, int, bool]]:
+    conn = db.connect(settings.db_path, readonly=True)
+    try:
+        return store.file_states(conn)
+    finally:
+        conn.close()
+
+
+WATCHER_KEY = "soniquebay:watcher"
+
+
+def _heartbeat(client: redis.Redis, settings: Settings, watched: set[Path], reconciled_at: float | None,
+               outbox_size: int, debouncing: int) -> None:
+    """Tell /api/health the watcher is alive, what it watches, and what it holds back."""
+    state = {
+        "pid": os.getpid(),
+        "watching": json.dumps(sorted(str(p) for p in watched)),
+        "reconciled_at": reconciled_at or "",
+        "outbox": outbox_size,
+        "debouncing": debouncing,
+        "seen_at": time.time(),
+    }
+    try:
+        pipe = client.pipeline()
+        pipe.hset(WATCHER_KEY, mapping=state)
+        pipe.expire(WATCHER_KEY, 10)
+        pipe.execute()
+    except redis.RedisError:
+        pass  # Redis down: the drain already says so, and the outbox keeps the work
+
+
+def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
+    """Reconcile, then watch the library folders until SIGTERM/SIGINT (or ``stop`` is set)."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    pm = get_plugin_manager(settings)
+    pm.hook.startup(settings=settings, process="watch")
+    extensions = audio_extensions(pm)
+    outbox = Outbox(settings.outbox_path)
+    client = queueing.connect(settings)
+    drain = Drain(outbox, client, settings)
+
+    def ready(path: bytes, st: os.stat_result, src: bytes | None) -> None:
+        if stat.S_ISDIR(st.st_mode):
+            outbox.put(path, SCAN_TREE)
+        elif is_audio(os.path.basename(path), extensions):
+            outbox.put(path, SCAN, src, st.st_size, st.st_mtime_ns)
+        drain.wake.set()
+
+    debouncer = Debouncer(ready, quiet=settings.debounce_seconds, settle=settings.settle_seconds)
+    handler = LibraryEventHandler(debouncer, outbox, extensions, settings.burst_threshold)
+    observer = Observer()
+    debouncer.start()
+    drain_thread = threading.Thread(target=drain.run, name="drain", daemon=True)
+    drain_thread.start()
+    observer.start()
+
+    wait_for_database(settings, stop)
+    watched: set[Path] = set()
+    reconciled_at = None
+    try:
+        while not stop.is_set():
+            # An existing folder is watched even when empty (a new library); only deletions wait
+            # for it to hold something (an empty mount point is an unplugged drive).
+            newly_online = [r for r in settings.library if r not in watched and os.path.isdir(r)]
+            for root in newly_online:
+                observer.schedule(handler, os.fsencode(os.path.abspath(root)), recursive=True)
+                watched.add(root)
+                log.info("watching %s", root)
+            if newly_online:
+                # Files changed moments ago may still be open for writing: the debouncer decides.
+                reconcile(tuple(newly_online), extensions, known_files(settings), outbox,
+                          fresh=lambda path: debouncer.touch(path))
+                drain.wake.set()
+                reconciled_at = time.time()
+            for root in list(watched):
+                if not os.path.isdir(root):
+                    log.warning("library folder %s went offline; its tracks are kept", root)
+                    watched.discard(root)
+                    observer.unschedule_all()
+                    watched.clear()
+            _heartbeat(client, settings, watched, reconciled_at, len(outbox), debouncer.pending())
+            stop.wait(2.0)
+    finally:
+        observer.stop()
+        observer.join(timeout=5)
+        debouncer.stop()
+        drain.stopping.set()
+        drain.wake.set()
+        drain_thread.join(timeout=5)
+        outbox.close()

@@ -1,0 +1,312 @@
+"""Helpers shared by the tests and the benchmarks: real audio files, real servers.
+
+Audio is generated with ffmpeg and tagged with mutagen at run time; nothing is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import mutagen
+from mutagen import id3
+from mutagen.mp4 import MP4
+
+CODECS = {
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "flac": ["-c:a", "flac"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "0"],
+    "opus": ["-c:a", "libopus", "-b:a", "24k"],
+    "m4a": ["-c:a", "aac", "-b:a", "48k"],
+    "wav": ["-c:a", "pcm_s16le"],
+    "aiff": ["-c:a", "pcm_s16be"],
+}
+FORMATS = tuple(CODECS)
+
+
+def generate(path: Path, seconds: float = 1.0, frequency: int = 440, sample_rate: int = 44100) -> Path:
+    """An untagged sine tone in the format named by ``path``'s extension."""
+    fmt = path.suffix.lstrip(".").lower()
+    rate = 48000 if fmt == "opus" else sample_rate
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", f"sine=frequency={frequency}:duration={seconds}:sample_rate={rate}",
+         "-map_metadata", "-1", *CODECS[fmt], os.fsdecode(path)],
+        check=True,
+    )
+    return path
+
+
+ID3_FRAMES = {
+    "title": id3.TIT2, "artist": id3.TPE1, "album": id3.TALB, "album_artist": id3.TPE2,
+    "genre": id3.TCON, "date": id3.TDRC,
+}
+ID3_TXXX = {
+    "musicbrainz_albumid": "MusicBrainz Album Id",
+    "musicbrainz_artistid": "MusicBrainz Artist Id",
+    "musicbrainz_albumartistid": "MusicBrainz Album Artist Id",
+}
+VORBIS_KEYS = {"album_artist": "albumartist", "track": "tracknumber", "disc": "discnumber",
+               "musicbrainz_recordingid": "musicbrainz_trackid"}
+MP4_KEYS = {
+    "title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "album_artist": "aART", "genre": "\xa9gen",
+    "date": "\xa9day",
+}
+
+
+def tag(path: Path, **tags: Any) -> None:
+    """Write tags with mutagen. Keys: title, artist, album, album_artist, genre, date, track
+    ("3/12"), disc ("1/2"), musicbrainz_recordingid, musicbrainz_albumid, musicbrainz_artistid,
+    musicbrainz_albumartistid."""
+    audio = mutagen.File(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt in ("mp3", "wav", "aiff"):
+        if audio.tags is None:
+            audio.add_tags()
+        frames = audio.tags
+        for key, value in tags.items():
+            if key in ID3_FRAMES:
+                frames.add(ID3_FRAMES[key](encoding=3, text=[str(value)]))
+            elif key == "track":
+                frames.add(id3.TRCK(encoding=3, text=[str(value)]))
+            elif key == "disc":
+                frames.add(id3.TPOS(encoding=3, text=[str(value)]))
+            elif key in ID3_TXXX:
+                frames.add(id3.TXXX(encoding=3, desc=ID3_TXXX[key], text=[str(value)]))
+            elif key == "musicbrainz_recordingid":
+                frames.add(id3.UFID(owner="http://musicbrainz.org", data=str(value).encode()))
+        audio.save()
+    elif fmt == "m4a":
+        mp4 = MP4(path)
+        for key, value in tags.items():
+            if key in MP4_KEYS:
+                mp4[MP4_KEYS[key]] = [str(value)]
+            elif key in ("track", "disc"):
+                number, _, total = str(value).partition("/")
+                mp4["trkn" if key == "track" else "disk"] = [(int(number), int(total or 0))]
+            elif key.startswith("musicbrainz_"):
+                name = {
+                    "musicbrainz_recordingid": "MusicBrainz Track Id",
+                    "musicbrainz_albumid": "MusicBrainz Album Id",
+                    "musicbrainz_artistid": "MusicBrainz Artist Id",
+                    "musicbrainz_albumartistid": "MusicBrainz Album Artist Id",
+                }[key]
+                mp4["----:com.apple.iTunes:" + name] = [str(value).encode()]
+        mp4.save()
+    else:
+        for key, value in tags.items():
+            audio[VORBIS_KEYS.get(key, key)] = [str(value)]
+        audio.save()
+
+
+class AudioFactory:
+    """Makes tagged files fast: one ffmpeg run per (format, length), then copies re-tagged."""
+
+    def __init__(self, cache: Path):
+        self.cache = cache
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def template(self, fmt: str, seconds: float = 1.0, frequency: int = 440) -> Path:
+        path = self.cache / f"t-{seconds}-{frequency}.{fmt}"
+        with self._lock:
+            if not path.exists():
+                partial = path.with_name("partial-" + path.name)
+                generate(partial, seconds, frequency)
+                partial.rename(path)
+        return path
+
+    def make(self, dest: Path | str | bytes, fmt: str | None = None, seconds: float = 1.0, frequency: int = 440,
+             **tags: Any) -> Path:
+        """A file at ``dest`` (its folder is created), tagged with ``tags``."""
+        dest_b = os.fsencode(dest)
+        fmt = fmt or os.path.splitext(dest_b)[1].decode().lstrip(".")
+        os.makedirs(os.path.dirname(dest_b), exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.cache)) / f"file.{fmt}"
+        shutil.copyfile(self.template(fmt, seconds, frequency), staging)
+        if tags:
+            tag(staging, **tags)
+        os.replace(os.fsencode(staging), dest_b)  # appears complete, like a finished copy
+        staging.parent.rmdir()
+        return Path(os.fsdecode(dest_b))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a Unix socket (or ``port``); returns (process, url)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sock = folder / "redis.sock"
+    args = ["redis-server", "--port", str(port), "--unixsocket", str(sock), "--dir", str(folder),
+            "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not sock.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.02)
+    url = f"redis://127.0.0.1:{port}/0" if port else f"unix://{sock}"
+    return process, url
+
+
+class Server:
+    """A `soniquebay serve` (or `web`) subprocess on temporary folders, observed through HTTP."""
+
+    def __init__(self, library: Path, data_dir: Path, *, command: str = "serve", env: dict[str, str] | None = None,
+                 port: int | None = None, extra_args: list[str] | None = None):
+        self.library, self.data_dir, self.command = library, data_dir, command
+        self.port = port or free_port()
+        self.env = {**os.environ, "SONIQUEBAY_DEBOUNCE_SECONDS": "0.5", **(env or {})}
+        self.env.pop("SONIQUEBAY_CONFIG", None)
+        self.extra_args = extra_args or []
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-{command}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait: bool = True) -> Server:
+        self.library.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "soniquebay", self.command, "--library", str(self.library),
+             "--data-dir", str(self.data_dir), "--port", str(self.port), *self.extra_args],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        if wait:
+            def ready() -> bool:
+                health = self.get("/api/health", ok_only=False)
+                if self.command != "serve":
+                    return health is not None
+                return bool(health and health.get("watcher", {}).get("reconciled"))
+
+            self.wait_until(ready, timeout=60, what="the server to answer and the watcher to reconcile")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers={
+            "Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                status = resp.status
+                kind = resp.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            raw, status, kind = exc.read(), exc.code, exc.headers.get("Content-Type", "")
+        return status, (json.loads(raw) if "json" in kind else raw.decode("utf-8", "replace"))
+
+    def get(self, path: str, ok_only: bool = True) -> Any:
+        try:
+            status, body = self.request("GET", path)
+        except OSError:
+            return None
+        if ok_only and status != 200:
+            raise AssertionError(f"GET {path} -> {status}: {body}")
+        return body
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        status, body = self.request("POST", "/api/graphql", {"query": query, "variables": variables or {}})
+        return body
+
+    def tracks(self) -> list[dict]:
+        return self.get("/api/tracks?limit=500")["items"]
+
+    def wait_until(self, predicate: Callable[[], Any], timeout: float = 30, what: str = "a condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"{self.command} exited ({self.process.returncode}):\n{self.log()[-4000:]}")
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}\n--- log:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+
+    def wait_for_tracks(self, count: int, timeout: float = 30) -> list[dict]:
+        def ready() -> list[dict] | None:
+            tracks = self.tracks()
+            return tracks if len(tracks) == count else None
+
+        return self.wait_until(ready, timeout, f"{count} tracks")
+
+
+class SSEReader:
+    """Reads /api/events in a thread; ``events`` collects (id, parsed data)."""
+
+    def __init__(self, url: str, last_event_id: str | None = None, channels: str | None = None):
+        self.url = url + "/api/events" + (f"?channels={channels}" if channels else "")
+        self.headers = {"Accept": "text/event-stream"}
+        if last_event_id:
+            self.headers["Last-Event-ID"] = last_event_id
+        self.events: list[tuple[str | None, dict]] = []
+        self.connected = threading.Event()
+        self._response = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> SSEReader:
+        self._thread.start()
+        if not self.connected.wait(10):
+            raise AssertionError("the event stream did not connect")
+        return self
+
+    def _run(self) -> None:
+        req = urllib.request.Request(self.url, headers=self.headers)
+        try:
+            self._response = urllib.request.urlopen(req, timeout=60)
+            event_id, data, name = None, [], None
+            for raw in self._response:
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if line == "":
+                    if data:
+                        payload = json.loads("\n".join(data))
+                        if name == "hello":
+                            self.connected.set()
+                        else:
+                            self.events.append((event_id, payload))
+                    event_id, data, name = None, [], None
+                elif line.startswith("id:"):
+                    event_id = line[3:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].lstrip())
+                elif line.startswith("event:"):
+                    name = line[6:].strip()
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+
+    def of_type(self, prefix: str) -> list[dict]:
+        return [e for _, e in self.events if e.get("type", "").startswith(prefix)]

@@ -1,0 +1,108 @@
+"""The real parts as fixtures: redis-server, SQLite files, generated audio, running servers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import redis
+
+from soniquebay import config
+from soniquebay.library import db
+from soniquebay.testing import AudioFactory, Server, start_redis
+
+
+def pytest_configure(config):  # noqa: ARG001
+    missing = [tool for tool in ("redis-server", "ffmpeg") if shutil.which(tool) is None]
+    if missing:
+        raise pytest.UsageError(
+            f"missing {', '.join(missing)}: run the README's test command, which installs them"
+        )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a temporary Unix socket, for the whole session."""
+    process, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, flushed for this test."""
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory) -> AudioFactory:
+    """``audio.make(path, **tags)`` writes a small tagged file (ffmpeg + mutagen)."""
+    return AudioFactory(tmp_path_factory.mktemp("audio-cache"))
+
+
+@pytest.fixture
+def library(tmp_path) -> Path:
+    path = tmp_path / "music"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path, library, redis_url, monkeypatch) -> config.Settings:
+    """Settings on temporary folders, also exported to the environment for job functions."""
+    env = {"SONIQUEBAY_LIBRARY": str(library), "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"),
+           "SONIQUEBAY_REDIS_URL": redis_url}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SONIQUEBAY_CONFIG", raising=False)
+    return config.load(environ=env)
+
+
+@pytest.fixture
+def db_conn(tmp_path):
+    """A temporary SQLite library file with the schema."""
+    conn = db.connect(tmp_path / "library.db")
+    db.migrate(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def serve(tmp_path, library):
+    """Start `soniquebay serve` on temporary folders (its own private redis-server)."""
+    servers = []
+
+    def start(**kwargs) -> Server:
+        server = Server(library, tmp_path / "data", **kwargs)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def web_server(tmp_path, library, redis_url, settings, monkeypatch):
+    """`soniquebay web` alone on the session Redis, for tests that run jobs themselves."""
+    from soniquebay.daemon import jobs
+
+    server = Server(library, tmp_path / "data", command="web", env={"SONIQUEBAY_REDIS_URL": redis_url})
+    server.start()
+    monkeypatch.setenv("SONIQUEBAY_API_URL", server.url)
+    jobs.context.cache_clear()  # job functions rebuild their context from this test's environment
+    yield server
+    server.stop()
+    jobs.context.cache_clear()

@@ -1,0 +1,118 @@
+"""The aiohttp application factory and the `soniquebay web` entry.
+
+The web process is the only writer of the library database. Its resources (database, Redis,
+event hub, maintenance task) are each opened and closed by one ``cleanup_ctx`` generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from importlib import resources
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from soniquebay.config import Settings
+from soniquebay.library import db, store
+from soniquebay.plugins import get_plugin_manager
+from soniquebay.web import keys, pages, rest
+from soniquebay.web.database import Database
+from soniquebay.web.events_stream import EventHub, handle_events
+from soniquebay.web.graphql_api import handle_graphql, load_schema
+from soniquebay.web.middleware import errors_middleware
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_EVERY = 60.0
+BACKUP_EVERY = 24 * 3600.0
+
+
+async def database_ctx(app: web.Application):
+    settings = app[keys.SETTINGS]
+    database = Database(settings.db_path, settings.data_dir / "backups")
+    app[keys.DB] = database
+    yield
+    database.close()
+
+
+async def redis_ctx(app: web.Application):
+    url = app[keys.SETTINGS].effective_redis_url
+    client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10)
+    # The hub blocks on XREAD: it gets its own connection with no read timeout.
+    hub_client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=60)
+    app[keys.REDIS] = client
+    hub = EventHub(hub_client)
+    app[keys.HUB] = hub
+    hub.start()
+    yield
+    await hub.stop()
+    await hub_client.aclose()
+    await client.aclose()
+
+
+async def maintenance_ctx(app: web.Application):
+    """Purge long-missing tracks, checkpoint the WAL, take a daily online backup."""
+    settings = app[keys.SETTINGS]
+    database = app[keys.DB]
+
+    async def loop() -> None:
+        last_checkpoint = last_backup = time.monotonic()
+        while True:
+            await asyncio.sleep(MAINTENANCE_EVERY)
+            try:
+                cutoff = time.time() - settings.missing_grace_days * 86400
+                purged = await database.write(store.purge_missing, cutoff)
+                if purged:
+                    log.info("purged %d tracks missing for more than %g days", purged, settings.missing_grace_days)
+                if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
+                    await database.write(lambda conn: db.checkpoint(conn))
+                    last_checkpoint = time.monotonic()
+                if time.monotonic() - last_backup >= BACKUP_EVERY:
+                    await database.write(
+                        lambda conn: db.backup(conn, settings.data_dir / "backups", keep=settings.backup_keep)
+                    )
+                    last_backup = time.monotonic()
+            except Exception:
+                log.exception("maintenance failed; will try again")
+
+    task = asyncio.create_task(loop(), name="maintenance")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def static_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    folder = resources.files("soniquebay.web").joinpath("static")
+    if "/" in name or name.startswith(".") or not folder.joinpath(name).is_file():
+        raise web.HTTPNotFound()
+    content_type = {"css": "text/css", "js": "application/javascript"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    return web.Response(body=folder.joinpath(name).read_bytes(), content_type=content_type,
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=32 * 1024**2)
+    app[keys.SETTINGS] = settings
+    app[keys.PLUGINS] = get_plugin_manager(settings)
+    app[keys.SCHEMA] = load_schema()
+    app[keys.TEMPLATES] = pages.make_environment()
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, maintenance_ctx])
+    app.add_routes(rest.routes())
+    app.add_routes(pages.routes())
+    app.add_routes([
+        web.post("/api/graphql", handle_graphql),
+        web.get("/api/events", handle_events),
+        web.get("/static/{name}", static_file),
+    ])
+    app[keys.PLUGINS].hook.startup(settings=settings, process="web")
+    return app
+
+
+def run_web(settings: Settings) -> None:
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                print=lambda msg: log.info("%s", msg.strip()), shutdown_timeout=5)

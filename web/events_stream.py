@@ -1,0 +1,159 @@
+"""GET /api/events: Server-Sent Events from the Redis stream, with replay on reconnect.
+
+One task per web process reads the stream and fans entries out to the connected clients. A
+client that reconnects with ``Last-Event-ID`` is first replayed the entries after that id, then
+follows live; ids already replayed are skipped, so nothing is missed and nothing comes twice.
+A client too slow to keep up is disconnected and, reconnecting, catches up by replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp_sse import sse_response
+
+from soniquebay.errors import InvalidInput
+from soniquebay.events import CHANNELS, STREAM_KEY
+from soniquebay.web import keys
+
+log = logging.getLogger(__name__)
+
+EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+QUEUE_SIZE = 2000
+PING_SECONDS = 15.0
+REPLAY_PAGE = 500
+
+Entry = tuple[str, str, str]  # (stream id, channel, JSON data)
+
+
+def _id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class EventHub:
+    def __init__(self, client: aioredis.Redis):
+        self.client = client
+        self._subscribers: set[asyncio.Queue] = set()
+        self._task: asyncio.Task | None = None
+
+    def subscribe(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue) -> None:
+        self._subscribers.discard(queue)
+
+    @property
+    def listeners(self) -> int:
+        return len(self._subscribers)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="event-hub")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _dispatch(self, entry: Entry) -> None:
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(entry)
+            except asyncio.QueueFull:
+                # Too slow: end its stream; it reconnects with Last-Event-ID and replays.
+                self._subscribers.discard(queue)
+                queue.get_nowait()
+                queue.put_nowait(None)
+
+    async def _run(self) -> None:
+        last_id = None
+        pause = 0.5
+        while True:
+            try:
+                if last_id is None:
+                    newest = await self.client.xrevrange(STREAM_KEY, count=1)
+                    last_id = newest[0][0] if newest else "0-0"
+                answer = await self.client.xread({STREAM_KEY: last_id}, block=10_000, count=500)
+                pause = 0.5
+                for _stream, entries in answer or []:
+                    for entry_id, fields in entries:
+                        last_id = entry_id
+                        self._dispatch((entry_id, fields.get("channel", ""), fields.get("data", "{}")))
+            except asyncio.CancelledError:
+                raise
+            except (aioredis.RedisError, OSError) as exc:
+                log.warning("event stream unavailable (%s); retrying in %.1fs", exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
+
+
+def _channels(request: web.Request) -> set[str]:
+    raw = request.query.get("channels")
+    if not raw:
+        return set(CHANNELS)
+    wanted = {c.strip() for c in raw.split(",") if c.strip()}
+    unknown = wanted - set(CHANNELS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown channel(s): {', '.join(sorted(unknown))}", details={"field": "channels", "allowed": list(CHANNELS)}
+        )
+    return wanted
+
+
+async def _replay(client: aioredis.Redis, after: str):
+    cursor = after
+    while True:
+        entries = await client.xrange(STREAM_KEY, min=f"({cursor}", max="+", count=REPLAY_PAGE)
+        for entry_id, fields in entries:
+            yield entry_id, fields.get("channel", ""), fields.get("data", "{}")
+        if len(entries) < REPLAY_PAGE:
+            return
+        cursor = entries[-1][0]
+
+
+async def handle_events(request: web.Request) -> web.StreamResponse:
+    channels = _channels(request)
+    last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+    if last and not EVENT_ID.match(last):
+        raise InvalidInput("Last-Event-ID must be an id this server sent", details={"field": "Last-Event-ID"})
+    hub: EventHub = request.app[keys.HUB]
+    queue = hub.subscribe()  # before the replay, so nothing falls between the two
+    resp = None
+    try:
+        async with sse_response(
+            request, ping_interval=PING_SECONDS, headers={"X-Accel-Buffering": "no"}
+        ) as resp:
+            sent = _id(last) if last else None
+            await resp.send(json.dumps({"type": "hello", "channels": sorted(channels)}), event="hello")
+            if last:
+                async for entry_id, channel, data in _replay(request.app[keys.REDIS], last):
+                    if channel in channels:
+                        await resp.send(data, id=entry_id)
+                    sent = _id(entry_id)
+            while resp.is_connected():
+                try:
+                    entry = await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
+                except TimeoutError:
+                    continue
+                if entry is None:
+                    break
+                entry_id, channel, data = entry
+                if sent is not None and _id(entry_id) <= sent:
+                    continue
+                sent = _id(entry_id)
+                if channel in channels:
+                    await resp.send(data, id=entry_id)
+    except ConnectionResetError:
+        pass  # the client went away; it reconnects with Last-Event-ID
+    finally:
+        hub.unsubscribe(queue)
+    return resp if resp is not None else web.Response(status=499)

@@ -1,0 +1,25 @@
+"""Typed application keys: what the web app holds, opened and closed in ``app.cleanup_ctx``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+import pluggy
+import redis.asyncio as aioredis
+from aiohttp import web
+from graphql import GraphQLSchema
+
+from soniquebay.config import Settings
+
+if TYPE_CHECKING:
+    from soniquebay.web.database import Database
+    from soniquebay.web.events_stream import EventHub
+
+SETTINGS = web.AppKey("settings", Settings)
+DB: web.AppKey[Database] = web.AppKey("db")
+REDIS = web.AppKey("redis", aioredis.Redis)
+HUB: web.AppKey[EventHub] = web.AppKey("hub")
+PLUGINS = web.AppKey("plugins", pluggy.PluginManager)
+SCHEMA = web.AppKey("schema", GraphQLSchema)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)

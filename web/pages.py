@@ -1,0 +1,67 @@
+"""Jinja pages. Tag text is attacker-controlled: autoescape is on for every template."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+
+from soniquebay import __version__
+from soniquebay.library import store
+from soniquebay.web import keys
+from soniquebay.web.rest import int_param, path_id
+
+PAGE_SIZE = 100
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("soniquebay.web", "templates"),
+        autoescape=True,  # every template, whatever its name
+        enable_async=False,
+    )
+    env.globals["version"] = __version__
+    env.filters["duration"] = _duration
+    return env
+
+
+def _duration(seconds: float | None) -> str:
+    if not seconds:
+        return ""
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def render(request: web.Request, template: str, **context) -> web.Response:
+    html = request.app[keys.TEMPLATES].get_template(template).render(**context)
+    return web.Response(text=html, content_type="text/html", headers={
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+async def index(request: web.Request) -> web.Response:
+    offset = int_param(request, "offset", 0)
+    database = request.app[keys.DB]
+    rows, total = database.read(store.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
+    return render(
+        request, "index.html", tracks=[store.public_track(r) for r in rows], total=total, offset=offset,
+        page_size=PAGE_SIZE, counts=database.read(store.counts),
+    )
+
+
+async def track_page(request: web.Request) -> web.Response:
+    track = store.public_track(request.app[keys.DB].read(store.get_track, path_id(request)))
+    return render(request, "track.html", track=track)
+
+
+async def errors_page(request: web.Request) -> web.Response:
+    rows, total = request.app[keys.DB].read(store.list_scan_errors, limit=500)
+    return render(request, "errors.html", errors=rows, total=total)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/", index),
+        web.get("/tracks/{id}", track_page),
+        web.get("/errors", errors_page),
+    ]
