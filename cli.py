@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--direct", action="store_true", help="write the database directly even if a web server runs")
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     common(sub.add_parser("migrate", help="back up the database, then apply pending schema migrations"))
+    common(sub.add_parser("doctor", help="check Redis, inotify limit, disk, database, analysis backend"))
     return parser
 
 
@@ -118,4 +119,8 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         finally:
             conn.close()
         return 0
+    if args.command == "doctor":
+        from soniquebay import doctor
+
+        return doctor.main(settings)
     raise AssertionError(args.command)

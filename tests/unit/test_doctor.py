@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import apsw
-import pytest
 
 from soniquebay import config, doctor
 from soniquebay.doctor import Status
@@ -30,33 +26,6 @@ def by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:
     return {check.name: check for check in checks}
 
 
-@pytest.fixture
-def redis_socket(tmp_path: Path):
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed (apt-get install redis-server)")
-    sock = tmp_path / "redis.sock"
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            "0",
-            "--unixsocket",
-            str(sock),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not sock.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield sock
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 def test_every_check_reports_and_none_raises(tmp_path):
     checks = doctor.run(settings_for(tmp_path))
     assert [c.name for c in checks] == ["redis", "inotify", "disk", "database", "analysis", "tools"]
@@ -70,8 +39,8 @@ def test_unreachable_redis_fails_with_a_hint(tmp_path):
     assert "redis-server" in check.hint
 
 
-def test_running_redis_passes(tmp_path, redis_socket):
-    check = doctor.check_redis(settings_for(tmp_path, redis_url=f"unix://{redis_socket}"))
+def test_running_redis_passes(tmp_path, redis_url):
+    check = doctor.check_redis(settings_for(tmp_path, redis_url=redis_url))
     assert check.status is Status.OK, check.message
 
 
@@ -140,7 +109,7 @@ def test_main_prints_each_check_and_fails_on_a_failure(tmp_path, capsys):
     assert "6 checks:" in out
 
 
-def test_main_passes_when_nothing_fails(tmp_path, redis_socket, monkeypatch, capsys):
+def test_main_passes_when_nothing_fails(tmp_path, redis_url, monkeypatch, capsys):
     monkeypatch.setattr(doctor, "CHECKS", (doctor.check_redis, doctor.check_disk))
-    assert doctor.main(settings_for(tmp_path, redis_url=f"unix://{redis_socket}")) == 0
+    assert doctor.main(settings_for(tmp_path, redis_url=redis_url)) == 0
     assert "2 checks: 0 failed" in capsys.readouterr().out
