@@ -300,8 +300,12 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
         )
         services = [("web", "soniquebay-web.service", "")]
         services += [("watch", "soniquebay-watch.service", "")]
-        target = (UNITS / "soniquebay.target").read_text()
-        queues = re.findall(r"soniquebay-worker@([\w-]+)\.service", target)
+        wants = [
+            line
+            for line in (UNITS / "soniquebay.target").read_text().splitlines()
+            if line.startswith("Wants=")
+        ]
+        queues = re.findall(r"soniquebay-worker@([\w-]+)\.service", " ".join(wants))
         assert queues, "soniquebay.target wants no worker"
         services += [(f"worker-{q}", "soniquebay-worker@.service", q) for q in queues]
 
