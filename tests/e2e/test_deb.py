@@ -393,7 +393,8 @@ def leftovers() -> list[str]:
 
 def test_reinstall_remove_then_purge_leave_what_policy_says(deb):
     # An upgrade path: prerm upgrade, postinst configure again (migrate is a no-op now).
-    run(["apt-get", "install", "-y", "--reinstall", str(deb)], env=APT_ENV)
+    upgrade = run(["apt-get", "install", "-y", "--reinstall", str(deb)], env=APT_ENV)
+    assert re.search(r"schema up to date|applied", upgrade.stdout + upgrade.stderr), upgrade.stdout
     assert Path("/var/lib/soniquebay/library.db").is_file()
 
     run(["apt-get", "remove", "-y", "soniquebay"], env=APT_ENV)
