@@ -13,40 +13,64 @@ from soniquebay.errors import SoniqueBayError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="soniquebay", description="A self-hosted music library for small hardware.")
+    parser = argparse.ArgumentParser(
+        prog="soniquebay", description="A self-hosted music library for small hardware."
+    )
     parser.add_argument("--version", action="version", version=f"soniquebay {__version__}")
-    parser.add_argument("--config", help="configuration file (default: $SONIQUEBAY_CONFIG or /etc/soniquebay/soniquebay.conf)")
+    parser.add_argument(
+        "--config",
+        help="configuration file (default: $SONIQUEBAY_CONFIG or /etc/soniquebay/soniquebay.conf)",
+    )
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, *, server: bool = False) -> None:
-        p.add_argument("--library", action="append", help="music folder (repeat for several; default ./music)")
+        p.add_argument(
+            "--library", action="append", help="music folder (repeat for several; default ./music)"
+        )
         p.add_argument("--data-dir", help="where the database and state live (default ./data)")
         if server:
             p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
             p.add_argument("--port", type=int, help="port to listen on (default 8001)")
 
-    common(sub.add_parser("serve", help="run everything: web server, watcher, worker (and a private Redis)"), server=True)
-    common(sub.add_parser("web", help="run the web server (REST, GraphQL, events, pages)"), server=True)
+    common(
+        sub.add_parser(
+            "serve", help="run everything: web server, watcher, worker (and a private Redis)"
+        ),
+        server=True,
+    )
+    common(
+        sub.add_parser("web", help="run the web server (REST, GraphQL, events, pages)"), server=True
+    )
     common(sub.add_parser("watch", help="run the folder watcher (reconcile, then watch)"))
     worker = sub.add_parser("worker", help="run an RQ worker")
     common(worker)
-    worker.add_argument("--queue", action="append", help="queue(s) to work on (default: scan and analysis)")
+    worker.add_argument(
+        "--queue", action="append", help="queue(s) to work on (default: scan and analysis)"
+    )
     worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     scan = sub.add_parser("scan", help="scan files or folders once, with a progress bar")
     common(scan)
     scan.add_argument("paths", nargs="+", help="files or folders to read")
     scan.add_argument("--jobs", type=int, help="reader processes (default: one per core)")
-    scan.add_argument("--direct", action="store_true", help="write the database directly even if a web server runs")
+    scan.add_argument(
+        "--direct",
+        action="store_true",
+        help="write the database directly even if a web server runs",
+    )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
-    common(sub.add_parser("migrate", help="back up the database, then apply pending schema migrations"))
-    common(sub.add_parser("doctor", help="check Redis, inotify limit, disk, database, analysis backend"))
+    common(
+        sub.add_parser("migrate", help="back up the database, then apply pending schema migrations")
+    )
+    common(sub.add_parser("doctor", help="check Redis, inotify watches, disk, database, analysis"))
     return parser
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
     overrides = {
-        "library": tuple(Path(p).absolute() for p in args.library) if getattr(args, "library", None) else None,
+        "library": tuple(Path(p).absolute() for p in args.library)
+        if getattr(args, "library", None)
+        else None,
         "data_dir": Path(args.data_dir).absolute() if getattr(args, "data_dir", None) else None,
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
@@ -99,8 +123,13 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
     if args.command == "scan":
         from soniquebay.daemon.scan import scan
 
-        summary = scan(settings, args.paths, jobs=args.jobs, progress=not args.quiet, direct=args.direct)
-        changes = ", ".join(f"{n} {what}" for what, n in sorted(summary.report.changes.items())) or "nothing new"
+        summary = scan(
+            settings, args.paths, jobs=args.jobs, progress=not args.quiet, direct=args.direct
+        )
+        changes = (
+            ", ".join(f"{n} {what}" for what, n in sorted(summary.report.changes.items()))
+            or "nothing new"
+        )
         print(
             f"{summary.files} files in {summary.seconds:.1f}s ({summary.files_per_minute:,.0f} files/min): "
             f"{changes}; {len(summary.report.errors)} unreadable"
@@ -115,7 +144,11 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         conn = db.connect(settings.db_path)
         try:
             applied = db.migrate(conn, backup_dir=settings.data_dir / "backups")
-            print(f"applied {', '.join(applied)}" if applied else f"schema up to date (version {db.schema_version(conn)})")
+            print(
+                f"applied {', '.join(applied)}"
+                if applied
+                else f"schema up to date (version {db.schema_version(conn)})"
+            )
         finally:
             conn.close()
         return 0

@@ -26,7 +26,12 @@ def now_payload(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish_event(
-    client: redis.Redis, event_type: str, data: dict[str, Any], *, channel: str = "notifications", maxlen: int = 10000
+    client: redis.Redis,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    channel: str = "notifications",
+    maxlen: int = 10000,
 ) -> None:
     """Publish one event (the seed's ``publish_event``): ``data`` is merged under ``type``."""
     if channel not in CHANNELS:
@@ -49,5 +54,9 @@ def progress_payload(
         "current": current,
         "total": total,
         "percent": int(current * 100 / total) if total else 100,
-        "metrics": {"elapsed_seconds": round(elapsed, 3), "files_per_second": round(current / elapsed, 1), **metrics},
+        "metrics": {
+            "elapsed_seconds": round(elapsed, 3),
+            "files_per_second": round(current / elapsed, 1),
+            **metrics,
+        },
     }

@@ -36,32 +36,58 @@ CODECS = {
 FORMATS = tuple(CODECS)
 
 
-def generate(path: Path, seconds: float = 1.0, frequency: int = 440, sample_rate: int = 44100) -> Path:
+def generate(
+    path: Path, seconds: float = 1.0, frequency: int = 440, sample_rate: int = 44100
+) -> Path:
     """An untagged sine tone in the format named by ``path``'s extension."""
     fmt = path.suffix.lstrip(".").lower()
     rate = 48000 if fmt == "opus" else sample_rate
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
-         "-i", f"sine=frequency={frequency}:duration={seconds}:sample_rate={rate}",
-         "-map_metadata", "-1", *CODECS[fmt], os.fsdecode(path)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={frequency}:duration={seconds}:sample_rate={rate}",
+            "-map_metadata",
+            "-1",
+            *CODECS[fmt],
+            os.fsdecode(path),
+        ],
         check=True,
     )
     return path
 
 
 ID3_FRAMES = {
-    "title": id3.TIT2, "artist": id3.TPE1, "album": id3.TALB, "album_artist": id3.TPE2,
-    "genre": id3.TCON, "date": id3.TDRC,
+    "title": id3.TIT2,
+    "artist": id3.TPE1,
+    "album": id3.TALB,
+    "album_artist": id3.TPE2,
+    "genre": id3.TCON,
+    "date": id3.TDRC,
 }
 ID3_TXXX = {
     "musicbrainz_albumid": "MusicBrainz Album Id",
     "musicbrainz_artistid": "MusicBrainz Artist Id",
     "musicbrainz_albumartistid": "MusicBrainz Album Artist Id",
 }
-VORBIS_KEYS = {"album_artist": "albumartist", "track": "tracknumber", "disc": "discnumber",
-               "musicbrainz_recordingid": "musicbrainz_trackid"}
+VORBIS_KEYS = {
+    "album_artist": "albumartist",
+    "track": "tracknumber",
+    "disc": "discnumber",
+    "musicbrainz_recordingid": "musicbrainz_trackid",
+}
 MP4_KEYS = {
-    "title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "album_artist": "aART", "genre": "\xa9gen",
+    "title": "\xa9nam",
+    "artist": "\xa9ART",
+    "album": "\xa9alb",
+    "album_artist": "aART",
+    "genre": "\xa9gen",
     "date": "\xa9day",
 }
 
@@ -128,8 +154,14 @@ class AudioFactory:
                 partial.rename(path)
         return path
 
-    def make(self, dest: Path | str | bytes, fmt: str | None = None, seconds: float = 1.0, frequency: int = 440,
-             **tags: Any) -> Path:
+    def make(
+        self,
+        dest: Path | str | bytes,
+        fmt: str | None = None,
+        seconds: float = 1.0,
+        frequency: int = 440,
+        **tags: Any,
+    ) -> Path:
         """A file at ``dest`` (its folder is created), tagged with ``tags``."""
         dest_b = os.fsencode(dest)
         fmt = fmt or os.path.splitext(dest_b)[1].decode().lstrip(".")
@@ -153,8 +185,21 @@ def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
     """A throwaway redis-server on a Unix socket (or ``port``); returns (process, url)."""
     folder.mkdir(parents=True, exist_ok=True)
     sock = folder / "redis.sock"
-    args = ["redis-server", "--port", str(port), "--unixsocket", str(sock), "--dir", str(folder),
-            "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+    args = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--unixsocket",
+        str(sock),
+        "--dir",
+        str(folder),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not sock.exists():
@@ -168,8 +213,16 @@ def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
 class Server:
     """A `soniquebay serve` (or `web`) subprocess on temporary folders, observed through HTTP."""
 
-    def __init__(self, library: Path, data_dir: Path, *, command: str = "serve", env: dict[str, str] | None = None,
-                 port: int | None = None, extra_args: list[str] | None = None):
+    def __init__(
+        self,
+        library: Path,
+        data_dir: Path,
+        *,
+        command: str = "serve",
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+    ):
         self.library, self.data_dir, self.command = library, data_dir, command
         self.port = port or free_port()
         self.env = {**os.environ, "SONIQUEBAY_DEBOUNCE_SECONDS": "0.5", **(env or {})}
@@ -186,18 +239,35 @@ class Server:
         self.library.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "soniquebay", self.command, "--library", str(self.library),
-             "--data-dir", str(self.data_dir), "--port", str(self.port), *self.extra_args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "soniquebay",
+                self.command,
+                "--library",
+                str(self.library),
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+                *self.extra_args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         if wait:
+
             def ready() -> bool:
                 health = self.get("/api/health", ok_only=False)
                 if self.command != "serve":
                     return health is not None
                 return bool(health and health.get("watcher", {}).get("reconciled"))
 
-            self.wait_until(ready, timeout=60, what="the server to answer and the watcher to reconcile")
+            self.wait_until(
+                ready, timeout=60, what="the server to answer and the watcher to reconcile"
+            )
         return self
 
     def stop(self) -> None:
@@ -212,10 +282,16 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def request(self, method: str, path: str, body: Any = None, headers: dict | None = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict | None = None
+    ) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Content-Type": "application/json", **(headers or {})})
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 raw = resp.read()
@@ -235,22 +311,30 @@ class Server:
         return body
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        status, body = self.request("POST", "/api/graphql", {"query": query, "variables": variables or {}})
+        status, body = self.request(
+            "POST", "/api/graphql", {"query": query, "variables": variables or {}}
+        )
         return body
 
     def tracks(self) -> list[dict]:
         return self.get("/api/tracks?limit=500")["items"]
 
-    def wait_until(self, predicate: Callable[[], Any], timeout: float = 30, what: str = "a condition") -> Any:
+    def wait_until(
+        self, predicate: Callable[[], Any], timeout: float = 30, what: str = "a condition"
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"{self.command} exited ({self.process.returncode}):\n{self.log()[-4000:]}")
+                raise AssertionError(
+                    f"{self.command} exited ({self.process.returncode}):\n{self.log()[-4000:]}"
+                )
             value = predicate()
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}\n--- log:\n{self.log()[-4000:]}")
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {what}\n--- log:\n{self.log()[-4000:]}"
+                )
             time.sleep(0.1)
 
     def wait_for_tracks(self, count: int, timeout: float = 30) -> list[dict]:

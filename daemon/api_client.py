@@ -55,7 +55,9 @@ class ApiClient:
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:2000].decode("utf-8", "replace")
             if exc.code >= 500:
-                raise ServiceUnavailable(f"API {method} {path} answered {exc.code}: {detail}") from None
+                raise ServiceUnavailable(
+                    f"API {method} {path} answered {exc.code}: {detail}"
+                ) from None
             raise SoniqueBayError(f"API {method} {path} answered {exc.code}: {detail}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             raise ServiceUnavailable(f"cannot reach the API at {self.base_url}: {exc}") from None
@@ -64,10 +66,14 @@ class ApiClient:
         return self._request("GET", path)
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        answer = self._request("POST", "/api/graphql", {"query": query, "variables": variables or {}})
+        answer = self._request(
+            "POST", "/api/graphql", {"query": query, "variables": variables or {}}
+        )
         if answer.get("errors"):
             messages = "; ".join(e.get("message", "?") for e in answer["errors"])
-            raise SoniqueBayError(f"GraphQL error: {messages}", details={"errors": answer["errors"]})
+            raise SoniqueBayError(
+                f"GraphQL error: {messages}", details={"errors": answer["errors"]}
+            )
         return answer["data"]
 
     def alive(self) -> bool:
@@ -97,7 +103,9 @@ class ApiSink:
         self.client.graphql(RECORD_SCAN_ERRORS, {"data": items})
 
     def mark_missing(self, paths: list[str], prefixes: list[str]) -> int:
-        return self.client.graphql(MARK_MISSING, {"paths": paths, "prefixes": prefixes})["mark_missing"]
+        return self.client.graphql(MARK_MISSING, {"paths": paths, "prefixes": prefixes})[
+            "mark_missing"
+        ]
 
     def update_features(self, items: list[dict]) -> list[int]:
         return self.client.graphql(UPDATE_FEATURES, {"data": items})["update_features"]

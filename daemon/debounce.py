@@ -52,7 +52,9 @@ class Debouncer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def touch(self, path: bytes, *, closed: bool = False, wrote: bool = False, src: bytes | None = None) -> None:
+    def touch(
+        self, path: bytes, *, closed: bool = False, wrote: bool = False, src: bytes | None = None
+    ) -> None:
         """Something happened on ``path``: a write (``wrote``), a close-after-write or a move-in
         (``closed``), or a creation (neither: a file renamed into place is created complete)."""
         now = self._clock()
@@ -93,14 +95,23 @@ class Debouncer:
                 try:
                     st = os.stat(path)
                 except FileNotFoundError:
-                    del self._entries[path]  # gone again (a temporary file): the delete event covers it
+                    del self._entries[
+                        path
+                    ]  # gone again (a temporary file): the delete event covers it
                     continue
                 except OSError:
                     st = None
-                stable = st is not None and (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns)
+                stable = st is not None and (st.st_size, st.st_mtime_ns) == (
+                    entry.size,
+                    entry.mtime_ns,
+                )
                 # A writer that has written and not closed yet (or a file still empty) may come back.
-                unfinished = entry.writing or (st is not None and st.st_size == 0 and not entry.closed)
-                still_open = self.close_events and unfinished and now - entry.last_event < self.stale
+                unfinished = entry.writing or (
+                    st is not None and st.st_size == 0 and not entry.closed
+                )
+                still_open = (
+                    self.close_events and unfinished and now - entry.last_event < self.stale
+                )
                 if st is not None and stable and not still_open:
                     del self._entries[path]
                     ready.append((path, st, entry.src))

@@ -52,7 +52,9 @@ class DirectSink:
 
     def create_tracks(self, items: list[dict]) -> list[dict]:
         done = store.upsert_tracks(self.conn, [store.from_wire(i) for i in items])
-        return [{"id": d["id"], "path": os.fsdecode(d["path"]), "change": d["action"]} for d in done]
+        return [
+            {"id": d["id"], "path": os.fsdecode(d["path"]), "change": d["action"]} for d in done
+        ]
 
     def record_scan_errors(self, items: list[dict]) -> None:
         store.record_scan_errors(self.conn, [store.from_wire(i) for i in items])
@@ -80,7 +82,9 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
     try:
         st = os.stat(path)
     except OSError as exc:
-        return FileResult(error={"path": path, "stage": "tags", "reason": f"cannot stat: {exc.strerror}"})
+        return FileResult(
+            error={"path": path, "stage": "tags", "reason": f"cannot stat: {exc.strerror}"}
+        )
     base = {"path": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     try:
         tags = pm.hook.read_tags(path=path)
@@ -90,10 +94,14 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
     except BadAudioFile as exc:
         return FileResult(error={**base, "stage": "tags", "reason": exc.message})
     except OSError as exc:
-        return FileResult(error={**base, "stage": "tags", "reason": f"cannot read the file: {exc.strerror}"})
+        return FileResult(
+            error={**base, "stage": "tags", "reason": f"cannot read the file: {exc.strerror}"}
+        )
     except Exception as exc:  # a plugin bug must not stop the scan: record it against the file
         log.exception("tag plugin failed on %r", path)
-        return FileResult(error={**base, "stage": "tags", "reason": f"plugin error: {type(exc).__name__}: {exc}"})
+        return FileResult(
+            error={**base, "stage": "tags", "reason": f"plugin error: {type(exc).__name__}: {exc}"}
+        )
     track = {TAG_TO_COLUMN.get(k, k): v for k, v in tags.items() if v is not None and v != ""}
     track.update(base, inode=st.st_ino, device=st.st_dev, quick_hash=digest)
     if src:
@@ -121,15 +129,24 @@ def send_batch(sink: Sink, tracks: list[dict[str, Any]]) -> list[dict]:
         for name in (t.get("artist_name"), t.get("album_artist_name") or t.get("artist_name")):
             if name:
                 artist_names.setdefault(name.casefold(), name)
-    artist_mbids = {t["artist_name"].casefold(): t.get("musicbrainz_artistid") for t in tracks if t.get("artist_name")}
+    artist_mbids = {
+        t["artist_name"].casefold(): t.get("musicbrainz_artistid")
+        for t in tracks
+        if t.get("artist_name")
+    }
     artist_ids = {}
     if artist_names:
         rows = sink.create_artists(
-            [{"name": name, "musicbrainz_artistid": artist_mbids.get(key)} for key, name in artist_names.items()]
+            [
+                {"name": name, "musicbrainz_artistid": artist_mbids.get(key)}
+                for key, name in artist_names.items()
+            ]
         )
         artist_ids = {r["name"].casefold(): r["id"] for r in rows}
         # Names that differ only in case map to the stored spelling.
-        artist_ids.update({key: artist_ids.get(name.casefold()) for key, name in artist_names.items()})
+        artist_ids.update(
+            {key: artist_ids.get(name.casefold()) for key, name in artist_names.items()}
+        )
 
     albums: dict[tuple[str, int | None], dict] = {}
     for t in tracks:
@@ -157,7 +174,9 @@ def send_batch(sink: Sink, tracks: list[dict[str, Any]]) -> list[dict]:
             item["track_artist_id"] = artist_ids.get(t["artist_name"].casefold())
         if t.get("album_title"):
             owner = t.get("album_artist_name") or t.get("artist_name")
-            item["album_id"] = album_ids.get((t["album_title"].casefold(), artist_ids.get(owner.casefold()) if owner else None))
+            item["album_id"] = album_ids.get(
+                (t["album_title"].casefold(), artist_ids.get(owner.casefold()) if owner else None)
+            )
         payload.append(item)
     return sink.create_tracks(payload)
 

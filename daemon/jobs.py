@@ -59,7 +59,9 @@ def context() -> WorkerContext:
 
 def _publish(ctx: WorkerContext, event_type: str, data: dict[str, Any], channel: str) -> None:
     try:
-        publish_event(ctx.redis, event_type, data, channel=channel, maxlen=ctx.settings.events_stream_maxlen)
+        publish_event(
+            ctx.redis, event_type, data, channel=channel, maxlen=ctx.settings.events_stream_maxlen
+        )
     except redis.RedisError as exc:  # progress is best effort; the work itself must go on
         log.warning("could not publish %s: %s", event_type, exc)
 
@@ -71,7 +73,10 @@ def _unsettled(item: dict[str, Any], settle: float) -> dict[str, Any] | None:
     except OSError:
         return None  # gone: read_file records nothing useful; the delete event handles it
     recent = time.time() - st.st_mtime < settle
-    changed = item.get("size") is not None and (st.st_size, st.st_mtime_ns) != (item["size"], item["mtime_ns"])
+    changed = item.get("size") is not None and (st.st_size, st.st_mtime_ns) != (
+        item["size"],
+        item["mtime_ns"],
+    )
     if changed and recent:
         return {**item, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     return None
@@ -89,20 +94,30 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
     started = time.monotonic()
     later = [again for item in items if (again := _unsettled(item, settings.debounce_seconds))]
     if later:
-        queueing.enqueue_scan(ctx.redis, settings, later, task_id=task_id, delay=settings.debounce_seconds)
+        queueing.enqueue_scan(
+            ctx.redis, settings, later, task_id=task_id, delay=settings.debounce_seconds
+        )
     skip = {i["path"] for i in later}
     todo = [i for i in items if i["path"] not in skip]
     total = len(todo)
 
     def progress(current: int, report: ingest.Report) -> None:
-        _publish(ctx, "progress", progress_payload(task_id, "scan", current, total, started,
-                                                   errors=len(report.errors)), "progress")
+        _publish(
+            ctx,
+            "progress",
+            progress_payload(task_id, "scan", current, total, started, errors=len(report.errors)),
+            "progress",
+        )
 
     results = (ingest.read_file(ctx.pm, i["path"], i.get("src")) for i in todo)
     report = ingest.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
     _after_ingest(ctx, report)
-    return {"task_id": task_id, "changes": dict(report.changes), "errors": len(report.errors),
-            "requeued": len(later)}
+    return {
+        "task_id": task_id,
+        "changes": dict(report.changes),
+        "errors": len(report.errors),
+        "requeued": len(later),
+    }
 
 
 def _after_ingest(ctx: WorkerContext, report: ingest.Report) -> None:
@@ -116,7 +131,9 @@ def _after_ingest(ctx: WorkerContext, report: ingest.Report) -> None:
                 log.exception("a track_added plugin failed for track %s", track["id"])
     if fresh and ctx.pm.hook.analyze_audio.get_hookimpls():
         for batch in ingest.chunks(fresh, 50):
-            queueing.enqueue_analysis(ctx.redis, ctx.settings, [{"track_id": t["id"], "path": t["path"]} for t in batch])
+            queueing.enqueue_analysis(
+                ctx.redis, ctx.settings, [{"track_id": t["id"], "path": t["path"]} for t in batch]
+            )
 
 
 def remove_paths(paths: list[str], prefixes: list[str]) -> dict[str, Any]:
@@ -135,10 +152,14 @@ def scan_tree(folder: str) -> dict[str, Any]:
     """Read every audio file under ``folder`` (after a burst of events, or an overflow)."""
     ctx = context()
     extensions = audio_extensions(ctx.pm)
-    items = [{"path": os.fsdecode(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-             for p, st in walk_audio(os.fsencode(folder), extensions)]
-    jobs = [queueing.enqueue_scan(ctx.redis, ctx.settings, batch).id
-            for batch in ingest.chunks(items, ctx.settings.chunk_size)]
+    items = [
+        {"path": os.fsdecode(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        for p, st in walk_audio(os.fsencode(folder), extensions)
+    ]
+    jobs = [
+        queueing.enqueue_scan(ctx.redis, ctx.settings, batch).id
+        for batch in ingest.chunks(items, ctx.settings.chunk_size)
+    ]
     return {"files": len(items), "jobs": jobs}
 
 
@@ -157,7 +178,9 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
     results, done = [], 0
     for item in items:
         try:
-            features = ctx.pm.hook.analyze_audio(path=item["path"], settings=ctx.settings, max_seconds=max_seconds)
+            features = ctx.pm.hook.analyze_audio(
+                path=item["path"], settings=ctx.settings, max_seconds=max_seconds
+            )
             if features is None:
                 continue
             results.append({"track_id": item["track_id"], **features, "analysis_error": None})
@@ -165,12 +188,21 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
             results.append({"track_id": item["track_id"], "analysis_error": exc.message})
         except Exception as exc:
             log.exception("analysis failed for track %s", item["track_id"])
-            results.append({"track_id": item["track_id"], "analysis_error": f"{type(exc).__name__}: {exc}"})
+            results.append(
+                {"track_id": item["track_id"], "analysis_error": f"{type(exc).__name__}: {exc}"}
+            )
         done += 1
     if results:
         ctx.sink.update_features(results)
-    _publish(ctx, "analysis.finished", {"tracks": [r["track_id"] for r in results],
-                                        "seconds": round(time.monotonic() - started, 3)}, "notifications")
+    _publish(
+        ctx,
+        "analysis.finished",
+        {
+            "tracks": [r["track_id"] for r in results],
+            "seconds": round(time.monotonic() - started, 3),
+        },
+        "notifications",
+    )
     return {"analysed": done, "errors": sum(1 for r in results if r.get("analysis_error"))}
 
 
@@ -178,11 +210,15 @@ def on_analysis_timeout(job, exc_type, exc_value, traceback) -> bool:
     """RQ exception handler: a timed-out analysis is retried once on a shorter span."""
     from rq.timeouts import JobTimeoutException
 
-    if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith("analyze_tracks"):
+    if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith(
+        "analyze_tracks"
+    ):
         return True
     kwargs = job.kwargs
     if kwargs.get("max_seconds") and kwargs["max_seconds"] <= SHORT_SPAN_SECONDS:
         return True
     ctx = context()
-    queueing.enqueue_analysis(ctx.redis, ctx.settings, kwargs["items"], max_seconds=SHORT_SPAN_SECONDS, retries=0)
+    queueing.enqueue_analysis(
+        ctx.redis, ctx.settings, kwargs["items"], max_seconds=SHORT_SPAN_SECONDS, retries=0
+    )
     return True

@@ -70,15 +70,22 @@ class Outbox:
                 [(*row, now) for row in rows],
             )
 
-    def put(self, path: bytes, kind: str, src: bytes | None = None, size: int | None = None,
-            mtime_ns: int | None = None) -> None:
+    def put(
+        self,
+        path: bytes,
+        kind: str,
+        src: bytes | None = None,
+        size: int | None = None,
+        mtime_ns: int | None = None,
+    ) -> None:
         self.put_many([(path, kind, src, size, mtime_ns)])
 
     def take(self, limit: int) -> list[Pending]:
         """The oldest ``limit`` rows; they stay until :meth:`done` confirms they were enqueued."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT path, kind, src, size, mtime_ns, version FROM pending ORDER BY queued_at LIMIT ?", (limit,)
+                "SELECT path, kind, src, size, mtime_ns, version FROM pending ORDER BY queued_at LIMIT ?",
+                (limit,),
             ).fetchall()
         return [Pending(*row) for row in rows]
 
@@ -86,7 +93,8 @@ class Outbox:
         """Forget rows that were enqueued, unless a newer event replaced them meanwhile."""
         with self._lock, self._conn:
             self._conn.executemany(
-                "DELETE FROM pending WHERE path = ? AND version = ?", [(p.path, p.version) for p in items]
+                "DELETE FROM pending WHERE path = ? AND version = ?",
+                [(p.path, p.version) for p in items],
             )
 
     def __len__(self) -> int:

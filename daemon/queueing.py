@@ -28,7 +28,10 @@ LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobSt
 
 def connect(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(
-        settings.effective_redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30
+        settings.effective_redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=30,
+        health_check_interval=30,
     )
 
 
@@ -37,7 +40,9 @@ def get_queue(client: redis.Redis, name: str) -> Queue:
 
 
 def job_id(kind: str, payload: Any) -> str:
-    digest = hashlib.blake2b(json.dumps(payload, sort_keys=True).encode(), digest_size=12).hexdigest()
+    digest = hashlib.blake2b(
+        json.dumps(payload, sort_keys=True).encode(), digest_size=12
+    ).hexdigest()
     return f"{kind}-{digest}"
 
 
@@ -77,7 +82,11 @@ def _enqueue(
 
 
 def enqueue_scan(
-    client: redis.Redis, settings: Settings, items: list[dict[str, Any]], *, task_id: str | None = None,
+    client: redis.Redis,
+    settings: Settings,
+    items: list[dict[str, Any]],
+    *,
+    task_id: str | None = None,
     delay: float = 0,
 ) -> Job:
     """Queue one scan job for up to CHUNK_SIZE files: ``{"path", "size", "mtime_ns", "src"}`` each."""
@@ -85,11 +94,19 @@ def enqueue_scan(
         raise ValueError(f"{len(items)} files in one job; CHUNK_SIZE is {settings.chunk_size}")
     version = [(i["path"], i.get("size"), i.get("mtime_ns"), i.get("src")) for i in items]
     return _enqueue(
-        client, settings, SCAN, "scan_paths", {"items": items, "task_id": task_id}, id_payload=version, delay=delay
+        client,
+        settings,
+        SCAN,
+        "scan_paths",
+        {"items": items, "task_id": task_id},
+        id_payload=version,
+        delay=delay,
     )
 
 
-def enqueue_removal(client: redis.Redis, settings: Settings, paths: list[str], prefixes: list[str]) -> Job:
+def enqueue_removal(
+    client: redis.Redis, settings: Settings, paths: list[str], prefixes: list[str]
+) -> Job:
     return _enqueue(
         client,
         settings,
@@ -105,7 +122,11 @@ def enqueue_tree(client: redis.Redis, settings: Settings, folder: str) -> Job:
 
 
 def enqueue_analysis(
-    client: redis.Redis, settings: Settings, items: list[dict[str, Any]], *, max_seconds: float | None = None,
+    client: redis.Redis,
+    settings: Settings,
+    items: list[dict[str, Any]],
+    *,
+    max_seconds: float | None = None,
     retries: int | None = None,
 ) -> Job:
     """Queue audio analysis for ``{"track_id", "path"}`` items."""

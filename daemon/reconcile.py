@@ -47,7 +47,9 @@ def reconcile(
     for root in roots:
         top = os.fsencode(os.path.abspath(root))
         if not is_online(root):
-            log.warning("library folder %s is offline (missing or empty): nothing under it changes", root)
+            log.warning(
+                "library folder %s is offline (missing or empty): nothing under it changes", root
+            )
             report.offline_roots.append(str(root))
             continue
         rows = []
@@ -72,6 +74,10 @@ def reconcile(
         outbox.put_many(rows)
     log.info(
         "reconcile: %d files on disk, %d to read, %d still changing, %d gone, offline roots: %s",
-        report.scanned_files, report.to_read, report.still_changing, report.gone, report.offline_roots or "none",
+        report.scanned_files,
+        report.to_read,
+        report.still_changing,
+        report.gone,
+        report.offline_roots or "none",
     )
     return report

@@ -49,17 +49,27 @@ class ScanSummary:
         return self.files * 60 / self.seconds if self.seconds else 0.0
 
 
-def _results(settings: Settings, pm: pluggy.PluginManager, paths: list[bytes], jobs: int) -> Iterator[ingest.FileResult]:
+def _results(
+    settings: Settings, pm: pluggy.PluginManager, paths: list[bytes], jobs: int
+) -> Iterator[ingest.FileResult]:
     if jobs <= 1:
         for path in paths:
             yield ingest.read_file(pm, os.fsdecode(path))
         return
-    with multiprocessing.get_context("fork").Pool(jobs, initializer=_init_reader, initargs=(settings,)) as pool:
+    with multiprocessing.get_context("fork").Pool(
+        jobs, initializer=_init_reader, initargs=(settings,)
+    ) as pool:
         yield from pool.imap(_read, paths, chunksize=32)
 
 
-def scan(settings: Settings, targets: list[str], *, jobs: int | None = None, progress: bool = True,
-         direct: bool | None = None) -> ScanSummary:
+def scan(
+    settings: Settings,
+    targets: list[str],
+    *,
+    jobs: int | None = None,
+    progress: bool = True,
+    direct: bool | None = None,
+) -> ScanSummary:
     started = time.monotonic()
     pm = get_plugin_manager(settings)
     extensions = audio_extensions(pm)
@@ -87,8 +97,12 @@ def scan(settings: Settings, targets: list[str], *, jobs: int | None = None, pro
         bar.set_postfix(errors=len(report.errors), refresh=False)
 
     try:
-        report = ingest.ingest(_results(settings, pm, paths, jobs), sink, chunk_size=settings.chunk_size,
-                               on_progress=on_progress)
+        report = ingest.ingest(
+            _results(settings, pm, paths, jobs),
+            sink,
+            chunk_size=settings.chunk_size,
+            on_progress=on_progress,
+        )
     finally:
         bar.close()
         if conn is not None:

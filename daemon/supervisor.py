@@ -33,8 +33,9 @@ class Child:
         self.restarts: list[float] = []
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "soniquebay", *self.args], env=self.env,
-                                        stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "soniquebay", *self.args], env=self.env, stdin=subprocess.DEVNULL
+        )
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
     def stop(self) -> None:
@@ -53,7 +54,9 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServiceUnavailable(f"the web server exited at start (status {process.returncode})")
+            raise ServiceUnavailable(
+                f"the web server exited at start (status {process.returncode})"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -94,8 +97,12 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
         wait_for_http(settings.effective_api_url + "/api/health", web.process)
         for child in children[1:]:
             child.start()
-        log.info("SoniqueBay is serving %s at http://%s:%d/", ", ".join(map(str, settings.library)),
-                 settings.host, settings.port)
+        log.info(
+            "SoniqueBay is serving %s at http://%s:%d/",
+            ", ".join(map(str, settings.library)),
+            settings.host,
+            settings.port,
+        )
         while not stop.wait(0.5):
             for child in children:
                 if child.process.poll() is None:
@@ -103,9 +110,15 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
                 now = time.monotonic()
                 child.restarts = [t for t in child.restarts if now - t < 60] + [now]
                 if len(child.restarts) > MAX_RESTARTS_PER_MINUTE:
-                    log.error("%s keeps failing (status %s): stopping", child.name, child.process.returncode)
+                    log.error(
+                        "%s keeps failing (status %s): stopping",
+                        child.name,
+                        child.process.returncode,
+                    )
                     return 1
-                log.warning("%s exited with status %s: restarting", child.name, child.process.returncode)
+                log.warning(
+                    "%s exited with status %s: restarting", child.name, child.process.returncode
+                )
                 child.start()
         return 0
     finally:

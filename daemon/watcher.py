@@ -52,7 +52,9 @@ def _fs(path: str | bytes) -> bytes:
 class LibraryEventHandler(FileSystemEventHandler):
     """Turns watchdog events into debouncer touches and outbox rows."""
 
-    def __init__(self, debouncer: Debouncer, outbox: Outbox, extensions: frozenset[str], burst_threshold: int):
+    def __init__(
+        self, debouncer: Debouncer, outbox: Outbox, extensions: frozenset[str], burst_threshold: int
+    ):
         self.debouncer = debouncer
         self.outbox = outbox
         self.extensions = extensions
@@ -64,7 +66,9 @@ class LibraryEventHandler(FileSystemEventHandler):
     def _audio(self, path: bytes) -> bool:
         return is_audio(os.path.basename(path), self.extensions)
 
-    def _touch(self, path: bytes, *, closed: bool = False, wrote: bool = False, src: bytes | None = None) -> None:
+    def _touch(
+        self, path: bytes, *, closed: bool = False, wrote: bool = False, src: bytes | None = None
+    ) -> None:
         folder = os.path.dirname(path)
         now = time.monotonic()
         if now - self._window_start > 1.0:
@@ -127,14 +131,21 @@ class Drain:
         rescans = [p for p in taken if p.kind == SCAN_TREE]
         for batch in _batches(scans, self.settings.chunk_size):
             items = [
-                {"path": os.fsdecode(p.path), "size": p.size, "mtime_ns": p.mtime_ns,
-                 "src": os.fsdecode(p.src) if p.src else None}
+                {
+                    "path": os.fsdecode(p.path),
+                    "size": p.size,
+                    "mtime_ns": p.mtime_ns,
+                    "src": os.fsdecode(p.src) if p.src else None,
+                }
                 for p in batch
             ]
             queueing.enqueue_scan(self.client, self.settings, items)
         if removes or trees:
             queueing.enqueue_removal(
-                self.client, self.settings, [os.fsdecode(p.path) for p in removes], [os.fsdecode(p.path) for p in trees]
+                self.client,
+                self.settings,
+                [os.fsdecode(p.path) for p in removes],
+                [os.fsdecode(p.path) for p in trees],
             )
         for p in rescans:
             queueing.enqueue_tree(self.client, self.settings, os.fsdecode(p.path))
@@ -154,7 +165,9 @@ class Drain:
                 self.wake.clear()
             except redis.RedisError as exc:
                 if self.redis_ok:
-                    log.error("Redis unreachable (%s): %d items kept in the outbox", exc, len(self.outbox))
+                    log.error(
+                        "Redis unreachable (%s): %d items kept in the outbox", exc, len(self.outbox)
+                    )
                 self.redis_ok = False
                 self.stopping.wait(pause)
                 pause = min(pause * 2, 30.0)
@@ -194,8 +207,14 @@ def known_files(settings: Settings) -> dict[bytes, tuple[int, int, bool]]:
 WATCHER_KEY = "soniquebay:watcher"
 
 
-def _heartbeat(client: redis.Redis, settings: Settings, watched: set[Path], reconciled_at: float | None,
-               outbox_size: int, debouncing: int) -> None:
+def _heartbeat(
+    client: redis.Redis,
+    settings: Settings,
+    watched: set[Path],
+    reconciled_at: float | None,
+    outbox_size: int,
+    debouncing: int,
+) -> None:
     """Tell /api/health the watcher is alive, what it watches, and what it holds back."""
     state = {
         "pid": os.getpid(),
@@ -256,8 +275,13 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                 log.info("watching %s", root)
             if newly_online:
                 # Files changed moments ago may still be open for writing: the debouncer decides.
-                reconcile(tuple(newly_online), extensions, known_files(settings), outbox,
-                          fresh=lambda path: debouncer.touch(path))
+                reconcile(
+                    tuple(newly_online),
+                    extensions,
+                    known_files(settings),
+                    outbox,
+                    fresh=lambda path: debouncer.touch(path),
+                )
                 drain.wake.set()
                 reconciled_at = time.time()
             for root in list(watched):

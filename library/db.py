@@ -24,7 +24,11 @@ def _dict_rows(cursor: apsw.Cursor, row: tuple) -> dict:
 
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     """Open the library database; rows come back as dicts."""
-    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    flags = (
+        apsw.SQLITE_OPEN_READONLY
+        if readonly
+        else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    )
     if not readonly:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = apsw.Connection(str(path), flags=flags)
@@ -33,7 +37,9 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     if not readonly:
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a power cut loses at most the last commit
+    conn.execute(
+        "PRAGMA synchronous=NORMAL"
+    )  # safe with WAL: a power cut loses at most the last commit
     conn.execute("PRAGMA cache_size=-8000")  # 8 MB: small enough for a 1 GB Pi
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
@@ -75,7 +81,9 @@ def migrate(conn: apsw.Connection, *, backup_dir: Path | None = None) -> list[st
     return applied
 
 
-def backup(conn: apsw.Connection, backup_dir: Path, *, reason: str = "periodic", keep: int = 3) -> Path:
+def backup(
+    conn: apsw.Connection, backup_dir: Path, *, reason: str = "periodic", keep: int = 3
+) -> Path:
     """Copy the live database with SQLite's online backup API; keep the newest ``keep`` copies."""
     backup_dir.mkdir(parents=True, exist_ok=True)
     dest = backup_dir / f"library-{time.strftime('%Y%m%d-%H%M%S')}-{reason}.db"
@@ -83,7 +91,9 @@ def backup(conn: apsw.Connection, backup_dir: Path, *, reason: str = "periodic",
     try:
         with target.backup("main", conn, "main") as job:
             while not job.done:
-                job.step(256)  # pages at a time: other readers and the writer keep going between steps
+                job.step(
+                    256
+                )  # pages at a time: other readers and the writer keep going between steps
     finally:
         target.close()
     copies = sorted(backup_dir.glob("library-*.db"))

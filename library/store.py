@@ -160,7 +160,9 @@ def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] |
     """
     previous = item.get("previous_path")
     if previous:
-        row = conn.execute("SELECT id, path, quick_hash FROM tracks WHERE path = ?", (previous,)).fetchall()
+        row = conn.execute(
+            "SELECT id, path, quick_hash FROM tracks WHERE path = ?", (previous,)
+        ).fetchall()
         if row and not os.path.lexists(previous):
             return row[0]
     candidates = conn.execute(
@@ -170,7 +172,9 @@ def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] |
         (item.get("device"), item.get("inode"), item.get("quick_hash"), item["size"]),
     ).fetchall()
     for row in candidates:
-        if row["path"] != item["path"] and (row["missing_since"] is not None or not os.path.lexists(row["path"])):
+        if row["path"] != item["path"] and (
+            row["missing_since"] is not None or not os.path.lexists(row["path"])
+        ):
             return row
     return None
 
@@ -189,7 +193,9 @@ def upsert_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> lis
                 raise InvalidInput("a track needs a path", details={"field": "path"})
             for field in ("size", "mtime_ns"):
                 if not isinstance(item.get(field), int):
-                    raise InvalidInput(f"a track needs an integer {field}", details={"field": field})
+                    raise InvalidInput(
+                        f"a track needs an integer {field}", details={"field": field}
+                    )
             existing = conn.execute(
                 "SELECT id, path, size, mtime_ns, quick_hash, missing_since FROM tracks WHERE path = ?",
                 (item["path"],),
@@ -305,14 +311,20 @@ def update_features(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> l
     with conn:
         for item in items:
             fields = [f for f in FEATURE_FIELDS if f in item]
-            values = [json.dumps(item[f]) if f in JSON_FIELDS and item[f] is not None else item[f] for f in fields]
+            values = [
+                json.dumps(item[f]) if f in JSON_FIELDS and item[f] is not None else item[f]
+                for f in fields
+            ]
             assignments = "".join(f"{f} = ?, " for f in fields)
             rows = conn.execute(
                 f"UPDATE tracks SET {assignments}analyzed_at = ?, updated_at = ? WHERE id = ? RETURNING id",
                 (*values, now, now, item["track_id"]),
             ).fetchall()
             if not rows:
-                raise NotFound(f"track {item['track_id']} does not exist", details={"track_id": item["track_id"]})
+                raise NotFound(
+                    f"track {item['track_id']} does not exist",
+                    details={"track_id": item["track_id"]},
+                )
             done.append(item["track_id"])
     return done
 
@@ -346,7 +358,9 @@ def list_tracks(
     include_missing: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     if sort not in TRACK_SORTS:
-        raise InvalidInput(f"cannot sort by {sort!r}", details={"field": "sort", "allowed": sorted(TRACK_SORTS)})
+        raise InvalidInput(
+            f"cannot sort by {sort!r}", details={"field": "sort", "allowed": sorted(TRACK_SORTS)}
+        )
     where, params = [], []
     if not include_missing:
         where.append("t.missing_since IS NULL")
@@ -363,11 +377,15 @@ def list_tracks(
         f"SELECT t.* FROM tracks t {clause} ORDER BY {order}, t.id {direction} LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) AS n FROM tracks t {clause}", tuple(params)).fetchall()[0]["n"]
+    total = conn.execute(f"SELECT count(*) AS n FROM tracks t {clause}", tuple(params)).fetchall()[
+        0
+    ]["n"]
     return rows, total
 
 
-def list_artists(conn: apsw.Connection, *, limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+def list_artists(
+    conn: apsw.Connection, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict], int]:
     # An artist is listed while one of its tracks (or a track of one of its albums) is present.
     visible = """EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
                  OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
@@ -395,7 +413,9 @@ def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
 def list_albums(
     conn: apsw.Connection, *, limit: int = 50, offset: int = 0, artist_id: int | None = None
 ) -> tuple[list[dict], int]:
-    where = "WHERE EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)"
+    where = (
+        "WHERE EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)"
+    )
     if artist_id is not None:
         where += " AND al.album_artist_id = ?"
     params: tuple = (artist_id,) if artist_id is not None else ()
@@ -424,7 +444,9 @@ def get_album(conn: apsw.Connection, album_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def list_scan_errors(conn: apsw.Connection, *, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+def list_scan_errors(
+    conn: apsw.Connection, *, limit: int = 100, offset: int = 0
+) -> tuple[list[dict], int]:
     rows = conn.execute(
         """SELECT id, path, size, stage, plugin, reason, first_seen, last_seen, occurrences
            FROM scan_errors ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?""",

@@ -62,8 +62,11 @@ def library(tmp_path) -> Path:
 @pytest.fixture
 def settings(tmp_path, library, redis_url, monkeypatch) -> config.Settings:
     """Settings on temporary folders, also exported to the environment for job functions."""
-    env = {"SONIQUEBAY_LIBRARY": str(library), "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"),
-           "SONIQUEBAY_REDIS_URL": redis_url}
+    env = {
+        "SONIQUEBAY_LIBRARY": str(library),
+        "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"),
+        "SONIQUEBAY_REDIS_URL": redis_url,
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("SONIQUEBAY_CONFIG", raising=False)
@@ -99,7 +102,9 @@ def web_server(tmp_path, library, redis_url, settings, monkeypatch):
     """`soniquebay web` alone on the session Redis, for tests that run jobs themselves."""
     from soniquebay.daemon import jobs
 
-    server = Server(library, tmp_path / "data", command="web", env={"SONIQUEBAY_REDIS_URL": redis_url})
+    server = Server(
+        library, tmp_path / "data", command="web", env={"SONIQUEBAY_REDIS_URL": redis_url}
+    )
     server.start()
     monkeypatch.setenv("SONIQUEBAY_API_URL", server.url)
     jobs.context.cache_clear()  # job functions rebuild their context from this test's environment

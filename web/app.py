@@ -40,9 +40,13 @@ async def database_ctx(app: web.Application):
 
 async def redis_ctx(app: web.Application):
     url = app[keys.SETTINGS].effective_redis_url
-    client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10)
+    client = aioredis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10
+    )
     # The hub blocks on XREAD: it gets its own connection with no read timeout.
-    hub_client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5, socket_timeout=60)
+    hub_client = aioredis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=5, socket_timeout=60
+    )
     app[keys.REDIS] = client
     hub = EventHub(hub_client)
     app[keys.HUB] = hub
@@ -66,13 +70,19 @@ async def maintenance_ctx(app: web.Application):
                 cutoff = time.time() - settings.missing_grace_days * 86400
                 purged = await database.write(store.purge_missing, cutoff)
                 if purged:
-                    log.info("purged %d tracks missing for more than %g days", purged, settings.missing_grace_days)
+                    log.info(
+                        "purged %d tracks missing for more than %g days",
+                        purged,
+                        settings.missing_grace_days,
+                    )
                 if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
                     await database.write(lambda conn: db.checkpoint(conn))
                     last_checkpoint = time.monotonic()
                 if time.monotonic() - last_backup >= BACKUP_EVERY:
                     await database.write(
-                        lambda conn: db.backup(conn, settings.data_dir / "backups", keep=settings.backup_keep)
+                        lambda conn: db.backup(
+                            conn, settings.data_dir / "backups", keep=settings.backup_keep
+                        )
                     )
                     last_backup = time.monotonic()
             except Exception:
@@ -90,9 +100,14 @@ async def static_file(request: web.Request) -> web.Response:
     folder = resources.files("soniquebay.web").joinpath("static")
     if "/" in name or name.startswith(".") or not folder.joinpath(name).is_file():
         raise web.HTTPNotFound()
-    content_type = {"css": "text/css", "js": "application/javascript"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
-    return web.Response(body=folder.joinpath(name).read_bytes(), content_type=content_type,
-                        headers={"Cache-Control": "public, max-age=3600"})
+    content_type = {"css": "text/css", "js": "application/javascript"}.get(
+        name.rsplit(".", 1)[-1], "application/octet-stream"
+    )
+    return web.Response(
+        body=folder.joinpath(name).read_bytes(),
+        content_type=content_type,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -104,15 +119,23 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([database_ctx, redis_ctx, maintenance_ctx])
     app.add_routes(rest.routes())
     app.add_routes(pages.routes())
-    app.add_routes([
-        web.post("/api/graphql", handle_graphql),
-        web.get("/api/events", handle_events),
-        web.get("/static/{name}", static_file),
-    ])
+    app.add_routes(
+        [
+            web.post("/api/graphql", handle_graphql),
+            web.get("/api/events", handle_events),
+            web.get("/static/{name}", static_file),
+        ]
+    )
     app[keys.PLUGINS].hook.startup(settings=settings, process="web")
     return app
 
 
 def run_web(settings: Settings) -> None:
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
-                print=lambda msg: log.info("%s", msg.strip()), shutdown_timeout=5)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=lambda msg: log.info("%s", msg.strip()),
+        shutdown_timeout=5,
+    )

@@ -22,7 +22,9 @@ EVENT_FOR_CHANGE = {
 }
 
 
-async def publish(app: web.Application, events: list[tuple[str, dict[str, Any]]], channel: str = "notifications") -> None:
+async def publish(
+    app: web.Application, events: list[tuple[str, dict[str, Any]]], channel: str = "notifications"
+) -> None:
     """Append events to the replay stream and publish them, in one round trip; best effort."""
     if not events:
         return

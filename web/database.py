@@ -35,7 +35,9 @@ class Database:
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, self.writer, *args, **kwargs))
+        return await loop.run_in_executor(
+            self._executor, functools.partial(fn, self.writer, *args, **kwargs)
+        )
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self.reader, *args, **kwargs)

@@ -87,7 +87,9 @@ class EventHub:
                 for _stream, entries in answer or []:
                     for entry_id, fields in entries:
                         last_id = entry_id
-                        self._dispatch((entry_id, fields.get("channel", ""), fields.get("data", "{}")))
+                        self._dispatch(
+                            (entry_id, fields.get("channel", ""), fields.get("data", "{}"))
+                        )
             except asyncio.CancelledError:
                 raise
             except (aioredis.RedisError, OSError) as exc:
@@ -104,7 +106,8 @@ def _channels(request: web.Request) -> set[str]:
     unknown = wanted - set(CHANNELS)
     if unknown:
         raise InvalidInput(
-            f"unknown channel(s): {', '.join(sorted(unknown))}", details={"field": "channels", "allowed": list(CHANNELS)}
+            f"unknown channel(s): {', '.join(sorted(unknown))}",
+            details={"field": "channels", "allowed": list(CHANNELS)},
         )
     return wanted
 
@@ -124,7 +127,9 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
     channels = _channels(request)
     last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
     if last and not EVENT_ID.match(last):
-        raise InvalidInput("Last-Event-ID must be an id this server sent", details={"field": "Last-Event-ID"})
+        raise InvalidInput(
+            "Last-Event-ID must be an id this server sent", details={"field": "Last-Event-ID"}
+        )
     hub: EventHub = request.app[keys.HUB]
     queue = hub.subscribe()  # before the replay, so nothing falls between the two
     resp = None
@@ -133,7 +138,9 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
             request, ping_interval=PING_SECONDS, headers={"X-Accel-Buffering": "no"}
         ) as resp:
             sent = _id(last) if last else None
-            await resp.send(json.dumps({"type": "hello", "channels": sorted(channels)}), event="hello")
+            await resp.send(
+                json.dumps({"type": "hello", "channels": sorted(channels)}), event="hello"
+            )
             if last:
                 async for entry_id, channel, data in _replay(request.app[keys.REDIS], last):
                     if channel in channels:

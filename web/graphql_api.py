@@ -76,17 +76,27 @@ def _db(info: Any):
 def _batch(info: Any, data: list) -> None:
     cap = info.context["app"][keys.SETTINGS].chunk_size
     if len(data) > cap:
-        raise InvalidInput(f"at most {cap} items per batch (CHUNK_SIZE), got {len(data)}", details={"field": "data"})
+        raise InvalidInput(
+            f"at most {cap} items per batch (CHUNK_SIZE), got {len(data)}",
+            details={"field": "data"},
+        )
 
 
 # ------------------------------------------------------------------ queries
 
 
-def resolve_tracks(_root, info, limit, offset, sort="id", descending=False, album_id=None, artist_id=None):
+def resolve_tracks(
+    _root, info, limit, offset, sort="id", descending=False, album_id=None, artist_id=None
+):
     _check_page(limit, offset)
     rows, total = _db(info).read(
-        store.list_tracks, limit=limit, offset=offset, sort=sort, descending=descending,
-        album_id=album_id, artist_id=artist_id,
+        store.list_tracks,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        descending=descending,
+        album_id=album_id,
+        artist_id=artist_id,
     )
     return _page([store.public_track(r) for r in rows], total, limit, offset)
 
@@ -112,7 +122,11 @@ def resolve_artist(_root, info, id):
 
 def resolve_albums(_root, info, limit, offset, artist_id=None):
     _check_page(limit, offset)
-    return _page(*_db(info).read(store.list_albums, limit=limit, offset=offset, artist_id=artist_id), limit, offset)
+    return _page(
+        *_db(info).read(store.list_albums, limit=limit, offset=offset, artist_id=artist_id),
+        limit,
+        offset,
+    )
 
 
 def resolve_album(_root, info, id):
@@ -128,7 +142,11 @@ def resolve_scan_errors(_root, info, limit, offset):
 
 
 def resolve_track_artist(track, info):
-    return resolve_artist(None, info, track["track_artist_id"]) if track.get("track_artist_id") else None
+    return (
+        resolve_artist(None, info, track["track_artist_id"])
+        if track.get("track_artist_id")
+        else None
+    )
 
 
 def resolve_track_album(track, info):
@@ -141,7 +159,11 @@ def resolve_album_tracks(album, info):
 
 
 def resolve_album_artist(album, info):
-    return resolve_artist(None, info, album["album_artist_id"]) if album.get("album_artist_id") else None
+    return (
+        resolve_artist(None, info, album["album_artist_id"])
+        if album.get("album_artist_id")
+        else None
+    )
 
 
 def resolve_artist_albums(artist, info):
@@ -151,7 +173,9 @@ def resolve_artist_albums(artist, info):
 
 def resolve_artist_tracks(artist, info, limit, offset):
     _check_page(limit, offset)
-    rows, total = _db(info).read(store.list_tracks, artist_id=artist["id"], limit=limit, offset=offset)
+    rows, total = _db(info).read(
+        store.list_tracks, artist_id=artist["id"], limit=limit, offset=offset
+    )
     return _page([store.public_track(r) for r in rows], total, limit, offset)
 
 
@@ -195,7 +219,9 @@ async def resolve_mark_missing(_root, info, paths=None, prefixes=None):
     changed = await _db(info).write(
         store.mark_missing, [os.fsencode(p) for p in paths], [os.fsencode(p) for p in prefixes]
     )
-    await announce_tracks(info.context["app"], [{"id": r["id"], "change": "removed"} for r in changed])
+    await announce_tracks(
+        info.context["app"], [{"id": r["id"], "change": "removed"} for r in changed]
+    )
     return len(changed)
 
 
@@ -254,12 +280,14 @@ async def handle_graphql(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("the request body must be JSON: {\"query\": ..., \"variables\": ...}") from None
+        raise InvalidInput(
+            'the request body must be JSON: {"query": ..., "variables": ...}'
+        ) from None
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        raise InvalidInput("a GraphQL request needs a \"query\" string", details={"field": "query"})
+        raise InvalidInput('a GraphQL request needs a "query" string', details={"field": "query"})
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
-        raise InvalidInput("\"variables\" must be an object", details={"field": "variables"})
+        raise InvalidInput('"variables" must be an object', details={"field": "variables"})
     result = await graphql(
         request.app[keys.SCHEMA],
         body["query"],
@@ -272,4 +300,6 @@ async def handle_graphql(request: web.Request) -> web.Response:
         payload["errors"] = [_error_json(e) for e in result.errors]
     status = 400 if result.errors and result.data is None else 200
     # ensure_ascii: a non-UTF-8 path echoed back to a worker survives as \udcXX escapes.
-    return web.json_response(payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=True))
+    return web.json_response(
+        payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=True)
+    )

@@ -13,8 +13,12 @@ from soniquebay.errors import SoniqueBayError
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message, "details": details or {}}}, status=status)
+def error_response(
+    status: int, code: str, message: str, details: dict | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+    )
 
 
 @web.middleware
@@ -27,13 +31,19 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
     except web.HTTPException as exc:
         if not request.path.startswith("/api/") or exc.status < 400:
             raise
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status, "http_error"
+        )
         response = error_response(exc.status, code, exc.reason)
     except json.JSONDecodeError:
         response = error_response(400, "invalid_json", "the request body is not valid JSON")
     except Exception:
-        log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
-        response = error_response(500, "internal_error", "internal error", {"request_id": request_id})
+        log.exception(
+            "unhandled error on %s %s (request %s)", request.method, request.path, request_id
+        )
+        response = error_response(
+            500, "internal_error", "internal error", {"request_id": request_id}
+        )
     if not response.prepared:
         response.headers["X-Request-ID"] = request_id
     return response

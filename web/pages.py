@@ -28,15 +28,23 @@ def _duration(seconds: float | None) -> str:
     if not seconds:
         return ""
     seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return (
+        f"{seconds // 60}:{seconds % 60:02d}"
+        if seconds < 3600
+        else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    )
 
 
 def render(request: web.Request, template: str, **context) -> web.Response:
     html = request.app[keys.TEMPLATES].get_template(template).render(**context)
-    return web.Response(text=html, content_type="text/html", headers={
-        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return web.Response(
+        text=html,
+        content_type="text/html",
+        headers={
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def index(request: web.Request) -> web.Response:
@@ -44,8 +52,13 @@ async def index(request: web.Request) -> web.Response:
     database = request.app[keys.DB]
     rows, total = database.read(store.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
     return render(
-        request, "index.html", tracks=[store.public_track(r) for r in rows], total=total, offset=offset,
-        page_size=PAGE_SIZE, counts=database.read(store.counts),
+        request,
+        "index.html",
+        tracks=[store.public_track(r) for r in rows],
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        counts=database.read(store.counts),
     )
 
 

@@ -20,15 +20,23 @@ from soniquebay.web import keys
 MAX_LIMIT = 500
 
 
-def int_param(request: web.Request, name: str, default: int | None = None, *, low: int = 0,
-              high: int | None = None) -> int | None:
+def int_param(
+    request: web.Request,
+    name: str,
+    default: int | None = None,
+    *,
+    low: int = 0,
+    high: int | None = None,
+) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be an integer, got {raw[:40]!r}", details={"field": name}) from None
+        raise InvalidInput(
+            f"{name} must be an integer, got {raw[:40]!r}", details={"field": name}
+        ) from None
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput(f"{name} must be {bound}", details={"field": name})
@@ -55,14 +63,21 @@ async def list_tracks(request: web.Request) -> web.Response:
     sort = request.query.get("sort", "id")
     descending = sort.startswith("-")
     rows, total = request.app[keys.DB].read(
-        store.list_tracks, limit=limit, offset=offset, sort=sort.lstrip("-"), descending=descending,
-        album_id=int_param(request, "album_id"), artist_id=int_param(request, "artist_id"),
+        store.list_tracks,
+        limit=limit,
+        offset=offset,
+        sort=sort.lstrip("-"),
+        descending=descending,
+        album_id=int_param(request, "album_id"),
+        artist_id=int_param(request, "artist_id"),
     )
     return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
 
 
 async def get_track(request: web.Request) -> web.Response:
-    return web.json_response(store.public_track(request.app[keys.DB].read(store.get_track, path_id(request))))
+    return web.json_response(
+        store.public_track(request.app[keys.DB].read(store.get_track, path_id(request)))
+    )
 
 
 async def list_artists(request: web.Request) -> web.Response:
@@ -106,8 +121,11 @@ async def health(request: web.Request) -> web.Response:
     database = app[keys.DB]
     report: dict = {"version": __version__, "time": time.time()}
     try:
-        report["db"] = {"ok": not database.problems, "problems": database.problems[:5],
-                        "counts": database.read(store.counts)}
+        report["db"] = {
+            "ok": not database.problems,
+            "problems": database.problems[:5],
+            "counts": database.read(store.counts),
+        }
     except Exception as exc:  # the health page must answer even when the database does not
         report["db"] = {"ok": False, "error": str(exc)}
     client: aioredis.Redis = app[keys.REDIS]
@@ -131,7 +149,9 @@ async def health(request: web.Request) -> web.Response:
         }
     except (aioredis.RedisError, OSError) as exc:
         report["redis"] = {"ok": False, "error": str(exc)}
-    report["library"] = [{"path": str(root), "online": is_online(root)} for root in settings.library]
+    report["library"] = [
+        {"path": str(root), "online": is_online(root)} for root in settings.library
+    ]
     report["event_listeners"] = app[keys.HUB].listeners
     ok = report["db"].get("ok") and report["redis"]["ok"]
     report["status"] = "ok" if ok else "degraded"

@@ -11,8 +11,13 @@ import pytest
 from soniquebay.testing import FORMATS
 
 ALBUM_TAGS = dict(
-    artist="Nina Test", album="Generated Hits", album_artist="Various Testers", genre="Electronic",
-    date="2024", disc="1/2", musicbrainz_albumid="11111111-2222-3333-4444-555555555555",
+    artist="Nina Test",
+    album="Generated Hits",
+    album_artist="Various Testers",
+    genre="Electronic",
+    date="2024",
+    disc="1/2",
+    musicbrainz_albumid="11111111-2222-3333-4444-555555555555",
     musicbrainz_artistid="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
 )
 
@@ -24,8 +29,13 @@ def by_title(tracks):
 def test_album_in_every_format_is_listed_everywhere(serve, library, audio):
     server = serve()
     for number, fmt in enumerate(FORMATS, start=1):
-        audio.make(library / "Album" / f"{number:02d} track.{fmt}", title=f"Song {fmt}", track=f"{number}/7",
-                   musicbrainz_recordingid=f"00000000-0000-0000-0000-00000000000{number}", **ALBUM_TAGS)
+        audio.make(
+            library / "Album" / f"{number:02d} track.{fmt}",
+            title=f"Song {fmt}",
+            track=f"{number}/7",
+            musicbrainz_recordingid=f"00000000-0000-0000-0000-00000000000{number}",
+            **ALBUM_TAGS,
+        )
     tracks = by_title(server.wait_for_tracks(len(FORMATS)))
 
     for number, fmt in enumerate(FORMATS, start=1):
@@ -49,8 +59,10 @@ def test_album_in_every_format_is_listed_everywhere(serve, library, audio):
     assert [(a["title"], a["album_artist_name"], a["track_count"]) for a in albums] == [
         ("Generated Hits", "Various Testers", 7)
     ]
-    answer = server.graphql("{ tracks(limit: 10, sort: album) { total items { title track_number album { title } "
-                            "artist { name } } } }")
+    answer = server.graphql(
+        "{ tracks(limit: 10, sort: album) { total items { title track_number album { title } "
+        "artist { name } } } }"
+    )
     assert answer["data"]["tracks"]["total"] == 7
     assert [t["track_number"] for t in answer["data"]["tracks"]["items"]] == list(range(1, 8))
     assert {t["album"]["title"] for t in answer["data"]["tracks"]["items"]} == {"Generated Hits"}
@@ -68,7 +80,12 @@ def test_moved_and_renamed_files_keep_their_ids(serve, library, audio):
     (library / "sub" / "deeper").mkdir(parents=True)
     os.rename(library / "a.mp3", library / "sub" / "deeper" / "renamed.mp3")
     moved = server.wait_until(
-        lambda: (t := by_title(server.tracks())) and "Wanderer" in t and t["Wanderer"]["path"].endswith("deeper/renamed.mp3") and t,
+        lambda: (
+            (t := by_title(server.tracks()))
+            and "Wanderer" in t
+            and t["Wanderer"]["path"].endswith("deeper/renamed.mp3")
+            and t
+        ),
         what="the move to be seen",
     )
     assert moved["Wanderer"]["id"] == before["Wanderer"]["id"]
@@ -77,7 +94,12 @@ def test_moved_and_renamed_files_keep_their_ids(serve, library, audio):
 
     os.rename(library / "sub", library / "moved-folder")  # a whole folder moves
     moved = server.wait_until(
-        lambda: (t := by_title(server.tracks())) and "Wanderer" in t and "moved-folder" in t["Wanderer"]["path"] and t,
+        lambda: (
+            (t := by_title(server.tracks()))
+            and "Wanderer" in t
+            and "moved-folder" in t["Wanderer"]["path"]
+            and t
+        ),
         what="the folder move to be seen",
     )
     assert moved["Wanderer"]["id"] == before["Wanderer"]["id"]
@@ -99,7 +121,9 @@ def test_deleted_file_leaves_listings_and_comes_back_with_its_id(serve, library,
     assert server.get("/api/albums")["total"] == 0
     assert server.get(f"/api/tracks/{before['Leaver']['id']}")["missing"] is True
 
-    shutil.copy2(outside, library / "back-again.ogg")  # ...and puts it back: a move seen as delete + create
+    shutil.copy2(
+        outside, library / "back-again.ogg"
+    )  # ...and puts it back: a move seen as delete + create
     back = by_title(server.wait_for_tracks(2))
     assert back["Leaver"]["id"] == before["Leaver"]["id"]
     assert back["Leaver"]["path"].endswith("back-again.ogg")
@@ -186,8 +210,10 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(serve, library, audio):
     tracks = by_title(server.wait_for_tracks(2))
     assert set(tracks) == {"Fine", "Latin-1 Name"}
     assert "\ufffd" in tracks["Latin-1 Name"]["path"]
-    errors = server.wait_until(lambda: (e := server.get("/api/scan/errors")) and e["total"] == 4 and e,
-                               what="4 scan errors")
+    errors = server.wait_until(
+        lambda: (e := server.get("/api/scan/errors")) and e["total"] == 4 and e,
+        what="4 scan errors",
+    )
     reasons = {os.path.basename(e["path"]): e["reason"] for e in errors["items"]}
     assert "empty" in reasons["empty.mp3"]
     assert reasons["text.mp3"] and reasons["truncated.flac"] and reasons["garbage.m4a"]
@@ -199,7 +225,6 @@ def test_unreadable_file_is_recorded_with_its_reason(audio):
     """As root every file is readable, so the reader runs as `nobody` on a file it may not read."""
     import subprocess
     import sys
-
     import tempfile
     from pathlib import Path
 
@@ -216,7 +241,9 @@ def test_unreadable_file_is_recorded_with_its_reason(audio):
         "print(json.dumps(r.error))"
     )
     try:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
     finally:
         path.unlink()
         folder.rmdir()
