@@ -36,6 +36,8 @@ UNITS = Path("/lib/systemd/system")
 CONF = "/etc/soniquebay/soniquebay.conf"
 WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
 APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+# CI has no standard input: never stop at a conffile question.
+APT = ["apt-get", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
 # What the package puts on the system, besides the files dpkg lists. After a purge none of it
 # may remain; after a remove, the first three must.
 STATE = ["/var/lib/soniquebay", CONF, "/etc/sysctl.d/60-soniquebay-inotify.conf"]
@@ -98,7 +100,7 @@ def deb(tmp_path_factory):
             f"\nbuilt {path.name}: {path.stat().st_size / 1024**2:.1f} MiB in {build_seconds:.0f} s"
         )
         before = installed_packages()
-        run(["apt-get", "install", "-y", "--no-install-recommends", str(path)], env=APT_ENV)
+        run([*APT, "install", "-y", "--no-install-recommends", str(path)], env=APT_ENV)
         pulled_in = sorted(installed_packages() - before - {f"soniquebay:{arch()}"})
         yield path
     finally:
@@ -106,11 +108,11 @@ def deb(tmp_path_factory):
             package_installed("soniquebay")
             or run(["dpkg", "-s", "soniquebay"], check=False).returncode == 0
         ):
-            run(["apt-get", "purge", "-y", "soniquebay"], check=False, env=APT_ENV)
+            run([*APT, "purge", "-y", "soniquebay"], check=False, env=APT_ENV)
         # What installing the .deb pulled in (redis-server, ffmpeg… on a bare machine) goes too;
         # the build tools build-deb.sh installed stay, like the rest of the toolchain.
         if pulled_in:
-            run(["apt-get", "purge", "-y", *pulled_in], check=False, env=APT_ENV)
+            run([*APT, "purge", "-y", *pulled_in], check=False, env=APT_ENV)
         if watches_before is not None and WATCHES.read_text().strip() != watches_before:
             WATCHES.write_text(watches_before + "\n")
 
@@ -145,7 +147,7 @@ def test_installed_command_reports_the_project_version(deb):
 
 def test_unit_files_pass_systemd_analyze_verify(deb):
     if shutil.which("systemd-analyze") is None:
-        run(["apt-get", "install", "-y", "--no-install-recommends", "systemd"], env=APT_ENV)
+        run([*APT, "install", "-y", "--no-install-recommends", "systemd"], env=APT_ENV)
     # `verify` loads the units offline; it needs no running systemd, so it works in containers.
     units = [
         "soniquebay.target",
@@ -161,7 +163,7 @@ def test_unit_files_pass_systemd_analyze_verify(deb):
 
 def test_lintian_reports_no_errors(deb):
     if shutil.which("lintian") is None:
-        run(["apt-get", "install", "-y", "--no-install-recommends", "lintian"], env=APT_ENV)
+        run([*APT, "install", "-y", "--no-install-recommends", "lintian"], env=APT_ENV)
     result = run(["lintian", "--fail-on", "none", str(deb)], timeout=600)
     errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
     assert not errors, "\n".join(errors)
@@ -393,17 +395,17 @@ def leftovers() -> list[str]:
 
 def test_reinstall_remove_then_purge_leave_what_policy_says(deb):
     # An upgrade path: prerm upgrade, postinst configure again (migrate is a no-op now).
-    upgrade = run(["apt-get", "install", "-y", "--reinstall", str(deb)], env=APT_ENV)
+    upgrade = run([*APT, "install", "-y", "--reinstall", str(deb)], env=APT_ENV)
     assert re.search(r"schema up to date|applied", upgrade.stdout + upgrade.stderr), upgrade.stdout
     assert Path("/var/lib/soniquebay/library.db").is_file()
 
-    run(["apt-get", "remove", "-y", "soniquebay"], env=APT_ENV)
+    run([*APT, "remove", "-y", "soniquebay"], env=APT_ENV)
     assert not VENV.exists() and not os.path.lexists("/usr/bin/soniquebay")
     # remove keeps the configuration, the data and the user.
     assert all(os.path.lexists(p) for p in STATE), [p for p in STATE if not os.path.lexists(p)]
     assert user_exists("soniquebay")
 
-    run(["apt-get", "purge", "-y", "soniquebay"], env=APT_ENV)
+    run([*APT, "purge", "-y", "soniquebay"], env=APT_ENV)
     assert not package_installed("soniquebay")
     assert run(["dpkg", "-s", "soniquebay"], check=False).returncode != 0
     assert leftovers() == []
