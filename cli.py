@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     common(
         sub.add_parser("migrate", help="back up the database, then apply pending schema migrations")
     )
+    common(sub.add_parser("doctor", help="check Redis, inotify watches, disk, database, analysis"))
     return parser
 
 
@@ -153,4 +154,8 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         finally:
             conn.close()
         return 0
+    if args.command == "doctor":
+        from soniquebay import doctor
+
+        return doctor.main(settings)
     raise AssertionError(args.command)
