@@ -44,6 +44,7 @@ BLOCK_FRAMES = 2048  # STFT frames per block: 47.5 s at 22.05 kHz / 512
 N_MELS = 96
 N_MFCC = 13
 ONSET_MAX_HZ = 2000.0
+TEMPO_BLOCK_FRAMES = 2584  # 60 s of onset envelope at 22.05 kHz / 512
 
 # Key profiles (probe-tone ratings), tonic first: Krumhansl & Kessler 1982; Temperley 1999.
 PROFILES = {
@@ -126,8 +127,9 @@ def analyze_signal(audio: DecodedAudio, options: AnalysisOptions) -> dict[str, A
     onset_env = librosa.onset.onset_strength(
         S=librosa.power_to_db(mel[low], ref=np.max), sr=sr, hop_length=HOP, aggregate=np.median
     )
+    tempo = _tempo_estimate(librosa, onset_env, sr)
     _tempo, beats = librosa.beat.beat_track(
-        onset_envelope=onset_env, sr=sr, hop_length=HOP, units="time"
+        onset_envelope=onset_env, sr=sr, hop_length=HOP, bpm=tempo, units="time"
     )
     result["bpm"], result["bpm_confidence"] = features.tempo_from_beats(beats)
 
@@ -136,6 +138,27 @@ def analyze_signal(audio: DecodedAudio, options: AnalysisOptions) -> dict[str, A
     result.update(key=key, scale=scale, key_confidence=confidence)
     result["danceability"] = features.dfa_danceability(y, sr)
     return features.finish(result)
+
+
+def _tempo_estimate(librosa, onset_env: np.ndarray, sr: int) -> float:
+    """The tracker's starting tempo, from the tempogram of each ~60 s stretch (median of them).
+
+    librosa's own estimate builds one autocorrelation tempogram over the whole envelope: 400 MB
+    for a 600 s span. Per stretch it stays under 40 MB, and a steady tempo reads the same.
+    """
+    step = TEMPO_BLOCK_FRAMES
+    estimates, weights = [], []
+    for start in range(0, len(onset_env), step):
+        chunk = onset_env[start : start + step]
+        if len(chunk) < step // 4 and estimates:
+            break  # a short tail says little; the previous stretches decide
+        estimates.append(
+            float(librosa.feature.tempo(onset_envelope=chunk, sr=sr, hop_length=HOP)[0])
+        )
+        weights.append(len(chunk))
+    order = np.argsort(estimates)
+    cumulative = np.cumsum(np.asarray(weights)[order])
+    return estimates[order[np.searchsorted(cumulative, cumulative[-1] / 2.0)]]
 
 
 def _blocks(y: np.ndarray, n_fft: int, hop: int, frames: int):

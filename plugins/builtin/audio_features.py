@@ -102,8 +102,12 @@ def dfa_danceability(samples: np.ndarray, sample_rate: int) -> float:
     count = len(samples) // size
     if count < 40:
         return 0.0
-    frames = samples[: count * size].reshape(count, size).astype(np.float64)
-    s = frames.std(axis=1, ddof=1)
+    frames = samples[: count * size].reshape(count, size)
+    s = np.empty(count)
+    for start in range(0, count, 10000):  # 100 s at a time: a float64 copy of 600 s is 200 MB
+        s[start : start + 10000] = (
+            frames[start : start + 10000].astype(np.float64).std(axis=1, ddof=1)
+        )
     y = np.cumsum(s - s.mean())
     idx = np.arange(count, dtype=np.float64)
     # Prefix sums (with a leading 0) of y, y^2 and i*y for windowed least squares.
