@@ -191,13 +191,15 @@ def common_fields(audio: DecodedAudio, threshold_db: float) -> dict[str, Any]:
 
 
 def is_silent(audio: DecodedAudio, threshold_db: float) -> bool:
-    peak = float(np.max(np.abs(audio.samples))) if len(audio.samples) else 0.0
+    if not len(audio.samples):
+        return True
+    peak = max(float(audio.samples.max()), -float(audio.samples.min()))  # np.abs would copy it all
     return peak <= 10.0 ** (threshold_db / 20.0)
 
 
 def finish(result: dict[str, Any]) -> dict[str, Any]:
-    """Plain JSON types, NaN and inf as ``None``, floats rounded: what the API stores."""
-    return {key: _plain(result.get(key)) for key in RESULT_KEYS if key in result}
+    """Every agreed key (``None`` where unknown), plain JSON types, NaN as ``None``, floats rounded."""
+    return {key: _plain(result.get(key)) for key in RESULT_KEYS}
 
 
 def _plain(value: Any) -> Any:
