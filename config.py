@@ -153,11 +153,7 @@ def load(
     values: dict[str, Any] = {}
     plugins: dict[str, dict[str, str]] = {}
 
-    path = (
-        path
-        or environ.get("SONIQUEBAY_CONFIG")
-        or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
-    )
+    path = path or environ.get("SONIQUEBAY_CONFIG") or (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
     if path:
         parser = configparser.ConfigParser(interpolation=None)
         try:

@@ -17,19 +17,7 @@ from mutagen.mp4 import MP4Tags
 from soniquebay import hookimpl
 from soniquebay.errors import BadAudioFile
 
-EXTENSIONS = [
-    ".mp3",
-    ".flac",
-    ".ogg",
-    ".oga",
-    ".opus",
-    ".m4a",
-    ".mp4",
-    ".aac",
-    ".wav",
-    ".aif",
-    ".aiff",
-]
+EXTENSIONS = [".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif", ".aiff"]
 MAX_TEXT = 1024  # longer tag values are cut: nothing legitimate needs more
 
 ID3_TEXT = {
@@ -110,13 +98,9 @@ def read_tags(path: str) -> dict[str, Any] | None:
             reason = "input/output error (failing disk?)"
         raise BadAudioFile(f"cannot read the file: {reason}") from None
     except mutagen.MutagenError as exc:
-        raise BadAudioFile(
-            f"not a readable audio file: {_clean(str(exc)) or type(exc).__name__}"
-        ) from None
+        raise BadAudioFile(f"not a readable audio file: {_clean(str(exc)) or type(exc).__name__}") from None
     except Exception as exc:  # mutagen raises assorted errors on hostile input
-        raise BadAudioFile(
-            f"corrupt audio file: {type(exc).__name__}: {_clean(str(exc))}"
-        ) from None
+        raise BadAudioFile(f"corrupt audio file: {type(exc).__name__}: {_clean(str(exc))}") from None
     if audio is None:
         raise BadAudioFile("not a recognised audio format (content does not match the extension)")
 
@@ -221,10 +205,7 @@ def _from_mp4(tags: MP4Tags) -> dict[str, Any]:
             if isinstance(value, bytes):
                 value = value.decode("utf-8", "replace")
             _store(result, key, value)
-    for raw_key, number, total in (
-        ("trkn", "track_number", "track_total"),
-        ("disk", "disc_number", "disc_total"),
-    ):
+    for raw_key, number, total in (("trkn", "track_number", "track_total"), ("disk", "disc_number", "disc_total")):
         values = tags.get(raw_key)
         if values:
             n, t = values[0]
