@@ -22,7 +22,7 @@ from soniquebay.config import Settings
 log = logging.getLogger(__name__)
 
 # Builtins ship enabled; a [plugin.<name>] enabled = false switches one off.
-BUILTIN_PLUGINS: tuple[str, ...] = ("tags",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("tags", "analysis_essentia", "analysis_librosa")
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
 CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger",)
 ENTRY_POINT_GROUP = "soniquebay"

@@ -1,0 +1,130 @@
+"""Which backend answers the hook, and the librosa backend on a machine without Essentia."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from soniquebay.errors import ConfigError
+from soniquebay.plugins import get_plugin_manager
+from soniquebay.plugins.builtin import analysis_essentia, analysis_librosa
+from soniquebay.plugins.builtin.analysis_options import (
+    analysis_options,
+    chosen_backend,
+    essentia_importable,
+)
+from soniquebay.testing_audio import encode, make_track
+
+
+@pytest.fixture(scope="module")
+def track(tmp_path_factory):
+    path = tmp_path_factory.mktemp("choice") / "track.mp3"
+    return encode(make_track(100.0, "E", "minor", seconds=8.0), path)
+
+
+def test_forced_librosa_leaves_the_essentia_hook_silent(settings_for, track):
+    settings = settings_for("librosa")
+    assert (
+        analysis_essentia.analyze_audio(path=str(track), settings=settings, max_seconds=None)
+        is None
+    )
+    result = analysis_librosa.analyze_audio(path=str(track), settings=settings, max_seconds=None)
+    assert result["analysis_backend"] == "librosa"
+
+
+def test_forced_essentia_leaves_the_librosa_hook_silent(settings_for, track):
+    if not essentia_importable():
+        pytest.skip("essentia cannot be imported on this machine")
+    settings = settings_for("essentia")
+    assert (
+        analysis_librosa.analyze_audio(path=str(track), settings=settings, max_seconds=None) is None
+    )
+    assert (
+        analysis_essentia.analyze_audio(path=str(track), settings=settings, max_seconds=None)[
+            "analysis_backend"
+        ]
+        == "essentia"
+    )
+
+
+def test_auto_prefers_essentia_where_it_imports(settings_for):
+    expected = "essentia" if essentia_importable() else "librosa"
+    assert chosen_backend(analysis_options(settings_for("auto"))) == expected
+
+
+def test_the_plugin_manager_runs_exactly_one_backend(settings_for, track):
+    settings = settings_for("librosa")
+    pm = get_plugin_manager(settings)
+    assert not pm.load_errors
+    result = pm.hook.analyze_audio(path=str(track), settings=settings, max_seconds=6.0)
+    assert result["analysis_backend"] == "librosa"
+    assert result["analyzed_seconds"] == pytest.approx(6.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("backend", "aubio"),
+        ("max_seconds", "-1"),
+        ("max_seconds", "ten"),
+        ("silence_threshold_db", "x"),
+    ],
+)
+def test_bad_options_are_config_errors_naming_the_key(settings_for, key, value):
+    with pytest.raises(ConfigError) as info:
+        analysis_options(settings_for(**{key: value}) if key != "backend" else settings_for(value))
+    assert info.value.key == key and info.value.section == "plugin.analysis"
+
+
+def test_librosa_backend_runs_where_essentia_cannot_be_imported(tmp_path, track, numba_cache):
+    """As on a Raspberry Pi: a meta-path hook makes ``import essentia`` fail in a fresh interpreter."""
+    (tmp_path / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            class NoEssentia:
+                def find_spec(self, name, path=None, target=None):
+                    if name == "essentia" or name.startswith("essentia."):
+                        raise ImportError("essentia is blocked for this test")
+                    return None
+
+            sys.meta_path.insert(0, NoEssentia())
+            """
+        )
+    )
+    script = textwrap.dedent(
+        f"""
+        import json
+        from soniquebay.config import Settings
+        from soniquebay.plugins import get_plugin_manager
+        settings = Settings(plugins={{"analysis": {{"numba_cache_dir": {str(numba_cache)!r}}}}})
+        pm = get_plugin_manager(settings)
+        result = pm.hook.analyze_audio(path={str(track)!r}, settings=settings, max_seconds=None)
+        try:
+            import essentia  # noqa: F401
+            blocked = False
+        except ImportError:
+            blocked = True
+        print(json.dumps({{"blocked": blocked, "errors": len(pm.load_errors), "result": result}}))
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["blocked"] and out["errors"] == 0
+    assert out["result"]["analysis_backend"] == "librosa"
+    assert out["result"]["bpm"] == pytest.approx(100.0, rel=0.02)
+    assert (out["result"]["key"], out["result"]["scale"]) == ("E", "minor")
+
+
+def test_warm_up_fills_the_numba_cache(numba_cache):
+    analysis_librosa.warm_up(numba_cache)
+    assert any(numba_cache.rglob("*.nbi")), "no numba index files were written"
