@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         help="write the database directly even if a web server runs",
     )
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
+    analyze = sub.add_parser("analyze", help="queue audio analysis (BPM, key, loudness, ...)")
+    common(analyze)
+    which = analyze.add_mutually_exclusive_group()
+    which.add_argument("--missing", action="store_true", help="tracks without features (default)")
+    which.add_argument("--all", action="store_true", help="every track, again")
+    analyze.add_argument("ids", nargs="*", type=int, help="these track ids")
     common(
         sub.add_parser("migrate", help="back up the database, then apply pending schema migrations")
     )
@@ -139,6 +145,22 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         )
         for error in summary.report.errors[:20]:
             print(f"  {os.fsdecode(error['path'])!r}: {error['reason']}", file=sys.stderr)
+        return 0
+    if args.command == "analyze":
+        from soniquebay.daemon import ingest, queueing
+        from soniquebay.library import db, store
+
+        conn = db.connect(settings.db_path, readonly=True)
+        try:
+            items = store.tracks_to_analyse(conn, ids=args.ids or None, only_missing=not args.all)
+        finally:
+            conn.close()
+        client = queueing.connect(settings)
+        jobs = [
+            queueing.enqueue_analysis(client, settings, batch).id
+            for batch in ingest.chunks(items, queueing.ANALYSIS_BATCH)
+        ]
+        print(f"queued {len(items)} tracks for analysis in {len(jobs)} jobs")
         return 0
     if args.command == "migrate":
         from soniquebay.library import db

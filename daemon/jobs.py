@@ -130,7 +130,7 @@ def _after_ingest(ctx: WorkerContext, report: ingest.Report) -> None:
             except Exception:  # one plugin's bug must not undo the scan
                 log.exception("a track_added plugin failed for track %s", track["id"])
     if fresh and ctx.pm.hook.analyze_audio.get_hookimpls():
-        for batch in ingest.chunks(fresh, 50):
+        for batch in ingest.chunks(fresh, queueing.ANALYSIS_BATCH):
             queueing.enqueue_analysis(
                 ctx.redis, ctx.settings, [{"track_id": t["id"], "path": t["path"]} for t in batch]
             )

@@ -23,6 +23,7 @@ from soniquebay.config import Settings
 SCAN, ANALYSIS, ENRICH, VECTORS = "scan", "analysis", "enrich", "vectors"
 QUEUES = (SCAN, ANALYSIS, ENRICH, VECTORS)
 JOBS = "soniquebay.daemon.jobs."
+ANALYSIS_BATCH = 50  # tracks per analysis job: a fresh work-horse imports the backend once per job
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 

@@ -487,3 +487,20 @@ def from_wire(item: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(key), str):
             out[key] = os.fsencode(out[key])
     return out
+
+
+def tracks_to_analyse(
+    conn: apsw.Connection, *, ids: Sequence[int] | None = None, only_missing: bool = True
+) -> list[dict[str, Any]]:
+    """``{"track_id", "path"}`` of present tracks to analyse: given ids, or those without features."""
+    where = ["missing_since IS NULL"]
+    params: list[Any] = []
+    if ids:
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        params.extend(ids)
+    elif only_missing:
+        where.append("analyzed_at IS NULL")
+    rows = conn.execute(
+        f"SELECT id, path FROM tracks WHERE {' AND '.join(where)} ORDER BY id", tuple(params)
+    ).fetchall()
+    return [{"track_id": r["id"], "path": os.fsdecode(r["path"])} for r in rows]
