@@ -317,8 +317,9 @@ def update_features(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> l
             ]
             assignments = "".join(f"{f} = ?, " for f in fields)
             rows = conn.execute(
-                f"UPDATE tracks SET {assignments}analyzed_at = ?, updated_at = ? WHERE id = ? RETURNING id",
-                (*values, now, now, item["track_id"]),
+                # updated_at stays: it dates the file's tags, analyzed_at dates these features.
+                f"UPDATE tracks SET {assignments}analyzed_at = ? WHERE id = ? RETURNING id",
+                (*values, now, item["track_id"]),
             ).fetchall()
             if not rows:
                 raise NotFound(

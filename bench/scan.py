@@ -1,0 +1,230 @@
+"""Scan throughput against a bare mutagen loop, measured in the same run.
+
+    .venv/bin/python bench/scan.py --files 10000
+
+1. generates N small tagged files in mixed formats (ffmpeg once per format, then copies
+   re-tagged with mutagen), in bench/out/ unless --dir says otherwise;
+2. times a bare ``mutagen.File()`` loop over them (the baseline);
+3. times ``soniquebay scan`` into an empty library (the one-shot CLI, its own writer);
+4. times ``soniquebay serve`` ingesting the same folder from scratch (watcher reconcile -> RQ ->
+   worker -> GraphQL batches -> SQLite), then sums the RSS of its processes (Redis aside).
+
+Prints files/min for each, the ratios to the baseline, and peak RSS. Analysis plugins are
+switched off for step 4 so it measures the tag pipeline (analysis has its own bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import mutagen
+
+from soniquebay.testing import FORMATS, AudioFactory, free_port
+
+HERE = Path(__file__).resolve().parent
+
+
+def generate(folder: Path, count: int) -> list[Path]:
+    marker = folder / f".complete-{count}"
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if marker.exists() and len(files) == count:
+        return files
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    factory = AudioFactory(folder.parent / "templates")
+    rng = random.Random(42)
+    out = []
+    for i in range(count):
+        fmt = FORMATS[i % len(FORMATS)]
+        artist = f"Artist {rng.randrange(200)}"
+        album = f"Album {rng.randrange(1000)}"
+        path = folder / artist / album / f"{i:06d}.{fmt}"
+        out.append(
+            factory.make(
+                path,
+                fmt,
+                seconds=1.0,
+                title=f"Track {i}",
+                artist=artist,
+                album=album,
+                track=f"{i % 12 + 1}/12",
+                date=str(1960 + i % 60),
+                genre="Bench",
+            )
+        )
+        if i and i % 1000 == 0:
+            print(f"  generated {i}/{count}", file=sys.stderr)
+    marker.touch()
+    return sorted(out)
+
+
+def bare_loop(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        mutagen.File(path)
+    return time.perf_counter() - start
+
+
+def children_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def cli_scan(folder: Path, work: Path) -> tuple[float, str]:
+    data = work / "scan-data"
+    shutil.rmtree(data, ignore_errors=True)
+    env = {**os.environ, "SONIQUEBAY_CONFIG": ""}
+    start = time.perf_counter()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "soniquebay",
+            "scan",
+            str(folder),
+            "--data-dir",
+            str(data),
+            "--library",
+            str(folder),
+            "--direct",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - start, out.stdout.strip()
+
+
+def tree_rss_mb(root_pid: int, exclude: str = "redis-server") -> float:
+    """Sum of RSS over a process and all its descendants, except ``exclude``."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if f"Name:\t{exclude}" in status:
+            continue
+        total += int(status.split("VmRSS:")[1].split()[0]) if "VmRSS:" in status else 0
+    return total / 1024
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def serve_ingest(folder: Path, work: Path, count: int) -> tuple[float, float, float]:
+    data = work / "serve-data"
+    shutil.rmtree(data, ignore_errors=True)
+    port = free_port()
+    env = {
+        **os.environ,
+        "SONIQUEBAY_CONFIG": "",
+        "SONIQUEBAY_LOG_LEVEL": "WARNING",
+        "SONIQUEBAY_PLUGIN_ANALYSIS_ESSENTIA_ENABLED": "false",
+        "SONIQUEBAY_PLUGIN_ANALYSIS_LIBROSA_ENABLED": "false",
+    }
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "soniquebay",
+            "serve",
+            "--library",
+            str(folder),
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(work / "serve.log", "w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    peak = 0.0
+    try:
+        while True:
+            time.sleep(0.5)
+            peak = max(peak, tree_rss_mb(process.pid))
+            try:
+                total = get_json(url + "/api/tracks?limit=1")["total"]
+            except OSError:
+                continue
+            if total >= count:
+                break
+            if process.poll() is not None:
+                raise SystemExit(f"serve exited: see {work / 'serve.log'}")
+        elapsed = time.perf_counter() - start
+        time.sleep(2)  # settle: jobs finished, caches as they stay
+        after = tree_rss_mb(process.pid)
+        return elapsed, max(peak, after), after
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--dir", type=Path, default=HERE / "out")
+    parser.add_argument("--skip-serve", action="store_true")
+    args = parser.parse_args()
+    work = args.dir
+    folder = work / f"library-{args.files}"
+    print(f"generating {args.files} files in {folder} ...", file=sys.stderr)
+    files = generate(folder, args.files)
+    bare_loop(files[:200])  # warm the page cache the same way for everyone
+
+    bare = bare_loop(files)
+    scan_seconds, scan_out = cli_scan(folder, work)
+    scan_rss = children_peak_rss_mb()
+    n = len(files)
+    bare_rate, scan_rate = n * 60 / bare, n * 60 / scan_seconds
+    print(f"files: {n} (mixed {', '.join(FORMATS)}), cores: {os.cpu_count()}")
+    print(f"bare mutagen.File loop : {bare_rate:>10,.0f} files/min ({bare:.1f}s)")
+    print(
+        f"soniquebay scan        : {scan_rate:>10,.0f} files/min ({scan_seconds:.1f}s)  "
+        f"ratio to bare loop {scan_rate / bare_rate:.2f}  peak RSS {scan_rss:.0f} MB"
+    )
+    print(f"    {scan_out}")
+    if not args.skip_serve:
+        serve_seconds, serve_peak, serve_after = serve_ingest(folder, work, n)
+        serve_rate = n * 60 / serve_seconds
+        print(
+            f"soniquebay serve ingest: {serve_rate:>10,.0f} files/min ({serve_seconds:.1f}s from start)  "
+            f"ratio to bare loop {serve_rate / bare_rate:.2f}"
+        )
+        print(
+            f"    RSS of serve's processes (Redis aside): peak {serve_peak:.0f} MB, "
+            f"after ingest {serve_after:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
