@@ -43,6 +43,7 @@ class Settings:
     chunk_size: int = 500
     job_timeout: int = 300
     job_retries: int = 3
+    analysis_retry_seconds: float = 120.0  # a timed-out analysis is retried once on this much audio
     debounce_seconds: float = 1.0
     settle_seconds: float = 0.25  # quiet time after a close-write event
     burst_threshold: int = 2000  # events in one folder above which one folder job replaces them

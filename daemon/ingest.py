@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import apsw
 import pluggy
+from rq.timeouts import JobTimeoutException
 
 from soniquebay.errors import BadAudioFile
 from soniquebay.library import store
@@ -97,6 +98,8 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
         return FileResult(
             error={**base, "stage": "tags", "reason": f"cannot read the file: {exc.strerror}"}
         )
+    except JobTimeoutException:
+        raise  # the job's time is up: RQ retries it, this file is not to blame
     except Exception as exc:  # a plugin bug must not stop the scan: record it against the file
         log.exception("tag plugin failed on %r", path)
         return FileResult(

@@ -16,6 +16,7 @@ from typing import Any
 
 import pluggy
 import redis
+from rq.timeouts import JobTimeoutException
 
 from soniquebay import config
 from soniquebay.daemon import ingest, queueing
@@ -28,7 +29,6 @@ from soniquebay.plugins import audio_extensions, get_plugin_manager
 log = logging.getLogger(__name__)
 
 ANALYSIS_NICENESS = 10
-SHORT_SPAN_SECONDS = 120.0  # a timed-out analysis is retried once on this much audio
 
 
 @dataclass
@@ -184,6 +184,8 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
             if features is None:
                 continue
             results.append({"track_id": item["track_id"], **features, "analysis_error": None})
+        except JobTimeoutException:
+            raise  # RQ's, not the file's: on_analysis_timeout retries on a shorter span
         except BadAudioFile as exc:
             results.append({"track_id": item["track_id"], "analysis_error": exc.message})
         except Exception as exc:
@@ -208,17 +210,22 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
 
 def on_analysis_timeout(job, exc_type, exc_value, traceback) -> bool:
     """RQ exception handler: a timed-out analysis is retried once on a shorter span."""
-    from rq.timeouts import JobTimeoutException
-
     if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith(
         "analyze_tracks"
     ):
         return True
     kwargs = job.kwargs
-    if kwargs.get("max_seconds") and kwargs["max_seconds"] <= SHORT_SPAN_SECONDS:
-        return True
     ctx = context()
+    short = ctx.settings.analysis_retry_seconds
+    if kwargs.get("max_seconds") and kwargs["max_seconds"] <= short:
+        return True
+    log.warning(
+        "analysis of %d tracks timed out: retrying once on %gs of audio",
+        len(kwargs["items"]),
+        short,
+    )
+    job.retries_left = 0  # not the same span again: the shorter job below replaces the retries
     queueing.enqueue_analysis(
-        ctx.redis, ctx.settings, kwargs["items"], max_seconds=SHORT_SPAN_SECONDS, retries=0
+        ctx.redis, ctx.settings, kwargs["items"], max_seconds=short, retries=0
     )
     return True
