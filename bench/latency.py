@@ -64,6 +64,7 @@ def main() -> None:
     server.env.pop("SONIQUEBAY_DEBOUNCE_SECONDS", None)  # the shipped defaults, not the tests'
     server.start()
     latencies = []
+    size_kb = os.path.getsize(sources[0]) // 1024
     try:
         for i, src in enumerate(sources):
             copy_slowly(src, server.library / src.name, args.pause)
@@ -80,9 +81,8 @@ def main() -> None:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     latencies.sort()
-    size = sources and os.path.getsize(sources[0]) // 1024
     print(
-        f"{len(latencies)} files of ~{size} KB, copied in 64 KB blocks {args.pause * 1000:.0f} ms apart"
+        f"{len(latencies)} files of ~{size_kb} KB, copied in 64 KB blocks {args.pause * 1000:.0f} ms apart"
     )
     print(
         f"copy end -> listed: p50 {statistics.median(latencies):.2f}s  "
