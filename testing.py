@@ -473,7 +473,6 @@ class AppServer(Server):
                 return
             ready.set()
             self._loop.run_forever()
-            self._loop.run_until_complete(self._runner.cleanup())
             self._loop.close()
 
         self._thread = threading.Thread(target=run, name="app-server", daemon=True)
@@ -489,8 +488,13 @@ class AppServer(Server):
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(30)
+            try:
+                self.call(self._runner.cleanup, timeout=10)
+            except TimeoutError:
+                pass  # a lingering connection; the loop stops anyway
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(30)
 
     def log(self) -> str:
         return ""

@@ -61,7 +61,7 @@ def _job_json(job: Job, *, with_reason: bool = False) -> dict[str, Any]:
         "id": job.id,
         "queue": job.origin,
         "function": (job.func_name or "").removeprefix(queueing.JOBS),
-        "status": str(job.get_status(refresh=False) or ""),
+        "status": getattr(job.get_status(), "value", None),
         "description": job.description,
         "enqueued_at": job.enqueued_at.isoformat() if job.enqueued_at else None,
         "ended_at": job.ended_at.isoformat() if job.ended_at else None,
