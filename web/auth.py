@@ -155,7 +155,9 @@ def required_scope(request: web.Request) -> str:
         return "none"
     if path == "/metrics" and settings.metrics_public:
         return "none"
-    if path == "/api/graphql" and request.method in ("GET", "POST"):
+    if path == "/api/graphql" and request.method in SAFE_METHODS:
+        return "none"  # the console page; its queries are POSTs
+    if path == "/api/graphql":
         return "read"  # the handler asks for write when the operation is a mutation
     if path.startswith(ADMIN_PREFIXES):
         return "admin"

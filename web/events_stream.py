@@ -61,6 +61,9 @@ class EventHub:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
+            # A cancelled XREAD would otherwise hold its connection until the block times out.
+            with contextlib.suppress(aioredis.RedisError, OSError):
+                await self.client.connection_pool.disconnect()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
