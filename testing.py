@@ -419,12 +419,17 @@ class SSEReader:
                     data.append(line[5:].lstrip())
                 elif line.startswith("event:"):
                     name = line[6:].strip()
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, AttributeError):
+            pass  # closed under our feet
 
     def close(self) -> None:
         if self._response is not None:
+            try:  # wake the reading thread now, not at the next heartbeat
+                self._response.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+            except (AttributeError, OSError):
+                pass
             self._response.close()
+            self._thread.join(5)
 
     def of_type(self, prefix: str) -> list[dict]:
         return [e for _, e in self.events if e.get("type", "").startswith(prefix)]
@@ -434,12 +439,12 @@ class AppServer(Server):
     """The web application in a thread of this process, on a real socket: cheap to start per
     test, and its parts (``app``, the database connections) can be looked at directly."""
 
-    def __init__(self, settings: Any, token: str | None = None):
+    def __init__(self, settings: Any, token: str | None = None, port: int | None = None):
         import dataclasses
 
         self.token = token or settings.api_token or "sbt_test_" + secrets.token_hex(8)
         self.settings = dataclasses.replace(
-            settings, api_token=self.token, port=settings.port or free_port()
+            settings, api_token=self.token, port=port or free_port()
         )
         self.port = self.settings.port
         self.process = None
@@ -459,7 +464,7 @@ class AppServer(Server):
         self.app = create_app(self.settings)
 
         async def serve() -> None:
-            self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2)
+            self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
             await self._runner.setup()
             await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
@@ -491,7 +496,7 @@ class AppServer(Server):
             try:
                 self.call(self._runner.cleanup, timeout=10)
             except TimeoutError:
-                pass  # a lingering connection; the loop stops anyway
+                pass  # a connection that lingers; stopping the loop ends it
             finally:
                 self._loop.call_soon_threadsafe(self._loop.stop)
                 self._thread.join(30)

@@ -61,8 +61,9 @@ async def redis_ctx(app: web.Application):
     hub.start()
     yield
     await hub.stop()
-    await hub_client.aclose()
-    await client.aclose()
+    for each in (hub_client, client):
+        with contextlib.suppress(aioredis.RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(each.aclose(), timeout=0.5)
     app[keys.RQ_REDIS].close()
 
 

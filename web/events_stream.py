@@ -61,11 +61,9 @@ class EventHub:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            # A cancelled XREAD would otherwise hold its connection until the block times out.
-            with contextlib.suppress(aioredis.RedisError, OSError):
-                await self.client.connection_pool.disconnect()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # redis-py can hold a cancelled blocking XREAD until its block times out: do not
+            # wait for it longer than a moment, shutting down matters more.
+            await asyncio.wait({self._task}, timeout=0.1)
 
     def _dispatch(self, entry: Entry) -> None:
         for queue in list(self._subscribers):

@@ -133,7 +133,7 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
                         "path": request.path[:500],
                         "query": _masked_query(request),
                         "status": status,
-                        "bytes": getattr(response, "body_length", 0) if response else 0,
+                        "bytes": _size(response),
                         "ms": round(seconds * 1000, 2),
                         "remote": request.remote,
                         "user": f"{principal.kind}:{principal.name}" if principal else "",
@@ -155,6 +155,15 @@ def _maybe_gzip(request: web.Request, response: web.StreamResponse) -> None:
         # Compress inline: a thread hop costs more than zlib on a page-sized JSON body.
         response._zlib_executor_size = 1 << 22
         response.enable_compression(web.ContentCoding.gzip)
+
+
+def _size(response: web.StreamResponse | None) -> int:
+    if response is None:
+        return 0
+    if response.prepared:
+        return response.body_length
+    body = getattr(response, "body", None)
+    return len(body) if isinstance(body, bytes) else 0
 
 
 def _allowed_origin(settings: Settings, origin: str) -> str | None:
