@@ -148,8 +148,14 @@ def resolve_track(_root, info, id):
 
 def resolve_artists(_root, info, limit, offset, q=None, sort="name", descending=False):
     _check_page(limit, offset)
-    rows, total = _db(info).read(
-        store.list_artists, limit=limit, offset=offset, q=q, sort=sort, descending=descending
+    rows, total = _db(info).cached_read(
+        ("gql_artists", limit, offset, q, sort, descending),
+        store.list_artists,
+        limit=limit,
+        offset=offset,
+        q=q,
+        sort=sort,
+        descending=descending,
     )
     return _page(rows, total, limit, offset)
 
@@ -171,7 +177,8 @@ def resolve_albums(
     descending=False,
 ):
     _check_page(limit, offset)
-    rows, total = _db(info).read(
+    rows, total = _db(info).cached_read(
+        ("gql_albums", limit, offset, artist_id, year_min, year_max, q, sort, descending),
         store.list_albums,
         limit=limit,
         offset=offset,
@@ -277,16 +284,33 @@ async def resolve_create_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
     done = await database.write(store.upsert_tracks, [store.from_wire(item) for item in data])
-    rows = {r["id"]: r for r in database.read(store.tracks_by_ids, [d["id"] for d in done])}
-    out = []
-    for d in done:
-        track = store.public_track(rows[d["id"]])
+    wanted = _selected_fields(info)
+    if wanted <= {"id", "path", "change", *store.TAG_FIELDS}:
+        # What was asked for is what was sent: answer from the input, no second read.
+        out = [
+            {**{f: item.get(f) for f in store.TAG_FIELDS}, "id": d["id"]}
+            for d, item in zip(done, data, strict=True)
+        ]
+    else:
+        rows = {r["id"]: r for r in database.read(store.tracks_by_ids, [d["id"] for d in done])}
+        out = [store.public_track(rows[d["id"]]) for d in done]
+    for track, d in zip(out, done, strict=True):
         track["change"] = d["action"]
         # Workers need the exact path back (it names the file they will analyse next).
         track["path"] = os.fsdecode(d["path"])
-        out.append(track)
     await announce_tracks(info.context["app"], out)
     return out
+
+
+def _selected_fields(info: Any) -> set[str]:
+    """Names selected under this field (fragments count as "everything")."""
+    names: set[str] = set()
+    for node in info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, gql_ast.FieldNode):
+                return {"*"}
+            names.add(selection.name.value)
+    return names
 
 
 async def resolve_record_scan_errors(_root, info, data):

@@ -7,6 +7,7 @@ a token, a password or a cookie (query values of such names are masked).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import re
@@ -152,9 +153,11 @@ def _maybe_gzip(request: web.Request, response: web.StreamResponse) -> None:
         and isinstance(response.body, bytes)
         and len(response.body) >= GZIP_MIN_BYTES
     ):
-        # Compress inline: a thread hop costs more than zlib on a page-sized JSON body.
-        response._zlib_executor_size = 1 << 22
-        response.enable_compression(web.ContentCoding.gzip)
+        # Level 1, inline: on a LAN, 3x faster than the default level for 10% more bytes, and a
+        # thread hop costs more than zlib on a page-sized body.
+        response.body = gzip.compress(response.body, compresslevel=1, mtime=0)
+        response.headers[hdrs.CONTENT_ENCODING] = "gzip"
+        response.headers.add(hdrs.VARY, "Accept-Encoding")
 
 
 def _size(response: web.StreamResponse | None) -> int:

@@ -231,7 +231,9 @@ async def list_artists(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort", "q")
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "name")
-    rows, total = request.app[keys.DB].read(
+    # Whole pages are cached until the next write: the visibility counts are not free.
+    rows, total = request.app[keys.DB].cached_read(
+        ("list_artists", tuple(sorted(request.query.items()))),
         store.list_artists,
         limit=limit,
         offset=offset,
@@ -320,7 +322,9 @@ async def list_albums(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort", "q", "artist_id", "year_min", "year_max")
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "title")
-    rows, total = request.app[keys.DB].read(
+    # Whole pages are cached until the next write: the visibility counts are not free.
+    rows, total = request.app[keys.DB].cached_read(
+        ("list_albums", tuple(sorted(request.query.items()))),
         store.list_albums,
         limit=limit,
         offset=offset,

@@ -35,3 +35,8 @@ CREATE INDEX idx_tracks_genre ON tracks(genre COLLATE NOCASE);
 CREATE INDEX idx_tracks_year ON tracks(year);
 CREATE INDEX idx_tracks_analyzed ON tracks(analyzed_at) WHERE analyzed_at IS NULL;
 CREATE INDEX idx_albums_year ON albums(year);
+CREATE INDEX idx_albums_title ON albums(title COLLATE NOCASE);
+-- Present tracks in id order: the default listing pages through this small index.
+CREATE INDEX idx_tracks_present ON tracks(id) WHERE missing_since IS NULL;
+-- Filtered listings: genre then year, the common browse.
+CREATE INDEX idx_tracks_genre_year ON tracks(genre COLLATE NOCASE, year);
