@@ -69,6 +69,24 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser("migrate", help="back up the database, then apply pending schema migrations")
     )
     common(sub.add_parser("doctor", help="check Redis, inotify watches, disk, database, analysis"))
+    token = sub.add_parser("token", help="API tokens: create, list, revoke")
+    common(token)
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", help="create a token; it is printed once")
+    create.add_argument("name", help="what the token is for, e.g. 'desktop worker'")
+    create.add_argument(
+        "--scope", choices=("read", "write", "admin"), default="write", help="default: write"
+    )
+    token_sub.add_parser("list", help="list tokens (never their values)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    user = sub.add_parser("user", help="users: set a password")
+    common(user)
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    password = user_sub.add_parser(
+        "password", help="set a user's password (read from stdin, or asked for)"
+    )
+    password.add_argument("username")
     return parser
 
 
@@ -152,7 +170,7 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
 
         conn = db.connect(settings.db_path, readonly=True)
         try:
-            items = store.tracks_to_analyse(conn, ids=args.ids or None, only_missing=not args.all)
+            items = store.tracks_to_analyze(conn, args.ids or None, only_missing=not args.all)
         finally:
             conn.close()
         client = queueing.connect(settings)
@@ -180,4 +198,53 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         from soniquebay import doctor
 
         return doctor.main(settings)
+    if args.command in ("token", "user"):
+        return _accounts(args, settings)
     raise AssertionError(args.command)
+
+
+def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
+    """Tokens and passwords, written straight to the database (a tiny write; WAL lets the
+    running web process carry on)."""
+    import getpass
+
+    from soniquebay import credentials
+    from soniquebay.library import accounts, db
+
+    conn = db.connect(settings.db_path)
+    try:
+        db.migrate(conn, backup_dir=settings.data_dir / "backups")
+        if args.command == "user":
+            if sys.stdin.isatty():
+                secret = getpass.getpass(f"new password for {args.username}: ")
+            else:
+                secret = sys.stdin.readline().rstrip("\n")
+            if len(secret) < 8:
+                print("soniquebay: a password needs at least 8 characters", file=sys.stderr)
+                return 2
+            if accounts.user_by_name(conn, args.username) is None:
+                accounts.create_user(conn, args.username, credentials.hash_password(secret))
+                print(f"created user {args.username}")
+            else:
+                accounts.set_password(conn, args.username, credentials.hash_password(secret))
+                print(f"password of {args.username} changed; its sessions are closed")
+        elif args.token_command == "create":
+            token = credentials.new_token()
+            row = accounts.create_token(
+                conn, args.name, credentials.hash_token(token), token[:10], scope=args.scope
+            )
+            print(token)
+            print(
+                f"token {row['id']} ({args.scope}) created: copy it now, it is not shown again",
+                file=sys.stderr,
+            )
+        elif args.token_command == "list":
+            for row in accounts.list_tokens(conn):
+                state = "revoked" if row["revoked_at"] else "active"
+                print(f"{row['id']}\t{row['prefix']}…\t{row['scope']}\t{state}\t{row['name']}")
+        elif args.token_command == "revoke":
+            accounts.revoke_token(conn, args.id)
+            print(f"token {args.id} revoked")
+    finally:
+        conn.close()
+    return 0

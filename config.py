@@ -39,7 +39,16 @@ class Settings:
     port: int = 8001
     redis_url: str = ""  # empty: `serve` starts a private redis-server in data_dir
     api_url: str = ""  # empty: http://{host}:{port}
-    api_token: str = ""  # the token workers present to the API
+    api_token: str = ""  # the token workers present to the API (empty: data_dir/worker-token)
+    admin_password: str = ""  # first start only; empty: a random one is printed once to the log
+    anonymous_read: bool = False  # let visitors without a login read the library (never write)
+    metrics_public: bool = True  # /metrics without credentials, for a Prometheus on the LAN
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; "*"
+    access_log: str = "-"  # JSON lines: "-" for stderr, a file path, or "off"
+    session_days: float = 30.0
+    graphql_max_depth: int = 10
+    graphql_max_cost: int = 25000
+    graphql_introspection: bool = True
     chunk_size: int = 500
     job_timeout: int = 300
     job_retries: int = 3
@@ -134,6 +143,8 @@ def _coerce(key: str, raw: str) -> Any:
             if value < 0:
                 raise ValueError("must not be negative")
             return value
+        if field_type == "bool":
+            return _parse_bool(SECTION, key, raw)
         if field_type == "Path":
             return Path(raw).expanduser()
         if field_type == "Path | None":

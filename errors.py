@@ -45,6 +45,22 @@ class InvalidInput(SoniqueBayError):
     status = 400
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed input that fails validation (a wrong type, a value out of range): HTTP 422."""
+
+    code = "validation_failed"
+    status = 422
+
+
+class BatchFailed(Unprocessable):
+    """One or more items of a batch were refused; nothing of the batch was written.
+
+    ``details["items"]`` lists ``{"index", "message", "field"?}`` for every refused item.
+    """
+
+    code = "batch_failed"
+
+
 class Unauthorized(SoniqueBayError):
     code = "unauthorized"
     status = 401

@@ -5,8 +5,10 @@ Audio is generated with ffmpeg and tagged with mutagen at run time; nothing is c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -212,7 +214,11 @@ def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
 
 
 class Server:
-    """A `soniquebay serve` (or `web`) subprocess on temporary folders, observed through HTTP."""
+    """A `soniquebay serve` (or `web`) subprocess on temporary folders, observed through HTTP.
+
+    It is given a worker token (``SONIQUEBAY_API_TOKEN``) that :meth:`request` sends, so tests
+    read and write as the workers do; pass ``auth=False`` to a request to go without it.
+    """
 
     def __init__(
         self,
@@ -226,7 +232,13 @@ class Server:
     ):
         self.library, self.data_dir, self.command = library, data_dir, command
         self.port = port or free_port()
-        self.env = {**os.environ, "SONIQUEBAY_DEBOUNCE_SECONDS": "0.5", **(env or {})}
+        self.token = (env or {}).get("SONIQUEBAY_API_TOKEN") or "sbt_test_" + secrets.token_hex(8)
+        self.env = {
+            **os.environ,
+            "SONIQUEBAY_DEBOUNCE_SECONDS": "0.5",
+            "SONIQUEBAY_API_TOKEN": self.token,
+            **(env or {}),
+        }
         self.env.setdefault("SONIQUEBAY_CONFIG", "")  # no /etc/soniquebay file: only what we pass
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
@@ -283,15 +295,29 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
     def request(
-        self, method: str, path: str, body: Any = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict | None = None,
+        *,
+        auth: bool = True,
+        raw: bytes | None = None,
     ) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(body).encode() if body is not None else raw
         req = urllib.request.Request(
             self.url + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", **(headers or {})},
+            headers={
+                "Content-Type": "application/json",
+                **(self.auth_headers() if auth else {}),
+                **(headers or {}),
+            },
         )
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
@@ -349,9 +375,17 @@ class Server:
 class SSEReader:
     """Reads /api/events in a thread; ``events`` collects (id, parsed data)."""
 
-    def __init__(self, url: str, last_event_id: str | None = None, channels: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        last_event_id: str | None = None,
+        channels: str | None = None,
+        token: str | None = None,
+    ):
         self.url = url + "/api/events" + (f"?channels={channels}" if channels else "")
         self.headers = {"Accept": "text/event-stream"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
         if last_event_id:
             self.headers["Last-Event-ID"] = last_event_id
         self.events: list[tuple[str | None, dict]] = []
@@ -405,3 +439,73 @@ class SSEReader:
 
     def of_type(self, prefix: str) -> list[dict]:
         return [e for _, e in self.events if e.get("type", "").startswith(prefix)]
+
+
+class AppServer(Server):
+    """The web application in a thread of this process, on a real socket: cheap to start per
+    test, and its parts (``app``, the database connections) can be looked at directly."""
+
+    def __init__(self, settings: Any, token: str | None = None, port: int | None = None):
+        import dataclasses
+
+        self.token = token or settings.api_token or "sbt_test_" + secrets.token_hex(8)
+        self.settings = dataclasses.replace(
+            settings, api_token=self.token, port=port or free_port()
+        )
+        self.port = self.settings.port
+        self.process = None
+        self.command = "web (in-process)"
+        self.log_path = self.settings.data_dir / "app.log"
+        self.app = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner = None
+
+    def start(self, wait: bool = True) -> AppServer:
+        from aiohttp import web
+
+        from soniquebay.web.app import create_app
+
+        ready, failure = threading.Event(), []
+        self.app = create_app(self.settings)
+
+        async def serve() -> None:
+            self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            try:
+                self._loop.run_until_complete(serve())
+            except Exception as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.run_forever()
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="app-server", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if failure:
+            raise failure[0]
+        return self
+
+    def call(self, coro_fn: Callable[[], Any], timeout: float = 30) -> Any:
+        """Run ``coro_fn()`` on the server's event loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro_fn(), self._loop).result(timeout)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            try:
+                self.call(self._runner.cleanup, timeout=10)
+            except TimeoutError:
+                pass  # a connection that lingers; stopping the loop ends it
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(30)
+
+    def log(self) -> str:
+        return ""

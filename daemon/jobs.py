@@ -18,7 +18,8 @@ import pluggy
 import redis
 from rq.timeouts import JobTimeoutException
 
-from soniquebay import config
+from soniquebay import config, credentials
+from soniquebay import metrics as shared_metrics
 from soniquebay.daemon import ingest, queueing
 from soniquebay.daemon.api_client import ApiClient, ApiSink
 from soniquebay.daemon.library_roots import root_online, walk_audio
@@ -53,7 +54,7 @@ def context() -> WorkerContext:
         settings=settings,
         pm=pm,
         redis=queueing.connect(settings),
-        api=ApiClient(settings.effective_api_url, settings.api_token),
+        api=ApiClient(settings.effective_api_url, credentials.worker_token(settings)),
     )
 
 
@@ -109,8 +110,29 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
             "progress",
         )
 
+    if todo:
+        _publish(ctx, "scan.started", {"task_id": task_id, "files": total}, "notifications")
     results = (ingest.read_file(ctx.pm, i["path"], i.get("src")) for i in todo)
     report = ingest.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
+    seconds = time.monotonic() - started
+    if todo:
+        shared_metrics.Recorder(ctx.redis).observe("scan_duration_seconds", seconds).inc(
+            "scan_files_processed_total", total
+        ).inc("scan_chunks_processed_total", -(-total // settings.chunk_size)).inc(
+            "scan_errors_total", len(report.errors)
+        ).send()
+        _publish(
+            ctx,
+            "scan.finished",
+            {
+                "task_id": task_id,
+                "files": total,
+                "changes": dict(report.changes),
+                "errors": len(report.errors),
+                "seconds": round(seconds, 3),
+            },
+            "notifications",
+        )
     _after_ingest(ctx, report)
     return {
         "task_id": task_id,
@@ -176,7 +198,9 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
         pass
     started = time.monotonic()
     results, done = [], 0
+    recorder = shared_metrics.Recorder(ctx.redis)
     for item in items:
+        item_started = time.monotonic()
         try:
             features = ctx.pm.hook.analyze_audio(
                 path=item["path"], settings=ctx.settings, max_seconds=max_seconds
@@ -194,6 +218,10 @@ def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None
                 {"track_id": item["track_id"], "analysis_error": f"{type(exc).__name__}: {exc}"}
             )
         done += 1
+        recorder.observe("audio_analysis_duration_seconds", time.monotonic() - item_started)
+        if results[-1].get("analysis_error"):
+            recorder.inc("audio_analysis_errors_total")
+    recorder.send()
     if results:
         ctx.sink.update_features(results)
     _publish(

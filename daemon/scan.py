@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pluggy
 from tqdm import tqdm
 
+from soniquebay import credentials
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
 from soniquebay.daemon.api_client import ApiClient, ApiSink
@@ -80,7 +81,7 @@ def scan(
             paths.append(top)
         else:
             paths.extend(path for path, _ in walk_audio(top, extensions))
-    api = ApiClient(settings.effective_api_url, settings.api_token)
+    api = ApiClient(settings.effective_api_url, credentials.worker_token(settings))
     via_api = not direct and api.alive()
     conn = None
     if via_api:

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
+from soniquebay import credentials
 from soniquebay.config import Settings
 from soniquebay.daemon.redis_server import start_private_redis
 from soniquebay.errors import ServiceUnavailable
@@ -94,6 +95,8 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
     env = {**os.environ, **settings.env()}
     if config_path:
         env["SONIQUEBAY_CONFIG"] = str(config_path)
+    # Zero configuration: the children agree on a worker token kept in data_dir (mode 0600).
+    env["SONIQUEBAY_API_TOKEN"] = credentials.worker_token(settings, create=True)
     if not settings.redis_url:
         redis_process = start_private_redis(settings.data_dir, settings.redis_socket)
         env["SONIQUEBAY_REDIS_URL"] = settings.effective_redis_url

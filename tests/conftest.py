@@ -10,7 +10,7 @@ import redis
 
 from soniquebay import config
 from soniquebay.library import db
-from soniquebay.testing import AudioFactory, Server, start_redis
+from soniquebay.testing import AppServer, AudioFactory, Server, start_redis
 
 
 def pytest_configure(config):  # noqa: ARG001
@@ -113,7 +113,23 @@ def web_server(tmp_path, library, redis_url, settings, monkeypatch):
     )
     server.start()
     monkeypatch.setenv("SONIQUEBAY_API_URL", server.url)
+    monkeypatch.setenv("SONIQUEBAY_API_TOKEN", server.token)  # job functions write as workers
     jobs.context.cache_clear()  # job functions rebuild their context from this test's environment
     yield server
     server.stop()
     jobs.context.cache_clear()
+
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def api(settings):
+    """The web application on a real socket in this process, with the session Redis and a
+    fresh database; ``api.request`` sends a worker (write) token."""
+    import dataclasses
+
+    server = AppServer(dataclasses.replace(settings, admin_password=ADMIN_PASSWORD))
+    server.start()
+    yield server
+    server.stop()

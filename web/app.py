@@ -12,17 +12,24 @@ import logging
 import time
 from importlib import resources
 
+import redis
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay.config import Settings
 from soniquebay.library import db, store
 from soniquebay.plugins import get_plugin_manager
-from soniquebay.web import keys, pages, rest
+from soniquebay.web import auth, keys, openapi, pages, rest
 from soniquebay.web.database import Database
-from soniquebay.web.events_stream import EventHub, handle_events
-from soniquebay.web.graphql_api import handle_graphql, load_schema
-from soniquebay.web.middleware import errors_middleware
+from soniquebay.web.events_stream import EventHub, handle_events, handle_ws
+from soniquebay.web.graphql_api import graphiql_page, handle_graphql, load_schema
+from soniquebay.web.metrics import WebMetrics, handle_metrics
+from soniquebay.web.middleware import (
+    configure_access_log,
+    errors_middleware,
+    observe_middleware,
+    on_response_prepare,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +55,16 @@ async def redis_ctx(app: web.Application):
         url, decode_responses=True, socket_connect_timeout=5, socket_timeout=60
     )
     app[keys.REDIS] = client
+    app[keys.RQ_REDIS] = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10)
     hub = EventHub(hub_client)
     app[keys.HUB] = hub
     hub.start()
     yield
     await hub.stop()
-    await hub_client.aclose()
-    await client.aclose()
+    for each in (hub_client, client):
+        with contextlib.suppress(aioredis.RedisError, OSError, TimeoutError):
+            await asyncio.wait_for(each.aclose(), timeout=0.5)
+    app[keys.RQ_REDIS].close()
 
 
 async def maintenance_ctx(app: web.Application):
@@ -115,19 +125,30 @@ async def close_event_streams(app: web.Application) -> None:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=32 * 1024**2)
+    app = web.Application(
+        middlewares=[observe_middleware, errors_middleware, auth.auth_middleware],
+        client_max_size=32 * 1024**2,
+    )
     app[keys.SETTINGS] = settings
+    app[keys.METRICS] = WebMetrics()
     app[keys.PLUGINS] = get_plugin_manager(settings)
     app[keys.SCHEMA] = load_schema()
     app[keys.TEMPLATES] = pages.make_environment()
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, maintenance_ctx])
+    app.cleanup_ctx.extend([database_ctx, auth.auth_ctx, redis_ctx, maintenance_ctx])
+    app.on_response_prepare.append(on_response_prepare)
     app.on_shutdown.append(close_event_streams)
     app.add_routes(rest.routes())
     app.add_routes(pages.routes())
+    app.add_routes(auth.routes())
     app.add_routes(
         [
             web.post("/api/graphql", handle_graphql),
+            web.get("/api/graphql", graphiql_page),
             web.get("/api/events", handle_events),
+            web.get("/api/ws", handle_ws),
+            web.get("/api/openapi.json", openapi.handle_openapi),
+            web.get("/api/docs", openapi.handle_docs),
+            web.get("/metrics", handle_metrics),
             web.get("/static/{name}", static_file),
         ]
     )
@@ -136,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
 
 
 def run_web(settings: Settings) -> None:
+    configure_access_log(settings)
     web.run_app(
         create_app(settings),
         host=settings.host,

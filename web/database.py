@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ from soniquebay.library import db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CACHE_SECONDS = 5.0
 
 
 class Database:
@@ -32,12 +34,43 @@ class Database:
             log.error("database integrity check failed: %s", "; ".join(self.problems[:5]))
         self.reader = db.connect(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        # Bumped by every write: cached read results (list totals) are valid for one generation.
+        self.generation = 0
+        self._cache: dict[Any, Any] = {}
+        self._cache_generation = 0
+        self._cache_time = 0.0
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(fn, self.writer, *args, **kwargs)
-        )
+        try:
+            return await loop.run_in_executor(
+                self._executor, functools.partial(fn, self.writer, *args, **kwargs)
+            )
+        finally:
+            self.generation += 1
+
+    def writer_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A write at start-up, before the event loop serves anyone (no other writer yet)."""
+        self.generation += 1
+        return fn(self.writer, *args, **kwargs)
+
+    def cached_read(self, key: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``read``, remembered until the next write: a count over 100,000 rows is not free.
+
+        Another process writing the database (a CLI scan with --direct) is not seen until this
+        process writes; the cache is also dropped after a few seconds to bound that.
+        """
+        now = time.monotonic()
+        if self._cache_generation != self.generation or now - self._cache_time > CACHE_SECONDS:
+            self._cache.clear()
+            self._cache_generation, self._cache_time = self.generation, now
+        try:
+            return self._cache[key]
+        except KeyError:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            value = self._cache[key] = fn(self.reader, *args, **kwargs)
+            return value
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self.reader, *args, **kwargs)

@@ -15,7 +15,7 @@ import logging
 import re
 
 import redis.asyncio as aioredis
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp_sse import sse_response
 
 from soniquebay.errors import InvalidInput
@@ -69,8 +69,9 @@ class EventHub:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # redis-py can hold a cancelled blocking XREAD until its block times out: do not
+            # wait for it longer than a moment, shutting down matters more.
+            await asyncio.wait({self._task}, timeout=0.1)
 
     def _dispatch(self, entry: Entry) -> None:
         for queue in list(self._subscribers):
@@ -131,44 +132,114 @@ async def _replay(client: aioredis.Redis, after: str):
         cursor = entries[-1][0]
 
 
-async def handle_events(request: web.Request) -> web.StreamResponse:
-    channels = _channels(request)
+def last_event_id(request: web.Request) -> str | None:
     last = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
     if last and not EVENT_ID.match(last):
         raise InvalidInput(
             "Last-Event-ID must be an id this server sent", details={"field": "Last-Event-ID"}
         )
+    return last or None
+
+
+async def follow(request: web.Request, channels: set[str], last: str | None):
+    """(id, channel, data) of every event after ``last`` (replayed), then live ones, forever.
+
+    The hub queue is subscribed before the replay starts, and live entries at or before the
+    last one sent are dropped: nothing falls between replay and live, nothing comes twice.
+    Ends when the hub drops a client too slow to keep up (it reconnects and replays).
+    """
     hub: EventHub = request.app[keys.HUB]
-    queue = hub.subscribe()  # before the replay, so nothing falls between the two
+    queue = hub.subscribe()
+    try:
+        sent = _id(last) if last else None
+        if last:
+            async for entry_id, channel, data in _replay(request.app[keys.REDIS], last):
+                sent = _id(entry_id)
+                if channel in channels:
+                    yield entry_id, channel, data
+        while True:
+            try:
+                entry = await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
+            except TimeoutError:
+                yield None  # a chance for the caller to ping and notice a dead client
+                continue
+            if entry is None:
+                return
+            entry_id, channel, data = entry
+            if sent is not None and _id(entry_id) <= sent:
+                continue
+            sent = _id(entry_id)
+            if channel in channels:
+                yield entry_id, channel, data
+    finally:
+        hub.unsubscribe(queue)
+
+
+async def handle_events(request: web.Request) -> web.StreamResponse:
+    channels = _channels(request)
+    last = last_event_id(request)
     resp = None
     try:
         async with sse_response(
             request, ping_interval=PING_SECONDS, headers={"X-Accel-Buffering": "no"}
         ) as resp:
-            sent = _id(last) if last else None
             await resp.send(
                 json.dumps({"type": "hello", "channels": sorted(channels)}), event="hello"
             )
-            if last:
-                async for entry_id, channel, data in _replay(request.app[keys.REDIS], last):
-                    if channel in channels:
+            events = follow(request, channels, last)
+            try:
+                async for entry in events:
+                    if not resp.is_connected():
+                        break
+                    if entry is not None:
+                        entry_id, _channel, data = entry
                         await resp.send(data, id=entry_id)
-                    sent = _id(entry_id)
-            while resp.is_connected():
-                try:
-                    entry = await asyncio.wait_for(queue.get(), timeout=PING_SECONDS)
-                except TimeoutError:
-                    continue
-                if entry is None:
-                    break
-                entry_id, channel, data = entry
-                if sent is not None and _id(entry_id) <= sent:
-                    continue
-                sent = _id(entry_id)
-                if channel in channels:
-                    await resp.send(data, id=entry_id)
+            finally:
+                await events.aclose()
     except ConnectionResetError:
         pass  # the client went away; it reconnects with Last-Event-ID
-    finally:
-        hub.unsubscribe(queue)
     return resp if resp is not None else web.Response(status=499)
+
+
+async def handle_ws(request: web.Request) -> web.StreamResponse:
+    """GET /api/ws: the same events as /api/events, as JSON text messages.
+
+    Each message is ``{"id", "channel", "event"}``; reconnect with ``?last_event_id=`` (the last
+    ``id`` received) to be replayed what was missed. A client may send ``{"type": "ping"}``.
+    """
+    channels = _channels(request)
+    last = last_event_id(request)
+    ws = web.WebSocketResponse(heartbeat=PING_SECONDS, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    await ws.send_json({"type": "hello", "channels": sorted(channels)})
+
+    async def read_client() -> None:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                try:
+                    wanted = json.loads(message.data)
+                except ValueError:
+                    wanted = None
+                if isinstance(wanted, dict) and wanted.get("type") == "ping":
+                    await ws.send_json({"type": "pong"})
+
+    reader = asyncio.create_task(read_client())
+    events = follow(request, channels, last)
+    try:
+        async for entry in events:
+            if ws.closed or reader.done():
+                break
+            if entry is not None:
+                entry_id, channel, data = entry
+                await ws.send_str(
+                    f'{{"id":{json.dumps(entry_id)},"channel":{json.dumps(channel)},"event":{data}}}'
+                )
+    except (ConnectionResetError, RuntimeError):
+        pass  # the client went away while we were sending
+    finally:
+        await events.aclose()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await ws.close()
+    return ws

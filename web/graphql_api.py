@@ -1,6 +1,9 @@
 """GraphQL at /api/graphql: the schema is ``schema.graphql``; the resolvers are here.
 
 Mutations are the batch writes the workers use; each runs in one transaction on the writer thread.
+Relations (a track's album, an album's tracks, ...) go through per-request batch loaders
+(:mod:`soniquebay.web.loaders`), so 50 albums with their tracks cost a handful of queries.
+Depth and cost are checked by validation rules before anything runs.
 """
 
 from __future__ import annotations
@@ -12,17 +15,29 @@ from typing import Any
 
 from aiohttp import web
 from graphql import (
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    OperationType,
     build_schema,
-    graphql,
+    execute,
+    parse,
+    specified_rules,
+    validate,
 )
+from graphql.language import OperationDefinitionNode
 from graphql.language import ast as gql_ast
+from graphql.pyutils import is_awaitable
 
-from soniquebay.errors import InvalidInput, NotFound, SoniqueBayError
+from soniquebay.errors import InvalidInput, SoniqueBayError
 from soniquebay.library import store
 from soniquebay.web import keys
 from soniquebay.web.changes import announce_tracks
+from soniquebay.web.graphql_limits import limits_rule
+from soniquebay.web.loaders import Loaders
+
+MAX_TOKENS = 20_000
 
 
 def _parse_long(value: Any) -> int:
@@ -55,6 +70,7 @@ def load_schema() -> GraphQLSchema:
     json_type.parse_value = lambda v: v
     json_type.parse_literal = _parse_json_literal
     _bind(schema)
+    schema.type_map["Node"].resolve_type = lambda obj, _info, _type: obj["__typename"]
     return schema
 
 
@@ -85,55 +101,123 @@ def _batch(info: Any, data: list) -> None:
 # ------------------------------------------------------------------ queries
 
 
+def _loaders(info: Any) -> Loaders:
+    return info.context["loaders"]
+
+
 def resolve_tracks(
-    _root, info, limit, offset, sort="id", descending=False, album_id=None, artist_id=None
+    _root,
+    info,
+    limit,
+    offset,
+    sort="id",
+    descending=False,
+    album_id=None,
+    artist_id=None,
+    filter=None,  # noqa: A002 - the schema's argument name
+    after=None,
 ):
     _check_page(limit, offset)
-    rows, total = _db(info).read(
+    filters = {k: v for k, v in (filter or {}).items() if v is not None}
+    if album_id is not None:
+        filters["album_id"] = album_id
+    if artist_id is not None:
+        filters["artist_id"] = artist_id
+    database = _db(info)
+    rows, _ = database.read(
         store.list_tracks,
         limit=limit,
         offset=offset,
         sort=sort,
         descending=descending,
-        album_id=album_id,
-        artist_id=artist_id,
+        filters=filters,
+        cursor=after,
+        with_total=False,
     )
-    return _page([store.public_track(r) for r in rows], total, limit, offset)
+    total = database.cached_read(
+        ("tracks", tuple(sorted(filters.items()))), store.count_tracks, filters
+    )
+    page = _page([store.public_track(r) for r in rows], total, limit, offset)
+    page["next_cursor"] = store.track_cursor(rows[-1], sort) if len(rows) == limit else None
+    return page
 
 
 def resolve_track(_root, info, id):
-    try:
-        return store.public_track(_db(info).read(store.get_track, id))
-    except NotFound:
-        return None
+    return _loaders(info).track.load(id)
 
 
-def resolve_artists(_root, info, limit, offset):
+def resolve_artists(_root, info, limit, offset, q=None, sort="name", descending=False):
     _check_page(limit, offset)
-    return _page(*_db(info).read(store.list_artists, limit=limit, offset=offset), limit, offset)
+    rows, total = _db(info).cached_read(
+        ("gql_artists", limit, offset, q, sort, descending),
+        store.list_artists,
+        limit=limit,
+        offset=offset,
+        q=q,
+        sort=sort,
+        descending=descending,
+    )
+    return _page(rows, total, limit, offset)
 
 
 def resolve_artist(_root, info, id):
-    try:
-        return _db(info).read(store.get_artist, id)
-    except NotFound:
-        return None
+    return _loaders(info).artist.load(id)
 
 
-def resolve_albums(_root, info, limit, offset, artist_id=None):
+def resolve_albums(
+    _root,
+    info,
+    limit,
+    offset,
+    artist_id=None,
+    year_min=None,
+    year_max=None,
+    q=None,
+    sort="title",
+    descending=False,
+):
     _check_page(limit, offset)
-    return _page(
-        *_db(info).read(store.list_albums, limit=limit, offset=offset, artist_id=artist_id),
-        limit,
-        offset,
+    rows, total = _db(info).cached_read(
+        ("gql_albums", limit, offset, artist_id, year_min, year_max, q, sort, descending),
+        store.list_albums,
+        limit=limit,
+        offset=offset,
+        artist_id=artist_id,
+        year_min=year_min,
+        year_max=year_max,
+        q=q,
+        sort=sort,
+        descending=descending,
     )
+    return _page(rows, total, limit, offset)
 
 
 def resolve_album(_root, info, id):
-    try:
-        return _db(info).read(store.get_album, id)
-    except NotFound:
-        return None
+    return _loaders(info).album.load(id)
+
+
+NODE_TYPES = {"Track": "track", "Album": "album", "Artist": "artist"}
+
+
+async def resolve_node(_root, info, id):
+    type_name, _, raw = str(id).partition(":")
+    if type_name not in NODE_TYPES or not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(
+            f"not a node id: {str(id)[:40]!r} (expected Track:12, Album:3 or Artist:7)",
+            details={"field": "id"},
+        )
+    row = await getattr(_loaders(info), NODE_TYPES[type_name]).load(int(raw))
+    return None if row is None else {**row, "__typename": type_name}
+
+
+async def resolve_nodes(_root, info, ids):
+    if len(ids) > 500:
+        raise InvalidInput("at most 500 ids", details={"field": "ids"})
+    return [await resolve_node(None, info, i) for i in ids]
+
+
+def _node_id(type_name: str):
+    return lambda obj, _info: f"{type_name}:{obj['id']}"
 
 
 def resolve_scan_errors(_root, info, limit, offset):
@@ -141,41 +225,45 @@ def resolve_scan_errors(_root, info, limit, offset):
     return _page(*_db(info).read(store.list_scan_errors, limit=limit, offset=offset), limit, offset)
 
 
-def resolve_track_artist(track, info):
-    return (
-        resolve_artist(None, info, track["track_artist_id"])
-        if track.get("track_artist_id")
-        else None
+def resolve_track_vectors(_root, info, limit, offset, track_id=None):
+    _check_page(limit, offset)
+    rows, total = _db(info).read(
+        store.list_vectors, limit=limit, offset=offset, track_id=track_id, with_vectors=True
     )
+    return _page(rows, total, limit, offset)
+
+
+def resolve_track_artist(track, info):
+    artist_id = track.get("track_artist_id")
+    return _loaders(info).artist.load(artist_id) if artist_id else None
 
 
 def resolve_track_album(track, info):
-    return resolve_album(None, info, track["album_id"]) if track.get("album_id") else None
+    album_id = track.get("album_id")
+    return _loaders(info).album.load(album_id) if album_id else None
 
 
-def resolve_album_tracks(album, info):
-    rows, _ = _db(info).read(store.list_tracks, album_id=album["id"], sort="album", limit=10_000)
-    return [store.public_track(r) for r in rows]
+async def resolve_track_vectors_field(track, info):
+    return await _loaders(info).track_vectors.load(track["id"]) or []
+
+
+async def resolve_album_tracks(album, info):
+    return await _loaders(info).album_tracks.load(album["id"]) or []
 
 
 def resolve_album_artist(album, info):
-    return (
-        resolve_artist(None, info, album["album_artist_id"])
-        if album.get("album_artist_id")
-        else None
-    )
+    artist_id = album.get("album_artist_id")
+    return _loaders(info).artist.load(artist_id) if artist_id else None
 
 
-def resolve_artist_albums(artist, info):
-    rows, _ = _db(info).read(store.list_albums, artist_id=artist["id"], limit=10_000)
-    return rows
+async def resolve_artist_albums(artist, info):
+    return await _loaders(info).artist_albums.load(artist["id"]) or []
 
 
-def resolve_artist_tracks(artist, info, limit, offset):
+async def resolve_artist_tracks(artist, info, limit, offset):
     _check_page(limit, offset)
-    rows, total = _db(info).read(
-        store.list_tracks, artist_id=artist["id"], limit=limit, offset=offset
-    )
+    rows = await _loaders(info).artist_tracks(limit, offset).load(artist["id"]) or []
+    total = rows[0]["_total"] if rows else artist.get("track_count") or 0
     return _page([store.public_track(r) for r in rows], total, limit, offset)
 
 
@@ -196,16 +284,33 @@ async def resolve_create_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
     done = await database.write(store.upsert_tracks, [store.from_wire(item) for item in data])
-    rows = {r["id"]: r for r in database.read(store.tracks_by_ids, [d["id"] for d in done])}
-    out = []
-    for d in done:
-        track = store.public_track(rows[d["id"]])
+    wanted = _selected_fields(info)
+    if wanted <= {"id", "path", "change", *store.TAG_FIELDS}:
+        # What was asked for is what was sent: answer from the input, no second read.
+        out = [
+            {**{f: item.get(f) for f in store.TAG_FIELDS}, "id": d["id"]}
+            for d, item in zip(done, data, strict=True)
+        ]
+    else:
+        rows = {r["id"]: r for r in database.read(store.tracks_by_ids, [d["id"] for d in done])}
+        out = [store.public_track(rows[d["id"]]) for d in done]
+    for track, d in zip(out, done, strict=True):
         track["change"] = d["action"]
         # Workers need the exact path back (it names the file they will analyse next).
         track["path"] = os.fsdecode(d["path"])
-        out.append(track)
     await announce_tracks(info.context["app"], out)
     return out
+
+
+def _selected_fields(info: Any) -> set[str]:
+    """Names selected under this field (fragments count as "everything")."""
+    names: set[str] = set()
+    for node in info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, gql_ast.FieldNode):
+                return {"*"}
+            names.add(selection.name.value)
+    return names
 
 
 async def resolve_record_scan_errors(_root, info, data):
@@ -238,6 +343,65 @@ async def resolve_update_features(_root, info, data):
     return ids
 
 
+async def resolve_update_tracks(_root, info, data):
+    _batch(info, data)
+    database = _db(info)
+    ids = await database.write(store.update_tracks, [dict(item) for item in data])
+    rows = {r["id"]: store.public_track(r) for r in database.read(store.tracks_by_ids, ids)}
+    out = [rows[i] for i in ids]
+    await announce_tracks(info.context["app"], [{**t, "change": "updated"} for t in out])
+    return out
+
+
+async def resolve_delete_tracks(_root, info, ids):
+    _batch(info, ids)
+    done = await _db(info).write(store.delete_tracks, ids)
+    await announce_tracks(info.context["app"], [{"id": i, "change": "removed"} for i in done])
+    return done
+
+
+async def resolve_upsert_track_vectors(_root, info, data):
+    _batch(info, data)
+    dimension = info.context["app"][keys.SETTINGS].embedding_dimension
+    items, problems = [], []
+    for index, item in enumerate(data):
+        values = item["vector"]
+        if len(values) != dimension:
+            problems.append(
+                {
+                    "index": index,
+                    "field": "vector",
+                    "message": f"vector must have {dimension} numbers, got {len(values)}",
+                }
+            )
+            continue
+        try:
+            blob = store.pack_vector(values)
+        except OverflowError:
+            blob = b""
+        if not blob or any(v is None for v in store.unpack_vector(blob)):
+            problems.append(
+                {"index": index, "field": "vector", "message": "values must be finite float32"}
+            )
+            continue
+        items.append(
+            {
+                "track_id": item["track_id"],
+                "name": item.get("name") or "default",
+                "dimension": dimension,
+                "vector": blob,
+            }
+        )
+    if problems:
+        from soniquebay.errors import BatchFailed
+
+        raise BatchFailed(
+            f"{len(problems)} of {len(data)} items refused; nothing of the batch was written",
+            details={"items": problems[:100], "refused": len(problems)},
+        )
+    return await _db(info).write(store.upsert_vectors, items)
+
+
 def _bind(schema: GraphQLSchema) -> None:
     resolvers = {
         "Query": {
@@ -248,10 +412,26 @@ def _bind(schema: GraphQLSchema) -> None:
             "albums": resolve_albums,
             "album": resolve_album,
             "scan_errors": resolve_scan_errors,
+            "node": resolve_node,
+            "nodes": resolve_nodes,
+            "track_vectors": resolve_track_vectors,
         },
-        "Track": {"artist": resolve_track_artist, "album": resolve_track_album},
-        "Album": {"tracks": resolve_album_tracks, "album_artist": resolve_album_artist},
-        "Artist": {"albums": resolve_artist_albums, "tracks": resolve_artist_tracks},
+        "Track": {
+            "artist": resolve_track_artist,
+            "album": resolve_track_album,
+            "vectors": resolve_track_vectors_field,
+            "node_id": _node_id("Track"),
+        },
+        "Album": {
+            "tracks": resolve_album_tracks,
+            "album_artist": resolve_album_artist,
+            "node_id": _node_id("Album"),
+        },
+        "Artist": {
+            "albums": resolve_artist_albums,
+            "tracks": resolve_artist_tracks,
+            "node_id": _node_id("Artist"),
+        },
         "Mutation": {
             "create_artists": resolve_create_artists,
             "create_albums": resolve_create_albums,
@@ -259,6 +439,9 @@ def _bind(schema: GraphQLSchema) -> None:
             "record_scan_errors": resolve_record_scan_errors,
             "mark_missing": resolve_mark_missing,
             "update_features": resolve_update_features,
+            "update_tracks": resolve_update_tracks,
+            "delete_tracks": resolve_delete_tracks,
+            "upsert_track_vectors": resolve_upsert_track_vectors,
         },
     }
     for type_name, fields in resolvers.items():
@@ -276,30 +459,98 @@ def _error_json(error: GraphQLError) -> dict[str, Any]:
     return out
 
 
+def _operation(document: gql_ast.DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((op for op in operations if op.name and op.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _answer(payload: dict[str, Any], status: int = 200) -> web.Response:
+    # ensure_ascii: a non-UTF-8 path echoed back to a worker survives as \udcXX escapes.
+    return web.json_response(
+        payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=True)
+    )
+
+
+def _refused(errors: list[GraphQLError]) -> web.Response:
+    return _answer({"data": None, "errors": [_error_json(e) for e in errors]}, status=400)
+
+
 async def handle_graphql(request: web.Request) -> web.Response:
+    from soniquebay.web.auth import demand
+
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput(
-            'the request body must be JSON: {"query": ..., "variables": ...}'
+            'the request body must be JSON: {"query": ..., "variables": ...}',
+            details={"field": "body"},
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         raise InvalidInput('a GraphQL request needs a "query" string', details={"field": "query"})
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         raise InvalidInput('"variables" must be an object', details={"field": "variables"})
-    result = await graphql(
-        request.app[keys.SCHEMA],
-        body["query"],
+    operation_name = body.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise InvalidInput('"operationName" must be a string', details={"field": "operationName"})
+    app = request.app
+    settings = app[keys.SETTINGS]
+    try:
+        document = parse(body["query"], max_tokens=MAX_TOKENS)
+    except GraphQLError as error:
+        return _refused([error])
+    operation = _operation(document, operation_name)
+    if operation is not None and operation.operation == OperationType.MUTATION:
+        demand(request, "write")
+    rules = [
+        *specified_rules,
+        limits_rule(settings.graphql_max_depth, settings.graphql_max_cost, variables),
+    ]
+    if not settings.graphql_introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(app[keys.SCHEMA], document, rules)
+    if errors:
+        return _refused(errors)
+    result = execute(
+        app[keys.SCHEMA],
+        document,
         variable_values=variables,
-        operation_name=body.get("operationName"),
-        context_value={"request": request, "app": request.app},
+        operation_name=operation_name,
+        context_value={"request": request, "app": app, "loaders": Loaders(app[keys.DB])},
     )
+    if is_awaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
         payload["errors"] = [_error_json(e) for e in result.errors]
     status = 400 if result.errors and result.data is None else 200
-    # ensure_ascii: a non-UTF-8 path echoed back to a worker survives as \udcXX escapes.
-    return web.json_response(
-        payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=True)
-    )
+    return _answer(payload, status)
+
+
+async def graphiql_page(request: web.Request) -> web.Response:
+    """A small query console for people: no CDN, no external script."""
+    from soniquebay.web.pages import render
+
+    schema = request.app[keys.SCHEMA]
+    roots = []
+    for root in ("Query", "Mutation"):
+        fields = schema.type_map[root].fields
+        roots.append(
+            (
+                root,
+                [
+                    (
+                        name,
+                        ", ".join(f"{arg}: {a.type}" for arg, a in field.args.items()),
+                        str(field.type),
+                        field.description or "",
+                    )
+                    for name, field in fields.items()
+                ],
+            )
+        )
+    principal = request.get("principal")
+    return render(request, "graphiql.html", roots=roots, csrf=principal.csrf if principal else "")

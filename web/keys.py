@@ -13,8 +13,12 @@ from graphql import GraphQLSchema
 from soniquebay.config import Settings
 
 if TYPE_CHECKING:
+    import redis
+
+    from soniquebay.web.auth import AuthState
     from soniquebay.web.database import Database
     from soniquebay.web.events_stream import EventHub
+    from soniquebay.web.metrics import WebMetrics
 
 SETTINGS = web.AppKey("settings", Settings)
 DB: web.AppKey[Database] = web.AppKey("db")
@@ -23,3 +27,7 @@ HUB: web.AppKey[EventHub] = web.AppKey("hub")
 PLUGINS = web.AppKey("plugins", pluggy.PluginManager)
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+AUTH: web.AppKey[AuthState] = web.AppKey("auth")
+METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics")
+# RQ speaks synchronous redis-py (bytes, no decoding): the jobs API calls it in a thread.
+RQ_REDIS: web.AppKey[redis.Redis] = web.AppKey("rq_redis")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jinja2
 from aiohttp import web
 
@@ -21,7 +23,12 @@ def make_environment() -> jinja2.Environment:
     )
     env.globals["version"] = __version__
     env.filters["duration"] = _duration
+    env.filters["timestamp"] = _timestamp
     return env
+
+
+def _timestamp(epoch: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
 
 
 def _duration(seconds: float | None) -> str:
@@ -36,6 +43,9 @@ def _duration(seconds: float | None) -> str:
 
 
 def render(request: web.Request, template: str, **context) -> web.Response:
+    principal = request.get("principal")
+    context.setdefault("principal", principal)
+    context.setdefault("csrf", principal.csrf if principal else "")
     html = request.app[keys.TEMPLATES].get_template(template).render(**context)
     return web.Response(
         text=html,

@@ -1,8 +1,13 @@
-"""REST handlers under /api: parse and validate, call the storage layer, shape the JSON."""
+"""REST handlers under /api: parse and validate, call the storage layer, shape the JSON.
+
+Lists answer ``{"items", "total", "limit", "offset", "next_cursor"}``: page with limit/offset,
+or follow ``next_cursor`` (keyset pagination: stable while the library changes).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import redis.asyncio as aioredis
@@ -12,12 +17,45 @@ from soniquebay import __version__
 from soniquebay.daemon.library_roots import is_online
 from soniquebay.daemon.queueing import QUEUES
 from soniquebay.daemon.watcher import WATCHER_KEY
-from soniquebay.errors import InvalidInput
+from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
 from soniquebay.library import store
 from soniquebay.plugins import get_plugins
 from soniquebay.web import keys
+from soniquebay.web.changes import announce_tracks
+from soniquebay.web.validation import JSON, check_object, json_object, query_value
 
 MAX_LIMIT = 500
+PAGE_PARAMS = ("limit", "offset")
+
+INT_TAGS = (
+    "track_number",
+    "track_total",
+    "disc_number",
+    "disc_total",
+    "year",
+    "bitrate",
+    "sample_rate",
+    "channels",
+)
+TRACK_SPEC = {
+    **{f: (int if f in INT_TAGS else float if f == "duration" else str) for f in store.TAG_FIELDS},
+    "track_artist_id": int,
+    "album_id": int,
+}
+TRACK_CREATE_SPEC = {**TRACK_SPEC, "path": str, "size": int, "mtime_ns": int}
+FEATURE_SPEC = {
+    f: (
+        JSON
+        if f in store.JSON_FIELDS
+        else str
+        if f in ("key", "scale", "analysis_backend", "analysis_version", "analysis_error")
+        else float
+    )
+    for f in store.FEATURE_FIELDS
+}
+ARTIST_SPEC = {"name": str, "musicbrainz_artistid": str}
+ALBUM_SPEC = {"title": str, "album_artist_id": int, "year": int, "musicbrainz_albumid": str}
+VECTOR_SPEC = {"track_id": int, "name": str, "vector": JSON}
 
 
 def int_param(
@@ -28,15 +66,9 @@ def int_param(
     low: int = 0,
     high: int | None = None,
 ) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
+    value = query_value(request, name, int)
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be an integer, got {raw[:40]!r}", details={"field": name}
-        ) from None
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput(f"{name} must be {bound}", details={"field": name})
@@ -47,8 +79,29 @@ def page_params(request: web.Request) -> tuple[int, int]:
     return int_param(request, "limit", 50, low=1, high=MAX_LIMIT), int_param(request, "offset", 0)
 
 
-def page(items: list, total: int, limit: int, offset: int) -> dict:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+def known_params(request: web.Request, *allowed: str) -> None:
+    unknown = set(request.query) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0][:60]
+        raise InvalidInput(
+            f"unknown query parameter {name!r}",
+            details={"field": name, "allowed": sorted(allowed)},
+        )
+
+
+def sort_param(request: web.Request, default: str) -> tuple[str, bool]:
+    sort = request.query.get("sort", default)
+    return sort.lstrip("-"), sort.startswith("-")
+
+
+def page(items: list, total: int | None, limit: int, offset: int, next_cursor=None) -> dict:
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_cursor": next_cursor,
+    }
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
@@ -58,20 +111,55 @@ def path_id(request: web.Request, name: str = "id") -> int:
     return int(raw)
 
 
+def created(body: dict, location: str) -> web.Response:
+    return web.json_response(body, status=201, headers={"Location": location})
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def single(exc: BatchFailed) -> Unprocessable:
+    """A one-item batch's refusal, told as a plain validation error."""
+    item = exc.details["items"][0]
+    details = {"field": item["field"]} if "field" in item else {}
+    return Unprocessable(item["message"], details=details)
+
+
+# ------------------------------------------------------------------ tracks
+
+
+def track_filters(request: web.Request) -> dict:
+    filters = {name: query_value(request, name, kind) for name, kind in store.TRACK_FILTERS.items()}
+    return {k: v for k, v in filters.items() if v is not None}
+
+
 async def list_tracks(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "sort", "cursor", *store.TRACK_FILTERS)
     limit, offset = page_params(request)
-    sort = request.query.get("sort", "id")
-    descending = sort.startswith("-")
-    rows, total = request.app[keys.DB].read(
+    sort, descending = sort_param(request, "id")
+    cursor = query_value(request, "cursor", str)
+    if cursor and offset:
+        raise InvalidInput("use cursor or offset, not both", details={"field": "offset"})
+    filters = track_filters(request)
+    database = request.app[keys.DB]
+    rows, _ = database.read(
         store.list_tracks,
         limit=limit,
         offset=offset,
-        sort=sort.lstrip("-"),
+        sort=sort,
         descending=descending,
-        album_id=int_param(request, "album_id"),
-        artist_id=int_param(request, "artist_id"),
+        filters=filters,
+        cursor=cursor,
+        with_total=False,
     )
-    return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
+    total = database.cached_read(
+        ("tracks", tuple(sorted(filters.items()))), store.count_tracks, filters
+    )
+    next_cursor = store.track_cursor(rows[-1], sort) if len(rows) == limit else None
+    return web.json_response(
+        page([store.public_track(r) for r in rows], total, limit, offset, next_cursor)
+    )
 
 
 async def get_track(request: web.Request) -> web.Response:
@@ -80,9 +168,79 @@ async def get_track(request: web.Request) -> web.Response:
     )
 
 
+async def create_track(request: web.Request) -> web.Response:
+    body = check_object(
+        await json_object(request), TRACK_CREATE_SPEC, required=("path",), not_null=("path",)
+    )
+    body["path"] = os.fsencode(body["path"])
+    track = store.public_track(await request.app[keys.DB].write(store.create_track, body))
+    await announce_tracks(request.app, [{**track, "change": "added"}])
+    return created(track, f"/api/tracks/{track['id']}")
+
+
+async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
+    track_id = path_id(request)
+    body = check_object(await json_object(request), TRACK_SPEC)
+    if replace:  # PUT: every editable field not sent becomes null
+        body = {field: body.get(field) for field in store.TRACK_EDITABLE}
+    database = request.app[keys.DB]
+    database.read(store.get_track, track_id)  # 404 before anything else
+    try:
+        await database.write(store.update_tracks, [{"id": track_id, **body}])
+    except BatchFailed as exc:
+        raise single(exc) from None
+    track = store.public_track(database.read(store.get_track, track_id))
+    await announce_tracks(request.app, [{**track, "change": "updated"}])
+    return web.json_response(track)
+
+
+async def patch_track(request: web.Request) -> web.Response:
+    return await _update_track(request, replace=False)
+
+
+async def put_track(request: web.Request) -> web.Response:
+    return await _update_track(request, replace=True)
+
+
+async def delete_track(request: web.Request) -> web.Response:
+    track_id = path_id(request)
+    database = request.app[keys.DB]
+    database.read(store.get_track, track_id)
+    await database.write(store.delete_tracks, [track_id])
+    await announce_tracks(request.app, [{"id": track_id, "change": "removed"}])
+    return no_content()
+
+
+async def put_features(request: web.Request) -> web.Response:
+    track_id = path_id(request)
+    body = check_object(await json_object(request), FEATURE_SPEC)
+    if not body:
+        raise Unprocessable("send at least one feature", details={"field": "body"})
+    database = request.app[keys.DB]
+    database.read(store.get_track, track_id)
+    await database.write(store.update_features, [{"track_id": track_id, **body}])
+    track = store.public_track(database.read(store.get_track, track_id))
+    await announce_tracks(request.app, [{"id": track_id, "change": "analysed"}])
+    return web.json_response(track)
+
+
+# ------------------------------------------------------------------ artists
+
+
 async def list_artists(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "sort", "q")
     limit, offset = page_params(request)
-    rows, total = request.app[keys.DB].read(store.list_artists, limit=limit, offset=offset)
+    sort, descending = sort_param(request, "name")
+    # Whole pages are cached until the next write: the visibility counts are not free.
+    rows, total = request.app[keys.DB].cached_read(
+        ("list_artists", tuple(sorted(request.query.items()))),
+        store.list_artists,
+        limit=limit,
+        offset=offset,
+        q=query_value(request, "q", str),
+        sort=sort,
+        descending=descending,
+    )
     return web.json_response(page(rows, total, limit, offset))
 
 
@@ -90,10 +248,92 @@ async def get_artist(request: web.Request) -> web.Response:
     return web.json_response(request.app[keys.DB].read(store.get_artist, path_id(request)))
 
 
-async def list_albums(request: web.Request) -> web.Response:
+async def create_artist(request: web.Request) -> web.Response:
+    body = check_object(
+        await json_object(request), ARTIST_SPEC, required=("name",), not_null=("name",)
+    )
+    artist = await request.app[keys.DB].write(store.create_artist, body)
+    return created(artist, f"/api/artists/{artist['id']}")
+
+
+async def _update_artist(request: web.Request, *, replace: bool) -> web.Response:
+    spec_kwargs = {"required": ("name",)} if replace else {}
+    body = check_object(await json_object(request), ARTIST_SPEC, not_null=("name",), **spec_kwargs)
+    if replace:
+        body = {field: body.get(field) for field in ARTIST_SPEC}
+    return web.json_response(
+        await request.app[keys.DB].write(store.update_artist, path_id(request), body)
+    )
+
+
+async def patch_artist(request: web.Request) -> web.Response:
+    return await _update_artist(request, replace=False)
+
+
+async def put_artist(request: web.Request) -> web.Response:
+    return await _update_artist(request, replace=True)
+
+
+async def delete_artist(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(store.delete_artist, path_id(request))
+    return no_content()
+
+
+async def artist_albums(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "sort")
+    artist_id = path_id(request)
+    database = request.app[keys.DB]
+    database.read(store.get_artist, artist_id)
     limit, offset = page_params(request)
-    rows, total = request.app[keys.DB].read(
-        store.list_albums, limit=limit, offset=offset, artist_id=int_param(request, "artist_id")
+    sort, descending = sort_param(request, "title")
+    rows, total = database.read(
+        store.list_albums,
+        limit=limit,
+        offset=offset,
+        artist_id=artist_id,
+        sort=sort,
+        descending=descending,
+    )
+    return web.json_response(page(rows, total, limit, offset))
+
+
+async def artist_tracks(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "sort")
+    artist_id = path_id(request)
+    database = request.app[keys.DB]
+    database.read(store.get_artist, artist_id)
+    limit, offset = page_params(request)
+    sort, descending = sort_param(request, "album")
+    rows, total = database.read(
+        store.list_tracks,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        descending=descending,
+        artist_id=artist_id,
+    )
+    return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
+
+
+# ------------------------------------------------------------------ albums
+
+
+async def list_albums(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "sort", "q", "artist_id", "year_min", "year_max")
+    limit, offset = page_params(request)
+    sort, descending = sort_param(request, "title")
+    # Whole pages are cached until the next write: the visibility counts are not free.
+    rows, total = request.app[keys.DB].cached_read(
+        ("list_albums", tuple(sorted(request.query.items()))),
+        store.list_albums,
+        limit=limit,
+        offset=offset,
+        artist_id=query_value(request, "artist_id", int),
+        year_min=query_value(request, "year_min", int),
+        year_max=query_value(request, "year_max", int),
+        q=query_value(request, "q", str),
+        sort=sort,
+        descending=descending,
     )
     return web.json_response(page(rows, total, limit, offset))
 
@@ -102,7 +342,128 @@ async def get_album(request: web.Request) -> web.Response:
     return web.json_response(request.app[keys.DB].read(store.get_album, path_id(request)))
 
 
+async def create_album(request: web.Request) -> web.Response:
+    body = check_object(
+        await json_object(request), ALBUM_SPEC, required=("title",), not_null=("title",)
+    )
+    album = await request.app[keys.DB].write(store.create_album, body)
+    return created(album, f"/api/albums/{album['id']}")
+
+
+async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
+    spec_kwargs = {"required": ("title",)} if replace else {}
+    body = check_object(await json_object(request), ALBUM_SPEC, not_null=("title",), **spec_kwargs)
+    if replace:
+        body = {field: body.get(field) for field in ALBUM_SPEC}
+    return web.json_response(
+        await request.app[keys.DB].write(store.update_album, path_id(request), body)
+    )
+
+
+async def patch_album(request: web.Request) -> web.Response:
+    return await _update_album(request, replace=False)
+
+
+async def put_album(request: web.Request) -> web.Response:
+    return await _update_album(request, replace=True)
+
+
+async def delete_album(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(store.delete_album, path_id(request))
+    return no_content()
+
+
+async def album_tracks(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS)
+    album_id = path_id(request)
+    database = request.app[keys.DB]
+    database.read(store.get_album, album_id)
+    limit, offset = page_params(request)
+    rows, total = database.read(
+        store.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
+    )
+    return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
+
+
+# ------------------------------------------------------------------ track vectors
+
+
+def vector_blob(request: web.Request, values) -> tuple[bytes, int]:
+    dimension = request.app[keys.SETTINGS].embedding_dimension
+    if not isinstance(values, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    ):
+        raise Unprocessable("vector must be a list of numbers", details={"field": "vector"})
+    if len(values) != dimension:
+        raise Unprocessable(
+            f"vector must have {dimension} numbers (EMBEDDING_DIMENSION), got {len(values)}",
+            details={"field": "vector", "expected": dimension, "got": len(values)},
+        )
+    try:
+        blob = store.pack_vector(values)
+    except OverflowError:
+        raise Unprocessable(
+            "vector values must fit in float32", details={"field": "vector"}
+        ) from None
+    if any(v is None for v in store.unpack_vector(blob)):
+        raise Unprocessable("vector values must be finite", details={"field": "vector"})
+    return blob, dimension
+
+
+async def list_vectors(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS, "track_id", "name", "with_vectors")
+    limit, offset = page_params(request)
+    rows, total = request.app[keys.DB].read(
+        store.list_vectors,
+        limit=limit,
+        offset=offset,
+        track_id=query_value(request, "track_id", int),
+        name=query_value(request, "name", str),
+        with_vectors=bool(query_value(request, "with_vectors", bool)),
+    )
+    return web.json_response(page(rows, total, limit, offset))
+
+
+async def get_vector(request: web.Request) -> web.Response:
+    return web.json_response(request.app[keys.DB].read(store.get_vector, path_id(request)))
+
+
+async def create_vector(request: web.Request) -> web.Response:
+    body = check_object(
+        await json_object(request), VECTOR_SPEC, required=("track_id", "vector"), not_null=("name",)
+    )
+    blob, dimension = vector_blob(request, body["vector"])
+    row = await request.app[keys.DB].write(
+        store.create_vector,
+        {
+            "track_id": body["track_id"],
+            "name": body.get("name") or "default",
+            "vector": blob,
+            "dimension": dimension,
+        },
+    )
+    return created(row, f"/api/track-vectors/{row['id']}")
+
+
+async def put_vector(request: web.Request) -> web.Response:
+    body = check_object(await json_object(request), {"vector": JSON}, required=("vector",))
+    blob, dimension = vector_blob(request, body["vector"])
+    row = await request.app[keys.DB].write(
+        store.update_vector, path_id(request), {"vector": blob, "dimension": dimension}
+    )
+    return web.json_response(row)
+
+
+async def delete_vector(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(store.delete_vector, path_id(request))
+    return no_content()
+
+
+# ------------------------------------------------------------------ the rest
+
+
 async def list_scan_errors(request: web.Request) -> web.Response:
+    known_params(request, *PAGE_PARAMS)
     limit, offset = page_params(request)
     rows, total = request.app[keys.DB].read(store.list_scan_errors, limit=limit, offset=offset)
     return web.json_response(page(rows, total, limit, offset))
@@ -131,14 +492,21 @@ async def health(request: web.Request) -> web.Response:
     client: aioredis.Redis = app[keys.REDIS]
     try:
         await client.ping()
-        depths = {}
+        depths, failed = {}, {}
         pipe = client.pipeline(transaction=False)
         for q in QUEUES:
             pipe.llen(f"rq:queue:{q}")
-        for q, n in zip(QUEUES, await pipe.execute(), strict=True):
-            depths[q] = n
+            pipe.zcard(f"rq:failed:{q}")
+        answers = await pipe.execute()
+        for i, q in enumerate(QUEUES):
+            depths[q], failed[q] = answers[2 * i], answers[2 * i + 1]
         workers = await client.smembers("rq:workers")
-        report["redis"] = {"ok": True, "queues": depths, "workers": len(workers)}
+        report["redis"] = {
+            "ok": True,
+            "queues": depths,
+            "failed_jobs": failed,
+            "workers": len(workers),
+        }
         watcher = await client.hgetall(WATCHER_KEY)
         report["watcher"] = {
             "alive": bool(watcher),
@@ -159,14 +527,44 @@ async def health(request: web.Request) -> web.Response:
 
 
 def routes() -> list[web.RouteDef]:
+    from soniquebay.web import auth, jobs_api
+
     return [
         web.get("/api/health", health),
+        web.post("/api/tracks/analyze-audio", jobs_api.analyze_audio),
         web.get("/api/tracks", list_tracks),
+        web.post("/api/tracks", create_track),
         web.get("/api/tracks/{id}", get_track),
+        web.put("/api/tracks/{id}", put_track),
+        web.patch("/api/tracks/{id}", patch_track),
+        web.delete("/api/tracks/{id}", delete_track),
+        web.put("/api/tracks/{id}/features", put_features),
         web.get("/api/artists", list_artists),
+        web.post("/api/artists", create_artist),
         web.get("/api/artists/{id}", get_artist),
+        web.put("/api/artists/{id}", put_artist),
+        web.patch("/api/artists/{id}", patch_artist),
+        web.delete("/api/artists/{id}", delete_artist),
+        web.get("/api/artists/{id}/albums", artist_albums),
+        web.get("/api/artists/{id}/tracks", artist_tracks),
         web.get("/api/albums", list_albums),
+        web.post("/api/albums", create_album),
         web.get("/api/albums/{id}", get_album),
+        web.put("/api/albums/{id}", put_album),
+        web.patch("/api/albums/{id}", patch_album),
+        web.delete("/api/albums/{id}", delete_album),
+        web.get("/api/albums/{id}/tracks", album_tracks),
+        web.get("/api/track-vectors/", list_vectors),
+        web.post("/api/track-vectors/", create_vector),
+        web.get("/api/track-vectors/{id}", get_vector),
+        web.put("/api/track-vectors/{id}", put_vector),
+        web.delete("/api/track-vectors/{id}", delete_vector),
+        web.get("/api/jobs", jobs_api.list_jobs),
+        web.post("/api/jobs/{id}/retry", jobs_api.retry_job),
+        web.post("/api/jobs/{id}/cancel", jobs_api.cancel_job),
+        web.get("/api/tokens", auth.list_tokens),
+        web.post("/api/tokens", auth.create_token),
+        web.delete("/api/tokens/{id}", auth.delete_token),
         web.get("/api/scan/errors", list_scan_errors),
         web.get("/api/plugins", list_plugins),
     ]

@@ -1,0 +1,126 @@
+"""Users, API tokens and sessions: the storage side of authentication (hashes only, never secrets)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import Conflict, NotFound
+
+SCOPES = ("read", "write", "admin")
+
+
+def count_users(conn: apsw.Connection) -> int:
+    return conn.execute("SELECT count(*) AS n FROM users").fetchall()[0]["n"]
+
+
+def create_user(
+    conn: apsw.Connection, username: str, password_hash: str, *, is_admin: bool = False
+) -> dict[str, Any]:
+    now = time.time()
+    try:
+        with conn:
+            return conn.execute(
+                """INSERT INTO users (username, password_hash, is_admin, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?) RETURNING id, username, is_admin""",
+                (username, password_hash, int(is_admin), now, now),
+            ).fetchall()[0]
+    except apsw.ConstraintError:
+        raise Conflict(f"user {username!r} already exists") from None
+
+
+def set_password(conn: apsw.Connection, username: str, password_hash: str) -> None:
+    with conn:
+        rows = conn.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? RETURNING id",
+            (password_hash, time.time(), username),
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"user {username!r} does not exist")
+        conn.execute("DELETE FROM sessions WHERE user_id = ?", (rows[0]["id"],))
+
+
+def user_by_name(conn: apsw.Connection, username: str) -> dict[str, Any] | None:
+    rows = conn.execute(
+        "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?", (username,)
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def create_token(
+    conn: apsw.Connection,
+    name: str,
+    token_hash: str,
+    prefix: str,
+    *,
+    scope: str = "write",
+    user_id: int | None = None,
+) -> dict[str, Any]:
+    with conn:
+        return conn.execute(
+            """INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               RETURNING id, name, prefix, scope, created_at, last_used_at, revoked_at""",
+            (user_id, name, token_hash, prefix, scope, time.time()),
+        ).fetchall()[0]
+
+
+def token_by_hash(conn: apsw.Connection, token_hash: str) -> dict[str, Any] | None:
+    rows = conn.execute(
+        """SELECT k.id, k.name, k.scope, k.user_id, u.username FROM api_tokens k
+           LEFT JOIN users u ON u.id = k.user_id
+           WHERE k.token_hash = ? AND k.revoked_at IS NULL""",
+        (token_hash,),
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def touch_token(conn: apsw.Connection, token_id: int) -> None:
+    with conn:
+        conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (time.time(), token_id))
+
+
+def list_tokens(conn: apsw.Connection) -> list[dict[str, Any]]:
+    return conn.execute(
+        """SELECT k.id, k.name, k.prefix, k.scope, k.created_at, k.last_used_at, k.revoked_at,
+                  u.username FROM api_tokens k LEFT JOIN users u ON u.id = k.user_id
+           ORDER BY k.id"""
+    ).fetchall()
+
+
+def revoke_token(conn: apsw.Connection, token_id: int) -> None:
+    with conn:
+        rows = conn.execute(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING id",
+            (time.time(), token_id),
+        ).fetchall()
+    if not rows:
+        raise NotFound(f"token {token_id} does not exist", details={"id": token_id})
+
+
+def create_session(
+    conn: apsw.Connection, id_hash: str, user_id: int, csrf_token: str, lifetime: float
+) -> None:
+    now = time.time()
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+        conn.execute(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (id_hash, user_id, csrf_token, now, now + lifetime),
+        )
+
+
+def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | None:
+    rows = conn.execute(
+        """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin FROM sessions s
+           JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?""",
+        (id_hash, time.time()),
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def delete_session(conn: apsw.Connection, id_hash: str) -> None:
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))

@@ -1,0 +1,365 @@
+"""Who is asking, and may they? Sessions for pages, bearer tokens for the API, one policy.
+
+- Pages use a session cookie (HttpOnly, SameSite=Lax) set by /login. A state-changing request
+  carried by that cookie must also carry its CSRF token (``X-CSRF-Token`` header or a
+  ``csrf_token`` form field): a cookie alone never writes.
+- The API also takes ``Authorization: Bearer <token>``: tokens made from the UI or
+  ``soniquebay token create`` (stored as SHA-256), or the worker token (``api_token``, else the
+  ``data_dir/worker-token`` file that ``serve`` and the web process create).
+- Scopes: read < write < admin. Reads may be opened to anonymous visitors (``anonymous_read``);
+  writes never are. No credentials: 401; credentials without the scope: 403.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import logging
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from soniquebay import credentials
+from soniquebay.errors import Forbidden, InvalidInput, Unauthorized
+from soniquebay.library import accounts
+from soniquebay.web import keys
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "soniquebay_session"
+SCOPE_RANK = {"none": 0, "read": 1, "write": 2, "admin": 3}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+TOKEN_CACHE_SECONDS = 10.0
+# Open to anyone: liveness, the login form, static files, the API's own description.
+PUBLIC = {"/api/health", "/login", "/api/openapi.json", "/api/docs"}
+PUBLIC_PREFIXES = ("/static/",)
+ADMIN_PREFIXES = ("/api/tokens", "/tokens")
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    kind: str  # anonymous, user, token, worker
+    name: str = ""
+    scope: str = "none"
+    csrf: str = ""  # set for a session: unsafe requests must echo it
+    via: str = ""  # session or bearer
+
+    def can(self, scope: str) -> bool:
+        return SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+class AuthState:
+    """The web process's view of credentials: worker token hash, a short cache of API tokens."""
+
+    def __init__(self, worker_token: str):
+        self.worker_hash = credentials.hash_token(worker_token) if worker_token else ""
+        self._tokens: dict[str, tuple[float, Principal | None]] = {}
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
+
+
+def ensure_admin(app: web.Application) -> None:
+    """First start: create the admin user, with the configured password or a printed one."""
+    database, settings = app[keys.DB], app[keys.SETTINGS]
+    if database.read(accounts.count_users):
+        return
+    password = settings.admin_password or credentials.new_password()
+    database.writer_call(
+        accounts.create_user, "admin", credentials.hash_password(password), is_admin=True
+    )
+    if settings.admin_password:
+        log.warning("created the admin user 'admin' with the configured admin_password")
+    else:
+        # The one time a secret is logged: nobody could log in otherwise.
+        log.warning(
+            "created the admin user 'admin' with password %s (shown once; change it with "
+            "`soniquebay user password admin`)",
+            password,
+        )
+
+
+async def auth_ctx(app: web.Application):
+    ensure_admin(app)
+    app[keys.AUTH] = AuthState(credentials.worker_token(app[keys.SETTINGS], create=True))
+    yield
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized(
+            "the Authorization header must be 'Bearer <token>'",
+            details={"field": "Authorization"},
+        )
+    return value.strip()
+
+
+def _token_principal(app: web.Application, token: str) -> Principal | None:
+    state: AuthState = app[keys.AUTH]
+    digest = credentials.hash_token(token)
+    if state.worker_hash and hmac.compare_digest(digest, state.worker_hash):
+        return Principal("worker", "worker", "write", via="bearer")
+    now = time.monotonic()
+    cached = state._tokens.get(digest)
+    if cached and cached[0] > now:
+        return cached[1]
+    row = app[keys.DB].read(accounts.token_by_hash, digest)
+    principal = (
+        Principal("token", row["name"], row["scope"], via="bearer") if row is not None else None
+    )
+    if len(state._tokens) > 1000:
+        state._tokens.clear()
+    state._tokens[digest] = (now + TOKEN_CACHE_SECONDS, principal)
+    return principal
+
+
+def _session_principal(app: web.Application, cookie: str) -> Principal | None:
+    row = app[keys.DB].read(accounts.session_by_hash, credentials.hash_token(cookie))
+    if row is None:
+        return None
+    return Principal(
+        "user",
+        row["username"],
+        "admin" if row["is_admin"] else "write",
+        csrf=row["csrf_token"],
+        via="session",
+    )
+
+
+def identify(request: web.Request) -> Principal:
+    token = _bearer(request)
+    if token is not None:
+        principal = _token_principal(request.app, token)
+        if principal is None:
+            raise Unauthorized("this API token is unknown or revoked")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return _session_principal(request.app, cookie) or ANONYMOUS
+    return ANONYMOUS
+
+
+def required_scope(request: web.Request) -> str:
+    path = request.path
+    settings = request.app[keys.SETTINGS]
+    if path in PUBLIC or path.startswith(PUBLIC_PREFIXES) or request.method == "OPTIONS":
+        return "none"
+    if path == "/metrics" and settings.metrics_public:
+        return "none"
+    if path == "/api/graphql" and request.method in SAFE_METHODS:
+        return "none"  # the console page; its queries are POSTs
+    if path == "/api/graphql":
+        return "read"  # the handler asks for write when the operation is a mutation
+    if path.startswith(ADMIN_PREFIXES):
+        return "admin"
+    return "read" if request.method in SAFE_METHODS else "write"
+
+
+def demand(request: web.Request, scope: str) -> None:
+    """Raise 401/403 unless the request's principal holds ``scope``."""
+    principal: Principal = request.get("principal", ANONYMOUS)
+    if principal.can(scope):
+        return
+    if scope == "read" and request.app[keys.SETTINGS].anonymous_read:
+        return
+    if principal.kind == "anonymous":
+        raise Unauthorized(
+            "log in or send 'Authorization: Bearer <token>'", details={"needs": scope}
+        )
+    raise Forbidden(
+        f"{principal.kind} {principal.name!r} may not {scope} here", details={"needs": scope}
+    )
+
+
+async def _check_csrf(request: web.Request, principal: Principal) -> None:
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sent = str((await request.post()).get("csrf_token", ""))
+    if not sent or not hmac.compare_digest(sent, principal.csrf):
+        raise Forbidden(
+            "a form or script using the login session must send its CSRF token",
+            details={"field": "csrf_token"},
+        )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+    principal = identify(request)
+    request["principal"] = principal
+    scope = required_scope(request)
+    if scope != "none":
+        if principal.kind == "anonymous" and not request.path.startswith("/api/"):
+            if request.method == "GET" and not (
+                scope == "read" and request.app[keys.SETTINGS].anonymous_read
+            ):
+                raise web.HTTPFound(f"/login?next={request.path_qs}")
+        demand(request, scope)
+    if principal.via == "session" and request.method not in SAFE_METHODS and scope != "none":
+        await _check_csrf(request, principal)
+    return await handler(request)
+
+
+# ------------------------------------------------------------------ login pages
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never //evil.example or https://evil.example."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+async def login_page(request: web.Request) -> web.Response:
+    from soniquebay.web.pages import render
+
+    return render(request, "login.html", next=_safe_next(request.query.get("next")), error=None)
+
+
+async def login(request: web.Request) -> web.Response:
+    from soniquebay.web.pages import render
+
+    if not _same_origin(request):
+        raise Forbidden("a login must come from this site's own form")
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    database, settings = request.app[keys.DB], request.app[keys.SETTINGS]
+    user = database.read(accounts.user_by_name, username) if username else None
+    if user is None or not credentials.check_password(password, user["password_hash"]):
+        log.info("failed login for user %r", username[:60])
+        response = render(request, "login.html", next=target, error="Wrong user name or password.")
+        response.set_status(401)
+        return response
+    cookie = secrets.token_urlsafe(32)
+    await database.write(
+        accounts.create_session,
+        credentials.hash_token(cookie),
+        user["id"],
+        secrets.token_urlsafe(24),
+        settings.session_days * 86400,
+    )
+    response = web.HTTPFound(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(settings.session_days * 86400),
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+    )
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await request.app[keys.DB].write(accounts.delete_session, credentials.hash_token(cookie))
+    response = web.HTTPFound("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ------------------------------------------------------------------ tokens (API and page)
+
+
+async def make_token(request: web.Request, name: str, scope: str) -> tuple[str, dict]:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("a token needs a name of 1 to 100 characters", details={"field": "name"})
+    if scope not in accounts.SCOPES:
+        raise InvalidInput(
+            f"scope must be one of {', '.join(accounts.SCOPES)}",
+            details={"field": "scope", "allowed": list(accounts.SCOPES)},
+        )
+    token = credentials.new_token()
+    row = await request.app[keys.DB].write(
+        accounts.create_token, name, credentials.hash_token(token), token[:10], scope=scope
+    )
+    return token, row
+
+
+async def revoke(request: web.Request, token_id: int) -> None:
+    await request.app[keys.DB].write(accounts.revoke_token, token_id)
+    request.app[keys.AUTH].forget_tokens()
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    return web.json_response({"items": request.app[keys.DB].read(accounts.list_tokens)})
+
+
+async def create_token(request: web.Request) -> web.Response:
+    from soniquebay.web.validation import check_object, json_object
+
+    body = check_object(await json_object(request), {"name": str, "scope": str}, required=("name",))
+    token, row = await make_token(request, body["name"], body.get("scope") or "write")
+    return web.json_response(
+        {**row, "token": token}, status=201, headers={"Location": f"/api/tokens/{row['id']}"}
+    )
+
+
+async def delete_token(request: web.Request) -> web.Response:
+    from soniquebay.web.rest import path_id
+
+    await revoke(request, path_id(request))
+    return web.Response(status=204)
+
+
+async def tokens_page(request: web.Request, new_token: str | None = None) -> web.Response:
+    from soniquebay.web.pages import render
+
+    return render(
+        request,
+        "tokens.html",
+        tokens=request.app[keys.DB].read(accounts.list_tokens),
+        new_token=new_token,
+        csrf=request["principal"].csrf,
+        scopes=accounts.SCOPES,
+    )
+
+
+async def tokens_page_get(request: web.Request) -> web.Response:
+    return await tokens_page(request)
+
+
+async def tokens_page_create(request: web.Request) -> web.Response:
+    form = await request.post()
+    token, _ = await make_token(request, str(form.get("name", "")), str(form.get("scope", "write")))
+    return await tokens_page(request, new_token=token)
+
+
+async def tokens_page_revoke(request: web.Request) -> web.Response:
+    from soniquebay.web.rest import path_id
+
+    await revoke(request, path_id(request))
+    raise web.HTTPFound("/tokens")
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/login", login_page),
+        web.post("/login", login),
+        web.post("/logout", logout),
+        web.get("/tokens", tokens_page_get),
+        web.post("/tokens", tokens_page_create),
+        web.post("/tokens/{id}/revoke", tokens_page_revoke),
+    ]

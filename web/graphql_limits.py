@@ -1,0 +1,147 @@
+"""Refuse expensive GraphQL before running it: a depth limit and a cost estimate.
+
+Both are graphql-core validation rules, so a hostile query is rejected by ``validate`` with
+nothing read from the database. Cost: every field costs 1, and a list field multiplies what it
+selects by its ``limit`` (or, for unbounded lists, a fixed estimate); batch mutations multiply
+by the number of items sent. Introspection fields are not counted (they have their own switch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError, ValidationRule
+from graphql.language import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+from graphql.language.visitor import BREAK
+
+LIST_FIELDS = {
+    "tracks": 50,
+    "artists": 50,
+    "albums": 50,
+    "scan_errors": 100,
+    "track_vectors": 50,
+    "vectors": 2,
+}
+BATCH_ARGUMENTS = ("data", "ids", "paths", "prefixes")
+
+
+def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
+    for arg in field.arguments or ():
+        if arg.name.value != name:
+            continue
+        value = arg.value
+        if isinstance(value, VariableNode):
+            return variables.get(value.name.value)
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, ListValueNode):
+            return list(value.values)
+        return None
+    return None
+
+
+def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
+    limit = _argument(field, "limit", variables)
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        return max(limit, 1)
+    for name in BATCH_ARGUMENTS:
+        items = _argument(field, name, variables)
+        if isinstance(items, list):
+            return max(len(items), 1)
+    return LIST_FIELDS.get(field.name.value, 1)
+
+
+class _Measure:
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
+        self.fragments, self.variables = fragments, variables
+
+    def depth(self, selection_set: SelectionSetNode | None, seen: frozenset = frozenset()) -> int:
+        if selection_set is None:
+            return 0
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                inner = self.depth(selection.selection_set, seen)
+                deepest = max(deepest, 1 + inner)
+            else:
+                inner_set, seen2 = self._inner(selection, seen)
+                if inner_set is not None:
+                    deepest = max(deepest, self.depth(inner_set, seen2))
+        return deepest
+
+    def cost(self, selection_set: SelectionSetNode | None, seen: frozenset = frozenset()) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                inner = self.cost(selection.selection_set, seen)
+                total += 1 + (_multiplier(selection, self.variables) * inner if inner else 0)
+            else:
+                inner_set, seen2 = self._inner(selection, seen)
+                if inner_set is not None:
+                    total += self.cost(inner_set, seen2)
+        return total
+
+    def _inner(self, selection: Any, seen: frozenset) -> tuple[SelectionSetNode | None, frozenset]:
+        if isinstance(selection, InlineFragmentNode):
+            return selection.selection_set, seen
+        if isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = self.fragments.get(name)
+            if fragment is None or name in seen:  # unknown or cyclic: other rules report it
+                return None, seen
+            return fragment.selection_set, seen | {name}
+        return None, seen
+
+
+def limits_rule(max_depth: int, max_cost: int, variables: dict[str, Any]) -> type[ValidationRule]:
+    """A validation rule class bound to this request's limits and variables."""
+
+    class QueryLimits(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_args: Any) -> Any:
+            fragments = {
+                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            measure = _Measure(fragments, variables)
+            for definition in node.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                depth = measure.depth(definition.selection_set)
+                if depth > max_depth:
+                    self.report_error(
+                        GraphQLError(
+                            f"query depth {depth} exceeds the limit of {max_depth}",
+                            definition,
+                            extensions={"code": "query_too_deep", "depth": depth},
+                        )
+                    )
+                    continue
+                cost = measure.cost(definition.selection_set)
+                if cost > max_cost:
+                    self.report_error(
+                        GraphQLError(
+                            f"query cost {cost} exceeds the limit of {max_cost}; ask for fewer "
+                            "items (limit) or fewer nested lists",
+                            definition,
+                            extensions={"code": "query_too_costly", "cost": cost},
+                        )
+                    )
+            return BREAK
+
+    return QueryLimits

@@ -1,0 +1,155 @@
+"""The job queues seen from the API: analysis on demand, failed jobs with reasons, retry, cancel.
+
+RQ speaks synchronous redis-py, so these handlers run its calls in a thread; they are rare and
+small. Enqueueing goes through :mod:`soniquebay.daemon.queueing`, the one place for the policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from soniquebay.daemon import ingest, queueing
+from soniquebay.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from soniquebay.library import store
+from soniquebay.web import keys
+from soniquebay.web.validation import check_object, json_body
+
+ANALYSIS_BATCH = 50  # tracks per analysis job, as the scan job queues them
+MAX_FAILED_LISTED = 100
+
+
+async def analyze_audio(request: web.Request) -> web.Response:
+    """Queue analysis for ``{"track_ids": [...]}``, or for every track without features."""
+    body = await json_body(request) if request.can_read_body else {}
+    body = check_object(body if body is not None else {}, {"track_ids": list, "force": bool})
+    ids = body.get("track_ids")
+    if ids is not None:
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+            raise Unprocessable(
+                "track_ids must be a list of positive integers", details={"field": "track_ids"}
+            )
+        if len(ids) > 10_000:
+            raise Unprocessable("at most 10,000 track_ids at once", details={"field": "track_ids"})
+    items = request.app[keys.DB].read(store.tracks_to_analyze, ids)
+    if ids is not None:
+        unknown = sorted(set(ids) - {i["track_id"] for i in items})
+        if unknown:
+            raise NotFound(
+                f"{len(unknown)} track(s) do not exist or are missing",
+                details={"field": "track_ids", "ids": unknown[:50]},
+            )
+    settings, client = request.app[keys.SETTINGS], request.app[keys.RQ_REDIS]
+
+    def enqueue() -> list[str]:
+        return [
+            queueing.enqueue_analysis(client, settings, batch).id
+            for batch in ingest.chunks(items, ANALYSIS_BATCH)
+        ]
+
+    job_ids = await asyncio.to_thread(enqueue)
+    return web.json_response({"tracks": len(items), "jobs": job_ids}, status=202)
+
+
+def _job_json(job: Job, *, with_reason: bool = False) -> dict[str, Any]:
+    out = {
+        "id": job.id,
+        "queue": job.origin,
+        "function": (job.func_name or "").removeprefix(queueing.JOBS),
+        "status": getattr(job.get_status(), "value", None),
+        "description": job.description,
+        "enqueued_at": job.enqueued_at.isoformat() if job.enqueued_at else None,
+        "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+    }
+    if with_reason:
+        text = (job.exc_info or "").strip()
+        out["reason"] = text.splitlines()[-1][:500] if text else None
+        out["traceback"] = text[-4000:] or None
+    return out
+
+
+def _jobs_report(client, limit: int) -> dict[str, Any]:
+    queues = []
+    for name in queueing.QUEUES:
+        queue = queueing.get_queue(client, name)
+        failed_registry = queue.failed_job_registry
+        failed_ids = failed_registry.get_job_ids(0, limit - 1)
+        failed = [
+            _job_json(job, with_reason=True)
+            for job in Job.fetch_many(failed_ids, connection=client, serializer=JSONSerializer)
+            if job is not None
+        ]
+        queues.append(
+            {
+                "name": name,
+                "queued": queue.count,
+                "started": queue.started_job_registry.count,
+                "scheduled": queue.scheduled_job_registry.count,
+                "failed": failed_registry.count,
+                "failed_jobs": failed,
+            }
+        )
+    return {"queues": queues}
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    from soniquebay.web.rest import int_param
+
+    limit = int_param(request, "limit", 20, low=1, high=MAX_FAILED_LISTED)
+    report = await asyncio.to_thread(_jobs_report, request.app[keys.RQ_REDIS], limit)
+    return web.json_response(report)
+
+
+def _job_id(request: web.Request) -> str:
+    job_id = request.match_info["id"]
+    if not job_id.isprintable() or len(job_id) > 200 or ":" in job_id:
+        raise InvalidInput("not a job id", details={"field": "id"})
+    return job_id
+
+
+def _fetch(client, job_id: str) -> Job:
+    try:
+        return Job.fetch(job_id, connection=client, serializer=JSONSerializer)
+    except NoSuchJobError:
+        raise NotFound(
+            f"job {job_id} does not exist (or expired)", details={"id": job_id}
+        ) from None
+
+
+async def retry_job(request: web.Request) -> web.Response:
+    """Put a failed job back on its queue."""
+    client, job_id = request.app[keys.RQ_REDIS], _job_id(request)
+
+    def retry() -> dict[str, Any]:
+        job = _fetch(client, job_id)
+        if not job.is_failed:
+            raise Conflict(
+                f"job {job_id} has not failed", details={"status": str(job.get_status())}
+            )
+        job.requeue()
+        return _job_json(job)
+
+    return web.json_response(await asyncio.to_thread(retry))
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    """Cancel a queued job, or drop a failed one from the failed registry."""
+    client, job_id = request.app[keys.RQ_REDIS], _job_id(request)
+
+    def cancel() -> dict[str, Any]:
+        job = _fetch(client, job_id)
+        if job.is_failed:
+            job.delete()
+            return {"id": job_id, "status": "deleted"}
+        try:
+            job.cancel()
+        except InvalidJobOperation as exc:
+            raise Conflict(str(exc), details={"id": job_id}) from None
+        return _job_json(job)
+
+    return web.json_response(await asyncio.to_thread(cancel))

@@ -1,0 +1,92 @@
+"""Batch loading for GraphQL: one query per relation per level, not one per parent (no N+1).
+
+A resolver asks ``loader.load(key)`` and gets a future; every key asked for in the same turn of
+the event loop is fetched by one call of the batch function, which reads the database once.
+One set of loaders per request, so nothing is cached between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from soniquebay.library import store
+from soniquebay.web.database import Database
+
+BatchFn = Callable[[Sequence[Hashable]], dict[Hashable, Any]]
+
+
+class Loader:
+    def __init__(self, batch_fn: BatchFn):
+        self.batch_fn = batch_fn
+        self._cache: dict[Hashable, asyncio.Future] = {}
+        self._pending: dict[Hashable, asyncio.Future] = {}
+
+    def load(self, key: Hashable) -> asyncio.Future:
+        future = self._cache.get(key)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            future = self._cache[key] = loop.create_future()
+            self._pending[key] = future
+            if len(self._pending) == 1:
+                loop.call_soon(self._dispatch)
+        return future
+
+    def _dispatch(self) -> None:
+        pending, self._pending = self._pending, {}
+        try:
+            results = self.batch_fn(list(pending))
+        except Exception as exc:  # every waiter sees the failure
+            for future in pending.values():
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for key, future in pending.items():
+            if not future.done():
+                future.set_result(results.get(key))
+
+
+def _group(rows: list[dict], key: str) -> dict[Hashable, list[dict]]:
+    grouped: dict[Hashable, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[row[key]].append(row)
+    return grouped
+
+
+class Loaders:
+    """The loaders of one GraphQL request."""
+
+    def __init__(self, database: Database):
+        read = self._read = database.read
+        self.artist = Loader(lambda ids: {r["id"]: r for r in read(store.artists_by_ids, ids)})
+        self.album = Loader(lambda ids: {r["id"]: r for r in read(store.albums_by_ids, ids)})
+        self.track = Loader(
+            lambda ids: {r["id"]: store.public_track(r) for r in read(store.tracks_by_ids, ids)}
+        )
+        self.album_tracks = Loader(
+            lambda ids: {
+                k: [store.public_track(r) for r in rows]
+                for k, rows in _group(read(store.tracks_by_album_ids, ids), "album_id").items()
+            }
+        )
+        self.artist_albums = Loader(
+            lambda ids: _group(read(store.albums_by_artist_ids, ids), "album_artist_id")
+        )
+        self.track_vectors = Loader(
+            lambda ids: _group(read(store.vectors_by_track_ids, ids), "track_id")
+        )
+        self._artist_tracks: dict[tuple[int, int], Loader] = {}
+
+    def artist_tracks(self, limit: int, offset: int) -> Loader:
+        """A page of tracks per artist; one loader per (limit, offset) asked for."""
+        key = (limit, offset)
+        if key not in self._artist_tracks:
+
+            def batch(ids: Sequence[Hashable]) -> dict[Hashable, Any]:
+                rows = self._read(store.tracks_by_artist_ids, ids, limit, offset)
+                return _group(rows, "track_artist_id")
+
+            self._artist_tracks[key] = Loader(batch)
+        return self._artist_tracks[key]

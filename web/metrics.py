@@ -1,0 +1,121 @@
+"""GET /metrics: Prometheus text format (prometheus-client).
+
+The web process's own figures (request latency, error counts) are in-process; the workers'
+(scan, analysis, vectorisation) come from Redis (see :mod:`soniquebay.metrics`), read at scrape
+time together with the queue depths, so one scrape shows the whole installation.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from soniquebay import metrics as shared
+from soniquebay.daemon.queueing import QUEUES
+from soniquebay.web import keys
+
+REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Snapshot:
+    """A collector that yields what the /metrics handler just fetched from Redis."""
+
+    def __init__(self) -> None:
+        self.shared: dict[str, dict[str, float]] = {}
+        self.queues: dict[str, tuple[int, int, int]] = {}
+        self.workers: int | None = None
+
+    def collect(self):
+        for metric in shared.SHARED.values():
+            fields = self.shared.get(metric.name, {})
+            if metric.kind == "counter":
+                family = CounterMetricFamily(metric.name, metric.help)
+                family.add_metric([], fields.get("value", 0.0))
+            else:
+                family = HistogramMetricFamily(metric.name, metric.help)
+                family.add_metric(
+                    [], shared.cumulative_buckets(metric, fields), fields.get("sum", 0.0)
+                )
+            yield family
+        depth = GaugeMetricFamily("queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
+        started = GaugeMetricFamily("queue_started_jobs", "Jobs running now", labels=["queue"])
+        failed = GaugeMetricFamily(
+            "queue_failed_jobs", "Jobs in each queue's failed registry", labels=["queue"]
+        )
+        for queue, (waiting, running, failures) in self.queues.items():
+            depth.add_metric([queue], waiting)
+            started.add_metric([queue], running)
+            failed.add_metric([queue], failures)
+        yield from (depth, started, failed)
+        if self.workers is not None:
+            yield GaugeMetricFamily("workers_alive", "RQ workers registered", value=self.workers)
+
+
+class WebMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.request_duration = Histogram(
+            "api_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route", "status"],
+            buckets=REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+        self.request_errors = Counter(
+            "api_request_errors_total",
+            "HTTP answers with a 4xx or 5xx status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.snapshot = Snapshot()
+        self.registry.register(self.snapshot)
+
+    def observe(self, request: web.Request, status: int, seconds: float) -> None:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        self.request_duration.labels(request.method, route, str(status)).observe(seconds)
+        if status >= 400:
+            self.request_errors.labels(str(status)).inc()
+
+
+async def _fetch(client: aioredis.Redis, snapshot: Snapshot) -> None:
+    pipe = client.pipeline(transaction=False)
+    for metric in shared.SHARED.values():
+        pipe.hgetall(metric.key)
+    for queue in QUEUES:
+        pipe.llen(f"rq:queue:{queue}")
+        pipe.zcard(f"rq:wip:{queue}")
+        pipe.zcard(f"rq:failed:{queue}")
+    pipe.scard("rq:workers")
+    answers = await pipe.execute()
+    n = len(shared.SHARED)
+    snapshot.shared = {
+        m.name: {k: float(v) for k, v in fields.items()}
+        for m, fields in zip(shared.SHARED.values(), answers[:n], strict=True)
+    }
+    rest = answers[n:]
+    snapshot.queues = {q: tuple(rest[i * 3 : i * 3 + 3]) for i, q in enumerate(QUEUES)}
+    snapshot.workers = rest[-1]
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    web_metrics: WebMetrics = request.app[keys.METRICS]
+    started = time.monotonic()
+    try:
+        await _fetch(request.app[keys.REDIS], web_metrics.snapshot)
+    except (aioredis.RedisError, OSError):
+        web_metrics.snapshot.queues, web_metrics.snapshot.workers = {}, None
+    # No await between the fetch above and this render: concurrent scrapes cannot interleave.
+    body = generate_latest(web_metrics.registry)
+    body += f"# scrape took {time.monotonic() - started:.4f}s\n".encode()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
