@@ -153,6 +153,11 @@ async def run(server: Server, tracks: int, requests: int) -> tuple[list, dict]:
             f"/api/tracks?limit=50&offset={rng.randrange(pages) * 50}",
             None,
         ),
+        "paged list (limit 50, cursor at a random place)": lambda i: (
+            "GET",
+            f"/api/tracks?limit=50&cursor={store.encode_cursor([rng.randrange(tracks)])}",
+            None,
+        ),
         "paged list (limit 50, first 20 pages)": lambda i: (
             "GET",
             f"/api/tracks?limit=50&offset={rng.randrange(20) * 50}",
@@ -226,7 +231,7 @@ async def run(server: Server, tracks: int, requests: int) -> tuple[list, dict]:
 
 
 def report(rows, writes, tracks: int, populate_s: float, command: str) -> str:
-    paged = next(r for r in rows if r[0].startswith("paged list (limit 50, random") and r[1] == 32)
+    paged = {r[0]: r for r in rows if r[0].startswith("paged list") and r[1] == 32}
     lines = [
         "# API benchmark",
         "",
@@ -251,8 +256,13 @@ def report(rows, writes, tracks: int, populate_s: float, command: str) -> str:
         f" {writes['seconds']:.2f}s = **{writes['rows_per_s']:,.0f} rows/s**"
         f" (target 5,000: ratio {writes['rows_per_s'] / 5000:.2f}).",
         "",
-        f"Paged list at concurrency 32: p99 **{paged[3]['p99_ms']:.1f} ms** (target 50 ms: ratio"
-        f" {paged[3]['p99_ms'] / 50:.2f} of the budget).",
+        "Paged list at concurrency 32, p99 against the 50 ms target: "
+        + "; ".join(
+            f"{name.removeprefix('paged list ')} **{r[3]['p99_ms']:.1f} ms**"
+            f" (ratio {r[3]['p99_ms'] / 50:.2f})"
+            for name, r in paged.items()
+        )
+        + ".",
         "",
         "Notes: list totals are cached until the next write, so a page costs one indexed query;"
         " `?cursor=` (keyset) pages cost the same at any depth, while `offset` grows with it."

@@ -399,7 +399,7 @@ def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, A
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    return conn.execute(f"SELECT * FROM tracks WHERE id IN ({marks})", tuple(ids)).fetchall()
+    return _dicts(conn, f"SELECT * FROM tracks WHERE id IN ({marks})", ids)
 
 
 # Filters a client may use on track lists, with the type each value must have.
@@ -504,9 +504,15 @@ def _decode_cursor(cursor: str, length: int) -> list[Any]:
     return values
 
 
+def _keyset(sort: str) -> list[tuple[str, str]]:
+    """The sort's parts, then the id as the tie-break (once: sort=id is just the id)."""
+    parts = _sort_parts(sort)
+    return parts if parts[-1][1] == "id" else [*parts, ("t.id", "id")]
+
+
 def track_cursor(row: dict[str, Any], sort: str) -> str:
     """The cursor that continues a listing after ``row``."""
-    return encode_cursor([row.get(column) for _, column in _sort_parts(sort)] + [row["id"]])
+    return encode_cursor([row.get(column) for _, column in _keyset(sort)])
 
 
 def _after(parts: list[str], values: list[Any], descending: bool) -> tuple[str, list[Any]]:
@@ -562,7 +568,7 @@ def list_tracks(
     where, params = _track_where(filters, include_missing)
     count_clause = f"WHERE {' AND '.join(where)}" if where else ""
     direction = "DESC" if descending else "ASC"
-    exprs = [expr for expr, _ in _sort_parts(sort)] + ["t.id"]
+    exprs = [expr for expr, _ in _keyset(sort)]
     page_where, page_params = list(where), list(params)
     if cursor:
         values = _decode_cursor(cursor, len(exprs))
@@ -679,18 +685,9 @@ def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def list_albums(
-    conn: apsw.Connection,
-    *,
-    limit: int = 50,
-    offset: int = 0,
-    artist_id: int | None = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-    q: str | None = None,
-    sort: str = "title",
-    descending: bool = False,
-) -> tuple[list[dict], int]:
+def _album_where(
+    artist_id: int | None, year_min: int | None, year_max: int | None, q: str | None
+) -> tuple[str, list[Any]]:
     where, params = [_ALBUM_VISIBLE], []
     if artist_id is not None:
         where.append("al.album_artist_id = ?")
@@ -704,7 +701,23 @@ def list_albums(
     if q:
         where.append("al.title LIKE ? ESCAPE '\\'")
         params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    clause = " AND ".join(where)
+    return " AND ".join(where), params
+
+
+def list_albums(
+    conn: apsw.Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    artist_id: int | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    q: str | None = None,
+    sort: str = "title",
+    descending: bool = False,
+    with_total: bool = True,
+) -> tuple[list[dict], int | None]:
+    clause, params = _album_where(artist_id, year_min, year_max, q)
     order = _sort_order(ALBUM_SORTS, sort, descending, "al.id")
     rows = conn.execute(
         f"""SELECT {_ALBUM_COLUMNS}
@@ -712,10 +725,21 @@ def list_albums(
             WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?""",
         (*params, limit, offset),
     ).fetchall()
-    total = conn.execute(
+    total = count_albums(conn, artist_id, year_min, year_max, q) if with_total else None
+    return rows, total
+
+
+def count_albums(
+    conn: apsw.Connection,
+    artist_id: int | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    q: str | None = None,
+) -> int:
+    clause, params = _album_where(artist_id, year_min, year_max, q)
+    return conn.execute(
         f"SELECT count(*) AS n FROM albums al WHERE {clause}", tuple(params)
     ).fetchall()[0]["n"]
-    return rows, total
 
 
 def get_album(conn: apsw.Connection, album_id: int) -> dict[str, Any]:
@@ -814,11 +838,12 @@ def tracks_by_album_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[
     """Present tracks of these albums, each album's in disc and track order."""
     if not ids:
         return []
-    return conn.execute(
+    return _dicts(
+        conn,
         f"""SELECT t.* FROM tracks t WHERE t.album_id IN ({_in(ids)}) AND t.missing_since IS NULL
             ORDER BY t.album_id, t.disc_number, t.track_number, t.id""",
-        tuple(ids),
-    ).fetchall()
+        ids,
+    )
 
 
 def tracks_by_artist_ids(

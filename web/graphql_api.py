@@ -177,8 +177,8 @@ def resolve_albums(
     descending=False,
 ):
     _check_page(limit, offset)
-    rows, total = _db(info).cached_read(
-        ("gql_albums", limit, offset, artist_id, year_min, year_max, q, sort, descending),
+    database = _db(info)
+    rows, _ = database.read(
         store.list_albums,
         limit=limit,
         offset=offset,
@@ -188,6 +188,15 @@ def resolve_albums(
         q=q,
         sort=sort,
         descending=descending,
+        with_total=False,
+    )
+    total = database.cached_read(
+        ("albums", artist_id, year_min, year_max, q),
+        store.count_albums,
+        artist_id,
+        year_min,
+        year_max,
+        q,
     )
     return _page(rows, total, limit, offset)
 
