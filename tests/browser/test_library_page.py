@@ -31,7 +31,7 @@ def browser():
 
 
 def test_new_tracks_appear_live_and_tag_text_stays_text(serve, library, audio, browser, tmp_path):
-    server = serve()
+    server = serve(env={"SONIQUEBAY_ADMIN_PASSWORD": "correct horse battery"})
     audio.make(library / "first.mp3", title="First Song", artist="Someone")
     server.wait_for_tracks(1)
 
@@ -39,6 +39,12 @@ def test_new_tracks_appear_live_and_tag_text_stays_text(serve, library, audio, b
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(server.url + "/")
+    # Reads are not open to anonymous users by default: the page sends us to log in.
+    assert "/login" in page.url
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("form.login button, form.login input[type=submit]")
+    page.wait_for_url(server.url + "/")
     assert page.locator("#tracks tbody tr").count() == 1
     assert page.locator("#count-tracks").inner_text() == "1"
 
