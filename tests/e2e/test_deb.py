@@ -201,8 +201,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
+def get_json(url: str, token: str = ""):
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)
 
 
@@ -344,7 +347,9 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
         )  # fmt: skip
 
         def listed():
-            body = get_json(f"http://127.0.0.1:{web_port}/api/tracks")
+            # Reads need credentials: the installed web process made the worker token.
+            token = (sandbox / "data" / "worker-token").read_text().strip()
+            body = get_json(f"http://127.0.0.1:{web_port}/api/tracks", token)
             return title in json.dumps(body)
 
         wait_for("the new file in GET /api/tracks", listed, 90, logs)

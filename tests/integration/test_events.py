@@ -19,7 +19,7 @@ def wait_for(predicate, timeout=10):
 def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
     web_server, redis_client
 ):
-    first = SSEReader(web_server.url).start()
+    first = SSEReader(web_server.url, token=web_server.token).start()
     for i in range(5):
         publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
     wait_for(lambda: len(first.events) == 5)
@@ -28,7 +28,7 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 
     for i in range(5, 8):  # published while nobody listens
         publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
-    second = SSEReader(web_server.url, last_event_id=last_id).start()
+    second = SSEReader(web_server.url, last_event_id=last_id, token=web_server.token).start()
     publish_event(redis_client, "progress", {"task_id": "t", "current": 8}, channel="progress")
     wait_for(lambda: len(second.events) == 6)
     time.sleep(0.3)
@@ -39,7 +39,7 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 
 
 def test_channels_can_be_selected(web_server, redis_client):
-    reader = SSEReader(web_server.url, channels="notifications").start()
+    reader = SSEReader(web_server.url, channels="notifications", token=web_server.token).start()
     publish_event(redis_client, "progress", {"current": 1}, channel="progress")
     publish_event(redis_client, "track.added", {"id": 1}, channel="notifications")
     wait_for(lambda: reader.events)
