@@ -130,8 +130,11 @@ def tree_rss_mb(root_pid: int, exclude: str = "redis-server") -> float:
     return total / 1024
 
 
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get_json(url: str, token: str = ""):
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}"} if token else {}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -171,8 +174,11 @@ def serve_ingest(folder: Path, work: Path, count: int) -> tuple[float, float, fl
             time.sleep(0.5)
             peak = max(peak, tree_rss_mb(process.pid))
             try:
-                total = get_json(url + "/api/tracks?limit=1")["total"]
+                token = (data / "worker-token").read_text().strip()  # serve made it
+                total = get_json(url + "/api/tracks?limit=1", token)["total"]
             except OSError:
+                if process.poll() is not None:
+                    raise SystemExit(f"serve exited: see {work / 'serve.log'}") from None
                 continue
             if total >= count:
                 break

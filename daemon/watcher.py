@@ -19,6 +19,7 @@ from pathlib import Path
 
 import redis
 from watchdog.events import (
+    DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
     FileClosedEvent,
@@ -43,6 +44,18 @@ from soniquebay.plugins import audio_extensions, get_plugin_manager
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 2000
+# Only what changes the library: no open/access/close-without-write events, which our own
+# reading of every file would otherwise pour into (and overflow) the inotify queue.
+WATCHED_EVENTS = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+    DirCreatedEvent,
+]
 
 
 def _fs(path: str | bytes) -> bytes:
@@ -270,7 +283,12 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
             # for it to hold something (an empty mount point is an unplugged drive).
             newly_online = [r for r in settings.library if r not in watched and os.path.isdir(r)]
             for root in newly_online:
-                observer.schedule(handler, os.fsencode(os.path.abspath(root)), recursive=True)
+                observer.schedule(
+                    handler,
+                    os.fsencode(os.path.abspath(root)),
+                    recursive=True,
+                    event_filter=WATCHED_EVENTS,
+                )
                 watched.add(root)
                 log.info("watching %s", root)
             if newly_online:
