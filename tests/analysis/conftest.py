@@ -40,6 +40,7 @@ def settings_for(numba_cache):
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     if request.param == "essentia" and not essentia_importable():
+        # No aarch64 wheel exists for Essentia (by design the Pi uses librosa); amd64 runs it.
         pytest.skip("essentia cannot be imported on this machine")
     return request.param
 

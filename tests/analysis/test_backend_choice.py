@@ -38,6 +38,7 @@ def test_forced_librosa_leaves_the_essentia_hook_silent(settings_for, track):
 
 def test_forced_essentia_leaves_the_librosa_hook_silent(settings_for, track):
     if not essentia_importable():
+        # No aarch64 wheel exists for Essentia (by design the Pi uses librosa); amd64 runs it.
         pytest.skip("essentia cannot be imported on this machine")
     settings = settings_for("essentia")
     assert (

@@ -9,6 +9,8 @@ from soniquebay.plugins.builtin.analysis_options import essentia_importable
 from soniquebay.testing_audio import encode, make_track
 from soniquebay.testing_tfgraph import write_models
 
+# Essentia (and its TensorFlow runtime) ships no aarch64 wheel: on a Pi the models cannot run
+# by design and analysis uses librosa, which its own tests cover. On amd64 this always runs.
 pytestmark = pytest.mark.skipif(
     not essentia_importable(), reason="essentia-tensorflow cannot be imported here"
 )

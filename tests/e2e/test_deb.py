@@ -83,8 +83,10 @@ def project_version() -> str:
 @pytest.fixture(scope="module")
 def deb(tmp_path_factory):
     """Build the .deb with packaging/build-deb.sh and install it; purge it afterwards."""
+    # Installing a system package needs root; CI runs as root, so there it always runs.
     if os.geteuid() != 0:
         pytest.skip("installs a .deb system-wide: run as root (CI runs as root)")
+    # Never purge a user's real installation; CI machines start without one.
     if package_installed("soniquebay"):
         pytest.skip("soniquebay is already installed here; this test will not touch that install")
     watches_before = WATCHES.read_text().strip() if WATCHES.exists() else None

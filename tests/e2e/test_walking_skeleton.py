@@ -220,6 +220,8 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(serve, library, audio):
     assert "Latin-1 Name" in server.get("/")
 
 
+# Root reads any file, so "unreadable" can only be shown by dropping to `nobody`, which needs
+# root; a non-root run already sees permission errors in normal use. CI runs as root.
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the reader as another user")
 def test_unreadable_file_is_recorded_with_its_reason(audio):
     """As root every file is readable, so the reader runs as `nobody` on a file it may not read."""
