@@ -1,10 +1,12 @@
 """SoniqueBay: a self-hosted music library for small hardware.
 
-Plugin authors write ``from soniquebay import hookimpl``. Importing this package has no side
-effects beyond defining the two pluggy markers.
+Plugin authors write ``from soniquebay import hookimpl, stage, Option``. Importing this package
+has no side effects beyond defining the pluggy markers.
 """
 
 from soniquebay.hookspecs import hookimpl, hookspec
+from soniquebay.plugins.options import Option
+from soniquebay.plugins.stages import stage
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "hookimpl", "hookspec"]
+__all__ = ["Option", "__version__", "hookimpl", "hookspec", "stage"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from soniquebay import __version__, config
 from soniquebay.errors import SoniqueBayError
+from soniquebay.names import QUEUES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run an RQ worker")
     common(worker)
     worker.add_argument(
-        "--queue", action="append", help="queue(s) to work on (default: scan and analysis)"
+        "--queue", action="append", help="queue(s) to work on (default: all of them)"
     )
     worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     scan = sub.add_parser("scan", help="scan files or folders once, with a progress bar")
@@ -114,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
     )
-    # Job functions build their own context from the environment: give them what we were given.
-    os.environ.update(settings.env())
+    # `serve` hands the configuration file on to its children (the settings go explicitly).
     if args.config:
         os.environ["SONIQUEBAY_CONFIG"] = str(Path(args.config).absolute())
     elif "SONIQUEBAY_CONFIG" not in os.environ and config.SYSTEM_CONFIG.exists():
@@ -145,40 +145,20 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
     if args.command == "worker":
         from soniquebay.daemon.worker import run_worker
 
-        return run_worker(settings, args.queue or ["scan", "analysis"], burst=args.burst)
+        return run_worker(settings, args.queue or list(QUEUES), burst=args.burst)
     if args.command == "scan":
-        from soniquebay.daemon.scan import scan
-
-        summary = scan(
-            settings, args.paths, jobs=args.jobs, progress=not args.quiet, direct=args.direct
-        )
-        changes = (
-            ", ".join(f"{n} {what}" for what, n in sorted(summary.report.changes.items()))
-            or "nothing new"
-        )
-        print(
-            f"{summary.files} files in {summary.seconds:.1f}s ({summary.files_per_minute:,.0f} files/min): "
-            f"{changes}; {len(summary.report.errors)} unreadable"
-            f" — written {'through the API' if summary.via_api else 'to ' + str(settings.db_path)}"
-        )
-        for error in summary.report.errors[:20]:
-            print(f"  {os.fsdecode(error['path'])!r}: {error['reason']}", file=sys.stderr)
-        return 0
+        return _scan(args, settings)
     if args.command == "analyze":
-        from soniquebay.daemon import ingest, queueing
-        from soniquebay.library import db, store
+        from soniquebay import credentials
+        from soniquebay.daemon.api_client import ApiClient
 
-        conn = db.connect(settings.db_path, readonly=True)
-        try:
-            items = store.tracks_to_analyze(conn, args.ids or None, only_missing=not args.all)
-        finally:
-            conn.close()
-        client = queueing.connect(settings)
-        jobs = [
-            queueing.enqueue_analysis(client, settings, batch).id
-            for batch in ingest.chunks(items, queueing.ANALYSIS_BATCH)
-        ]
-        print(f"queued {len(items)} tracks for analysis in {len(jobs)} jobs")
+        # The web process owns what runs next: ask it, as the /api/tracks/analyze-audio route.
+        api = ApiClient(settings.running_api_url(), credentials.worker_token(settings))
+        body: dict = {"all": bool(args.all)}
+        if args.ids:
+            body = {"track_ids": args.ids, "force": True}
+        answer = api.post("/api/tracks/analyze-audio", body)
+        print(f"queued {answer['tracks']} tracks for analysis")
         return 0
     if args.command == "migrate":
         from soniquebay.library import db
@@ -201,6 +181,38 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
     if args.command in ("token", "user"):
         return _accounts(args, settings)
     raise AssertionError(args.command)
+
+
+def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
+    from soniquebay import credentials
+    from soniquebay.daemon.api_client import ApiClient, ApiSink
+    from soniquebay.daemon.scan import scan
+    from soniquebay.library import db, ingest
+
+    api = ApiClient(settings.running_api_url(), credentials.worker_token(settings))
+    conn = None
+    if not args.direct and api.alive():
+        sink, where = ApiSink(api), "through the API"
+    else:  # no web process: this command is the only writer
+        conn = db.connect(settings.db_path)
+        db.migrate(conn, backup_dir=settings.data_dir / "backups")
+        sink, where = ingest.DirectSink(conn), f"to {settings.db_path}"
+    try:
+        summary = scan(settings, args.paths, sink, jobs=args.jobs, progress=not args.quiet)
+    finally:
+        if conn is not None:
+            conn.close()
+    changes = (
+        ", ".join(f"{n} {what}" for what, n in sorted(summary.report.changes.items()))
+        or "nothing new"
+    )
+    print(
+        f"{summary.files} files in {summary.seconds:.1f}s ({summary.files_per_minute:,.0f} "
+        f"files/min): {changes}; {len(summary.report.errors)} unreadable — written {where}"
+    )
+    for error in summary.report.errors[:20]:
+        print(f"  {os.fsdecode(error.get('path', b'?'))!r}: {error['reason']}", file=sys.stderr)
+    return 0
 
 
 def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:

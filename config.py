@@ -87,6 +87,21 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def web_url_path(self) -> Path:
+        """Where the running web process writes the URL it answers at, for the command line."""
+        return self.data_dir / "web-url"
+
+    def running_api_url(self) -> str:
+        """The API of the instance running on this data folder, else :attr:`effective_api_url`:
+        ``soniquebay analyze --data-dir D`` finds a ``serve`` started on any port."""
+        if not self.api_url:
+            try:
+                return self.web_url_path.read_text().strip() or self.effective_api_url
+            except OSError:
+                pass
+        return self.effective_api_url
+
+    @property
     def effective_redis_url(self) -> str:
         return self.redis_url or f"unix://{self.redis_socket.resolve()}"
 

@@ -1,88 +1,194 @@
-"""The plugin contract: every hook SoniqueBay calls, and what it expects back.
+"""The plugin contract, version 1: every hook SoniqueBay calls, when, where, and what it expects.
 
-Plugins are modules (or objects) with functions decorated by ``hookimpl``::
+A plugin is a module (or object) whose functions carry ``@hookimpl``::
 
-    from soniquebay import hookimpl
+    from soniquebay import hookimpl, stage
 
     @hookimpl
-    def track_added(track):
-        print("new track:", track["title"])
+    @stage(produces=("loudness_class",), needs=("loudness_lufs",), version="1")
+    def process_track(ctx, track):
+        return {"loudness_class": "loud" if track["loudness_lufs"] > -10 else "quiet"}
 
-Hooks are always called with keyword arguments; an implementation may accept any subset of the
-arguments its spec names. Hooks marked *first result* stop at the first implementation that
-returns something other than ``None``; the others collect every non-``None`` result in a list.
-A plugin that raises is recorded against the track (``GET /api/scan/errors``) and the other
-plugins still run.
+Rules that hold for every hook:
+
+- Hooks are called with keyword arguments; an implementation may take any subset of the
+  arguments its spec names (``pluggy`` checks the names when the plugin loads).
+- ``ctx`` is a :class:`soniquebay.plugins.context.PluginContext` made for *this* plugin: the
+  settings, the process (``web``, ``watch``, ``worker`` or ``cli``), a logger named after the
+  plugin, its validated options (``ctx.options``) and a folder of its own (``ctx.data_dir``).
+- *Collected* hooks call every implementation and return the list of non-``None`` results;
+  *first result* hooks stop at the first implementation that returns something other than
+  ``None``.
+- **Every call is guarded.** An implementation that raises is logged with the plugin's name,
+  counted, and listed at ``/api/plugins``; the other implementations still run and the process
+  goes on. Per-track hooks record the failure against the track (``/api/scan/errors``, the
+  track page) and the other stages still run for it.
+- Hook wrappers (``hookwrapper=True`` / ``wrapper=True``) are not supported: SoniqueBay calls
+  each implementation itself to guard it.
+
+The per-track hooks (``analyze_audio``, ``fingerprint_track``, ``enrich_track``,
+``vectorize_track``, ``process_track``) are *stages*: the web process schedules them after a track
+is stored, on the RQ queue the stage names, once every field the stage ``needs`` has a value;
+a worker runs them and sends the result back; the web stores it and schedules what the new
+fields make possible. A stage runs again only when its inputs or its ``version`` change.
+Declare a stage with :func:`soniquebay.stage` (defaults below, per hook). The fields a stage
+returns are stored on the track when they are track columns (the analysis features), else as
+the plugin's data (``GET /api/tracks/{id}`` → ``plugin_data``), where later stages can ``need``
+them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from soniquebay.plugins.context import PluginContext
+    from soniquebay.plugins.options import Option
 
 PROJECT = "soniquebay"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+# ---------------------------------------------------------------- every process
+
+
+@hookspec
+def plugin_options() -> list[Option]:
+    """Declare this plugin's options. Collected. Called once when a process loads its plugins.
+
+    Return a list of :class:`soniquebay.plugins.options.Option` (name, type, default, help,
+    choices). Values come from the ``[plugin.<name>]`` section of the configuration; the parsed
+    values are ``ctx.options``. A value of the wrong type, out of ``choices``, or a key no option
+    declares is a configuration error at start-up naming the plugin and the option.
+    """
+
+
+@hookspec
+def startup(ctx: PluginContext, process: str) -> None:
+    """A SoniqueBay process has loaded its plugins. Collected; in every process.
+
+    ``process`` is ``web``, ``watch``, ``worker`` or ``cli``. A plugin that raises here is marked
+    failed at ``/api/plugins`` (with the reason) and its other hooks still run; the process starts.
+    """
+
+
 @hookspec
 def audio_extensions() -> list[str]:
-    """File name extensions (lower case, with the dot) this plugin can read.
+    """File name extensions (lower case, with the dot) this plugin can read. Collected.
 
-    Collected from every plugin; the watcher and the reconcile ignore any other file.
-    Returns a list such as ``[".mp3", ".flac"]``.
+    Called in the watcher, the workers and ``soniquebay scan``; files with other extensions are
+    never read. Returns a list such as ``[".mp3", ".flac"]``.
     """
+
+
+# ---------------------------------------------------------------- worker: reading a file
 
 
 @hookspec(firstresult=True)
 def read_tags(path: str) -> dict[str, Any] | None:
-    """Read one file's tags and stream information. First result wins.
+    """Read one file's tags and stream information. First result wins; in the scan worker.
 
     ``path`` is the file's path as ``os.fsdecode`` gives it (undecodable bytes survive as
-    surrogate escapes). Return a dict with any of: ``title``, ``artist``, ``album``,
-    ``album_artist``, ``track_number``, ``track_total``, ``disc_number``, ``disc_total``,
-    ``year``, ``genre``, ``duration``, ``bitrate``, ``sample_rate``, ``channels``, ``format``,
-    ``musicbrainz_trackid``, ``musicbrainz_recordingid``, ``musicbrainz_albumid``,
-    ``musicbrainz_artistid``, ``musicbrainz_albumartistid``. Return ``None`` when the file is not
-    this plugin's kind; raise :class:`soniquebay.errors.BadAudioFile` when it is but cannot be read.
+    surrogate escapes). Return a dict with any of the fields of
+    :data:`soniquebay.library.fields.TAG_FIELDS` under their tag names (``artist``, ``album``,
+    ``album_artist``, ``musicbrainz_recordingid`` …). Return ``None`` when the file is not this
+    plugin's kind; raise :class:`soniquebay.errors.BadAudioFile` when it is but cannot be read
+    (recorded against the file, the scan goes on). Any other exception is recorded the same way
+    as a plugin error.
     """
+
+
+# ---------------------------------------------------------------- worker: per-track stages
 
 
 @hookspec(firstresult=True)
-def analyze_audio(path: str, settings: Any, max_seconds: float | None) -> dict[str, Any] | None:
-    """Compute a track's audio features (tempo, key, loudness, ...). First result wins.
+def analyze_audio(
+    ctx: PluginContext, track: dict[str, Any], path: str, max_seconds: float | None
+) -> dict[str, Any] | None:
+    """Compute a track's audio features. First result wins; a stage on queue ``analysis``.
 
-    Called by the ``analysis`` queue's workers after the tags are in. ``max_seconds`` caps the
-    analysed span (``None``: the backend's own default). A backend that is disabled or cannot be
-    imported returns ``None`` so the next one runs. The returned dict holds the feature columns
-    plus ``analysis_backend`` and ``analysis_version``.
+    Default declaration: ``needs=("file",)`` (the file's content), ``produces`` the feature
+    columns. ``max_seconds`` caps the analysed span (``None``: the backend's default; a job that
+    timed out is retried once with a shorter span). A backend that is not the chosen one returns
+    ``None`` so the next runs. Returns the feature columns (``bpm``, ``key``, ``loudness_lufs``
+    …) plus ``analysis_backend`` and ``analysis_version``. Raising records ``analysis_error`` on
+    the track.
     """
 
 
 @hookspec
-def fingerprint_track(path: str, track: dict[str, Any], settings: Any) -> dict[str, Any] | None:
-    """Compute an acoustic fingerprint; every result is collected and merged into the track."""
+def fingerprint_track(ctx: PluginContext, track: dict[str, Any], path: str) -> dict[str, Any]:
+    """Compute an acoustic fingerprint. Collected, one stage per plugin, on queue ``enrich``.
 
-
-@hookspec
-def enrich_track(track: dict[str, Any], settings: Any) -> dict[str, Any] | None:
-    """Return extra metadata for a track (MusicBrainz ids, cover art, ...).
-
-    Every result is collected; later plugins' keys win over earlier ones.
+    Default declaration: ``needs=("file",)``. Returns fields such as
+    ``{"fingerprint": str, "fingerprint_duration": float}``, stored as the plugin's data.
     """
 
 
 @hookspec
-def vectorize_track(track: dict[str, Any], settings: Any) -> dict[str, Any] | None:
-    """Return ``{"name": str, "vector": list[float]}`` embeddings for a track; all are collected."""
+def enrich_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]:
+    """Return extra metadata for a track. Collected, one stage per plugin, on queue ``enrich``.
+
+    Default declaration: ``needs=("title",)``. ``track`` holds the track's columns and the data
+    other plugins stored for it. Returned fields are the plugin's data (never written over the
+    file's tags).
+    """
 
 
 @hookspec
-def track_added(track: dict[str, Any]) -> None:
-    """Announce that a track entered the library (called in the worker, after the API stored it)."""
+def vectorize_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]:
+    """Embed a track. Collected, one stage per plugin, on queue ``vectors``.
+
+    Default declaration: ``needs=("title",)``. Return ``{"name": str, "vector": [float, ...]}``
+    (or ``{"vectors": {name: [...], ...}}``); stored in ``track_vectors`` as float32, one row per
+    (track, name), replacing the previous one.
+    """
 
 
 @hookspec
-def startup(settings: Any, process: str) -> None:
-    """Called once when a SoniqueBay process starts: ``process`` is web, watch or worker."""
+def process_track(ctx: PluginContext, track: dict[str, Any], path: str) -> dict[str, Any]:
+    """A plugin's own per-track stage. Collected, one stage per plugin.
+
+    For work that is none of the above (lyrics, ReplayGain, a classifier …). Default
+    declaration: ``needs=("file",)``, queue ``enrich``; declare ``needs``, ``produces``,
+    ``version`` and ``queue`` with :func:`soniquebay.stage`. Returns fields, stored as the
+    plugin's data.
+    """
+
+
+# ---------------------------------------------------------------- web process
+
+
+@hookspec
+def register_routes(ctx: PluginContext) -> list[web.RouteDef]:
+    """Add HTTP routes to the web process. Collected; called once when the app is built.
+
+    Return aiohttp route definitions (``web.get("/plugins/<name>/…", handler)``). Paths must
+    start with ``/plugins/<plugin name>/`` or ``/api/plugins/<plugin name>/``; others are refused
+    and logged. ``GET`` routes need read access, the others write access, as every API route.
+    """
+
+
+@hookspec
+def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | None:
+    """Add a panel to a track's page. Collected; in the web process, per page view.
+
+    Return ``{"title": str, "rows": [(label, value), ...]}``; every label and value is shown
+    as text (escaped), never as HTML. Keep it cheap: it runs while the page renders.
+    """
+
+
+@hookspec
+def on_event(ctx: PluginContext, event: dict[str, Any]) -> None:
+    """React to a live event. Collected; in the web process, in event order, off the event loop.
+
+    ``event`` is the JSON object published on ``/api/events``: ``{"type", "ts", ...}`` with a
+    type from :data:`soniquebay.events.CATALOGUE` (``track.added``, ``track.updated``,
+    ``track.removed``, ``scan.started``, ``scan.finished``, ``stage.finished``, ``progress``).
+    Called for every event, whichever process published it.
+    """

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import redis
 
+from soniquebay.names import METRICS_PREFIX
+
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "soniquebay:metrics:"
+KEY_PREFIX = METRICS_PREFIX
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 

@@ -184,8 +184,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
-    """A throwaway redis-server on a Unix socket (or ``port``); returns (process, url)."""
+def start_redis(
+    folder: Path, *, port: int = 0, extra: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a Unix socket (and ``port``, with ``extra`` options such as
+    ``--bind``); returns (process, url)."""
     folder.mkdir(parents=True, exist_ok=True)
     sock = folder / "redis.sock"
     args = [
@@ -202,6 +205,7 @@ def start_redis(folder: Path, *, port: int = 0) -> tuple[subprocess.Popen, str]:
         "no",
         "--loglevel",
         "warning",
+        *(extra or []),
     ]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
@@ -492,6 +496,12 @@ class AppServer(Server):
         if failure:
             raise failure[0]
         return self
+
+    def settle(self) -> None:
+        """Wait until the web's after-store work (events, stage scheduling) has caught up."""
+        from soniquebay.web import keys
+
+        self.call(self.app[keys.PIPELINE].drained)
 
     def call(self, coro_fn: Callable[[], Any], timeout: float = 30) -> Any:
         """Run ``coro_fn()`` on the server's event loop and return its result."""

@@ -64,15 +64,15 @@ def worker(backend: str, paths: list[str], cache_dir: str) -> None:
     """One analysis worker, as RQ would run it: import once, then track after track."""
     started = time.perf_counter()
     from soniquebay.config import Settings
-    from soniquebay.plugins import get_plugin_manager
+    from soniquebay.plugins import Plugins
 
     settings = Settings(plugins={"analysis": {"backend": backend, "numba_cache_dir": cache_dir}})
-    pm = get_plugin_manager(settings)
+    plugins = Plugins(settings, "worker")
     imported = time.perf_counter() - started
     times, results = [], []
     for path in paths:
         t0 = time.perf_counter()
-        result = pm.hook.analyze_audio(path=path, settings=settings, max_seconds=None)
+        result = plugins.first("analyze_audio", track={}, path=path, max_seconds=None)
         times.append(time.perf_counter() - t0)
         results.append({"bpm": result["bpm"], "key": result["key"], "scale": result["scale"]})
     status = Path("/proc/self/status").read_text()

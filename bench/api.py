@@ -24,7 +24,7 @@ from pathlib import Path
 
 import aiohttp
 
-from soniquebay.library import db, store
+from soniquebay.library import db, ingest, queries, stages
 from soniquebay.testing import Server, start_redis
 
 GENRES = [
@@ -56,12 +56,12 @@ def populate(path: Path, tracks: int, per_album: int = 10) -> None:
     n_artists = max(n_albums // 10, 1)
     artists = []
     for start in range(0, n_artists, 500):
-        artists += store.upsert_artists(
+        artists += ingest.upsert_artists(
             conn, [{"name": f"Artist {i}"} for i in range(start, min(start + 500, n_artists))]
         )
     albums = []
     for start in range(0, n_albums, 500):
-        albums += store.upsert_albums(
+        albums += ingest.upsert_albums(
             conn,
             [
                 {
@@ -92,8 +92,8 @@ def populate(path: Path, tracks: int, per_album: int = 10) -> None:
                     "duration": 180.0 + i % 120,
                 }
             )
-        done = store.upsert_tracks(conn, batch)
-        store.update_features(
+        done = ingest.upsert_tracks(conn, batch)
+        stages.update_features(
             conn,
             [
                 {
@@ -155,7 +155,7 @@ async def run(server: Server, tracks: int, requests: int) -> tuple[list, dict]:
         ),
         "paged list (limit 50, cursor at a random place)": lambda i: (
             "GET",
-            f"/api/tracks?limit=50&cursor={store.encode_cursor([rng.randrange(tracks)])}",
+            f"/api/tracks?limit=50&cursor={queries.encode_cursor([rng.randrange(tracks)])}",
             None,
         ),
         "paged list (limit 50, first 20 pages)": lambda i: (

@@ -1,68 +1,89 @@
 """The functions RQ runs. Plain module-level functions with JSON arguments; idempotent.
 
-A worker process builds its context (settings, plugins, Redis, API client) once with
-:func:`context`; RQ's forked work-horses inherit it.
+Workers compute and send; they never decide what happens next. A scan job reads files and
+sends one chunk per request; a stage job runs one per-track plugin stage on a few tracks and
+sends the results. The web process stores them and queues whatever comes next.
+
+A worker process binds its :class:`WorkerContext` (settings, plugins, Redis, API client) once,
+from the settings it was started with, before RQ forks work-horses; they inherit it.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import pluggy
 import redis
 from rq.timeouts import JobTimeoutException
 
-from soniquebay import config, credentials
+from soniquebay import credentials, queueing
 from soniquebay import metrics as shared_metrics
-from soniquebay.daemon import ingest, queueing
+from soniquebay.config import Settings
+from soniquebay.daemon import ingest
 from soniquebay.daemon.api_client import ApiClient, ApiSink
-from soniquebay.daemon.library_roots import root_online, walk_audio
 from soniquebay.errors import BadAudioFile
 from soniquebay.events import progress_payload, publish_event
-from soniquebay.plugins import audio_extensions, get_plugin_manager
+from soniquebay.library_roots import root_online, walk_audio
+from soniquebay.plugins import Plugins, load_plugins, one_line
+from soniquebay.plugins.stages import Stage
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_NICENESS = 10
+STAGE_METRICS = {  # hook -> (duration histogram, error counter): the seed's names
+    "analyze_audio": ("audio_analysis_duration_seconds", "audio_analysis_errors_total"),
+    "vectorize_track": ("vectorization_duration_seconds", "vectorization_errors_total"),
+}
 
 
 @dataclass
 class WorkerContext:
-    settings: config.Settings
-    pm: pluggy.PluginManager
+    settings: Settings
+    plugins: Plugins
     redis: redis.Redis
     api: ApiClient
+
+    @classmethod
+    def build(cls, settings: Settings) -> WorkerContext:
+        return cls(
+            settings=settings,
+            plugins=load_plugins(settings, "worker"),
+            redis=queueing.connect(settings),
+            # Read when first needed, and again after a 401: a worker may start before the web.
+            api=ApiClient(
+                settings.effective_api_url,
+                lambda: credentials.worker_token(settings, create=True),
+            ),
+        )
 
     @property
     def sink(self) -> ApiSink:
         return ApiSink(self.api)
 
 
-@functools.cache
-def context() -> WorkerContext:
-    """This process's context, built on first use from the config file and environment."""
-    settings = config.load()
-    pm = get_plugin_manager(settings)
-    pm.hook.startup(settings=settings, process="worker")
-    return WorkerContext(
-        settings=settings,
-        pm=pm,
-        redis=queueing.connect(settings),
-        api=ApiClient(settings.effective_api_url, credentials.worker_token(settings)),
-    )
+_bound: WorkerContext | None = None
 
 
-def _publish(ctx: WorkerContext, event_type: str, data: dict[str, Any], channel: str) -> None:
+def bind(ctx: WorkerContext | None) -> None:
+    """Give this process's job functions their context (``soniquebay worker`` does it once)."""
+    global _bound
+    _bound = ctx
+
+
+def current() -> WorkerContext:
+    if _bound is None:
+        raise RuntimeError("no worker context bound: start jobs through `soniquebay worker`")
+    return _bound
+
+
+def _publish(ctx: WorkerContext, event_type: str, data: dict[str, Any]) -> None:
     try:
-        publish_event(
-            ctx.redis, event_type, data, channel=channel, maxlen=ctx.settings.events_stream_maxlen
-        )
+        publish_event(ctx.redis, event_type, data, maxlen=ctx.settings.events_stream_maxlen)
     except redis.RedisError as exc:  # progress is best effort; the work itself must go on
         log.warning("could not publish %s: %s", event_type, exc)
 
@@ -84,12 +105,12 @@ def _unsettled(item: dict[str, Any], settle: float) -> dict[str, Any] | None:
 
 
 def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[str, Any]:
-    """Read these files' tags and send them to the API; queue their analysis.
+    """Read these files' tags and send them to the API, one request per chunk.
 
     ``items``: ``{"path", "size", "mtime_ns", "src"}`` as the watcher saw them settle. A file
     that is being written again is put back on the queue for later instead of being half-read.
     """
-    ctx = context()
+    ctx = current()
     settings = ctx.settings
     task_id = task_id or str(uuid.uuid4())
     started = time.monotonic()
@@ -107,18 +128,18 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
             ctx,
             "progress",
             progress_payload(task_id, "scan", current, total, started, errors=len(report.errors)),
-            "progress",
         )
 
     if todo:
-        _publish(ctx, "scan.started", {"task_id": task_id, "files": total}, "notifications")
-    results = (ingest.read_file(ctx.pm, i["path"], i.get("src")) for i in todo)
+        _publish(ctx, "scan.started", {"task_id": task_id, "files": total})
+    pm = ctx.plugins.pm
+    results = (ingest.read_file(pm, i["path"], i.get("src")) for i in todo)
     report = ingest.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
     seconds = time.monotonic() - started
     if todo:
         shared_metrics.Recorder(ctx.redis).observe("scan_duration_seconds", seconds).inc(
             "scan_files_processed_total", total
-        ).inc("scan_chunks_processed_total", -(-total // settings.chunk_size)).inc(
+        ).inc("scan_chunks_processed_total", report.batches).inc(
             "scan_errors_total", len(report.errors)
         ).send()
         _publish(
@@ -131,9 +152,7 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
                 "errors": len(report.errors),
                 "seconds": round(seconds, 3),
             },
-            "notifications",
         )
-    _after_ingest(ctx, report)
     return {
         "task_id": task_id,
         "changes": dict(report.changes),
@@ -142,41 +161,23 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
     }
 
 
-def _after_ingest(ctx: WorkerContext, report: ingest.Report) -> None:
-    """Announce new tracks to plugins and queue the analysis of new or changed ones."""
-    fresh = [t for t in report.tracks if t["change"] in ("added", "updated")]
-    for track in report.tracks:
-        if track["change"] == "added":
-            try:
-                ctx.pm.hook.track_added(track=track)
-            except Exception:  # one plugin's bug must not undo the scan
-                log.exception("a track_added plugin failed for track %s", track["id"])
-    if fresh and ctx.pm.hook.analyze_audio.get_hookimpls():
-        for batch in ingest.chunks(fresh, queueing.ANALYSIS_BATCH):
-            queueing.enqueue_analysis(
-                ctx.redis, ctx.settings, [{"track_id": t["id"], "path": t["path"]} for t in batch]
-            )
-
-
 def remove_paths(paths: list[str], prefixes: list[str]) -> dict[str, Any]:
     """Flag tracks whose files are gone as missing, unless their library folder is offline."""
-    ctx = context()
+    ctx = current()
     roots = ctx.settings.library
     gone = [p for p in paths if not os.path.lexists(p) and root_online(p, roots)]
     gone_trees = [p for p in prefixes if not os.path.lexists(p) and root_online(p, roots)]
     if not gone and not gone_trees:
         return {"missing": 0}
-    count = ctx.sink.mark_missing(gone, gone_trees)
-    return {"missing": count}
+    return {"missing": ctx.sink.mark_missing(gone, gone_trees)}
 
 
 def scan_tree(folder: str) -> dict[str, Any]:
     """Read every audio file under ``folder`` (after a burst of events, or an overflow)."""
-    ctx = context()
-    extensions = audio_extensions(ctx.pm)
+    ctx = current()
     items = [
         {"path": os.fsdecode(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        for p, st in walk_audio(os.fsencode(folder), extensions)
+        for p, st in walk_audio(os.fsencode(folder), ctx.plugins.extensions())
     ]
     jobs = [
         queueing.enqueue_scan(ctx.redis, ctx.settings, batch).id
@@ -185,75 +186,124 @@ def scan_tree(folder: str) -> dict[str, Any]:
     return {"files": len(items), "jobs": jobs}
 
 
-def analyze_tracks(items: list[dict[str, Any]], max_seconds: float | None = None) -> dict[str, Any]:
-    """Run the analysis plugins on ``{"track_id", "path"}`` items and send features to the API.
+# ---------------------------------------------------------------- the stage runner
 
-    Runs at low CPU priority so the web stays responsive on a Pi. A file that cannot be analysed
-    gets its error recorded on the track; the others go on.
-    """
-    ctx = context()
-    try:
-        os.nice(ANALYSIS_NICENESS - os.nice(0))
-    except OSError:
-        pass
-    started = time.monotonic()
-    results, done = [], 0
-    recorder = shared_metrics.Recorder(ctx.redis)
-    for item in items:
-        item_started = time.monotonic()
+
+def _run_one(
+    ctx: WorkerContext, stage: Stage, item: dict[str, Any], max_seconds: float | None
+) -> dict[str, Any]:
+    """Run ``stage`` on one track; its outcome as a result for the API, never an exception
+    (except RQ's timeout, which is the job's)."""
+    track = item["track"]
+    result = {
+        "track_id": item["track_id"],
+        "stage": stage.name,
+        "hook": stage.hook,
+        "version": stage.version,
+        "inputs": item["inputs"],
+        "status": "skipped",
+        "plugin": None,
+        "fields": None,
+        "error": None,
+    }
+    kwargs = {"track": track, "path": track.get("path"), "max_seconds": max_seconds}
+    impls = {i.plugin_name: i for i in ctx.plugins.implementations(stage.hook)}
+    for plugin in stage.plugins:
+        impl = impls.get(plugin)
+        if impl is None:
+            result.update(status="failed", plugin=plugin, error=_absent(plugin))
+            break
+        result["plugin"] = plugin
         try:
-            features = ctx.pm.hook.analyze_audio(
-                path=item["path"], settings=ctx.settings, max_seconds=max_seconds
-            )
-            if features is None:
-                continue
-            results.append({"track_id": item["track_id"], **features, "analysis_error": None})
+            fields = ctx.plugins.invoke(impl, kwargs)
         except JobTimeoutException:
-            raise  # RQ's, not the file's: on_analysis_timeout retries on a shorter span
-        except BadAudioFile as exc:
-            results.append({"track_id": item["track_id"], "analysis_error": exc.message})
-        except Exception as exc:
-            log.exception("analysis failed for track %s", item["track_id"])
-            results.append(
-                {"track_id": item["track_id"], "analysis_error": f"{type(exc).__name__}: {exc}"}
-            )
-        done += 1
-        recorder.observe("audio_analysis_duration_seconds", time.monotonic() - item_started)
-        if results[-1].get("analysis_error"):
-            recorder.inc("audio_analysis_errors_total")
-    recorder.send()
-    if results:
-        ctx.sink.update_features(results)
-    _publish(
-        ctx,
-        "analysis.finished",
-        {
-            "tracks": [r["track_id"] for r in results],
-            "seconds": round(time.monotonic() - started, 3),
-        },
-        "notifications",
-    )
-    return {"analysed": done, "errors": sum(1 for r in results if r.get("analysis_error"))}
+            raise
+        except BadAudioFile as exc:  # the file's fault, said plainly
+            result.update(status="failed", error=exc.message)
+            break
+        except Exception as exc:  # the contract: recorded against the track, the others go on
+            log.exception("plugin %s failed in %s for track %s", plugin, stage.hook, track["id"])
+            result.update(status="failed", error=ctx.plugins.record(plugin, stage.hook, exc).reason)
+            break
+        if fields is not None:
+            result.update(status="done", fields=fields)
+            break
+    return result
 
 
-def on_analysis_timeout(job, exc_type, exc_value, traceback) -> bool:
+def _absent(plugin: str) -> str:
+    return f"plugin {plugin} is not loaded on worker host {socket.gethostname()}"
+
+
+def run_stage(
+    stage: str, items: list[dict[str, Any]], max_seconds: float | None = None
+) -> dict[str, Any]:
+    """Run one per-track stage on ``{"track_id", "inputs", "track"}`` items; send the results.
+
+    Stages on the analysis queue run at low CPU priority so the web and the scan stay responsive
+    on a Pi. A stage this worker does not have (a plugin missing on this host) is recorded as
+    failed with that reason.
+    """
+    ctx = current()
+    spec = ctx.plugins.stage(stage)
+    if spec is None:
+        results = [
+            {"track_id": i["track_id"], "stage": stage, "hook": stage.rpartition(".")[2],
+             "version": "?", "inputs": i["inputs"], "status": "failed", "plugin": None,
+             "error": f"stage {stage} is not available on worker host {socket.gethostname()}"}
+            for i in items
+        ]  # fmt: skip
+    else:
+        if spec.queue == "analysis":
+            try:
+                os.nice(ANALYSIS_NICENESS - os.nice(0))
+            except OSError:
+                pass
+        duration, errors = STAGE_METRICS.get(spec.hook, (None, None))
+        recorder = shared_metrics.Recorder(ctx.redis)
+        results = []
+        for item in items:
+            began = time.monotonic()
+            results.append(_run_one(ctx, spec, item, max_seconds))
+            if duration:
+                recorder.observe(duration, time.monotonic() - began)
+            if errors and results[-1]["status"] == "failed":
+                recorder.inc(errors)
+        recorder.send()
+    ctx.sink.store_stage_results(results)
+    return {
+        "stage": stage,
+        "done": sum(r["status"] == "done" for r in results),
+        "failed": sum(r["status"] == "failed" for r in results),
+    }
+
+
+def on_stage_timeout(job, exc_type, exc_value, traceback) -> bool:
     """RQ exception handler: a timed-out analysis is retried once on a shorter span."""
-    if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith(
-        "analyze_tracks"
-    ):
+    if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith("run_stage"):
         return True
     kwargs = job.kwargs
-    ctx = context()
+    ctx = current()
+    spec = ctx.plugins.stage(kwargs["stage"])
     short = ctx.settings.analysis_retry_seconds
+    if spec is None or spec.hook != "analyze_audio":
+        return True
     if kwargs.get("max_seconds") and kwargs["max_seconds"] <= short:
         return True
     log.warning(
-        "analysis of %d tracks timed out: retrying once on %gs of audio",
+        "analysis of %d tracks timed out (%s): retrying once on %gs of audio",
         len(kwargs["items"]),
+        one_line(exc_value) if exc_value else "timeout",
         short,
     )
     job.retries_left = 0  # not the same span again: the shorter job below replaces the retries
-    queueing.enqueue_analysis(
-        ctx.redis, ctx.settings, kwargs["items"], max_seconds=short, retries=0
+    queueing.enqueue_stage(
+        ctx.redis,
+        ctx.settings,
+        spec.queue,
+        spec.name,
+        kwargs["items"],
+        max_seconds=short,
+        retries=0,
     )
     return True

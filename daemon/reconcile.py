@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soniquebay.daemon.library_roots import is_online, walk_audio
 from soniquebay.daemon.outbox import REMOVE, SCAN, Outbox
+from soniquebay.library_roots import is_online, walk_audio
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`soniquebay scan PATH`: a one-shot scan with a progress bar.
 
-Files are read in parallel (one reader process per core); batches go to the API when a web
-process is running (it stays the only writer), else straight into the database.
+Files are read in parallel (one reader process per core); chunks go to the sink the command
+chose: the API when a web process is running (it stays the only writer), else the database.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from dataclasses import dataclass
 import pluggy
 from tqdm import tqdm
 
-from soniquebay import credentials
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
-from soniquebay.daemon.api_client import ApiClient, ApiSink
-from soniquebay.daemon.library_roots import walk_audio
-from soniquebay.library import db
+from soniquebay.library_roots import walk_audio
 from soniquebay.plugins import audio_extensions, get_plugin_manager
 
 log = logging.getLogger(__name__)
@@ -43,7 +40,6 @@ class ScanSummary:
     files: int
     seconds: float
     report: ingest.Report
-    via_api: bool
 
     @property
     def files_per_minute(self) -> float:
@@ -66,11 +62,12 @@ def _results(
 def scan(
     settings: Settings,
     targets: list[str],
+    sink: ingest.Sink,
     *,
     jobs: int | None = None,
     progress: bool = True,
-    direct: bool | None = None,
 ) -> ScanSummary:
+    """Read every audio file under ``targets`` and send them to ``sink``, chunk by chunk."""
     started = time.monotonic()
     pm = get_plugin_manager(settings)
     extensions = audio_extensions(pm)
@@ -81,15 +78,6 @@ def scan(
             paths.append(top)
         else:
             paths.extend(path for path, _ in walk_audio(top, extensions))
-    api = ApiClient(settings.effective_api_url, credentials.worker_token(settings))
-    via_api = not direct and api.alive()
-    conn = None
-    if via_api:
-        sink = ApiSink(api)
-    else:
-        conn = db.connect(settings.db_path)
-        db.migrate(conn, backup_dir=settings.data_dir / "backups")
-        sink = ingest.DirectSink(conn)
     jobs = jobs or os.cpu_count() or 1
     bar = tqdm(total=len(paths), unit="file", disable=not progress, smoothing=0.1)
 
@@ -106,6 +94,4 @@ def scan(
         )
     finally:
         bar.close()
-        if conn is not None:
-            conn.close()
-    return ScanSummary(len(paths), time.monotonic() - started, report, via_api)
+    return ScanSummary(len(paths), time.monotonic() - started, report)

@@ -20,6 +20,7 @@ from soniquebay import credentials
 from soniquebay.config import Settings
 from soniquebay.daemon.redis_server import start_private_redis
 from soniquebay.errors import ServiceUnavailable
+from soniquebay.names import SCAN, STAGE_QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,9 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
     children = [
         Child("web", ["web"], env),
         Child("watch", ["watch"], env),
-        Child("worker", ["worker", "--queue", "scan", "--queue", "analysis"], env),
+        # The scan queue has a worker of its own: a new file never waits behind analysis.
+        Child("scan-worker", ["worker", "--queue", SCAN], env),
+        Child("stage-worker", ["worker", *(a for q in STAGE_QUEUES for a in ("--queue", q))], env),
     ]
     try:
         web = children[0]

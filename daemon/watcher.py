@@ -32,14 +32,15 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from soniquebay import credentials, names, queueing
 from soniquebay.config import Settings
-from soniquebay.daemon import queueing
+from soniquebay.daemon.api_client import ApiClient, ApiSink
 from soniquebay.daemon.debounce import Debouncer
-from soniquebay.daemon.library_roots import is_audio
 from soniquebay.daemon.outbox import REMOVE, REMOVE_TREE, SCAN, SCAN_TREE, Outbox, Pending
 from soniquebay.daemon.reconcile import reconcile
-from soniquebay.library import db, store
-from soniquebay.plugins import audio_extensions, get_plugin_manager
+from soniquebay.errors import SoniqueBayError
+from soniquebay.library_roots import is_audio
+from soniquebay.plugins import load_plugins
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,14 @@ class Drain:
         removes = [p for p in taken if p.kind == REMOVE]
         trees = [p for p in taken if p.kind == REMOVE_TREE]
         rescans = [p for p in taken if p.kind == SCAN_TREE]
+        # Gone first: a move seen as delete + create then finds its track marked missing.
+        if removes or trees:
+            queueing.enqueue_removal(
+                self.client,
+                self.settings,
+                [os.fsdecode(p.path) for p in removes],
+                [os.fsdecode(p.path) for p in trees],
+            )
         for batch in _batches(scans, self.settings.chunk_size):
             items = [
                 {
@@ -153,13 +162,6 @@ class Drain:
                 for p in batch
             ]
             queueing.enqueue_scan(self.client, self.settings, items)
-        if removes or trees:
-            queueing.enqueue_removal(
-                self.client,
-                self.settings,
-                [os.fsdecode(p.path) for p in removes],
-                [os.fsdecode(p.path) for p in trees],
-            )
         for p in rescans:
             queueing.enqueue_tree(self.client, self.settings, os.fsdecode(p.path))
         self.outbox.done(taken)
@@ -190,34 +192,16 @@ def _batches(items: list[Pending], size: int) -> list[list[Pending]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def wait_for_database(settings: Settings, stop: threading.Event) -> None:
-    """The web process creates the schema; the watcher only ever reads it."""
+def wait_for_api(api: ApiClient, stop: threading.Event) -> None:
+    """The web process owns the database: the watcher asks it what the library holds."""
     last_log = 0.0
     while not stop.is_set():
-        try:
-            conn = db.connect(settings.db_path, readonly=True)
-            try:
-                if db.schema_version(conn) > 0:
-                    return
-            finally:
-                conn.close()
-        except Exception:
-            pass
+        if api.alive():
+            return
         if time.monotonic() - last_log > 10:
-            log.info("waiting for the web process to create %s", settings.db_path)
+            log.info("waiting for the web process at %s", api.base_url)
             last_log = time.monotonic()
         stop.wait(0.2)
-
-
-def known_files(settings: Settings) -> dict[bytes, tuple[int, int, bool]]:
-    conn = db.connect(settings.db_path, readonly=True)
-    try:
-        return store.file_states(conn)
-    finally:
-        conn.close()
-
-
-WATCHER_KEY = "soniquebay:watcher"
 
 
 def _heartbeat(
@@ -239,8 +223,8 @@ def _heartbeat(
     }
     try:
         pipe = client.pipeline()
-        pipe.hset(WATCHER_KEY, mapping=state)
-        pipe.expire(WATCHER_KEY, 10)
+        pipe.hset(names.WATCHER, mapping=state)
+        pipe.expire(names.WATCHER, 10)
         pipe.execute()
     except redis.RedisError:
         pass  # Redis down: the drain already says so, and the outbox keeps the work
@@ -252,9 +236,12 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    pm = get_plugin_manager(settings)
-    pm.hook.startup(settings=settings, process="watch")
-    extensions = audio_extensions(pm)
+    plugins = load_plugins(settings, "watch")
+    extensions = plugins.extensions()
+    api = ApiClient(
+        settings.effective_api_url, lambda: credentials.worker_token(settings, create=True)
+    )
+    sink = ApiSink(api)
     outbox = Outbox(settings.outbox_path)
     client = queueing.connect(settings)
     drain = Drain(outbox, client, settings)
@@ -274,8 +261,9 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
     drain_thread.start()
     observer.start()
 
-    wait_for_database(settings, stop)
+    wait_for_api(api, stop)
     watched: set[Path] = set()
+    unreconciled: set[Path] = set()
     reconciled_at = None
     try:
         while not stop.is_set():
@@ -290,24 +278,35 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                     event_filter=WATCHED_EVENTS,
                 )
                 watched.add(root)
+                unreconciled.add(root)
                 log.info("watching %s", root)
-            if newly_online:
-                # Files changed moments ago may still be open for writing: the debouncer decides.
-                reconcile(
-                    tuple(newly_online),
-                    extensions,
-                    known_files(settings),
-                    outbox,
-                    fresh=lambda path: debouncer.touch(path),
-                )
-                drain.wake.set()
-                reconciled_at = time.time()
+            if unreconciled:
+                try:
+                    known: dict[bytes, tuple[int, int, bool]] = {}
+                    for root in unreconciled:
+                        known.update(sink.file_states(str(root)))
+                except SoniqueBayError as exc:  # the web is restarting: try again next round
+                    log.warning("cannot reconcile yet: %s", exc)
+                else:
+                    # Files changed moments ago may still be open for writing: the debouncer
+                    # decides when they are complete.
+                    reconcile(
+                        tuple(unreconciled),
+                        extensions,
+                        known,
+                        outbox,
+                        fresh=lambda path: debouncer.touch(path),
+                    )
+                    unreconciled.clear()
+                    drain.wake.set()
+                    reconciled_at = time.time()
             for root in list(watched):
                 if not os.path.isdir(root):
                     log.warning("library folder %s went offline; its tracks are kept", root)
                     watched.discard(root)
                     observer.unschedule_all()
                     watched.clear()
+                    unreconciled.clear()
             _heartbeat(client, settings, watched, reconciled_at, len(outbox), debouncer.pending())
             stop.wait(2.0)
     finally:

@@ -1,7 +1,8 @@
 """The RQ worker entry: one process per worker, forking a work-horse per job.
 
-The context (settings, plugins, connections) is built before the first fork, so each job starts
-with plugins already imported instead of paying for it again.
+The context (settings, plugins, connections) is built from the settings this process was
+started with and bound before the first fork, so each job starts with plugins already imported
+instead of paying for it again.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import redis
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+from soniquebay import queueing
 from soniquebay.config import Settings
-from soniquebay.daemon import jobs, queueing
+from soniquebay.daemon import jobs
+from soniquebay.names import QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +35,17 @@ def wait_for_redis(client: redis.Redis) -> None:
 
 
 def build_worker(settings: Settings, queues: list[str]) -> Worker:
-    unknown = set(queues) - set(queueing.QUEUES)
+    unknown = set(queues) - set(QUEUES)
     if unknown:
-        raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(queueing.QUEUES)}")
+        raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(QUEUES)}")
     client = queueing.connect(settings)
     wait_for_redis(client)
-    jobs.context()
+    jobs.bind(jobs.WorkerContext.build(settings))
     return Worker(
         [queueing.get_queue(client, q) for q in queues],
         connection=client,
         serializer=JSONSerializer,
-        exception_handlers=[jobs.on_analysis_timeout],
+        exception_handlers=[jobs.on_stage_timeout],
     )
 
 

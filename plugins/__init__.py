@@ -1,16 +1,22 @@
 """The plugin manager: builtins, entry points, enabled contrib modules, then drop-in files.
 
-Each process (web, watch, worker) builds its own manager with :func:`get_plugin_manager`;
-nothing here is a module-level singleton, so a forked RQ work-horse inherits its parent's.
+Each process (web, watch, worker, cli) loads its own with :func:`load_plugins`; nothing here is a
+module-level singleton, so a forked RQ work-horse inherits its parent's. Every hook goes through
+:class:`Plugins`, which calls each implementation itself so that one that raises is recorded
+against its plugin and the others still run (pluggy alone would stop at the first exception).
 """
 
 from __future__ import annotations
 
+import collections
 import importlib
 import importlib.util
 import logging
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,10 @@ import pluggy
 
 from soniquebay import hookspecs
 from soniquebay.config import Settings
+from soniquebay.errors import ConfigError
+from soniquebay.plugins.context import PluginContext
+from soniquebay.plugins.options import Option, parse_options
+from soniquebay.plugins.stages import Stage, discover, implementations
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = ("tags", "analysis_essentia", "analysis_libro
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
 CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger",)
 ENTRY_POINT_GROUP = "soniquebay"
+RECENT_FAILURES = 20  # per plugin, for /api/plugins
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class PluginLoadError:
 
 
 def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
+    """The pluggy manager with every enabled plugin registered and checked against the specs."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.sources = {}  # name -> source
@@ -85,14 +97,12 @@ def _register_module(pm: pluggy.PluginManager, module: str, name: str, source: s
 
 
 def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
-    from importlib.metadata import entry_points
-
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if not settings.plugin_enabled(ep.name, default=True):
             continue
         try:
             _register(pm, ep.load(), ep.name, f"entry point {ep.value}")
-        except Exception as exc:
+        except Exception as exc:  # same as a builtin: recorded, never fatal
             _record_failure(pm, ep.name, "entry point", exc)
 
 
@@ -110,7 +120,7 @@ def _load_drop_ins(pm: pluggy.PluginManager, folder: Path, settings: Settings) -
             sys.modules[module_name] = module
             spec.loader.exec_module(module)
             _register(pm, module, name, f"drop-in {path}")
-        except Exception as exc:
+        except Exception as exc:  # a drop-in is anyone's code: recorded, never fatal
             sys.modules.pop(module_name, None)
             _record_failure(pm, name, f"drop-in {path}", exc)
 
@@ -127,3 +137,126 @@ def get_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
 
 def audio_extensions(pm: pluggy.PluginManager) -> frozenset[str]:
     return frozenset(ext.lower() for exts in pm.hook.audio_extensions() for ext in exts)
+
+
+@dataclass(frozen=True)
+class HookFailure:
+    plugin: str
+    hook: str
+    reason: str  # one line
+    at: float
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")[:500]
+
+
+class Plugins:
+    """One process's plugins: the pluggy manager, each plugin's options and context, the
+    stages, and guarded calls."""
+
+    def __init__(self, settings: Settings, process: str, pm: pluggy.PluginManager | None = None):
+        self.settings, self.process = settings, process
+        self.pm = pm or get_plugin_manager(settings)
+        self.options: dict[str, dict[str, Any]] = {}
+        for name, declared in self._declared_options().items():
+            # A bad value stops the process at start-up, naming the plugin and the option.
+            self.options[name] = parse_options(name, declared, settings.plugin_options(name))
+        self.failures: dict[str, collections.deque[HookFailure]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=RECENT_FAILURES)
+        )
+        self.failure_counts: collections.Counter[str] = collections.Counter()
+        self.stages: list[Stage] = discover(self.pm)
+        self._contexts: dict[str, PluginContext] = {}
+
+    def _declared_options(self) -> dict[str, list[Option]]:
+        declared: dict[str, list[Option]] = {}
+        for impl in implementations(self.pm, "plugin_options"):
+            try:
+                options = list(impl.function() or ())
+            except Exception as exc:  # a broken declaration is that plugin's start-up error
+                raise ConfigError(
+                    f"plugin.{impl.plugin_name}", "-", f"cannot declare options: {one_line(exc)}"
+                ) from None
+            declared[impl.plugin_name] = options
+        return declared
+
+    # ------------------------------------------------------------ contexts and calls
+
+    def context(self, plugin: str) -> PluginContext:
+        ctx = self._contexts.get(plugin)
+        if ctx is None:
+            ctx = self._contexts[plugin] = PluginContext(
+                self.settings, self.process, plugin, self.options.get(plugin, {})
+            )
+        return ctx
+
+    def invoke(self, impl: Any, kwargs: dict[str, Any]) -> Any:
+        """Call one implementation with the arguments it asks for (``ctx`` made for it)."""
+        args = [
+            self.context(impl.plugin_name) if name == "ctx" else kwargs[name]
+            for name in impl.argnames
+        ]
+        return impl.function(*args)
+
+    def record(self, plugin: str, hook: str, exc: BaseException | str) -> HookFailure:
+        reason = exc if isinstance(exc, str) else one_line(exc)
+        failure = HookFailure(plugin, hook, reason, time.time())
+        self.failures[plugin].append(failure)
+        self.failure_counts[plugin] += 1
+        return failure
+
+    def each(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """(plugin, result) for every implementation; one that raises is logged and recorded
+        (the caller sees a :class:`HookFailure` as its result) and the next one runs."""
+        for impl in implementations(self.pm, hook):
+            try:
+                yield impl.plugin_name, self.invoke(impl, kwargs)
+            except Exception as exc:  # the contract: a plugin's bug never stops the others
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook)
+                yield impl.plugin_name, self.record(impl.plugin_name, hook, exc)
+
+    def call(self, hook: str, **kwargs: Any) -> list[Any]:
+        """A collected hook: every non-None result, failures left out (they are recorded)."""
+        return [r for _, r in self.each(hook, **kwargs) if r is not None and not _failed(r)]
+
+    def first(self, hook: str, **kwargs: Any) -> Any:
+        for _, result in self.each(hook, **kwargs):
+            if result is not None and not _failed(result):
+                return result
+        return None
+
+    def startup(self) -> None:
+        for plugin, result in self.each("startup", process=self.process):
+            if _failed(result):
+                log.error("plugin %s failed at start-up: %s", plugin, result.reason)
+
+    # ------------------------------------------------------------ what is loaded
+
+    def implementations(self, hook: str) -> list[Any]:
+        return implementations(self.pm, hook)
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    @property
+    def load_errors(self) -> list[PluginLoadError]:
+        return self.pm.load_errors
+
+    def infos(self) -> list[PluginInfo]:
+        return get_plugins(self.pm)
+
+    def extensions(self) -> frozenset[str]:
+        return audio_extensions(self.pm)
+
+
+def _failed(result: Any) -> bool:
+    return isinstance(result, HookFailure)
+
+
+def load_plugins(settings: Settings, process: str) -> Plugins:
+    """Load, validate options (a :class:`ConfigError` on a bad value), then run ``startup``."""
+    plugins = Plugins(settings, process)
+    plugins.startup()
+    return plugins

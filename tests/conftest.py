@@ -104,20 +104,22 @@ def serve(tmp_path, library):
 
 
 @pytest.fixture
-def web_server(tmp_path, library, redis_url, settings, monkeypatch):
-    """`soniquebay web` alone on the session Redis, for tests that run jobs themselves."""
+def web_server(tmp_path, library, redis_url, settings):
+    """`soniquebay web` alone on the session Redis, for tests that run jobs themselves: this
+    process is bound as a worker of it (``jobs.current()``), as `soniquebay worker` binds."""
+    import dataclasses
+
     from soniquebay.daemon import jobs
 
     server = Server(
         library, tmp_path / "data", command="web", env={"SONIQUEBAY_REDIS_URL": redis_url}
     )
     server.start()
-    monkeypatch.setenv("SONIQUEBAY_API_URL", server.url)
-    monkeypatch.setenv("SONIQUEBAY_API_TOKEN", server.token)  # job functions write as workers
-    jobs.context.cache_clear()  # job functions rebuild their context from this test's environment
+    worker_settings = dataclasses.replace(settings, api_url=server.url, api_token=server.token)
+    jobs.bind(jobs.WorkerContext.build(worker_settings))
     yield server
+    jobs.bind(None)
     server.stop()
-    jobs.context.cache_clear()
 
 
 ADMIN_PASSWORD = "correct horse battery"

@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay.config import Settings
-from soniquebay.library import db, store
-from soniquebay.plugins import get_plugin_manager
+from soniquebay.library import db, ingest
+from soniquebay.plugins import Plugins, load_plugins
 from soniquebay.web import auth, keys, openapi, pages, rest
 from soniquebay.web.database import Database
 from soniquebay.web.events_stream import EventHub, handle_events, handle_ws
@@ -30,6 +30,7 @@ from soniquebay.web.middleware import (
     observe_middleware,
     on_response_prepare,
 )
+from soniquebay.web.pipeline import pipeline_ctx
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ async def maintenance_ctx(app: web.Application):
             await asyncio.sleep(MAINTENANCE_EVERY)
             try:
                 cutoff = time.time() - settings.missing_grace_days * 86400
-                purged = await database.write(store.purge_missing, cutoff)
+                purged = await database.write(ingest.purge_missing, cutoff)
                 if purged:
                     log.info(
                         "purged %d tracks missing for more than %g days",
@@ -120,6 +121,19 @@ async def static_file(request: web.Request) -> web.Response:
     )
 
 
+async def announce_url(app: web.Application) -> None:
+    """Tell the command line where this instance answers (see ``Settings.running_api_url``)."""
+    settings = app[keys.SETTINGS]
+    try:
+        settings.web_url_path.write_text(settings.effective_api_url + "\n")
+    except OSError as exc:
+        log.warning("cannot write %s: %s", settings.web_url_path, exc)
+
+
+async def forget_url(app: web.Application) -> None:
+    app[keys.SETTINGS].web_url_path.unlink(missing_ok=True)
+
+
 async def close_event_streams(app: web.Application) -> None:
     app[keys.HUB].close_all()
 
@@ -131,12 +145,14 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = WebMetrics()
-    app[keys.PLUGINS] = get_plugin_manager(settings)
+    plugins = app[keys.PLUGINS] = load_plugins(settings, "web")
     app[keys.SCHEMA] = load_schema()
     app[keys.TEMPLATES] = pages.make_environment()
-    app.cleanup_ctx.extend([database_ctx, auth.auth_ctx, redis_ctx, maintenance_ctx])
+    app.cleanup_ctx.extend([database_ctx, auth.auth_ctx, redis_ctx, pipeline_ctx, maintenance_ctx])
     app.on_response_prepare.append(on_response_prepare)
     app.on_shutdown.append(close_event_streams)
+    app.on_startup.append(announce_url)
+    app.on_cleanup.append(forget_url)
     app.add_routes(rest.routes())
     app.add_routes(pages.routes())
     app.add_routes(auth.routes())
@@ -152,8 +168,26 @@ def create_app(settings: Settings) -> web.Application:
             web.get("/static/{name}", static_file),
         ]
     )
-    app[keys.PLUGINS].hook.startup(settings=settings, process="web")
+    app.add_routes(plugin_routes(plugins))
     return app
+
+
+def plugin_routes(plugins: Plugins) -> list[web.RouteDef]:
+    """The routes plugins add (``register_routes``), each under a prefix of its own."""
+    out = []
+    for plugin, routes in plugins.each("register_routes"):
+        prefixes = (f"/plugins/{plugin}/", f"/api/plugins/{plugin}/")
+        for route in routes if isinstance(routes, list) else ():
+            if isinstance(route, web.RouteDef) and route.path.startswith(prefixes):
+                out.append(route)
+            else:
+                plugins.record(
+                    plugin, "register_routes", f"refused route {route!r}: not under {prefixes[0]}"
+                )
+                log.error(
+                    "plugin %s: route %r refused (must start with %s)", plugin, route, prefixes[0]
+                )
+    return out
 
 
 def run_web(settings: Settings) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
@@ -41,7 +42,12 @@ class EventHub:
     def __init__(self, client: aioredis.Redis):
         self.client = client
         self._subscribers: set[asyncio.Queue] = set()
+        self._listeners: list[Callable[[Entry], None]] = []
         self._task: asyncio.Task | None = None
+
+    def listen(self, callback: Callable[[Entry], None]) -> None:
+        """Call ``callback(entry)`` for every live entry (it must return at once)."""
+        self._listeners.append(callback)
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
@@ -74,6 +80,11 @@ class EventHub:
             await asyncio.wait({self._task}, timeout=0.1)
 
     def _dispatch(self, entry: Entry) -> None:
+        for callback in self._listeners:
+            try:
+                callback(entry)
+            except Exception:  # a listener's bug must not stop the stream for the clients
+                log.exception("event listener failed")
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(entry)

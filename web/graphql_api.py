@@ -30,10 +30,10 @@ from graphql.language import OperationDefinitionNode
 from graphql.language import ast as gql_ast
 from graphql.pyutils import is_awaitable
 
-from soniquebay.errors import InvalidInput, SoniqueBayError
-from soniquebay.library import store
+from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
+from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
 from soniquebay.web import keys
-from soniquebay.web.changes import announce_tracks
+from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_limits import limits_rule
 from soniquebay.web.loaders import Loaders
 
@@ -125,7 +125,7 @@ def resolve_tracks(
         filters["artist_id"] = artist_id
     database = _db(info)
     rows, _ = database.read(
-        store.list_tracks,
+        queries.list_tracks,
         limit=limit,
         offset=offset,
         sort=sort,
@@ -135,10 +135,10 @@ def resolve_tracks(
         with_total=False,
     )
     total = database.cached_read(
-        ("tracks", tuple(sorted(filters.items()))), store.count_tracks, filters
+        ("tracks", tuple(sorted(filters.items()))), queries.count_tracks, filters
     )
-    page = _page([store.public_track(r) for r in rows], total, limit, offset)
-    page["next_cursor"] = store.track_cursor(rows[-1], sort) if len(rows) == limit else None
+    page = _page([sql.public_track(r) for r in rows], total, limit, offset)
+    page["next_cursor"] = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
     return page
 
 
@@ -150,7 +150,7 @@ def resolve_artists(_root, info, limit, offset, q=None, sort="name", descending=
     _check_page(limit, offset)
     rows, total = _db(info).cached_read(
         ("gql_artists", limit, offset, q, sort, descending),
-        store.list_artists,
+        queries.list_artists,
         limit=limit,
         offset=offset,
         q=q,
@@ -179,7 +179,7 @@ def resolve_albums(
     _check_page(limit, offset)
     database = _db(info)
     rows, _ = database.read(
-        store.list_albums,
+        queries.list_albums,
         limit=limit,
         offset=offset,
         artist_id=artist_id,
@@ -192,7 +192,7 @@ def resolve_albums(
     )
     total = database.cached_read(
         ("albums", artist_id, year_min, year_max, q),
-        store.count_albums,
+        queries.count_albums,
         artist_id,
         year_min,
         year_max,
@@ -231,13 +231,15 @@ def _node_id(type_name: str):
 
 def resolve_scan_errors(_root, info, limit, offset):
     _check_page(limit, offset)
-    return _page(*_db(info).read(store.list_scan_errors, limit=limit, offset=offset), limit, offset)
+    return _page(
+        *_db(info).read(queries.list_scan_errors, limit=limit, offset=offset), limit, offset
+    )
 
 
 def resolve_track_vectors(_root, info, limit, offset, track_id=None):
     _check_page(limit, offset)
     rows, total = _db(info).read(
-        store.list_vectors, limit=limit, offset=offset, track_id=track_id, with_vectors=True
+        vectors.list_vectors, limit=limit, offset=offset, track_id=track_id, with_vectors=True
     )
     return _page(rows, total, limit, offset)
 
@@ -273,7 +275,7 @@ async def resolve_artist_tracks(artist, info, limit, offset):
     _check_page(limit, offset)
     rows = await _loaders(info).artist_tracks(limit, offset).load(artist["id"]) or []
     total = rows[0]["_total"] if rows else artist.get("track_count") or 0
-    return _page([store.public_track(r) for r in rows], total, limit, offset)
+    return _page([sql.public_track(r) for r in rows], total, limit, offset)
 
 
 # ------------------------------------------------------------------ mutations
@@ -281,34 +283,80 @@ async def resolve_artist_tracks(artist, info, limit, offset):
 
 async def resolve_create_artists(_root, info, data):
     _batch(info, data)
-    return await _db(info).write(store.upsert_artists, data)
+    return await _db(info).write(ingest.upsert_artists, data)
 
 
 async def resolve_create_albums(_root, info, data):
     _batch(info, data)
-    return await _db(info).write(store.upsert_albums, data)
+    return await _db(info).write(ingest.upsert_albums, data)
 
 
 async def resolve_create_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
-    done = await database.write(store.upsert_tracks, [store.from_wire(item) for item in data])
+    done = await database.write(ingest.upsert_tracks, [sql.from_wire(item) for item in data])
     wanted = _selected_fields(info)
-    if wanted <= {"id", "path", "change", *store.TAG_FIELDS}:
+    if wanted <= {"id", "path", "change", *fields.TAG_FIELDS}:
         # What was asked for is what was sent: answer from the input, no second read.
         out = [
-            {**{f: item.get(f) for f in store.TAG_FIELDS}, "id": d["id"]}
+            {**{f: item.get(f) for f in fields.TAG_FIELDS}, "id": d["id"]}
             for d, item in zip(done, data, strict=True)
         ]
     else:
-        rows = {r["id"]: r for r in database.read(store.tracks_by_ids, [d["id"] for d in done])}
-        out = [store.public_track(rows[d["id"]]) for d in done]
+        rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [d["id"] for d in done])}
+        out = [sql.public_track(rows[d["id"]]) for d in done]
     for track, d in zip(out, done, strict=True):
         track["change"] = d["action"]
-        # Workers need the exact path back (it names the file they will analyse next).
-        track["path"] = os.fsdecode(d["path"])
-    await announce_tracks(info.context["app"], out)
+        track["path"] = os.fsdecode(d["path"])  # exactly what was sent
+    _pipeline(info).stored(out)
     return out
+
+
+async def resolve_ingest_tracks(_root, info, tracks, errors=None):
+    _batch(info, tracks)
+    done = await _db(info).write(
+        ingest.ingest, [sql.from_wire(t) for t in tracks], [sql.from_wire(e) for e in errors or ()]
+    )
+    changes = [
+        {**{k: t.get(k) for k in CARRIED}, "id": d["id"], "change": d["action"]}
+        for d, t in zip(done, tracks, strict=True)
+    ]
+    _pipeline(info).stored(changes)
+    # What the worker needs back, not the rows: ids, what happened, and why a track was refused.
+    return [{"id": d["id"], "change": d["action"], "reason": d.get("reason")} for d in done]
+
+
+async def resolve_store_stage_results(_root, info, data):
+    _batch(info, data)
+    stored = await _db(info).write(stages.store_results, data)
+    failed = [r for r in stored if r["status"] == "failed"]
+    if failed:
+        info.context["app"][keys.METRICS].stage_failures(failed)
+    by_stage: dict[str, list[dict]] = {}
+    for r in stored:
+        by_stage.setdefault(r["stage"], []).append(r)
+    finished = [
+        (
+            "stage.finished",
+            {
+                "stage": name,
+                "tracks": [r["track_id"] for r in results],
+                "failed": [r["track_id"] for r in results if r["status"] == "failed"],
+            },
+        )
+        for name, results in by_stage.items()
+    ]
+    changes = [
+        {"id": r["track_id"], "change": "analysed" if r["hook"] == "analyze_audio" else r["stage"]}
+        for r in stored
+        if r["status"] != "skipped"
+    ]
+    _pipeline(info).stored(changes, events=finished)
+    return len(stored)
+
+
+def _pipeline(info: Any):
+    return info.context["app"][keys.PIPELINE]
 
 
 def _selected_fields(info: Any) -> set[str]:
@@ -324,18 +372,16 @@ def _selected_fields(info: Any) -> set[str]:
 
 async def resolve_record_scan_errors(_root, info, data):
     _batch(info, data)
-    return await _db(info).write(store.record_scan_errors, [store.from_wire(item) for item in data])
+    return await _db(info).write(ingest.record_scan_errors, [sql.from_wire(item) for item in data])
 
 
 async def resolve_mark_missing(_root, info, paths=None, prefixes=None):
     paths, prefixes = paths or [], prefixes or []
     _batch(info, paths)
     changed = await _db(info).write(
-        store.mark_missing, [os.fsencode(p) for p in paths], [os.fsencode(p) for p in prefixes]
+        ingest.mark_missing, [os.fsencode(p) for p in paths], [os.fsencode(p) for p in prefixes]
     )
-    await announce_tracks(
-        info.context["app"], [{"id": r["id"], "change": "removed"} for r in changed]
-    )
+    _pipeline(info).stored([{"id": r["id"], "change": "removed"} for r in changed])
     return len(changed)
 
 
@@ -347,25 +393,25 @@ async def resolve_update_features(_root, info, data):
         if "extra" in item:
             item["features_extra"] = item.pop("extra")
         items.append(item)
-    ids = await _db(info).write(store.update_features, items)
-    await announce_tracks(info.context["app"], [{"id": i, "change": "analysed"} for i in ids])
+    ids = await _db(info).write(stages.update_features, items)
+    _pipeline(info).stored([{"id": i, "change": "analysed"} for i in ids])
     return ids
 
 
 async def resolve_update_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
-    ids = await database.write(store.update_tracks, [dict(item) for item in data])
-    rows = {r["id"]: store.public_track(r) for r in database.read(store.tracks_by_ids, ids)}
+    ids = await database.write(edits.update_tracks, [dict(item) for item in data])
+    rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
     out = [rows[i] for i in ids]
-    await announce_tracks(info.context["app"], [{**t, "change": "updated"} for t in out])
+    _pipeline(info).stored([{**t, "change": "edited"} for t in out])
     return out
 
 
 async def resolve_delete_tracks(_root, info, ids):
     _batch(info, ids)
-    done = await _db(info).write(store.delete_tracks, ids)
-    await announce_tracks(info.context["app"], [{"id": i, "change": "removed"} for i in done])
+    done = await _db(info).write(edits.delete_tracks, ids)
+    _pipeline(info).stored([{"id": i, "change": "removed"} for i in done])
     return done
 
 
@@ -385,10 +431,10 @@ async def resolve_upsert_track_vectors(_root, info, data):
             )
             continue
         try:
-            blob = store.pack_vector(values)
+            blob = vectors.pack_vector(values)
         except OverflowError:
             blob = b""
-        if not blob or any(v is None for v in store.unpack_vector(blob)):
+        if not blob or any(v is None for v in vectors.unpack_vector(blob)):
             problems.append(
                 {"index": index, "field": "vector", "message": "values must be finite float32"}
             )
@@ -402,13 +448,11 @@ async def resolve_upsert_track_vectors(_root, info, data):
             }
         )
     if problems:
-        from soniquebay.errors import BatchFailed
-
         raise BatchFailed(
             f"{len(problems)} of {len(data)} items refused; nothing of the batch was written",
             details={"items": problems[:100], "refused": len(problems)},
         )
-    return await _db(info).write(store.upsert_vectors, items)
+    return await _db(info).write(vectors.upsert_vectors, items)
 
 
 def _bind(schema: GraphQLSchema) -> None:
@@ -445,6 +489,8 @@ def _bind(schema: GraphQLSchema) -> None:
             "create_artists": resolve_create_artists,
             "create_albums": resolve_create_albums,
             "create_tracks": resolve_create_tracks,
+            "ingest_tracks": resolve_ingest_tracks,
+            "store_stage_results": resolve_store_stage_results,
             "record_scan_errors": resolve_record_scan_errors,
             "mark_missing": resolve_mark_missing,
             "update_features": resolve_update_features,
@@ -453,8 +499,8 @@ def _bind(schema: GraphQLSchema) -> None:
             "upsert_track_vectors": resolve_upsert_track_vectors,
         },
     }
-    for type_name, fields in resolvers.items():
-        for field_name, fn in fields.items():
+    for type_name, type_resolvers in resolvers.items():
+        for field_name, fn in type_resolvers.items():
             schema.type_map[type_name].fields[field_name].resolve = fn
 
 
@@ -546,7 +592,7 @@ async def graphiql_page(request: web.Request) -> web.Response:
     schema = request.app[keys.SCHEMA]
     roots = []
     for root in ("Query", "Mutation"):
-        fields = schema.type_map[root].fields
+        root_fields = schema.type_map[root].fields
         roots.append(
             (
                 root,
@@ -557,7 +603,7 @@ async def graphiql_page(request: web.Request) -> web.Response:
                         str(field.type),
                         field.description or "",
                     )
-                    for name, field in fields.items()
+                    for name, field in root_fields.items()
                 ],
             )
         )

@@ -1,7 +1,7 @@
 """The job queues seen from the API: analysis on demand, failed jobs with reasons, retry, cancel.
 
 RQ speaks synchronous redis-py, so these handlers run its calls in a thread; they are rare and
-small. Enqueueing goes through :mod:`soniquebay.daemon.queueing`, the one place for the policy.
+small. Enqueueing goes through :mod:`soniquebay.queueing`, the one place for the policy.
 """
 
 from __future__ import annotations
@@ -14,20 +14,22 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from soniquebay.daemon import ingest, queueing
+from soniquebay import queueing
 from soniquebay.errors import Conflict, InvalidInput, NotFound, Unprocessable
-from soniquebay.library import store
+from soniquebay.library import queries
 from soniquebay.web import keys
 from soniquebay.web.validation import check_object, json_body
 
-ANALYSIS_BATCH = 50  # tracks per analysis job, as the scan job queues them
 MAX_FAILED_LISTED = 100
 
 
 async def analyze_audio(request: web.Request) -> web.Response:
-    """Queue analysis for ``{"track_ids": [...]}``, or for every track without features."""
+    """Queue analysis for ``{"track_ids": [...]}``, for every track without features (no
+    body), or for every track again (``{"all": true}``). Asked for, it runs even where it ran."""
     body = await json_body(request) if request.can_read_body else {}
-    body = check_object(body if body is not None else {}, {"track_ids": list, "force": bool})
+    body = check_object(
+        body if body is not None else {}, {"track_ids": list, "force": bool, "all": bool}
+    )
     ids = body.get("track_ids")
     if ids is not None:
         if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
@@ -36,24 +38,24 @@ async def analyze_audio(request: web.Request) -> web.Response:
             )
         if len(ids) > 10_000:
             raise Unprocessable("at most 10,000 track_ids at once", details={"field": "track_ids"})
-    items = request.app[keys.DB].read(store.tracks_to_analyze, ids)
+    found = [
+        i["track_id"]
+        for i in request.app[keys.DB].read(
+            queries.tracks_to_analyze, ids, only_missing=not body.get("all")
+        )
+    ]
     if ids is not None:
-        unknown = sorted(set(ids) - {i["track_id"] for i in items})
+        unknown = sorted(set(ids) - set(found))
         if unknown:
             raise NotFound(
                 f"{len(unknown)} track(s) do not exist or are missing",
                 details={"field": "track_ids", "ids": unknown[:50]},
             )
-    settings, client = request.app[keys.SETTINGS], request.app[keys.RQ_REDIS]
-
-    def enqueue() -> list[str]:
-        return [
-            queueing.enqueue_analysis(client, settings, batch).id
-            for batch in ingest.chunks(items, ANALYSIS_BATCH)
-        ]
-
-    job_ids = await asyncio.to_thread(enqueue)
-    return web.json_response({"tracks": len(items), "jobs": job_ids}, status=202)
+    analysis = [s.name for s in request.app[keys.PLUGINS].stages if s.hook == "analyze_audio"]
+    if not analysis:
+        raise Unprocessable("no analysis plugin is enabled", details={"field": "plugins"})
+    tracks, jobs = await request.app[keys.PIPELINE].schedule(found, only=analysis, force=True)
+    return web.json_response({"tracks": tracks, "jobs": jobs}, status=202)
 
 
 def _job_json(job: Job, *, with_reason: bool = False) -> dict[str, Any]:

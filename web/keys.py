@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import jinja2
-import pluggy
 import redis.asyncio as aioredis
 from aiohttp import web
 from graphql import GraphQLSchema
@@ -15,16 +14,19 @@ from soniquebay.config import Settings
 if TYPE_CHECKING:
     import redis
 
+    from soniquebay.plugins import Plugins
     from soniquebay.web.auth import AuthState
     from soniquebay.web.database import Database
     from soniquebay.web.events_stream import EventHub
     from soniquebay.web.metrics import WebMetrics
+    from soniquebay.web.pipeline import Pipeline
 
 SETTINGS = web.AppKey("settings", Settings)
 DB: web.AppKey[Database] = web.AppKey("db")
 REDIS = web.AppKey("redis", aioredis.Redis)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
-PLUGINS = web.AppKey("plugins", pluggy.PluginManager)
+PLUGINS: web.AppKey[Plugins] = web.AppKey("plugins")
+PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUTH: web.AppKey[AuthState] = web.AppKey("auth")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from soniquebay.library import store
+from soniquebay.library import queries, sql, vectors
 from soniquebay.web.database import Database
 
 BatchFn = Callable[[Sequence[Hashable]], dict[Hashable, Any]]
@@ -60,22 +60,22 @@ class Loaders:
 
     def __init__(self, database: Database):
         read = self._read = database.read
-        self.artist = Loader(lambda ids: {r["id"]: r for r in read(store.artists_by_ids, ids)})
-        self.album = Loader(lambda ids: {r["id"]: r for r in read(store.albums_by_ids, ids)})
+        self.artist = Loader(lambda ids: {r["id"]: r for r in read(queries.artists_by_ids, ids)})
+        self.album = Loader(lambda ids: {r["id"]: r for r in read(queries.albums_by_ids, ids)})
         self.track = Loader(
-            lambda ids: {r["id"]: store.public_track(r) for r in read(store.tracks_by_ids, ids)}
+            lambda ids: {r["id"]: sql.public_track(r) for r in read(queries.tracks_by_ids, ids)}
         )
         self.album_tracks = Loader(
             lambda ids: {
-                k: [store.public_track(r) for r in rows]
-                for k, rows in _group(read(store.tracks_by_album_ids, ids), "album_id").items()
+                k: [sql.public_track(r) for r in rows]
+                for k, rows in _group(read(queries.tracks_by_album_ids, ids), "album_id").items()
             }
         )
         self.artist_albums = Loader(
-            lambda ids: _group(read(store.albums_by_artist_ids, ids), "album_artist_id")
+            lambda ids: _group(read(queries.albums_by_artist_ids, ids), "album_artist_id")
         )
         self.track_vectors = Loader(
-            lambda ids: _group(read(store.vectors_by_track_ids, ids), "track_id")
+            lambda ids: _group(read(vectors.vectors_by_track_ids, ids), "track_id")
         )
         self._artist_tracks: dict[tuple[int, int], Loader] = {}
 
@@ -85,7 +85,7 @@ class Loaders:
         if key not in self._artist_tracks:
 
             def batch(ids: Sequence[Hashable]) -> dict[Hashable, Any]:
-                rows = self._read(store.tracks_by_artist_ids, ids, limit, offset)
+                rows = self._read(queries.tracks_by_artist_ids, ids, limit, offset)
                 return _group(rows, "track_artist_id")
 
             self._artist_tracks[key] = Loader(batch)

@@ -21,7 +21,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from soniquebay import metrics as shared
-from soniquebay.daemon.queueing import QUEUES
+from soniquebay import names
+from soniquebay.names import QUEUES
 from soniquebay.web import keys
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -77,8 +78,18 @@ class WebMetrics:
             ["status"],
             registry=self.registry,
         )
+        self.plugin_failures = Counter(
+            "plugin_failures_total",
+            "Per-track stages that failed, by stage and plugin",
+            ["stage", "plugin"],
+            registry=self.registry,
+        )
         self.snapshot = Snapshot()
         self.registry.register(self.snapshot)
+
+    def stage_failures(self, results: list[dict]) -> None:
+        for r in results:
+            self.plugin_failures.labels(r["stage"], r.get("plugin") or "?").inc()
 
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         resource = request.match_info.route.resource
@@ -93,10 +104,10 @@ async def _fetch(client: aioredis.Redis, snapshot: Snapshot) -> None:
     for metric in shared.SHARED.values():
         pipe.hgetall(metric.key)
     for queue in QUEUES:
-        pipe.llen(f"rq:queue:{queue}")
-        pipe.zcard(f"rq:wip:{queue}")
-        pipe.zcard(f"rq:failed:{queue}")
-    pipe.scard("rq:workers")
+        pipe.llen(names.rq_queue(queue))
+        pipe.zcard(names.rq_started(queue))
+        pipe.zcard(names.rq_failed(queue))
+    pipe.scard(names.RQ_WORKERS)
     answers = await pipe.execute()
     n = len(shared.SHARED)
     snapshot.shared = {

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from soniquebay import __version__
-from soniquebay.library import store
+from soniquebay.library import queries
 from soniquebay.web import rest
 from soniquebay.web.validation import JSON
 
@@ -103,6 +103,11 @@ def _components() -> dict[str, Any]:
                     "scope": {"type": "string", "enum": ["read", "write", "admin"]},
                 },
             },
+            "LibraryRoot": {
+                "type": "object",
+                "required": ["root"],
+                "properties": {"root": {"type": "string"}},
+            },
             "GraphQLRequest": {
                 "type": "object",
                 "required": ["query"],
@@ -147,9 +152,9 @@ def _sort(allowed: list[str], default: str) -> dict[str, Any]:
 
 TRACK_LIST = [
     *PAGE,
-    _sort(sorted(store.TRACK_SORTS), "id"),
+    _sort(sorted(queries.TRACK_SORTS), "id"),
     _q("cursor", str, "next_cursor of the previous page (keyset pagination)"),
-    *[_q(name, kind, "filter") for name, kind in store.TRACK_FILTERS.items()],
+    *[_q(name, kind, "filter") for name, kind in queries.TRACK_FILTERS.items()],
 ]
 
 
@@ -216,7 +221,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "artists",
             "artist",
             "Artist",
-            sorted(store.ARTIST_SORTS),
+            sorted(queries.ARTIST_SORTS),
             "name",
             [_q("q", str, "name contains")],
         ),
@@ -224,7 +229,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "albums",
             "album",
             "Album",
-            sorted(store.ALBUM_SORTS),
+            sorted(queries.ALBUM_SORTS),
             "title",
             [
                 _q("q", str, "title contains"),
@@ -322,7 +327,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 _op(
                     "An artist's albums",
                     "artists",
-                    params=[*pid, *PAGE, _sort(sorted(store.ALBUM_SORTS), "title")],
+                    params=[*pid, *PAGE, _sort(sorted(queries.ALBUM_SORTS), "title")],
                     result="Page",
                 )
             )
@@ -332,7 +337,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 _op(
                     "An artist's tracks",
                     "artists",
-                    params=[*pid, *PAGE, _sort(sorted(store.TRACK_SORTS), "album")],
+                    params=[*pid, *PAGE, _sort(sorted(queries.TRACK_SORTS), "album")],
                     result="Page",
                 )
             )
@@ -401,10 +406,23 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/scan/errors": {
             "get": _op(
-                "Files that could not be read, with reasons", "system", params=PAGE, result="Page"
+                "Files that could not be read or stored, and plugin stages that failed, with reasons",
+                "system",
+                params=PAGE,
+                result="Page",
             )
         },
-        "/api/plugins": {"get": _op("Loaded plugins and load failures", "system")},
+        "/api/plugins": {
+            "get": _op("Loaded plugins, their options, stages and failures", "system")
+        },
+        "/api/library/files": {
+            "post": _op(
+                "What the library holds under a folder: [path, size, mtime_ns, known_bad] rows"
+                " (for the watcher's reconcile)",
+                "system",
+                body="LibraryRoot",
+            )
+        },
         "/api/graphql": {
             "get": _op(
                 "A query console for people (HTML)",

@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from soniquebay import __version__
-from soniquebay.library import store
+from soniquebay.library import queries, sql, stages
 from soniquebay.web import keys
 from soniquebay.web.rest import int_param, path_id
 
@@ -60,25 +60,40 @@ def render(request: web.Request, template: str, **context) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     offset = int_param(request, "offset", 0)
     database = request.app[keys.DB]
-    rows, total = database.read(store.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
+    rows, total = database.read(queries.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
     return render(
         request,
         "index.html",
-        tracks=[store.public_track(r) for r in rows],
+        tracks=[sql.public_track(r) for r in rows],
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,
-        counts=database.read(store.counts),
+        counts=database.read(queries.counts),
     )
 
 
 async def track_page(request: web.Request) -> web.Response:
-    track = store.public_track(request.app[keys.DB].read(store.get_track, path_id(request)))
-    return render(request, "track.html", track=track)
+    database, track_id = request.app[keys.DB], path_id(request)
+    track = sql.public_track(database.read(queries.get_track, track_id))
+    panels = []
+    for plugin, panel in request.app[keys.PLUGINS].each("track_panels", track=track):
+        if isinstance(panel, dict) and panel.get("rows"):
+            rows = [(str(label), str(value)) for label, value in panel["rows"]]
+            panels.append(
+                {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows}
+            )
+    return render(
+        request,
+        "track.html",
+        track=track,
+        failures=database.read(stages.failures, track_id),
+        plugin_data=database.read(stages.plugin_data, [track_id])[track_id],
+        panels=panels,
+    )
 
 
 async def errors_page(request: web.Request) -> web.Response:
-    rows, total = request.app[keys.DB].read(store.list_scan_errors, limit=500)
+    rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=500)
     return render(request, "errors.html", errors=rows, total=total)
 
 

@@ -13,46 +13,24 @@ import time
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__
-from soniquebay.daemon.library_roots import is_online
-from soniquebay.daemon.queueing import QUEUES
-from soniquebay.daemon.watcher import WATCHER_KEY
+from soniquebay import __version__, names
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
-from soniquebay.library import store
-from soniquebay.plugins import get_plugins
+from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
+from soniquebay.library_roots import is_online
+from soniquebay.names import QUEUES
 from soniquebay.web import keys
-from soniquebay.web.changes import announce_tracks
 from soniquebay.web.validation import JSON, check_object, json_object, query_value
 
 MAX_LIMIT = 500
 PAGE_PARAMS = ("limit", "offset")
 
-INT_TAGS = (
-    "track_number",
-    "track_total",
-    "disc_number",
-    "disc_total",
-    "year",
-    "bitrate",
-    "sample_rate",
-    "channels",
-)
 TRACK_SPEC = {
-    **{f: (int if f in INT_TAGS else float if f == "duration" else str) for f in store.TAG_FIELDS},
+    **fields.TAG_TYPES,
     "track_artist_id": int,
     "album_id": int,
 }
 TRACK_CREATE_SPEC = {**TRACK_SPEC, "path": str, "size": int, "mtime_ns": int}
-FEATURE_SPEC = {
-    f: (
-        JSON
-        if f in store.JSON_FIELDS
-        else str
-        if f in ("key", "scale", "analysis_backend", "analysis_version", "analysis_error")
-        else float
-    )
-    for f in store.FEATURE_FIELDS
-}
+FEATURE_SPEC = {f: JSON if t == "json" else t for f, t in fields.FEATURE_TYPES.items()}
 ARTIST_SPEC = {"name": str, "musicbrainz_artistid": str}
 ALBUM_SPEC = {"title": str, "album_artist_id": int, "year": int, "musicbrainz_albumid": str}
 VECTOR_SPEC = {"track_id": int, "name": str, "vector": JSON}
@@ -130,12 +108,14 @@ def single(exc: BatchFailed) -> Unprocessable:
 
 
 def track_filters(request: web.Request) -> dict:
-    filters = {name: query_value(request, name, kind) for name, kind in store.TRACK_FILTERS.items()}
+    filters = {
+        name: query_value(request, name, kind) for name, kind in queries.TRACK_FILTERS.items()
+    }
     return {k: v for k, v in filters.items() if v is not None}
 
 
 async def list_tracks(request: web.Request) -> web.Response:
-    known_params(request, *PAGE_PARAMS, "sort", "cursor", *store.TRACK_FILTERS)
+    known_params(request, *PAGE_PARAMS, "sort", "cursor", *queries.TRACK_FILTERS)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "id")
     cursor = query_value(request, "cursor", str)
@@ -144,7 +124,7 @@ async def list_tracks(request: web.Request) -> web.Response:
     filters = track_filters(request)
     database = request.app[keys.DB]
     rows, _ = database.read(
-        store.list_tracks,
+        queries.list_tracks,
         limit=limit,
         offset=offset,
         sort=sort,
@@ -154,18 +134,20 @@ async def list_tracks(request: web.Request) -> web.Response:
         with_total=False,
     )
     total = database.cached_read(
-        ("tracks", tuple(sorted(filters.items()))), store.count_tracks, filters
+        ("tracks", tuple(sorted(filters.items()))), queries.count_tracks, filters
     )
-    next_cursor = store.track_cursor(rows[-1], sort) if len(rows) == limit else None
+    next_cursor = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
     return web.json_response(
-        page([store.public_track(r) for r in rows], total, limit, offset, next_cursor)
+        page([sql.public_track(r) for r in rows], total, limit, offset, next_cursor)
     )
 
 
 async def get_track(request: web.Request) -> web.Response:
-    return web.json_response(
-        store.public_track(request.app[keys.DB].read(store.get_track, path_id(request)))
-    )
+    database, track_id = request.app[keys.DB], path_id(request)
+    track = sql.public_track(database.read(queries.get_track, track_id))
+    track["plugin_data"] = database.read(stages.plugin_data, [track_id])[track_id]
+    track["stage_failures"] = database.read(stages.failures, track_id)
+    return web.json_response(track)
 
 
 async def create_track(request: web.Request) -> web.Response:
@@ -173,8 +155,8 @@ async def create_track(request: web.Request) -> web.Response:
         await json_object(request), TRACK_CREATE_SPEC, required=("path",), not_null=("path",)
     )
     body["path"] = os.fsencode(body["path"])
-    track = store.public_track(await request.app[keys.DB].write(store.create_track, body))
-    await announce_tracks(request.app, [{**track, "change": "added"}])
+    track = sql.public_track(await request.app[keys.DB].write(edits.create_track, body))
+    request.app[keys.PIPELINE].stored([{**track, "change": "added"}])
     return created(track, f"/api/tracks/{track['id']}")
 
 
@@ -182,15 +164,15 @@ async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
     track_id = path_id(request)
     body = check_object(await json_object(request), TRACK_SPEC)
     if replace:  # PUT: every editable field not sent becomes null
-        body = {field: body.get(field) for field in store.TRACK_EDITABLE}
+        body = {field: body.get(field) for field in fields.TRACK_EDITABLE}
     database = request.app[keys.DB]
-    database.read(store.get_track, track_id)  # 404 before anything else
+    database.read(queries.get_track, track_id)  # 404 before anything else
     try:
-        await database.write(store.update_tracks, [{"id": track_id, **body}])
+        await database.write(edits.update_tracks, [{"id": track_id, **body}])
     except BatchFailed as exc:
         raise single(exc) from None
-    track = store.public_track(database.read(store.get_track, track_id))
-    await announce_tracks(request.app, [{**track, "change": "updated"}])
+    track = sql.public_track(database.read(queries.get_track, track_id))
+    request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
     return web.json_response(track)
 
 
@@ -205,9 +187,9 @@ async def put_track(request: web.Request) -> web.Response:
 async def delete_track(request: web.Request) -> web.Response:
     track_id = path_id(request)
     database = request.app[keys.DB]
-    database.read(store.get_track, track_id)
-    await database.write(store.delete_tracks, [track_id])
-    await announce_tracks(request.app, [{"id": track_id, "change": "removed"}])
+    database.read(queries.get_track, track_id)
+    await database.write(edits.delete_tracks, [track_id])
+    request.app[keys.PIPELINE].stored([{"id": track_id, "change": "removed"}])
     return no_content()
 
 
@@ -217,10 +199,10 @@ async def put_features(request: web.Request) -> web.Response:
     if not body:
         raise Unprocessable("send at least one feature", details={"field": "body"})
     database = request.app[keys.DB]
-    database.read(store.get_track, track_id)
-    await database.write(store.update_features, [{"track_id": track_id, **body}])
-    track = store.public_track(database.read(store.get_track, track_id))
-    await announce_tracks(request.app, [{"id": track_id, "change": "analysed"}])
+    database.read(queries.get_track, track_id)
+    await database.write(stages.update_features, [{"track_id": track_id, **body}])
+    track = sql.public_track(database.read(queries.get_track, track_id))
+    request.app[keys.PIPELINE].stored([{"id": track_id, "change": "analysed"}])
     return web.json_response(track)
 
 
@@ -234,7 +216,7 @@ async def list_artists(request: web.Request) -> web.Response:
     # Whole pages are cached until the next write: the visibility counts are not free.
     rows, total = request.app[keys.DB].cached_read(
         ("list_artists", tuple(sorted(request.query.items()))),
-        store.list_artists,
+        queries.list_artists,
         limit=limit,
         offset=offset,
         q=query_value(request, "q", str),
@@ -245,14 +227,14 @@ async def list_artists(request: web.Request) -> web.Response:
 
 
 async def get_artist(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(store.get_artist, path_id(request)))
+    return web.json_response(request.app[keys.DB].read(queries.get_artist, path_id(request)))
 
 
 async def create_artist(request: web.Request) -> web.Response:
     body = check_object(
         await json_object(request), ARTIST_SPEC, required=("name",), not_null=("name",)
     )
-    artist = await request.app[keys.DB].write(store.create_artist, body)
+    artist = await request.app[keys.DB].write(edits.create_artist, body)
     return created(artist, f"/api/artists/{artist['id']}")
 
 
@@ -262,7 +244,7 @@ async def _update_artist(request: web.Request, *, replace: bool) -> web.Response
     if replace:
         body = {field: body.get(field) for field in ARTIST_SPEC}
     return web.json_response(
-        await request.app[keys.DB].write(store.update_artist, path_id(request), body)
+        await request.app[keys.DB].write(edits.update_artist, path_id(request), body)
     )
 
 
@@ -275,7 +257,7 @@ async def put_artist(request: web.Request) -> web.Response:
 
 
 async def delete_artist(request: web.Request) -> web.Response:
-    await request.app[keys.DB].write(store.delete_artist, path_id(request))
+    await request.app[keys.DB].write(edits.delete_artist, path_id(request))
     return no_content()
 
 
@@ -283,11 +265,11 @@ async def artist_albums(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort")
     artist_id = path_id(request)
     database = request.app[keys.DB]
-    database.read(store.get_artist, artist_id)
+    database.read(queries.get_artist, artist_id)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "title")
     rows, total = database.read(
-        store.list_albums,
+        queries.list_albums,
         limit=limit,
         offset=offset,
         artist_id=artist_id,
@@ -301,18 +283,18 @@ async def artist_tracks(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort")
     artist_id = path_id(request)
     database = request.app[keys.DB]
-    database.read(store.get_artist, artist_id)
+    database.read(queries.get_artist, artist_id)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "album")
     rows, total = database.read(
-        store.list_tracks,
+        queries.list_tracks,
         limit=limit,
         offset=offset,
         sort=sort,
         descending=descending,
         artist_id=artist_id,
     )
-    return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
+    return web.json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
 
 
 # ------------------------------------------------------------------ albums
@@ -325,7 +307,7 @@ async def list_albums(request: web.Request) -> web.Response:
     # Whole pages are cached until the next write: the visibility counts are not free.
     rows, total = request.app[keys.DB].cached_read(
         ("list_albums", tuple(sorted(request.query.items()))),
-        store.list_albums,
+        queries.list_albums,
         limit=limit,
         offset=offset,
         artist_id=query_value(request, "artist_id", int),
@@ -339,14 +321,14 @@ async def list_albums(request: web.Request) -> web.Response:
 
 
 async def get_album(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(store.get_album, path_id(request)))
+    return web.json_response(request.app[keys.DB].read(queries.get_album, path_id(request)))
 
 
 async def create_album(request: web.Request) -> web.Response:
     body = check_object(
         await json_object(request), ALBUM_SPEC, required=("title",), not_null=("title",)
     )
-    album = await request.app[keys.DB].write(store.create_album, body)
+    album = await request.app[keys.DB].write(edits.create_album, body)
     return created(album, f"/api/albums/{album['id']}")
 
 
@@ -356,7 +338,7 @@ async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
     if replace:
         body = {field: body.get(field) for field in ALBUM_SPEC}
     return web.json_response(
-        await request.app[keys.DB].write(store.update_album, path_id(request), body)
+        await request.app[keys.DB].write(edits.update_album, path_id(request), body)
     )
 
 
@@ -369,7 +351,7 @@ async def put_album(request: web.Request) -> web.Response:
 
 
 async def delete_album(request: web.Request) -> web.Response:
-    await request.app[keys.DB].write(store.delete_album, path_id(request))
+    await request.app[keys.DB].write(edits.delete_album, path_id(request))
     return no_content()
 
 
@@ -377,12 +359,12 @@ async def album_tracks(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS)
     album_id = path_id(request)
     database = request.app[keys.DB]
-    database.read(store.get_album, album_id)
+    database.read(queries.get_album, album_id)
     limit, offset = page_params(request)
     rows, total = database.read(
-        store.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
+        queries.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
     )
-    return web.json_response(page([store.public_track(r) for r in rows], total, limit, offset))
+    return web.json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
 
 
 # ------------------------------------------------------------------ track vectors
@@ -400,12 +382,12 @@ def vector_blob(request: web.Request, values) -> tuple[bytes, int]:
             details={"field": "vector", "expected": dimension, "got": len(values)},
         )
     try:
-        blob = store.pack_vector(values)
+        blob = vectors.pack_vector(values)
     except OverflowError:
         raise Unprocessable(
             "vector values must fit in float32", details={"field": "vector"}
         ) from None
-    if any(v is None for v in store.unpack_vector(blob)):
+    if any(v is None for v in vectors.unpack_vector(blob)):
         raise Unprocessable("vector values must be finite", details={"field": "vector"})
     return blob, dimension
 
@@ -414,7 +396,7 @@ async def list_vectors(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "track_id", "name", "with_vectors")
     limit, offset = page_params(request)
     rows, total = request.app[keys.DB].read(
-        store.list_vectors,
+        vectors.list_vectors,
         limit=limit,
         offset=offset,
         track_id=query_value(request, "track_id", int),
@@ -425,7 +407,7 @@ async def list_vectors(request: web.Request) -> web.Response:
 
 
 async def get_vector(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(store.get_vector, path_id(request)))
+    return web.json_response(request.app[keys.DB].read(vectors.get_vector, path_id(request)))
 
 
 async def create_vector(request: web.Request) -> web.Response:
@@ -434,7 +416,7 @@ async def create_vector(request: web.Request) -> web.Response:
     )
     blob, dimension = vector_blob(request, body["vector"])
     row = await request.app[keys.DB].write(
-        store.create_vector,
+        vectors.create_vector,
         {
             "track_id": body["track_id"],
             "name": body.get("name") or "default",
@@ -449,13 +431,13 @@ async def put_vector(request: web.Request) -> web.Response:
     body = check_object(await json_object(request), {"vector": JSON}, required=("vector",))
     blob, dimension = vector_blob(request, body["vector"])
     row = await request.app[keys.DB].write(
-        store.update_vector, path_id(request), {"vector": blob, "dimension": dimension}
+        vectors.update_vector, path_id(request), {"vector": blob, "dimension": dimension}
     )
     return web.json_response(row)
 
 
 async def delete_vector(request: web.Request) -> web.Response:
-    await request.app[keys.DB].write(store.delete_vector, path_id(request))
+    await request.app[keys.DB].write(vectors.delete_vector, path_id(request))
     return no_content()
 
 
@@ -465,15 +447,54 @@ async def delete_vector(request: web.Request) -> web.Response:
 async def list_scan_errors(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS)
     limit, offset = page_params(request)
-    rows, total = request.app[keys.DB].read(store.list_scan_errors, limit=limit, offset=offset)
+    rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=limit, offset=offset)
     return web.json_response(page(rows, total, limit, offset))
 
 
+async def library_files(request: web.Request) -> web.Response:
+    """What the library holds under a folder: ``[path, size, mtime_ns, known_bad]`` rows, for
+    the watcher's start-up reconcile (it never opens the database itself)."""
+    body = check_object(await json_object(request), {"root": str}, required=("root",))
+    prefix = os.fsencode(body["root"]).rstrip(b"/") + b"/"
+    states = request.app[keys.DB].read(ingest.file_states)
+    files = [
+        [os.fsdecode(path), size, mtime, bad]
+        for path, (size, mtime, bad) in states.items()
+        if path.startswith(prefix)
+    ]
+    return web.json_response({"files": files}, dumps=lambda o: json.dumps(o, ensure_ascii=True))
+
+
 async def list_plugins(request: web.Request) -> web.Response:
-    pm = request.app[keys.PLUGINS]
-    loaded = [{"name": p.name, "source": p.source, "hooks": list(p.hooks)} for p in get_plugins(pm)]
-    failed = [{"name": e.name, "source": e.source, "error": e.error} for e in pm.load_errors]
-    return web.json_response({"plugins": loaded, "failed": failed})
+    plugins = request.app[keys.PLUGINS]
+    loaded = [
+        {
+            "name": p.name,
+            "source": p.source,
+            "location": p.location,
+            "hooks": list(p.hooks),
+            "options": {k: str(v) for k, v in plugins.options.get(p.name, {}).items()},
+            "failures": plugins.failure_counts[p.name],
+            "recent_failures": [
+                {"hook": f.hook, "reason": f.reason, "at": f.at} for f in plugins.failures[p.name]
+            ],
+        }
+        for p in plugins.infos()
+    ]
+    failed = [{"name": e.name, "source": e.source, "error": e.error} for e in plugins.load_errors]
+    stages_declared = [
+        {
+            "name": s.name,
+            "hook": s.hook,
+            "plugins": list(s.plugins),
+            "queue": s.queue,
+            "needs": list(s.needs),
+            "produces": list(s.produces),
+            "version": s.version,
+        }
+        for s in plugins.stages
+    ]
+    return web.json_response({"plugins": loaded, "failed": failed, "stages": stages_declared})
 
 
 async def health(request: web.Request) -> web.Response:
@@ -485,7 +506,7 @@ async def health(request: web.Request) -> web.Response:
         report["db"] = {
             "ok": not database.problems,
             "problems": database.problems[:5],
-            "counts": database.read(store.counts),
+            "counts": database.read(queries.counts),
         }
     except Exception as exc:  # the health page must answer even when the database does not
         report["db"] = {"ok": False, "error": str(exc)}
@@ -495,19 +516,19 @@ async def health(request: web.Request) -> web.Response:
         depths, failed = {}, {}
         pipe = client.pipeline(transaction=False)
         for q in QUEUES:
-            pipe.llen(f"rq:queue:{q}")
-            pipe.zcard(f"rq:failed:{q}")
+            pipe.llen(names.rq_queue(q))
+            pipe.zcard(names.rq_failed(q))
         answers = await pipe.execute()
         for i, q in enumerate(QUEUES):
             depths[q], failed[q] = answers[2 * i], answers[2 * i + 1]
-        workers = await client.smembers("rq:workers")
+        workers = await client.smembers(names.RQ_WORKERS)
         report["redis"] = {
             "ok": True,
             "queues": depths,
             "failed_jobs": failed,
             "workers": len(workers),
         }
-        watcher = await client.hgetall(WATCHER_KEY)
+        watcher = await client.hgetall(names.WATCHER)
         report["watcher"] = {
             "alive": bool(watcher),
             "reconciled": bool(watcher.get("reconciled_at")),
@@ -567,4 +588,5 @@ def routes() -> list[web.RouteDef]:
         web.delete("/api/tokens/{id}", auth.delete_token),
         web.get("/api/scan/errors", list_scan_errors),
         web.get("/api/plugins", list_plugins),
+        web.post("/api/library/files", library_files),
     ]

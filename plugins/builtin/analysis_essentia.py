@@ -21,6 +21,7 @@ import numpy as np
 
 from soniquebay import hookimpl
 from soniquebay.errors import ConfigError
+from soniquebay.names import ANALYSIS
 from soniquebay.plugins.builtin import audio_features as features
 from soniquebay.plugins.builtin.analysis_options import (
     AnalysisOptions,
@@ -30,7 +31,10 @@ from soniquebay.plugins.builtin.analysis_options import (
     import_essentia,
 )
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio, decode
+from soniquebay.plugins.context import PluginContext
+from soniquebay.plugins.stages import FILE, stage
 
+STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
 SAMPLE_RATE = 44100
 TIMBRE_FRAME = 2048
 TIMBRE_HOP = 8192  # one frame in four: the means and spreads of 5 frames/s are stable enough
@@ -42,8 +46,11 @@ _essentia = functools.cache(import_essentia)
 
 
 @hookimpl
-def analyze_audio(path: str, settings: Any, max_seconds: float | None) -> dict[str, Any] | None:
-    options = analysis_options(settings)
+@stage(produces=features.RESULT_KEYS, needs=(FILE,), version=STAGE_VERSION, queue=ANALYSIS)
+def analyze_audio(
+    ctx: PluginContext, path: str, max_seconds: float | None
+) -> dict[str, Any] | None:
+    options = analysis_options(ctx.settings)
     if chosen_backend(options) != "essentia":
         return None
     if not essentia_importable():

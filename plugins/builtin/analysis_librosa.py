@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from soniquebay import hookimpl
+from soniquebay.names import ANALYSIS
 from soniquebay.plugins.builtin import audio_features as features
 from soniquebay.plugins.builtin.analysis_options import (
     AnalysisOptions,
@@ -34,7 +35,10 @@ from soniquebay.plugins.builtin.analysis_options import (
     chosen_backend,
 )
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio, Loudness, decode
+from soniquebay.plugins.context import PluginContext
+from soniquebay.plugins.stages import FILE, stage
 
+STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
 SAMPLE_RATE = 22050
 N_FFT = 2048
 HOP = 512
@@ -82,8 +86,11 @@ def _librosa():
 
 
 @hookimpl
-def analyze_audio(path: str, settings: Any, max_seconds: float | None) -> dict[str, Any] | None:
-    options = analysis_options(settings)
+@stage(produces=features.RESULT_KEYS, needs=(FILE,), version=STAGE_VERSION, queue=ANALYSIS)
+def analyze_audio(
+    ctx: PluginContext, path: str, max_seconds: float | None
+) -> dict[str, Any] | None:
+    options = analysis_options(ctx.settings)
     if chosen_backend(options) != "librosa":
         return None
     use_numba_cache(options.numba_cache_dir)

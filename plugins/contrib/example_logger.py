@@ -4,15 +4,20 @@ Enable with::
 
     [plugin.example_logger]
     enabled = true
+    prefix = new track    ; what each log line starts with
 """
 
-import logging
-
-from soniquebay import hookimpl
-
-log = logging.getLogger("soniquebay.plugins.example_logger")
+from soniquebay import Option, hookimpl
 
 
 @hookimpl
-def track_added(track):
-    log.info("track added: %s — %s", track.get("artist_name"), track.get("title"))
+def plugin_options():
+    return [Option("prefix", str, "track added", help="what each log line starts with")]
+
+
+@hookimpl
+def on_event(ctx, event):
+    if event["type"] == "track.added":
+        ctx.log.info(
+            "%s: %s — %s", ctx.options["prefix"], event.get("artist_name"), event.get("title")
+        )

@@ -15,6 +15,7 @@ import pytest
 
 from soniquebay.config import Settings
 from soniquebay.plugins.builtin.analysis_options import essentia_importable
+from soniquebay.plugins.context import PluginContext
 from soniquebay.testing_audio import GROUND_TRUTH, encode, make_track
 
 CLIP_SECONDS = 12.0
@@ -49,7 +50,8 @@ def _analyze(
     backend: str, path: Path, settings: Settings, max_seconds: float | None = None
 ) -> dict:
     module = importlib.import_module(f"soniquebay.plugins.builtin.analysis_{backend}")
-    return module.analyze_audio(path=str(path), settings=settings, max_seconds=max_seconds)
+    ctx = PluginContext(settings, "worker", f"analysis_{backend}")
+    return module.analyze_audio(ctx=ctx, path=str(path), max_seconds=max_seconds)
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,14 @@ import textwrap
 import pytest
 
 from soniquebay.errors import ConfigError
-from soniquebay.plugins import get_plugin_manager
+from soniquebay.plugins import Plugins
 from soniquebay.plugins.builtin import analysis_essentia, analysis_librosa
 from soniquebay.plugins.builtin.analysis_options import (
     analysis_options,
     chosen_backend,
     essentia_importable,
 )
+from soniquebay.plugins.context import PluginContext
 from soniquebay.testing_audio import encode, make_track
 
 
@@ -26,13 +27,19 @@ def track(tmp_path_factory):
     return encode(make_track(100.0, "E", "minor", seconds=8.0), path)
 
 
+def context(settings):
+    return PluginContext(settings, "worker", "analysis")
+
+
 def test_forced_librosa_leaves_the_essentia_hook_silent(settings_for, track):
     settings = settings_for("librosa")
     assert (
-        analysis_essentia.analyze_audio(path=str(track), settings=settings, max_seconds=None)
+        analysis_essentia.analyze_audio(ctx=context(settings), path=str(track), max_seconds=None)
         is None
     )
-    result = analysis_librosa.analyze_audio(path=str(track), settings=settings, max_seconds=None)
+    result = analysis_librosa.analyze_audio(
+        ctx=context(settings), path=str(track), max_seconds=None
+    )
     assert result["analysis_backend"] == "librosa"
 
 
@@ -42,10 +49,11 @@ def test_forced_essentia_leaves_the_librosa_hook_silent(settings_for, track):
         pytest.skip("essentia cannot be imported on this machine")
     settings = settings_for("essentia")
     assert (
-        analysis_librosa.analyze_audio(path=str(track), settings=settings, max_seconds=None) is None
+        analysis_librosa.analyze_audio(ctx=context(settings), path=str(track), max_seconds=None)
+        is None
     )
     assert (
-        analysis_essentia.analyze_audio(path=str(track), settings=settings, max_seconds=None)[
+        analysis_essentia.analyze_audio(ctx=context(settings), path=str(track), max_seconds=None)[
             "analysis_backend"
         ]
         == "essentia"
@@ -59,9 +67,10 @@ def test_auto_prefers_essentia_where_it_imports(settings_for):
 
 def test_the_plugin_manager_runs_exactly_one_backend(settings_for, track):
     settings = settings_for("librosa")
-    pm = get_plugin_manager(settings)
-    assert not pm.load_errors
-    result = pm.hook.analyze_audio(path=str(track), settings=settings, max_seconds=6.0)
+    plugins = Plugins(settings, "worker")
+    assert not plugins.load_errors
+    result = plugins.first("analyze_audio", track={}, path=str(track), max_seconds=6.0)
+    assert not plugins.failure_counts
     assert result["analysis_backend"] == "librosa"
     assert result["analyzed_seconds"] == pytest.approx(6.0, abs=0.1)
 
@@ -102,10 +111,11 @@ def test_librosa_backend_runs_where_essentia_cannot_be_imported(tmp_path, track,
         f"""
         import json
         from soniquebay.config import Settings
-        from soniquebay.plugins import get_plugin_manager
+        from soniquebay.plugins import Plugins
         settings = Settings(plugins={{"analysis": {{"numba_cache_dir": {str(numba_cache)!r}}}}})
-        pm = get_plugin_manager(settings)
-        result = pm.hook.analyze_audio(path={str(track)!r}, settings=settings, max_seconds=None)
+        plugins = Plugins(settings, "worker")
+        pm = plugins.pm
+        result = plugins.first("analyze_audio", track={{}}, path={str(track)!r}, max_seconds=None)
         try:
             import essentia  # noqa: F401
             blocked = False

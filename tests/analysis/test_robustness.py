@@ -125,8 +125,10 @@ def test_two_hour_file_is_analysed_in_bounded_memory(backend, two_hour_mp3, numb
 import json
 from soniquebay.config import Settings
 from soniquebay.plugins.builtin import analysis_{backend} as backend
+from soniquebay.plugins.context import PluginContext
 settings = Settings(plugins={{"analysis": {{"backend": "{backend}", "numba_cache_dir": {str(numba_cache)!r}}}}})
-result = backend.analyze_audio(path={str(two_hour_mp3)!r}, settings=settings, max_seconds=None)
+ctx = PluginContext(settings, "worker", "analysis")
+result = backend.analyze_audio(ctx=ctx, path={str(two_hour_mp3)!r}, max_seconds=None)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (pytest).
 status = open("/proc/self/status").read()
 result["peak_rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024

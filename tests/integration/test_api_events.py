@@ -12,8 +12,10 @@ from soniquebay.testing import SSEReader
 
 
 def publish(redis_client, first, count, channel="notifications"):
+    # Each catalogue event has its channel: a scan notification, or a progress report.
+    event_type = "scan.started" if channel == "notifications" else "progress"
     for n in range(first, first + count):
-        publish_event(redis_client, "test.event", {"n": n}, channel=channel)
+        publish_event(redis_client, event_type, {"n": n})
 
 
 def wait_for(predicate, api, what):
@@ -23,7 +25,7 @@ def wait_for(predicate, api, what):
 def test_sse_replays_what_a_dropped_client_missed_exactly_once(api, redis_client):
     reader = SSEReader(api.url, token=api.token).start()
     publish(redis_client, 0, 5)
-    wait_for(lambda: len(reader.of_type("test.")) == 5, api, "5 live events")
+    wait_for(lambda: len(reader.of_type("scan.")) == 5, api, "5 live events")
     last_id = reader.events[-1][0]
     reader.close()  # the connection drops...
     publish(redis_client, 5, 7)  # ...while these happen
@@ -32,8 +34,8 @@ def test_sse_replays_what_a_dropped_client_missed_exactly_once(api, redis_client
     again = SSEReader(api.url, last_event_id=last_id, channels="notifications", token=api.token)
     again.start()
     publish(redis_client, 12, 3)  # and new ones keep coming after the replay
-    wait_for(lambda: len(again.of_type("test.")) == 10, api, "replay then live")
-    numbers = [e["n"] for e in again.of_type("test.")]
+    wait_for(lambda: len(again.of_type("scan.")) == 10, api, "replay then live")
+    numbers = [e["n"] for e in again.of_type("scan.")]
     assert numbers == list(range(5, 15))  # nothing missed, nothing twice, progress filtered out
     ids = [i for i, _ in again.events]
     assert len(ids) == len(set(ids))
@@ -67,8 +69,8 @@ def test_websocket_gets_the_same_events_as_sse_and_replays_too(api, redis_client
     received, replayed = asyncio.run(scenario())
     assert [m["event"]["n"] for m in received] == [0, 1, 2, 3]
     assert [m["event"]["n"] for m in replayed] == [4, 5, 6]
-    wait_for(lambda: len(sse.of_type("test.")) == 7, api, "SSE to see all 7")
-    sse_view = [(i, e) for i, e in sse.events if e["type"] == "test.event"]
+    wait_for(lambda: len(sse.of_type("scan.")) == 7, api, "SSE to see all 7")
+    sse_view = [(i, e) for i, e in sse.events if e["type"] == "scan.started"]
     ws_view = [(m["id"], m["event"]) for m in received + replayed]
     assert sse_view == ws_view  # the same ids, the same payloads
     sse.close()

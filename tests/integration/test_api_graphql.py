@@ -151,6 +151,7 @@ def library(api, albums=50, per_album=5):
                 }
             )
     api.graphql(CREATE_TRACKS, {"data": items})
+    api.settle()  # what storing them sets off (events, stage scheduling) is done before we count
     return made
 
 
@@ -261,3 +262,55 @@ def test_mutations_need_write_access_queries_only_read(api):
     assert status == 401
     status, page = api.request("GET", "/api/graphql", auth=False)
     assert status == 200 and "graphiql.js" in page and "cdn" not in page.lower()
+
+
+INGEST = """
+mutation ($tracks: [TrackIngestInput!]!, $errors: [ScanErrorInput!]) {
+  ingest_tracks(tracks: $tracks, errors: $errors) { id change reason }
+}"""
+
+
+def test_graphql_batch_operations(api):
+    """The seed's batch ingest: one request and one transaction per chunk, artists and albums
+    resolved from names in it (one spelling rule), per-item errors that sink nothing else."""
+    commits = []
+    api.app[keys.DB].writer.exec_trace = lambda _c, sql, _b: (
+        (commits.append(sql) if sql in ("BEGIN DEFERRED", "COMMIT", "ROLLBACK") else None) or True
+    )
+    base = {"size": 1, "mtime_ns": 1}
+    tracks = [
+        {**base, "path": "/m/a/1.mp3", "title": "One", "artist_name": "ABBA", "album_title": "Gold"},
+        {**base, "path": "/m/a/2.mp3", "title": "Two", "artist_name": " abba ", "album_title": "GOLD"},
+        {**base, "path": "/m/b/1.mp3", "title": "Jóga", "artist_name": "Björk",
+         "album_title": "Homogenic", "year": 1997, "track_number": 2},
+        # A lone surrogate cannot be stored as text: this item is refused, the others are not.
+        {**base, "path": "/m/bad.mp3", "title": "caf\udce9"},
+    ]  # fmt: skip
+    errors = [{"path": "/m/broken.ogg", "size": 3, "reason": "not an audio file", "stage": "tags"}]
+    status, body = api.request(
+        "POST", "/api/graphql", raw=json.dumps(
+            {"query": INGEST, "variables": {"tracks": tracks, "errors": errors}}
+        ).encode()
+    )  # fmt: skip
+    assert status == 200, body
+    done = body["data"]["ingest_tracks"]
+    assert [d["change"] for d in done] == ["added", "added", "added", "refused"]
+    assert done[3]["id"] is None and "cannot be stored" in done[3]["reason"]
+    assert commits == ["BEGIN DEFERRED", "COMMIT"]  # the whole chunk, one transaction
+
+    artists = {a["name"]: a for a in api.get("/api/artists")["items"]}
+    assert set(artists) == {"ABBA", "Björk"}  # " abba " is ABBA: one normalisation rule
+    albums = api.get("/api/albums")["items"]
+    assert sorted((a["title"], a["album_artist_name"]) for a in albums) == [
+        ("Gold", "ABBA"),
+        ("Homogenic", "Björk"),
+    ]
+    one, two, joga = (api.get(f"/api/tracks/{d['id']}") for d in done[:3])
+    assert one["album_id"] == two["album_id"] and one["track_artist_id"] == two["track_artist_id"]
+    assert (joga["year"], joga["track_number"]) == (1997, 2)
+    failed = {e["path"]: e for e in api.get("/api/scan/errors")["items"]}
+    assert failed["/m/broken.ogg"]["reason"] == "not an audio file"
+    assert failed["/m/bad.mp3"]["stage"] == "store"
+
+    again = api.graphql(INGEST, {"tracks": tracks[:3]})
+    assert [d["change"] for d in again["data"]["ingest_tracks"]] == ["unchanged"] * 3

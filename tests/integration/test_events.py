@@ -21,15 +21,15 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 ):
     first = SSEReader(web_server.url, token=web_server.token).start()
     for i in range(5):
-        publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
+        publish_event(redis_client, "progress", {"task_id": "t", "current": i})
     wait_for(lambda: len(first.events) == 5)
     last_id = first.events[2][0]  # the client saw 3 events, then the connection dropped
     first.close()
 
     for i in range(5, 8):  # published while nobody listens
-        publish_event(redis_client, "progress", {"task_id": "t", "current": i}, channel="progress")
+        publish_event(redis_client, "progress", {"task_id": "t", "current": i})
     second = SSEReader(web_server.url, last_event_id=last_id, token=web_server.token).start()
-    publish_event(redis_client, "progress", {"task_id": "t", "current": 8}, channel="progress")
+    publish_event(redis_client, "progress", {"task_id": "t", "current": 8})
     wait_for(lambda: len(second.events) == 6)
     time.sleep(0.3)
     assert [e["current"] for _, e in second.events] == [3, 4, 5, 6, 7, 8]
@@ -40,8 +40,8 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 
 def test_channels_can_be_selected(web_server, redis_client):
     reader = SSEReader(web_server.url, channels="notifications", token=web_server.token).start()
-    publish_event(redis_client, "progress", {"current": 1}, channel="progress")
-    publish_event(redis_client, "track.added", {"id": 1}, channel="notifications")
+    publish_event(redis_client, "progress", {"current": 1})
+    publish_event(redis_client, "track.added", {"id": 1})
     wait_for(lambda: reader.events)
     time.sleep(0.3)
     assert [e["type"] for _, e in reader.events] == ["track.added"]

@@ -6,7 +6,7 @@ import os
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from soniquebay.daemon import queueing
+from soniquebay import queueing
 
 
 def drain(redis_client, *queues):

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from soniquebay.errors import InvalidInput
-from soniquebay.library import store
+from soniquebay.library import ingest, queries
 
 
 def track(path: bytes, **extra):
@@ -20,34 +20,34 @@ def track(path: bytes, **extra):
 
 
 def test_upserting_twice_changes_nothing_the_second_time(db_conn):
-    first = store.upsert_tracks(db_conn, [track(b"/m/a.mp3")])
-    second = store.upsert_tracks(db_conn, [track(b"/m/a.mp3")])
+    first = ingest.upsert_tracks(db_conn, [track(b"/m/a.mp3")])
+    second = ingest.upsert_tracks(db_conn, [track(b"/m/a.mp3")])
     assert first[0]["action"] == "added" and second[0]["action"] == "unchanged"
     assert first[0]["id"] == second[0]["id"]
-    assert store.counts(db_conn)["tracks"] == 1
+    assert queries.counts(db_conn)["tracks"] == 1
 
 
 def test_a_missing_track_is_found_again_by_identity(db_conn):
-    [added] = store.upsert_tracks(db_conn, [track(b"/m/gone.mp3", inode=99, quick_hash="abc")])
-    store.mark_missing(db_conn, [b"/m/gone.mp3"])
+    [added] = ingest.upsert_tracks(db_conn, [track(b"/m/gone.mp3", inode=99, quick_hash="abc")])
+    ingest.mark_missing(db_conn, [b"/m/gone.mp3"])
     # Same content, another inode (copied back from a backup): the quick hash finds it.
-    [back] = store.upsert_tracks(db_conn, [track(b"/m/back.mp3", inode=5, quick_hash="abc")])
+    [back] = ingest.upsert_tracks(db_conn, [track(b"/m/back.mp3", inode=5, quick_hash="abc")])
     assert (back["id"], back["action"]) == (added["id"], "moved")
-    assert store.get_track(db_conn, added["id"])["missing_since"] is None
+    assert queries.get_track(db_conn, added["id"])["missing_since"] is None
 
 
 def test_a_present_copy_is_another_track_not_a_move(db_conn, tmp_path):
     original = tmp_path / "a.mp3"
     original.write_bytes(b"x")
-    [a] = store.upsert_tracks(db_conn, [track(bytes(original), quick_hash="same")])
-    [b] = store.upsert_tracks(
+    [a] = ingest.upsert_tracks(db_conn, [track(bytes(original), quick_hash="same")])
+    [b] = ingest.upsert_tracks(
         db_conn, [track(bytes(tmp_path / "copy.mp3"), quick_hash="same", inode=8)]
     )
     assert a["id"] != b["id"]
 
 
 def test_a_folder_prefix_marks_only_what_is_under_it(db_conn):
-    store.upsert_tracks(
+    ingest.upsert_tracks(
         db_conn,
         [
             track(b"/m/rock/a.mp3", inode=1, quick_hash="1"),
@@ -55,22 +55,22 @@ def test_a_folder_prefix_marks_only_what_is_under_it(db_conn):
             track(b"/m/rockabilly/c.mp3", inode=3, quick_hash="3"),
         ],
     )
-    changed = store.mark_missing(db_conn, prefixes=[b"/m/rock"])
+    changed = ingest.mark_missing(db_conn, prefixes=[b"/m/rock"])
     assert sorted(r["path"] for r in changed) == [b"/m/rock/a.mp3", b"/m/rock/sub/b.mp3"]
 
 
 def test_purge_removes_long_missing_tracks_and_their_orphans(db_conn):
-    [artist] = store.upsert_artists(db_conn, [{"name": "Solo"}])
-    [album] = store.upsert_albums(db_conn, [{"title": "Only", "album_artist_id": artist["id"]}])
-    store.upsert_tracks(
+    [artist] = ingest.upsert_artists(db_conn, [{"name": "Solo"}])
+    [album] = ingest.upsert_albums(db_conn, [{"title": "Only", "album_artist_id": artist["id"]}])
+    ingest.upsert_tracks(
         db_conn, [track(b"/m/x.mp3", track_artist_id=artist["id"], album_id=album["id"])]
     )
-    store.mark_missing(db_conn, [b"/m/x.mp3"])
+    ingest.mark_missing(db_conn, [b"/m/x.mp3"])
     assert (
-        store.purge_missing(db_conn, older_than=time.time() - 3600) == 0
+        ingest.purge_missing(db_conn, older_than=time.time() - 3600) == 0
     )  # within the grace period
-    assert store.purge_missing(db_conn, older_than=time.time() + 1) == 1
-    assert store.counts(db_conn) == {
+    assert ingest.purge_missing(db_conn, older_than=time.time() + 1) == 1
+    assert queries.counts(db_conn) == {
         "tracks": 0,
         "missing_tracks": 0,
         "albums": 0,
@@ -80,7 +80,7 @@ def test_purge_removes_long_missing_tracks_and_their_orphans(db_conn):
 
 
 def test_artists_are_one_whatever_the_case(db_conn):
-    a = store.upsert_artists(
+    a = ingest.upsert_artists(
         db_conn, [{"name": "ABBA"}, {"name": "abba", "musicbrainz_artistid": "x"}]
     )
     assert a[0]["id"] == a[1]["id"] and a[1]["musicbrainz_artistid"] == "x"
@@ -88,10 +88,10 @@ def test_artists_are_one_whatever_the_case(db_conn):
 
 def test_a_bad_item_rolls_back_its_whole_batch(db_conn):
     with pytest.raises(InvalidInput):
-        store.upsert_tracks(db_conn, [track(b"/m/ok.mp3"), {"path": b"/m/bad.mp3", "size": "big"}])
-    assert store.counts(db_conn)["tracks"] == 0
+        ingest.upsert_tracks(db_conn, [track(b"/m/ok.mp3"), {"path": b"/m/bad.mp3", "size": "big"}])
+    assert queries.counts(db_conn)["tracks"] == 0
 
 
 def test_sort_fields_are_an_enumeration(db_conn):
     with pytest.raises(InvalidInput):
-        store.list_tracks(db_conn, sort="title; DROP TABLE tracks")
+        queries.list_tracks(db_conn, sort="title; DROP TABLE tracks")

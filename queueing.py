@@ -19,11 +19,9 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from soniquebay.config import Settings
+from soniquebay.names import QUEUES, SCAN
 
-SCAN, ANALYSIS, ENRICH, VECTORS = "scan", "analysis", "enrich", "vectors"
-QUEUES = (SCAN, ANALYSIS, ENRICH, VECTORS)
 JOBS = "soniquebay.daemon.jobs."
-ANALYSIS_BATCH = 50  # tracks per analysis job: a fresh work-horse imports the backend once per job
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
@@ -122,21 +120,29 @@ def enqueue_tree(client: redis.Redis, settings: Settings, folder: str) -> Job:
     return _enqueue(client, settings, SCAN, "scan_tree", {"folder": folder}, id_payload=folder)
 
 
-def enqueue_analysis(
+def enqueue_stage(
     client: redis.Redis,
     settings: Settings,
+    queue: str,
+    stage: str,
     items: list[dict[str, Any]],
     *,
     max_seconds: float | None = None,
     retries: int | None = None,
 ) -> Job:
-    """Queue audio analysis for ``{"track_id", "path"}`` items."""
+    """Queue one per-track stage for a few tracks: ``{"track_id", "inputs", "track"}`` each.
+
+    The job id derives from the stage and each track's inputs digest: the same work asked for
+    twice (a rescan, a retry, the start-up sweep) is queued once.
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
     return _enqueue(
         client,
         settings,
-        ANALYSIS,
-        "analyze_tracks",
-        {"items": items, "max_seconds": max_seconds},
-        id_payload=[[i["track_id"], i["path"]] for i in items] + [max_seconds],
+        queue,
+        "run_stage",
+        {"stage": stage, "items": items, "max_seconds": max_seconds},
+        id_payload=[stage, [[i["track_id"], i["inputs"]] for i in items], max_seconds],
         retries=retries,
     )

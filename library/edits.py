@@ -1,0 +1,148 @@
+"""Changes people make through the API: create, edit and delete artists, albums and tracks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import NotFound
+from soniquebay.library import queries, sql
+from soniquebay.library.fields import ALBUM_FIELDS, ARTIST_FIELDS, TRACK_EDITABLE
+
+
+def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
+    now, name = time.time(), item["name"].strip()
+    with conn:
+        row = sql.returning_one(
+            conn,
+            """INSERT INTO artists (name, name_key, musicbrainz_artistid, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?) RETURNING id""",
+            (name, sql.name_key(name), item.get("musicbrainz_artistid"), now, now),
+            f"artist {name!r}",
+        )
+    return queries.get_artist(conn, row["id"])
+
+
+def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any]) -> dict:
+    fields = {k: v for k, v in fields.items() if k in ARTIST_FIELDS}
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        fields["name_key"] = sql.name_key(fields["name"])
+    with conn:
+        sets = "".join(f"{k} = ?, " for k in fields)
+        sql.returning_one(
+            conn,
+            f"UPDATE artists SET {sets}updated_at = ? WHERE id = ? RETURNING id",
+            (*fields.values(), time.time(), artist_id),
+            f"artist {artist_id}",
+        )
+    return queries.get_artist(conn, artist_id)
+
+
+def delete_artist(conn: apsw.Connection, artist_id: int) -> None:
+    """Delete an artist; its tracks and albums stay, without an artist."""
+    with conn:
+        sql.returning_one(
+            conn,
+            "DELETE FROM artists WHERE id = ? RETURNING id",
+            (artist_id,),
+            f"artist {artist_id}",
+        )
+
+
+def create_album(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
+    now, title = time.time(), item["title"].strip()
+    with conn:
+        row = sql.returning_one(
+            conn,
+            """INSERT INTO albums (title, album_key, album_artist_id, year, musicbrainz_albumid,
+                                   created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            (
+                title,
+                sql.album_key(title, item.get("album_artist_id")),
+                item.get("album_artist_id"),
+                item.get("year"),
+                item.get("musicbrainz_albumid"),
+                now,
+                now,
+            ),
+            f"album {title!r}",
+        )
+    return queries.get_album(conn, row["id"])
+
+
+def update_album(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
+    fields = {k: v for k, v in fields.items() if k in ALBUM_FIELDS}
+    with conn:
+        current = queries.get_album(conn, album_id)
+        if "title" in fields:
+            fields["title"] = fields["title"].strip()
+        if "title" in fields or "album_artist_id" in fields:
+            merged = {**current, **fields}
+            fields["album_key"] = sql.album_key(merged["title"], merged["album_artist_id"])
+        sets = "".join(f"{k} = ?, " for k in fields)
+        sql.returning_one(
+            conn,
+            f"UPDATE albums SET {sets}updated_at = ? WHERE id = ? RETURNING id",
+            (*fields.values(), time.time(), album_id),
+            f"album {album_id}",
+        )
+    return queries.get_album(conn, album_id)
+
+
+def delete_album(conn: apsw.Connection, album_id: int) -> None:
+    """Delete an album; its tracks stay, without an album."""
+    with conn:
+        sql.returning_one(
+            conn, "DELETE FROM albums WHERE id = ? RETURNING id", (album_id,), f"album {album_id}"
+        )
+
+
+def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
+    """Insert one track (path as bytes); a path already in the library is a Conflict."""
+    now = time.time()
+    item = {"size": 0, "mtime_ns": 0, **item}
+    columns = [c for c in ("path", "size", "mtime_ns", *TRACK_EDITABLE) if c in item]
+    with conn:
+        row = sql.returning_one(
+            conn,
+            f"""INSERT INTO tracks ({", ".join(columns)}, date_added, updated_at)
+                VALUES ({", ".join("?" * len(columns))}, ?, ?) RETURNING id""",
+            [item[c] for c in columns] + [now, now],
+            f"track {sql.display_path(item['path'])!r}",
+        )
+    return queries.get_track(conn, row["id"])
+
+
+def update_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[int]:
+    """Edit tracks: each item has ``id`` and any of TRACK_EDITABLE. One transaction."""
+    now = time.time()
+
+    def one(item: dict[str, Any]) -> int:
+        fields = [f for f in TRACK_EDITABLE if f in item]
+        sets = "".join(f"{f} = ?, " for f in fields)
+        rows = conn.execute(
+            f"UPDATE tracks SET {sets}updated_at = ? WHERE id = ? RETURNING id",
+            (*[item[f] for f in fields], now, item["id"]),
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"track {item['id']} does not exist", details={"field": "id"})
+        return item["id"]
+
+    return sql.run_batch(conn, items, one)
+
+
+def delete_tracks(conn: apsw.Connection, ids: Sequence[int]) -> list[int]:
+    """Remove tracks from the library (their vectors go with them). One transaction."""
+
+    def one(track_id: int) -> int:
+        rows = conn.execute("DELETE FROM tracks WHERE id = ? RETURNING id", (track_id,)).fetchall()
+        if not rows:
+            raise NotFound(f"track {track_id} does not exist", details={"field": "id"})
+        return track_id
+
+    return sql.run_batch(conn, ids, one)

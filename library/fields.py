@@ -1,0 +1,95 @@
+"""The library's fields, listed once: the storage, the REST validation, the GraphQL inputs,
+the tag plugin and the hook contract all read these lists (a test checks that they agree).
+"""
+
+from __future__ import annotations
+
+TAG_FIELDS = (
+    "title",
+    "artist_name",
+    "album_title",
+    "album_artist_name",
+    "track_number",
+    "track_total",
+    "disc_number",
+    "disc_total",
+    "year",
+    "genre",
+    "duration",
+    "bitrate",
+    "sample_rate",
+    "channels",
+    "format",
+    "musicbrainz_id",
+    "musicbrainz_trackid",
+    "musicbrainz_albumid",
+    "musicbrainz_artistid",
+    "musicbrainz_albumartistid",
+)
+
+
+FILE_FIELDS = ("size", "mtime_ns", "inode", "device", "quick_hash")
+
+
+FEATURE_FIELDS = (
+    "bpm",
+    "bpm_confidence",
+    "key",
+    "scale",
+    "key_confidence",
+    "loudness_lufs",
+    "loudness_range",
+    "replaygain_track_gain",
+    "replaygain_track_peak",
+    "danceability",
+    "energy",
+    "silence_start",
+    "silence_end",
+    "timbre",
+    "features_extra",
+    "analyzed_seconds",
+    "analysis_backend",
+    "analysis_version",
+    "analysis_error",
+)
+
+
+JSON_FIELDS = ("timbre", "features_extra")
+
+
+INTERNAL_FIELDS = ("inode", "device", "quick_hash")
+
+
+ARTIST_FIELDS = ("name", "musicbrainz_artistid")
+
+
+ALBUM_FIELDS = ("title", "album_artist_id", "year", "musicbrainz_albumid")
+
+
+TRACK_EDITABLE = ("track_artist_id", "album_id", *TAG_FIELDS)
+
+# What the tag plugin's keys are called as columns (the others are the same on both sides).
+TAG_TO_COLUMN = {
+    "artist": "artist_name",
+    "album": "album_title",
+    "album_artist": "album_artist_name",
+    "musicbrainz_recordingid": "musicbrainz_id",
+}
+INT_TAGS = (
+    "track_number",
+    "track_total",
+    "disc_number",
+    "disc_total",
+    "year",
+    "bitrate",
+    "sample_rate",
+    "channels",
+)
+TEXT_FEATURES = ("key", "scale", "analysis_backend", "analysis_version", "analysis_error")
+# The JSON type each field takes in the API ("json": any JSON value).
+TAG_TYPES: dict[str, type] = {
+    f: int if f in INT_TAGS else float if f == "duration" else str for f in TAG_FIELDS
+}
+FEATURE_TYPES: dict[str, type | str] = {
+    f: "json" if f in JSON_FIELDS else str if f in TEXT_FEATURES else float for f in FEATURE_FIELDS
+}

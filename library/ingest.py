@@ -1,0 +1,343 @@
+"""Ingest writes: what the scan sends (tracks with their artist and album names, unreadable
+files), moves recognised by identity, files gone missing, and their purge.
+
+Nothing here touches the music files: the worker that read them sends everything the decisions
+need (identity, size, content hash, and the previous path of a move it saw).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import InvalidInput, SoniqueBayError
+from soniquebay.library import sql
+from soniquebay.library.fields import FILE_FIELDS, TAG_FIELDS
+
+ARTIST_UPSERT = """
+    INSERT INTO artists (name, name_key, musicbrainz_artistid, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (name_key) DO UPDATE SET
+      musicbrainz_artistid = COALESCE(excluded.musicbrainz_artistid, musicbrainz_artistid),
+      updated_at = excluded.updated_at
+    RETURNING id, name, musicbrainz_artistid"""
+ALBUM_UPSERT = """
+    INSERT INTO albums (title, album_key, album_artist_id, year, musicbrainz_albumid,
+                        created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (album_key) DO UPDATE SET
+      year = COALESCE(excluded.year, year),
+      musicbrainz_albumid = COALESCE(excluded.musicbrainz_albumid, musicbrainz_albumid),
+      updated_at = excluded.updated_at
+    RETURNING id, title, album_artist_id, year, musicbrainz_albumid"""
+
+
+def _upsert_artist(conn: apsw.Connection, item: dict[str, Any], now: float) -> dict[str, Any]:
+    name = (item.get("name") or "").strip()
+    if not name:
+        raise InvalidInput("an artist needs a name", details={"field": "name"})
+    return conn.execute(
+        ARTIST_UPSERT, (name, sql.name_key(name), item.get("musicbrainz_artistid"), now, now)
+    ).fetchall()[0]
+
+
+def _upsert_album(conn: apsw.Connection, item: dict[str, Any], now: float) -> dict[str, Any]:
+    title = (item.get("title") or "").strip()
+    if not title:
+        raise InvalidInput("an album needs a title", details={"field": "title"})
+    artist_id = item.get("album_artist_id")
+    return conn.execute(
+        ALBUM_UPSERT,
+        (
+            title,
+            sql.album_key(title, artist_id),
+            artist_id,
+            item.get("year"),
+            item.get("musicbrainz_albumid"),
+            now,
+            now,
+        ),
+    ).fetchall()[0]
+
+
+def upsert_artists(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create artists by name (case-insensitive) or return the existing ones; idempotent."""
+    now = time.time()
+    return sql.run_batch(conn, items, lambda item: _upsert_artist(conn, item, now))
+
+
+def upsert_albums(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create albums by (title, album artist) or return the existing ones; idempotent."""
+    now = time.time()
+    return sql.run_batch(conn, items, lambda item: _upsert_album(conn, item, now))
+
+
+def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] | None:
+    """The track this new file was before it moved, if any: its id and history carry over.
+
+    The worker names the previous path of a rename it saw and checked is gone
+    (``previous_path``). Otherwise identity decides among tracks already marked missing:
+    (device, inode, size) for a rename on one file system, (quick_hash, size) for a copy
+    elsewhere followed by a delete. A present track with the same content is another copy.
+    """
+    previous = item.get("previous_path")
+    if previous:
+        row = conn.execute(
+            "SELECT id, path, quick_hash FROM tracks WHERE path = ?", (previous,)
+        ).fetchall()
+        if row:
+            return row[0]
+    if item.get("quick_hash") is None and (item.get("device") is None or item.get("inode") is None):
+        return None
+    # Two indexed lookups, not one OR: SQLite scans the whole table for the OR form.
+    candidates = conn.execute(
+        """SELECT * FROM (
+             SELECT id, path, quick_hash, missing_since FROM tracks
+               WHERE device = ? AND inode = ? AND size = ? AND missing_since IS NOT NULL
+             UNION
+             SELECT id, path, quick_hash, missing_since FROM tracks
+               WHERE quick_hash = ? AND size = ? AND missing_since IS NOT NULL)
+           ORDER BY missing_since DESC LIMIT 1""",
+        (item.get("device"), item.get("inode"), item["size"], item.get("quick_hash"), item["size"]),
+    ).fetchall()
+    return candidates[0] if candidates else None
+
+
+TRACK_COLUMNS = ("path", *FILE_FIELDS, "track_artist_id", "album_id", *TAG_FIELDS)
+
+
+def _upsert_track(conn: apsw.Connection, item: dict[str, Any], now: float) -> dict[str, Any]:
+    if not isinstance(item.get("path"), bytes) or not item["path"]:
+        raise InvalidInput("a track needs a path", details={"field": "path"})
+    for field in ("size", "mtime_ns"):
+        if not isinstance(item.get(field), int):
+            raise InvalidInput(f"a track needs an integer {field}", details={"field": field})
+    existing = conn.execute(
+        "SELECT id, path, size, mtime_ns, quick_hash, missing_since FROM tracks WHERE path = ?",
+        (item["path"],),
+    ).fetchall()
+    row = existing[0] if existing else _find_moved(conn, item)
+    values = [item.get(c) for c in TRACK_COLUMNS]
+    if row is None:
+        new_id = conn.execute(
+            f"""INSERT INTO tracks ({", ".join(TRACK_COLUMNS)}, date_added, updated_at)
+                VALUES ({", ".join("?" * len(TRACK_COLUMNS))}, ?, ?) RETURNING id""",
+            (*values, now, now),
+        ).fetchall()[0]["id"]
+        result = {"id": new_id, "path": item["path"], "action": "added"}
+    else:
+        if row["path"] != item["path"]:
+            action = "moved"
+        elif (
+            row["size"] == item["size"]
+            and row["mtime_ns"] == item["mtime_ns"]
+            and row["missing_since"] is None
+        ):
+            action = "unchanged"
+        else:
+            action = "updated"
+        content_changed = row["quick_hash"] != item.get("quick_hash")
+        assignments = ", ".join(f"{c} = ?" for c in TRACK_COLUMNS)
+        reset = ", analyzed_at = NULL" if content_changed else ""
+        conn.execute(
+            f"""UPDATE tracks SET {assignments}, missing_since = NULL, updated_at = ?{reset}
+                WHERE id = ?""",
+            (*values, now, row["id"]),
+        )
+        result = {"id": row["id"], "path": item["path"], "action": action}
+    conn.execute("DELETE FROM scan_errors WHERE path = ?", (item["path"],))
+    return result
+
+
+def upsert_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create or update tracks by path; a moved file keeps its id. One transaction, all or nothing.
+
+    Returns ``{"id", "path", "action"}`` per item, action being added, updated, moved or unchanged.
+    """
+    now = time.time()
+    return sql.run_batch(conn, items, lambda item: _upsert_track(conn, item, now))
+
+
+def _owner(track: dict[str, Any]) -> str | None:
+    return track.get("album_artist_name") or track.get("artist_name")
+
+
+def _resolve_names(
+    conn: apsw.Connection, tracks: Sequence[dict[str, Any]], now: float
+) -> list[dict[str, Any]]:
+    """The tracks with ``track_artist_id`` and ``album_id`` set from their names, creating the
+    artists and albums that do not exist yet. One normalisation rule: :func:`sql.name_key`."""
+    artists: dict[str, int] = {}
+
+    def artist_id(name: str | None, mbid: str | None = None) -> int | None:
+        if not name or not name.strip():
+            return None
+        key = sql.name_key(name)
+        if key not in artists or mbid:
+            item = {"name": name, "musicbrainz_artistid": mbid}
+            artists[key] = _upsert_artist(conn, item, now)["id"]
+        return artists[key]
+
+    albums: dict[str, int] = {}
+    out = []
+    for track in tracks:
+        item = dict(track)
+        item["track_artist_id"] = artist_id(
+            track.get("artist_name"), track.get("musicbrainz_artistid")
+        )
+        owner_id = artist_id(_owner(track))
+        title = (track.get("album_title") or "").strip()
+        if title:
+            key = sql.album_key(title, owner_id)
+            if key not in albums:
+                album = {
+                    "title": title,
+                    "album_artist_id": owner_id,
+                    "year": track.get("year"),
+                    "musicbrainz_albumid": track.get("musicbrainz_albumid"),
+                }
+                albums[key] = _upsert_album(conn, album, now)["id"]
+            item["album_id"] = albums[key]
+        out.append(item)
+    return out
+
+
+def ingest(
+    conn: apsw.Connection,
+    tracks: Sequence[dict[str, Any]],
+    errors: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """One scan chunk in one transaction: artists and albums resolved from the tracks' names,
+    tracks created or updated (moves keep their ids), unreadable files recorded.
+
+    A track the database refuses does not sink the chunk: it is recorded as a scan error of
+    stage ``store`` with the reason, and the others are stored. Returns, per track in order,
+    ``{"id", "path", "action"}`` with action added, updated, moved, unchanged or refused
+    (then with ``reason`` and no id).
+    """
+    now = time.time()
+    results: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    with conn:
+        for item in _resolve_names(conn, tracks, now):
+            try:
+                with conn:  # a savepoint: a refused track leaves no half-row behind
+                    results.append(_upsert_track(conn, item, now))
+            except (SoniqueBayError, apsw.ConstraintError, UnicodeEncodeError) as exc:
+                reason = (
+                    exc.message
+                    if isinstance(exc, SoniqueBayError)
+                    else sql.constraint_message(exc)
+                    if isinstance(exc, apsw.ConstraintError)
+                    else f"cannot be stored: {exc}"
+                )
+                results.append(
+                    {"id": None, "path": item.get("path"), "action": "refused", "reason": reason}
+                )
+                if isinstance(item.get("path"), bytes):
+                    refused.append({**item, "stage": "store", "reason": reason})
+        if errors or refused:
+            record_scan_errors(conn, [*errors, *refused])
+    return results
+
+
+def record_scan_errors(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> int:
+    now = time.time()
+    with conn:
+        for item in items:
+            conn.execute(
+                """INSERT INTO scan_errors (path, size, mtime_ns, stage, plugin, reason, first_seen, last_seen)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (path) DO UPDATE SET
+                     size = excluded.size, mtime_ns = excluded.mtime_ns, stage = excluded.stage,
+                     plugin = excluded.plugin, reason = excluded.reason,
+                     last_seen = excluded.last_seen, occurrences = occurrences + 1""",
+                (
+                    item["path"],
+                    item.get("size"),
+                    item.get("mtime_ns"),
+                    item.get("stage") or "tags",
+                    item.get("plugin"),
+                    str(item["reason"])[:2000],
+                    now,
+                    now,
+                ),
+            )
+    return len(items)
+
+
+def _prefix_range(prefix: bytes) -> tuple[bytes, bytes]:
+    prefix = prefix.rstrip(b"/")
+    # Every path under prefix/ sorts between "prefix/" and "prefix0" ('0' follows '/').
+    return prefix + b"/", prefix + b"0"
+
+
+def mark_missing(
+    conn: apsw.Connection, paths: Iterable[bytes] = (), prefixes: Iterable[bytes] = ()
+) -> list[dict[str, Any]]:
+    """Flag tracks whose files are gone; never deletes (a purge does, after the grace period)."""
+    now = time.time()
+    changed = []
+    with conn:
+        for path in paths:
+            changed += conn.execute(
+                "UPDATE tracks SET missing_since = ? WHERE path = ? AND missing_since IS NULL RETURNING id, path",
+                (now, path),
+            ).fetchall()
+            conn.execute("DELETE FROM scan_errors WHERE path = ?", (path,))
+        for prefix in prefixes:
+            low, high = _prefix_range(prefix)
+            changed += conn.execute(
+                """UPDATE tracks SET missing_since = ?
+                   WHERE path >= ? AND path < ? AND missing_since IS NULL RETURNING id, path""",
+                (now, low, high),
+            ).fetchall()
+            conn.execute("DELETE FROM scan_errors WHERE path >= ? AND path < ?", (low, high))
+    return changed
+
+
+def purge_missing(conn: apsw.Connection, older_than: float) -> int:
+    """Delete tracks missing since before ``older_than`` (epoch seconds), then orphaned albums/artists."""
+    with conn:
+        gone = conn.execute(
+            "DELETE FROM tracks WHERE missing_since IS NOT NULL AND missing_since < ? RETURNING id",
+            (older_than,),
+        ).fetchall()
+        if gone:
+            conn.execute(
+                "DELETE FROM albums WHERE id NOT IN (SELECT album_id FROM tracks WHERE album_id IS NOT NULL)"
+            )
+            conn.execute(
+                """DELETE FROM artists WHERE id NOT IN (SELECT track_artist_id FROM tracks WHERE track_artist_id IS NOT NULL)
+                   AND id NOT IN (SELECT album_artist_id FROM albums WHERE album_artist_id IS NOT NULL)"""
+            )
+    return len(gone)
+
+
+def file_states(conn: apsw.Connection) -> dict[bytes, tuple[int, int, bool]]:
+    """path -> (size, mtime_ns, known_bad) for every present track and every recorded bad file."""
+    states = {
+        r["path"]: (r["size"], r["mtime_ns"], False)
+        for r in conn.execute("SELECT path, size, mtime_ns FROM tracks WHERE missing_since IS NULL")
+    }
+    for r in conn.execute("SELECT path, size, mtime_ns FROM scan_errors WHERE stage = 'tags'"):
+        states.setdefault(r["path"], (r["size"], r["mtime_ns"], True))
+    return states
+
+
+class DirectSink:
+    """This module as a scan's sink, for ``soniquebay scan --direct`` when no web process runs
+    (the command is then the only writer). :class:`soniquebay.daemon.api_client.ApiSink` is
+    its twin."""
+
+    def __init__(self, conn: apsw.Connection):
+        self.conn = conn
+
+    def ingest(self, tracks: list[dict], errors: list[dict]) -> list[dict]:
+        done = ingest(
+            self.conn, [sql.from_wire(t) for t in tracks], [sql.from_wire(e) for e in errors]
+        )
+        return [{"id": d["id"], "change": d["action"], "reason": d.get("reason")} for d in done]

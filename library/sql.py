@@ -1,0 +1,112 @@
+"""What every storage module shares: name keys, row shapes, and batches run in one transaction.
+
+Paths are bytes in the database; :func:`from_wire` turns the ``os.fsdecode`` strings that travel
+in JSON back into bytes, :func:`display_path` makes them readable for people.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import BatchFailed, Conflict, NotFound, SoniqueBayError
+from soniquebay.library.fields import INTERNAL_FIELDS, JSON_FIELDS
+
+
+def name_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def display_path(path: bytes) -> str:
+    """A path for people to read; undecodable bytes become U+FFFD (ids, not paths, travel)."""
+    return path.decode("utf-8", "replace")
+
+
+def public_track(row: dict[str, Any]) -> dict[str, Any]:
+    out = row.copy()  # a C-level copy, then drop a few keys: lists shape 50 of these per page
+    for field in INTERNAL_FIELDS:
+        out.pop(field, None)
+    out["path"] = display_path(row["path"])
+    out["missing"] = row.get("missing_since") is not None
+    for field in JSON_FIELDS:
+        if isinstance(out.get(field), str):
+            out[field] = json.loads(out[field])
+    return out
+
+
+def constraint_message(exc: apsw.ConstraintError) -> str:
+    text = str(exc)
+    if "FOREIGN KEY" in text:
+        return "refers to an artist, album or track that does not exist"
+    if "UNIQUE" in text:
+        return "conflicts with an existing row (" + text.rsplit(":", 1)[-1].strip() + ")"
+    return "refused by the database: " + text.rsplit(":", 1)[-1].strip()
+
+
+def run_batch(conn: apsw.Connection, items: Sequence[Any], one: Callable[[Any], Any]) -> list[Any]:
+    """Run ``one`` on every item in ONE transaction: all or nothing.
+
+    Every item is tried, so the caller learns about each refused item at once (``BatchFailed``
+    with ``details["items"]``: index, message, field); then the whole batch is rolled back.
+    """
+    results, problems = [], []
+    with conn:
+        for index, item in enumerate(items):
+            try:
+                results.append(one(item))
+            except SoniqueBayError as exc:
+                problem = {"index": index, "message": exc.message}
+                if "field" in exc.details:
+                    problem["field"] = exc.details["field"]
+                problems.append(problem)
+            except apsw.ConstraintError as exc:
+                problems.append({"index": index, "message": constraint_message(exc)})
+        if problems:
+            raise BatchFailed(
+                f"{len(problems)} of {len(items)} items refused; nothing of the batch was written",
+                details={"items": problems[:100], "refused": len(problems)},
+            )
+    return results
+
+
+def album_key(title: str, artist_id: int | None) -> str:
+    return f"{name_key(title)}\x1f{artist_id or ''}"
+
+
+def dict_rows(conn: apsw.Connection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts, naming the columns once per query rather than once per row."""
+    cursor = conn.cursor()
+    cursor.row_trace = None
+    cursor.execute(sql, tuple(params))
+    try:
+        names = [column for column, _ in cursor.getdescription()]
+    except apsw.ExecutionCompleteError:  # no row at all
+        return []
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def from_wire(item: dict[str, Any]) -> dict[str, Any]:
+    """An API/job item (paths as ``os.fsdecode`` strings) as the store wants it (paths as bytes)."""
+    out = dict(item)
+    for key in ("path", "previous_path"):
+        if isinstance(out.get(key), str):
+            out[key] = os.fsencode(out[key])
+    return out
+
+
+def placeholders(ids: Sequence[Any]) -> str:
+    return ",".join("?" * len(ids))
+
+
+def returning_one(conn: apsw.Connection, sql: str, params: Sequence[Any], what: str) -> dict:
+    try:
+        rows = conn.execute(sql, tuple(params)).fetchall()
+    except apsw.ConstraintError as exc:
+        raise Conflict(f"{what}: {constraint_message(exc)}") from None
+    if not rows:
+        raise NotFound(f"{what} does not exist")
+    return rows[0]

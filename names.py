@@ -1,0 +1,42 @@
+"""The names both sides of Redis agree on: queues, keys, channels.
+
+The web process, the watcher and the workers all import this module instead of each other, so
+web/ never imports daemon/ for a constant, and RQ's own key layout is spelled in one place.
+"""
+
+from __future__ import annotations
+
+# RQ queues. "scan" has a worker of its own so a new file never waits behind analysis.
+SCAN, ANALYSIS, ENRICH, VECTORS = "scan", "analysis", "enrich", "vectors"
+QUEUES = (SCAN, ANALYSIS, ENRICH, VECTORS)
+STAGE_QUEUES = (ANALYSIS, ENRICH, VECTORS)  # where per-track plugin stages run
+
+# Our own keys.
+PREFIX = "soniquebay:"
+EVENTS_STREAM = PREFIX + "events"  # capped stream: SSE replay with Last-Event-ID
+WATCHER = PREFIX + "watcher"  # the watcher's heartbeat hash, read by /api/health
+METRICS_PREFIX = PREFIX + "metrics:"  # one hash per shared metric
+
+# Pub/sub channels of the live events (the seed's names).
+PROGRESS, NOTIFICATIONS = "progress", "notifications"
+CHANNELS = (PROGRESS, NOTIFICATIONS)
+
+
+# RQ's key layout (rq 2.x), read by /api/health and /metrics without importing RQ's registries.
+def rq_queue(name: str) -> str:
+    return f"rq:queue:{name}"
+
+
+def rq_started(name: str) -> str:
+    return f"rq:wip:{name}"
+
+
+def rq_failed(name: str) -> str:
+    return f"rq:failed:{name}"
+
+
+def rq_scheduled(name: str) -> str:
+    return f"rq:scheduled:{name}"
+
+
+RQ_WORKERS = "rq:workers"

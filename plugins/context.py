@@ -1,0 +1,30 @@
+"""What a hook receives as ``ctx``: everything a plugin may use, and nothing it must guess."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from soniquebay.config import Settings
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    settings: Settings
+    process: str  # web, watch, worker or cli
+    plugin: str  # the plugin's name, as /api/plugins lists it
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def log(self) -> logging.Logger:
+        return logging.getLogger(f"soniquebay.plugin.{self.plugin}")
+
+    @property
+    def data_dir(self) -> Path:
+        """A folder of the plugin's own under the data folder (caches, downloaded files)."""
+        folder = self.settings.data_dir / "plugins" / self.plugin
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder

@@ -1,0 +1,157 @@
+"""Per-track stages: what each per-track hook implementation needs, produces, and when it is due.
+
+The web process and the workers both build the same list from their plugin manager: the web
+to decide what to queue after a track changes, a worker to find the implementation a job names.
+
+A stage is *due* for a track when every field it ``needs`` has a value and it has not run on
+those values with this ``version``; so a stage that needs another's output runs after it, and a
+new plugin version or a changed file runs it again, and nothing else does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from soniquebay import names
+
+FILE = "file"  # the pseudo-field "the file's content" (see _content)
+
+
+@dataclass(frozen=True)
+class HookDefaults:
+    queue: str
+    needs: tuple[str, ...]
+    batch: int  # tracks per job: small where a track takes seconds, so a restart loses little
+
+
+PER_TRACK_HOOKS: dict[str, HookDefaults] = {
+    "analyze_audio": HookDefaults(names.ANALYSIS, (FILE,), batch=4),
+    "fingerprint_track": HookDefaults(names.ENRICH, (FILE,), batch=8),
+    "enrich_track": HookDefaults(names.ENRICH, ("title",), batch=16),
+    "vectorize_track": HookDefaults(names.VECTORS, ("title",), batch=32),
+    "process_track": HookDefaults(names.ENRICH, (FILE,), batch=8),
+}
+FIRST_RESULT_HOOKS = ("analyze_audio",)  # alternatives (backends): one stage, the first answer wins
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """What :func:`stage` attaches to an implementation."""
+
+    produces: tuple[str, ...] = ()
+    needs: tuple[str, ...] | None = None
+    version: str = "1"
+    queue: str | None = None
+
+
+def stage(
+    *,
+    produces: Iterable[str] = (),
+    needs: Iterable[str] | None = None,
+    version: str | int = "1",
+    queue: str | None = None,
+) -> Callable[[Callable], Callable]:
+    """Declare a per-track hook implementation's inputs, outputs and version.
+
+    ``needs``: fields that must have a value before it runs (track columns, ``"file"`` for the
+    file's content, or fields another stage produces); ``produces``: the fields it returns;
+    ``version``: change it when the results would change, and every track runs it again;
+    ``queue``: one of ``analysis``, ``enrich``, ``vectors``.
+    """
+    if queue is not None and queue not in names.STAGE_QUEUES:
+        raise ValueError(f"queue must be one of {', '.join(names.STAGE_QUEUES)}, got {queue!r}")
+    spec = StageSpec(
+        tuple(produces), tuple(needs) if needs is not None else None, str(version), queue
+    )
+
+    def mark(function: Callable) -> Callable:
+        function.soniquebay_stage = spec
+        return function
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the hook's name for first-result hooks, else "<plugin>.<hook>"
+    hook: str
+    plugins: tuple[str, ...]  # implementations, in call order
+    queue: str
+    needs: tuple[str, ...]
+    produces: tuple[str, ...]
+    version: str
+    batch: int
+
+    @property
+    def first_result(self) -> bool:
+        return self.hook in FIRST_RESULT_HOOKS
+
+    def inputs(self, track: Mapping[str, Any]) -> str | None:
+        """A digest of the values this stage reads, or None while one of them is missing."""
+        values = []
+        for need in self.needs:
+            value = _content(track) if need == FILE else track.get(need)
+            if value is None:
+                return None
+            values.append(value)
+        raw = json.dumps(values, sort_keys=True, default=str, ensure_ascii=True).encode()
+        return hashlib.blake2b(raw, digest_size=10).hexdigest()
+
+    def due(self, track: Mapping[str, Any], state: tuple[str, str] | None) -> str | None:
+        """The inputs digest if this stage should run for ``track`` (given its last
+        ``(version, inputs)``), else None."""
+        digest = self.inputs(track)
+        if digest is None or state == (self.version, digest):
+            return None
+        return digest
+
+
+def _content(track: Mapping[str, Any]) -> Any:
+    """The file's content version: its content hash, or size and mtime where none was taken
+    (a track created through the API)."""
+    if track.get("quick_hash"):
+        return [track.get("size"), track["quick_hash"]]
+    if track.get("size") is None or track.get("mtime_ns") is None:
+        return None
+    return [track["size"], track["mtime_ns"]]
+
+
+def implementations(pm: pluggy.PluginManager, hook: str) -> list[Any]:
+    """A hook's implementations in the order pluggy would call them (last registered first)."""
+    caller = getattr(pm.hook, hook)
+    return [i for i in reversed(caller.get_hookimpls()) if not (i.hookwrapper or i.wrapper)]
+
+
+def _spec(impl: Any) -> StageSpec:
+    return getattr(impl.function, "soniquebay_stage", StageSpec())
+
+
+def discover(pm: pluggy.PluginManager) -> list[Stage]:
+    """Every stage the loaded plugins declare, in a stable order."""
+    found = []
+    for hook, defaults in PER_TRACK_HOOKS.items():
+        impls = implementations(pm, hook)
+        if not impls:
+            continue
+        groups = [impls] if hook in FIRST_RESULT_HOOKS else [[i] for i in impls]
+        for group in groups:
+            specs = [_spec(i) for i in group]
+            plugins = tuple(i.plugin_name for i in group)
+            needs = next((s.needs for s in specs if s.needs is not None), defaults.needs)
+            queue = next((s.queue for s in specs if s.queue), defaults.queue)
+            produces = tuple(dict.fromkeys(f for s in specs for f in s.produces))
+            if hook in FIRST_RESULT_HOOKS:  # alternatives: a new version of any runs it again
+                name = hook
+                version = "+".join(f"{p}:{s.version}" for p, s in zip(plugins, specs, strict=True))
+            else:
+                name, version = f"{plugins[0]}.{hook}", specs[0].version
+            found.append(
+                Stage(name, hook, plugins, queue, needs, produces, version, defaults.batch)
+            )
+    return found
