@@ -1,0 +1,181 @@
+"""The plugin contract through a real `serve`: every hook in hookspecs.py has a caller.
+
+A drop-in plugin implements every hook and writes a line each time one is called; a file lands,
+its page is opened, the plugin's route is fetched; then every hook of the contract must have
+been called, in the process the contract says.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import textwrap
+
+from soniquebay import hookspecs
+
+PROBE = textwrap.dedent(
+    """
+    import json
+    import os
+
+    from aiohttp import web
+
+    from soniquebay import Option, hookimpl, stage
+
+    LOG = {log!r}
+
+
+    def called(hook, ctx=None, **extra):
+        line = {{"hook": hook, "process": ctx.process if ctx else None, **extra}}
+        with open(LOG, "a") as fh:
+            fh.write(json.dumps(line) + "\\n")
+
+
+    @hookimpl
+    def plugin_options():
+        called("plugin_options")
+        return [Option("greeting", str, "hello")]
+
+
+    @hookimpl
+    def startup(ctx, process):
+        called("startup", ctx, option=ctx.options["greeting"])
+
+
+    @hookimpl
+    def audio_extensions():
+        called("audio_extensions")
+        return [".mp3"]
+
+
+    @hookimpl
+    def read_tags(path):
+        called("read_tags")
+        return None  # not mine: the builtin tag reader answers
+
+
+    @hookimpl
+    def analyze_audio(ctx, track, path, max_seconds):
+        called("analyze_audio", ctx)
+        return None  # not a backend: the builtin one answers
+
+
+    @hookimpl
+    def fingerprint_track(ctx, track, path):
+        called("fingerprint_track", ctx, exists=os.path.exists(path))
+        return {{"probe_fingerprint": "f" * 8}}
+
+
+    @hookimpl
+    @stage(needs=("probe_fingerprint",), produces=("probe_label",))
+    def enrich_track(ctx, track):
+        called("enrich_track", ctx, fingerprint=track.get("probe_fingerprint"))
+        return {{"probe_label": "<b>enriched</b>"}}
+
+
+    @hookimpl
+    def vectorize_track(ctx, track):
+        called("vectorize_track", ctx)
+        return {{"name": "probe", "vector": [0.25, 0.5, 0.75]}}
+
+
+    @hookimpl
+    def process_track(ctx, track, path):
+        called("process_track", ctx)
+        return {{"probe_processed": True}}
+
+
+    @hookimpl
+    def register_routes(ctx):
+        called("register_routes", ctx)
+
+        async def hello(request):
+            return web.json_response({{"greeting": ctx.options["greeting"]}})
+
+        return [web.get("/api/plugins/probe/hello", hello)]
+
+
+    @hookimpl
+    def track_panels(ctx, track):
+        called("track_panels", ctx)
+        return {{"title": "Probe panel", "rows": [("label", "<i>" + track["title"] + "</i>")]}}
+
+
+    @hookimpl
+    def on_event(ctx, event):
+        called("on_event", ctx, type=event["type"])
+    """
+)
+
+# Where the contract says each hook runs (None: a declaration, called with no context).
+PROCESS = {
+    "plugin_options": None,
+    "audio_extensions": None,
+    "read_tags": None,
+    "startup": {"web", "watch", "worker"},
+    "analyze_audio": {"worker"},
+    "fingerprint_track": {"worker"},
+    "enrich_track": {"worker"},
+    "vectorize_track": {"worker"},
+    "process_track": {"worker"},
+    "register_routes": {"web"},
+    "track_panels": {"web"},
+    "on_event": {"web"},
+}
+
+
+def spec_names() -> set[str]:
+    return {
+        name
+        for name, value in vars(hookspecs).items()
+        if inspect.isfunction(value) and hasattr(value, "soniquebay_spec")
+    }
+
+
+def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, audio, tmp_path):
+    assert spec_names() == set(PROCESS), "a new hook needs a line in PROCESS and a caller"
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    log = tmp_path / "calls.jsonl"
+    (plugins / "probe.py").write_text(PROBE.format(log=str(log)))
+    server = serve(env={"SONIQUEBAY_PLUGINS_DIR": str(plugins)})
+    audio.make(library / "probe.mp3", title="Probed", artist="Contract")
+    track = server.wait_for_tracks(1)[0]
+
+    def calls() -> list[dict]:
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    # Stages run in order of their needs: enrich needs the fingerprint's field.
+    server.wait_until(
+        lambda: (
+            {"enrich_track", "vectorize_track", "process_track", "analyze_audio"}
+            <= {c["hook"] for c in calls()}
+        ),
+        timeout=90,
+        what="every stage to run",
+    )
+    page = server.get(f"/tracks/{track['id']}")
+    assert "Probe panel" in page and "&lt;i&gt;Probed&lt;/i&gt;" in page  # escaped, as text
+    assert server.get("/api/plugins/probe/hello") == {"greeting": "hello"}
+
+    called = calls()
+    assert {c["hook"] for c in called} == spec_names()
+    for hook, processes in PROCESS.items():
+        if processes:
+            seen = {c["process"] for c in called if c["hook"] == hook}
+            assert seen <= processes and seen, (hook, seen)
+    assert {c["process"] for c in called if c["hook"] == "startup"} == {"web", "watch", "worker"}
+    assert all(c["option"] == "hello" for c in called if c["hook"] == "startup")
+    enrich = next(c for c in called if c["hook"] == "enrich_track")
+    assert enrich["fingerprint"] == "ffffffff"  # it ran after what it needs
+    assert "track.added" in {c.get("type") for c in called if c["hook"] == "on_event"}
+
+    stored = server.get(f"/api/tracks/{track['id']}")
+    assert stored["plugin_data"]["probe"] == {
+        "probe_fingerprint": "ffffffff",
+        "probe_label": "<b>enriched</b>",
+        "probe_processed": True,
+    }
+    vectors = server.get(f"/api/track-vectors/?track_id={track['id']}&with_vectors=true")
+    assert [(v["name"], v["vector"]) for v in vectors["items"]] == [("probe", [0.25, 0.5, 0.75])]
+    assert stored["analysis_backend"]  # the builtin backend answered after the probe's None
