@@ -15,7 +15,8 @@ Rules that hold for every hook:
   arguments its spec names (``pluggy`` checks the names when the plugin loads).
 - ``ctx`` is a :class:`soniquebay.plugins.context.PluginContext` made for *this* plugin: the
   settings, the process (``web``, ``watch``, ``worker`` or ``cli``), a logger named after the
-  plugin, its validated options (``ctx.options``) and a folder of its own (``ctx.data_dir``).
+  plugin, its validated options (``ctx.options``), a folder of its own (``ctx.data_dir``) and,
+  in a worker, the queues it serves (``ctx.queues``).
 - *Collected* hooks call every implementation and return the list of non-``None`` results;
   *first result* hooks stop at the first implementation that returns something other than
   ``None``.
@@ -72,8 +73,10 @@ def plugin_options() -> list[Option]:
 def startup(ctx: PluginContext, process: str) -> None:
     """A SoniqueBay process has loaded its plugins. Collected; in every process.
 
-    ``process`` is ``web``, ``watch``, ``worker`` or ``cli``. A plugin that raises here is marked
-    failed at ``/api/plugins`` (with the reason) and its other hooks still run; the process starts.
+    ``process`` is ``web``, ``watch``, ``worker`` or ``cli``; a worker's ``ctx.queues`` says
+    what it serves, so a stage can import its heavy libraries once, before RQ forks a work-horse
+    per job. A plugin that raises here is marked failed at ``/api/plugins`` (with the reason);
+    its other hooks still run and the process starts.
     """
 
 

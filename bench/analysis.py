@@ -36,7 +36,7 @@ TRACKS = [
 
 
 def make_tracks(count: int, seconds: float) -> list[Path]:
-    from soniquebay.testing_audio import encode, make_track
+    from soniquebay.synth import encode, make_track
 
     OUT.mkdir(parents=True, exist_ok=True)
     paths = []

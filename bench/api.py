@@ -25,7 +25,9 @@ from pathlib import Path
 import aiohttp
 
 from soniquebay.library import db, ingest, queries, stages
-from soniquebay.testing import Server, start_redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
+from support.servers import Server, start_redis  # noqa: E402
 
 GENRES = [
     "Rock",

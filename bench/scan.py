@@ -29,7 +29,9 @@ from pathlib import Path
 
 import mutagen
 
-from soniquebay.testing import FORMATS, AudioFactory, free_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
+from support.audio_files import FORMATS, AudioFactory  # noqa: E402
+from support.servers import free_port  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

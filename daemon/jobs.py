@@ -49,10 +49,10 @@ class WorkerContext:
     api: ApiClient
 
     @classmethod
-    def build(cls, settings: Settings) -> WorkerContext:
+    def build(cls, settings: Settings, queues: tuple[str, ...] = ()) -> WorkerContext:
         return cls(
             settings=settings,
-            plugins=load_plugins(settings, "worker"),
+            plugins=load_plugins(settings, "worker", queues),
             redis=queueing.connect(settings),
             # Read when first needed, and again after a 401: a worker may start before the web.
             api=ApiClient(

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
 from soniquebay.library_roots import walk_audio
-from soniquebay.plugins import audio_extensions, get_plugin_manager
+from soniquebay.plugins import get_plugin_manager, load_plugins
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def scan(
 ) -> ScanSummary:
     """Read every audio file under ``targets`` and send them to ``sink``, chunk by chunk."""
     started = time.monotonic()
-    pm = get_plugin_manager(settings)
-    extensions = audio_extensions(pm)
+    plugins = load_plugins(settings, "cli")
+    pm, extensions = plugins.pm, plugins.extensions()
     paths = []
     for target in targets:
         top = os.fsencode(os.path.abspath(target))

@@ -40,7 +40,7 @@ def build_worker(settings: Settings, queues: list[str]) -> Worker:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(QUEUES)}")
     client = queueing.connect(settings)
     wait_for_redis(client)
-    jobs.bind(jobs.WorkerContext.build(settings))
+    jobs.bind(jobs.WorkerContext.build(settings, tuple(queues)))
     return Worker(
         [queueing.get_queue(client, q) for q in queues],
         connection=client,

@@ -156,8 +156,14 @@ class Plugins:
     """One process's plugins: the pluggy manager, each plugin's options and context, the
     stages, and guarded calls."""
 
-    def __init__(self, settings: Settings, process: str, pm: pluggy.PluginManager | None = None):
-        self.settings, self.process = settings, process
+    def __init__(
+        self,
+        settings: Settings,
+        process: str,
+        pm: pluggy.PluginManager | None = None,
+        queues: tuple[str, ...] = (),
+    ):
+        self.settings, self.process, self.queues = settings, process, queues
         self.pm = pm or get_plugin_manager(settings)
         self.options: dict[str, dict[str, Any]] = {}
         for name, declared in self._declared_options().items():
@@ -188,7 +194,7 @@ class Plugins:
         ctx = self._contexts.get(plugin)
         if ctx is None:
             ctx = self._contexts[plugin] = PluginContext(
-                self.settings, self.process, plugin, self.options.get(plugin, {})
+                self.settings, self.process, plugin, self.options.get(plugin, {}), self.queues
             )
         return ctx
 
@@ -255,8 +261,8 @@ def _failed(result: Any) -> bool:
     return isinstance(result, HookFailure)
 
 
-def load_plugins(settings: Settings, process: str) -> Plugins:
+def load_plugins(settings: Settings, process: str, queues: tuple[str, ...] = ()) -> Plugins:
     """Load, validate options (a :class:`ConfigError` on a bad value), then run ``startup``."""
-    plugins = Plugins(settings, process)
+    plugins = Plugins(settings, process, queues=queues)
     plugins.startup()
     return plugins

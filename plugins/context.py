@@ -17,6 +17,7 @@ class PluginContext:
     process: str  # web, watch, worker or cli
     plugin: str  # the plugin's name, as /api/plugins lists it
     options: Mapping[str, Any] = field(default_factory=dict)
+    queues: tuple[str, ...] = ()  # in a worker: the queues it serves (a stage may preload for them)
 
     @property
     def log(self) -> logging.Logger:

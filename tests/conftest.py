@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from support.audio_files import AudioFactory
+from support.servers import AppServer, Server, start_redis
 
 from soniquebay import config
 from soniquebay.library import db
-from soniquebay.testing import AppServer, AudioFactory, Server, start_redis
 
 
 def pytest_configure(config):  # noqa: ARG001

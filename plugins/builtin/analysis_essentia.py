@@ -46,6 +46,15 @@ _essentia = functools.cache(import_essentia)
 
 
 @hookimpl
+def startup(ctx: PluginContext, process: str) -> None:
+    """In a worker that serves the analysis queue, import Essentia once, before RQ forks a
+    work-horse per job (it takes most of a second, and a job holds only a few tracks)."""
+    if process == "worker" and ANALYSIS in ctx.queues:
+        if chosen_backend(analysis_options(ctx.settings)) == "essentia" and essentia_importable():
+            import_essentia()
+
+
+@hookimpl
 @stage(produces=features.RESULT_KEYS, needs=(FILE,), version=STAGE_VERSION, queue=ANALYSIS)
 def analyze_audio(
     ctx: PluginContext, path: str, max_seconds: float | None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from soniquebay.plugins.builtin.analysis_options import (
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio, Loudness, decode
 from soniquebay.plugins.context import PluginContext
 from soniquebay.plugins.stages import FILE, stage
+from soniquebay.synth import make_track
 
 STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
 SAMPLE_RATE = 22050
@@ -83,6 +85,16 @@ def _librosa():
     import librosa
 
     return librosa
+
+
+@hookimpl
+def startup(ctx: PluginContext, process: str) -> None:
+    """In a worker that serves the analysis queue, compile (or load from the cache) librosa's
+    code once, before RQ forks a work-horse per job: each job then starts warm."""
+    if process == "worker" and ANALYSIS in ctx.queues:
+        options = analysis_options(ctx.settings)
+        if chosen_backend(options) == "librosa":
+            ctx.log.info("librosa warmed up in %.1fs", warm_up(options.numba_cache_dir))
 
 
 @hookimpl
@@ -219,10 +231,6 @@ def warm_up(cache_dir: str | Path | None = None) -> float:
     analysis_librosa import warm_up; warm_up('/var/lib/soniquebay/numba-cache')"``) as the user
     the workers run as. Returns the seconds it took.
     """
-    import time
-
-    from soniquebay.testing_audio import make_track
-
     started = time.perf_counter()
     options = AnalysisOptions(backend="librosa")
     if cache_dir is not None:

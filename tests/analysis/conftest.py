@@ -1,6 +1,6 @@
 """Fixtures for the analysis tests: ground-truth audio made once per session, one numba cache.
 
-The audio is generated with numpy and encoded with ffmpeg (see ``soniquebay.testing_audio``);
+The audio is generated with numpy and encoded with ffmpeg (see ``soniquebay.synth``);
 each backend analyses the whole ground-truth set once per session and the tests read those
 results. The numba cache lives in pytest's cache folder so librosa compiles once per checkout,
 not once per run.
@@ -16,7 +16,7 @@ import pytest
 from soniquebay.config import Settings
 from soniquebay.plugins.builtin.analysis_options import essentia_importable
 from soniquebay.plugins.context import PluginContext
-from soniquebay.testing_audio import GROUND_TRUTH, encode, make_track
+from soniquebay.synth import GROUND_TRUTH, encode, make_track
 
 CLIP_SECONDS = 12.0
 FORMATS = ("mp3", "flac")

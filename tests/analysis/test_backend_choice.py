@@ -18,7 +18,7 @@ from soniquebay.plugins.builtin.analysis_options import (
     essentia_importable,
 )
 from soniquebay.plugins.context import PluginContext
-from soniquebay.testing_audio import encode, make_track
+from soniquebay.synth import encode, make_track
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from soniquebay.plugins.builtin.audio_decode import decode, ffmpeg_ebur128, parse_ebur128_summary
-from soniquebay.testing_audio import encode, make_track
+from soniquebay.synth import encode, make_track
 
 SILENCE_SUMMARY = """
 [Parsed_ebur128_0 @ 0x1] Summary:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from support.tfgraph import write_models
 
 from soniquebay.plugins.builtin import essentia_models
 from soniquebay.plugins.builtin.analysis_options import essentia_importable
-from soniquebay.testing_audio import encode, make_track
-from soniquebay.testing_tfgraph import write_models
+from soniquebay.synth import encode, make_track
 
 # Essentia (and its TensorFlow runtime) ships no aarch64 wheel: on a Pi the models cannot run
 # by design and analysis uses librosa, which its own tests cover. On amd64 this always runs.

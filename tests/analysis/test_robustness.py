@@ -12,7 +12,7 @@ import pytest
 
 from soniquebay.errors import BadAudioFile
 from soniquebay.plugins.builtin.audio_decode import ffmpeg_ebur128
-from soniquebay.testing_audio import encode, make_track
+from soniquebay.synth import encode, make_track
 
 
 @pytest.fixture(scope="module")

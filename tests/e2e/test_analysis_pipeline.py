@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from soniquebay.testing_audio import encode, make_track
+from soniquebay.synth import encode, make_track
 
 
 def test_a_new_track_is_analysed_and_its_features_are_listed(serve, library, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import stat
 
-from soniquebay.testing import Server, SSEReader
+from support.servers import Server, SSEReader
 
 
 def metric(text: str, name: str) -> float:

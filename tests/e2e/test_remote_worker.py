@@ -21,9 +21,10 @@ import redis
 from rq import Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from support.audio_files import AudioFactory
+from support.servers import free_port, start_redis
 
 from soniquebay import queueing
-from soniquebay.testing import AudioFactory, free_port, start_redis
 
 HOST_IP, WORKER_IP = "10.77.0.1", "10.77.0.2"  # addresses inside the namespace made below
 

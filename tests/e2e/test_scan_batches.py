@@ -10,8 +10,7 @@ import shutil
 import time
 
 import pytest
-
-from soniquebay.testing import AudioFactory
+from support.audio_files import AudioFactory
 
 ANALYSIS_OFF = {  # these tests count the tag pipeline's requests: no stage results in between
     "SONIQUEBAY_PLUGIN_ANALYSIS_ESSENTIA_ENABLED": "false",

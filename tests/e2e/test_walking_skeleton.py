@@ -7,8 +7,7 @@ import shutil
 import time
 
 import pytest
-
-from soniquebay.testing import FORMATS
+from support.audio_files import FORMATS
 
 ALBUM_TAGS = dict(
     artist="Nina Test",

@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 
-from soniquebay.testing import start_redis
+from support.servers import start_redis
 
 
 def test_files_added_while_redis_is_down_arrive_when_it_returns(serve, library, audio, tmp_path):

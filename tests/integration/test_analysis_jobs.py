@@ -5,10 +5,10 @@ import subprocess
 
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
+from support.servers import Server
 
 from soniquebay import config, queueing
 from soniquebay.daemon import jobs
-from soniquebay.testing import Server
 
 
 def test_a_timed_out_analysis_is_retried_once_on_a_shorter_span(

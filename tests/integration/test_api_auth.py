@@ -14,8 +14,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
-from soniquebay.testing import AppServer
+from support.servers import AppServer
 
 ADMIN_PASSWORD = "correct horse battery"  # tests/conftest.py's api fixture
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

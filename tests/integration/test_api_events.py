@@ -6,9 +6,9 @@ import asyncio
 import json
 
 import aiohttp
+from support.servers import SSEReader
 
 from soniquebay.events import publish_event
-from soniquebay.testing import SSEReader
 
 
 def publish(redis_client, first, count, channel="notifications"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from soniquebay.testing import AppServer
+from support.servers import AppServer
+
 from soniquebay.web import keys
 
 CREATE_TRACKS = """

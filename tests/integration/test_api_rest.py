@@ -305,7 +305,7 @@ def test_json_is_gzipped_when_asked_and_cors_follows_the_config(api):
 def test_cors_allows_configured_origins_only(settings):
     import dataclasses
 
-    from soniquebay.testing import AppServer
+    from support.servers import AppServer
 
     server = AppServer(dataclasses.replace(settings, cors_origins="http://player.lan:8080")).start()
     try:

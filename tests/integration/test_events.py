@@ -3,9 +3,9 @@
 import time
 
 import pytest
+from support.servers import SSEReader
 
 from soniquebay.events import publish_event
-from soniquebay.testing import SSEReader
 
 
 def wait_for(predicate, timeout=10):

@@ -9,11 +9,11 @@ import textwrap
 import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
+from support.servers import AppServer
 
 from soniquebay import queueing
 from soniquebay.daemon import jobs
 from soniquebay.names import STAGE_QUEUES
-from soniquebay.testing import AppServer
 
 STAGES = """
 from soniquebay import hookimpl, stage

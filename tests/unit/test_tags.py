@@ -1,9 +1,9 @@
 import pytest
 from mutagen.id3 import ID3, TIT2
+from support.audio_files import FORMATS
 
 from soniquebay.errors import BadAudioFile
 from soniquebay.plugins.builtin import tags
-from soniquebay.testing import FORMATS
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

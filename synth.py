@@ -1,4 +1,5 @@
-"""Synthetic tracks with a known tempo and key, for the analysis tests and the benchmark.
+"""Synthetic tracks with a known tempo and key: what the librosa backend warms up on at install
+(numba compiles its code on them), and what the analysis tests and benchmark measure against.
 
 Everything is numpy plus ffmpeg for encoding, so a fresh machine needs nothing else:
 ``make_track(bpm=124, key="F#", scale="minor", seconds=15)`` is a drum pattern (kick on 1 and 3,

@@ -1,0 +1,168 @@
+"""Real audio files for tests and benchmarks: an ffmpeg tone per format, tagged with mutagen.
+
+Generated at run time; nothing is committed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import mutagen
+from mutagen import id3
+from mutagen.mp4 import MP4
+
+CODECS = {
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "flac": ["-c:a", "flac"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "0"],
+    "opus": ["-c:a", "libopus", "-b:a", "24k"],
+    "m4a": ["-c:a", "aac", "-b:a", "48k"],
+    "wav": ["-c:a", "pcm_s16le"],
+    "aiff": ["-c:a", "pcm_s16be"],
+}
+FORMATS = tuple(CODECS)
+
+
+def generate(
+    path: Path, seconds: float = 1.0, frequency: int = 440, sample_rate: int = 44100
+) -> Path:
+    """An untagged sine tone in the format named by ``path``'s extension."""
+    fmt = path.suffix.lstrip(".").lower()
+    rate = 48000 if fmt == "opus" else sample_rate
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={frequency}:duration={seconds}:sample_rate={rate}",
+            "-map_metadata",
+            "-1",
+            *CODECS[fmt],
+            os.fsdecode(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+ID3_FRAMES = {
+    "title": id3.TIT2,
+    "artist": id3.TPE1,
+    "album": id3.TALB,
+    "album_artist": id3.TPE2,
+    "genre": id3.TCON,
+    "date": id3.TDRC,
+}
+ID3_TXXX = {
+    "musicbrainz_albumid": "MusicBrainz Album Id",
+    "musicbrainz_artistid": "MusicBrainz Artist Id",
+    "musicbrainz_albumartistid": "MusicBrainz Album Artist Id",
+}
+VORBIS_KEYS = {
+    "album_artist": "albumartist",
+    "track": "tracknumber",
+    "disc": "discnumber",
+    "musicbrainz_recordingid": "musicbrainz_trackid",
+}
+MP4_KEYS = {
+    "title": "\xa9nam",
+    "artist": "\xa9ART",
+    "album": "\xa9alb",
+    "album_artist": "aART",
+    "genre": "\xa9gen",
+    "date": "\xa9day",
+}
+
+
+def tag(path: Path, **tags: Any) -> None:
+    """Write tags with mutagen. Keys: title, artist, album, album_artist, genre, date, track
+    ("3/12"), disc ("1/2"), musicbrainz_recordingid, musicbrainz_albumid, musicbrainz_artistid,
+    musicbrainz_albumartistid."""
+    audio = mutagen.File(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt in ("mp3", "wav", "aiff"):
+        if audio.tags is None:
+            audio.add_tags()
+        frames = audio.tags
+        for key, value in tags.items():
+            if key in ID3_FRAMES:
+                frames.add(ID3_FRAMES[key](encoding=3, text=[str(value)]))
+            elif key == "track":
+                frames.add(id3.TRCK(encoding=3, text=[str(value)]))
+            elif key == "disc":
+                frames.add(id3.TPOS(encoding=3, text=[str(value)]))
+            elif key in ID3_TXXX:
+                frames.add(id3.TXXX(encoding=3, desc=ID3_TXXX[key], text=[str(value)]))
+            elif key == "musicbrainz_recordingid":
+                frames.add(id3.UFID(owner="http://musicbrainz.org", data=str(value).encode()))
+        audio.save()
+    elif fmt == "m4a":
+        mp4 = MP4(path)
+        for key, value in tags.items():
+            if key in MP4_KEYS:
+                mp4[MP4_KEYS[key]] = [str(value)]
+            elif key in ("track", "disc"):
+                number, _, total = str(value).partition("/")
+                mp4["trkn" if key == "track" else "disk"] = [(int(number), int(total or 0))]
+            elif key.startswith("musicbrainz_"):
+                name = {
+                    "musicbrainz_recordingid": "MusicBrainz Track Id",
+                    "musicbrainz_albumid": "MusicBrainz Album Id",
+                    "musicbrainz_artistid": "MusicBrainz Artist Id",
+                    "musicbrainz_albumartistid": "MusicBrainz Album Artist Id",
+                }[key]
+                mp4["----:com.apple.iTunes:" + name] = [str(value).encode()]
+        mp4.save()
+    else:
+        for key, value in tags.items():
+            audio[VORBIS_KEYS.get(key, key)] = [str(value)]
+        audio.save()
+
+
+class AudioFactory:
+    """Makes tagged files fast: one ffmpeg run per (format, length), then copies re-tagged."""
+
+    def __init__(self, cache: Path):
+        self.cache = cache
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def template(self, fmt: str, seconds: float = 1.0, frequency: int = 440) -> Path:
+        path = self.cache / f"t-{seconds}-{frequency}.{fmt}"
+        with self._lock:
+            if not path.exists():
+                partial = path.with_name("partial-" + path.name)
+                generate(partial, seconds, frequency)
+                partial.rename(path)
+        return path
+
+    def make(
+        self,
+        dest: Path | str | bytes,
+        fmt: str | None = None,
+        seconds: float = 1.0,
+        frequency: int = 440,
+        **tags: Any,
+    ) -> Path:
+        """A file at ``dest`` (its folder is created), tagged with ``tags``."""
+        dest_b = os.fsencode(dest)
+        fmt = fmt or os.path.splitext(dest_b)[1].decode().lstrip(".")
+        os.makedirs(os.path.dirname(dest_b), exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.cache)) / f"file.{fmt}"
+        shutil.copyfile(self.template(fmt, seconds, frequency), staging)
+        if tags:
+            tag(staging, **tags)
+        os.replace(os.fsencode(staging), dest_b)  # appears complete, like a finished copy
+        staging.parent.rmdir()
+        return Path(os.fsdecode(dest_b))
