@@ -115,11 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
     )
-    # `serve` hands the configuration file on to its children (the settings go explicitly).
-    if args.config:
-        os.environ["SONIQUEBAY_CONFIG"] = str(Path(args.config).absolute())
-    elif "SONIQUEBAY_CONFIG" not in os.environ and config.SYSTEM_CONFIG.exists():
-        os.environ["SONIQUEBAY_CONFIG"] = str(config.SYSTEM_CONFIG)
     try:
         return _run(args, settings) or 0
     except SoniqueBayError as exc:
@@ -129,11 +124,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _config_file(args: argparse.Namespace) -> str | None:
+    """The configuration file in force, which `serve` hands on to its children (they read the
+    plugin sections from it; the main settings reach them as SONIQUEBAY_* variables)."""
+    if args.config:
+        return str(Path(args.config).absolute())
+    if "SONIQUEBAY_CONFIG" in os.environ:
+        return os.environ["SONIQUEBAY_CONFIG"] or None
+    return str(config.SYSTEM_CONFIG) if config.SYSTEM_CONFIG.exists() else None
+
+
 def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
     if args.command == "serve":
         from soniquebay.daemon.supervisor import serve
 
-        return serve(settings, os.environ.get("SONIQUEBAY_CONFIG"))
+        return serve(settings, _config_file(args))
     if args.command == "web":
         from soniquebay.web.app import run_web
 

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from importlib import resources
 
 import redis
 import redis.asyncio as aioredis
@@ -19,11 +18,11 @@ from aiohttp import web
 from soniquebay.config import Settings
 from soniquebay.library import db, ingest
 from soniquebay.plugins import Plugins, load_plugins
-from soniquebay.web import auth, keys, openapi, pages, rest
+from soniquebay.web import auth, keys, pages, routes
 from soniquebay.web.database import Database
-from soniquebay.web.events_stream import EventHub, handle_events, handle_ws
-from soniquebay.web.graphql_api import graphiql_page, handle_graphql, load_schema
-from soniquebay.web.metrics import WebMetrics, handle_metrics
+from soniquebay.web.events_stream import EventHub
+from soniquebay.web.graphql_api import load_schema
+from soniquebay.web.metrics import WebMetrics
 from soniquebay.web.middleware import (
     configure_access_log,
     errors_middleware,
@@ -106,21 +105,6 @@ async def maintenance_ctx(app: web.Application):
         await task
 
 
-async def static_file(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    folder = resources.files("soniquebay.web").joinpath("static")
-    if "/" in name or name.startswith(".") or not folder.joinpath(name).is_file():
-        raise web.HTTPNotFound()
-    content_type = {"css": "text/css", "js": "application/javascript"}.get(
-        name.rsplit(".", 1)[-1], "application/octet-stream"
-    )
-    return web.Response(
-        body=folder.joinpath(name).read_bytes(),
-        content_type=content_type,
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
-
-
 async def announce_url(app: web.Application) -> None:
     """Tell the command line where this instance answers (see ``Settings.running_api_url``)."""
     settings = app[keys.SETTINGS]
@@ -153,33 +137,18 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(close_event_streams)
     app.on_startup.append(announce_url)
     app.on_cleanup.append(forget_url)
-    app.add_routes(rest.routes())
-    app.add_routes(pages.routes())
-    app.add_routes(auth.routes())
-    app.add_routes(
-        [
-            web.post("/api/graphql", handle_graphql),
-            web.get("/api/graphql", graphiql_page),
-            web.get("/api/events", handle_events),
-            web.get("/api/ws", handle_ws),
-            web.get("/api/openapi.json", openapi.handle_openapi),
-            web.get("/api/docs", openapi.handle_docs),
-            web.get("/metrics", handle_metrics),
-            web.get("/static/{name}", static_file),
-        ]
-    )
-    app.add_routes(plugin_routes(plugins))
+    routes.install(app, routes.table(settings) + plugin_routes(plugins))
     return app
 
 
-def plugin_routes(plugins: Plugins) -> list[web.RouteDef]:
+def plugin_routes(plugins: Plugins) -> list[routes.Route]:
     """The routes plugins add (``register_routes``), each under a prefix of its own."""
     out = []
-    for plugin, routes in plugins.each("register_routes"):
+    for plugin, added in plugins.each("register_routes"):
         prefixes = (f"/plugins/{plugin}/", f"/api/plugins/{plugin}/")
-        for route in routes if isinstance(routes, list) else ():
+        for route in added if isinstance(added, list) else ():
             if isinstance(route, web.RouteDef) and route.path.startswith(prefixes):
-                out.append(route)
+                out.append(routes.plugin_route(route))
             else:
                 plugins.record(
                     plugin, "register_routes", f"refused route {route!r}: not under {prefixes[0]}"

@@ -27,6 +27,8 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
 PLUGINS: web.AppKey[Plugins] = web.AppKey("plugins")
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
+# (method, route path) -> the scope it needs: see soniquebay.web.routes.
+SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUTH: web.AppKey[AuthState] = web.AppKey("auth")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from importlib import resources
 
 import jinja2
 from aiohttp import web
@@ -97,9 +98,16 @@ async def errors_page(request: web.Request) -> web.Response:
     return render(request, "errors.html", errors=rows, total=total)
 
 
-def routes() -> list[web.RouteDef]:
-    return [
-        web.get("/", index),
-        web.get("/tracks/{id}", track_page),
-        web.get("/errors", errors_page),
-    ]
+async def static_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    folder = resources.files("soniquebay.web").joinpath("static")
+    if "/" in name or name.startswith(".") or not folder.joinpath(name).is_file():
+        raise web.HTTPNotFound()
+    content_type = {"css": "text/css", "js": "application/javascript"}.get(
+        name.rsplit(".", 1)[-1], "application/octet-stream"
+    )
+    return web.Response(
+        body=folder.joinpath(name).read_bytes(),
+        content_type=content_type,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

@@ -1,0 +1,114 @@
+"""Every route of the web process and the access it needs, in one table.
+
+The auth middleware reads a request's scope from here (``none``, ``read``, ``write`` or
+``admin``), so a route cannot exist without saying who may call it. GraphQL asks ``read`` at the
+door; its handler asks ``write`` again for a mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from soniquebay.config import Settings
+from soniquebay.web import auth, jobs_api, keys, openapi, pages, rest
+from soniquebay.web.events_stream import handle_events, handle_ws
+from soniquebay.web.graphql_api import graphiql_page, handle_graphql
+from soniquebay.web.metrics import handle_metrics
+
+NONE, READ, WRITE, ADMIN = "none", "read", "write", "admin"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    scope: str
+
+
+def table(settings: Settings) -> list[Route]:
+    r = Route
+    return [
+        # open to anyone: liveness, signing in, static files, the API's own description
+        r("GET", "/api/health", rest.health, NONE),
+        r("GET", "/login", auth.login_page, NONE),
+        r("POST", "/login", auth.login, NONE),
+        r("GET", "/static/{name}", pages.static_file, NONE),
+        r("GET", "/api/openapi.json", openapi.handle_openapi, NONE),
+        r("GET", "/api/docs", openapi.handle_docs, NONE),
+        r("GET", "/api/graphql", graphiql_page, NONE),  # the console page; queries are POSTs
+        r("GET", "/metrics", handle_metrics, NONE if settings.metrics_public else READ),
+        # pages
+        r("GET", "/", pages.index, READ),
+        r("GET", "/tracks/{id}", pages.track_page, READ),
+        r("GET", "/errors", pages.errors_page, READ),
+        r("POST", "/logout", auth.logout, WRITE),
+        r("GET", "/tokens", auth.tokens_page_get, ADMIN),
+        r("POST", "/tokens", auth.tokens_page_create, ADMIN),
+        r("POST", "/tokens/{id}/revoke", auth.tokens_page_revoke, ADMIN),
+        # the API
+        r("POST", "/api/graphql", handle_graphql, READ),
+        r("GET", "/api/events", handle_events, READ),
+        r("GET", "/api/ws", handle_ws, READ),
+        r("POST", "/api/tracks/analyze-audio", jobs_api.analyze_audio, WRITE),
+        r("GET", "/api/tracks", rest.list_tracks, READ),
+        r("POST", "/api/tracks", rest.create_track, WRITE),
+        r("GET", "/api/tracks/{id}", rest.get_track, READ),
+        r("PUT", "/api/tracks/{id}", rest.put_track, WRITE),
+        r("PATCH", "/api/tracks/{id}", rest.patch_track, WRITE),
+        r("DELETE", "/api/tracks/{id}", rest.delete_track, WRITE),
+        r("PUT", "/api/tracks/{id}/features", rest.put_features, WRITE),
+        r("GET", "/api/artists", rest.list_artists, READ),
+        r("POST", "/api/artists", rest.create_artist, WRITE),
+        r("GET", "/api/artists/{id}", rest.get_artist, READ),
+        r("PUT", "/api/artists/{id}", rest.put_artist, WRITE),
+        r("PATCH", "/api/artists/{id}", rest.patch_artist, WRITE),
+        r("DELETE", "/api/artists/{id}", rest.delete_artist, WRITE),
+        r("GET", "/api/artists/{id}/albums", rest.artist_albums, READ),
+        r("GET", "/api/artists/{id}/tracks", rest.artist_tracks, READ),
+        r("GET", "/api/albums", rest.list_albums, READ),
+        r("POST", "/api/albums", rest.create_album, WRITE),
+        r("GET", "/api/albums/{id}", rest.get_album, READ),
+        r("PUT", "/api/albums/{id}", rest.put_album, WRITE),
+        r("PATCH", "/api/albums/{id}", rest.patch_album, WRITE),
+        r("DELETE", "/api/albums/{id}", rest.delete_album, WRITE),
+        r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
+        r("GET", "/api/track-vectors/", rest.list_vectors, READ),
+        r("POST", "/api/track-vectors/", rest.create_vector, WRITE),
+        r("GET", "/api/track-vectors/{id}", rest.get_vector, READ),
+        r("PUT", "/api/track-vectors/{id}", rest.put_vector, WRITE),
+        r("DELETE", "/api/track-vectors/{id}", rest.delete_vector, WRITE),
+        r("GET", "/api/jobs", jobs_api.list_jobs, READ),
+        r("POST", "/api/jobs/{id}/retry", jobs_api.retry_job, WRITE),
+        r("POST", "/api/jobs/{id}/cancel", jobs_api.cancel_job, WRITE),
+        r("GET", "/api/tokens", auth.list_tokens, ADMIN),
+        r("POST", "/api/tokens", auth.create_token, ADMIN),
+        r("DELETE", "/api/tokens/{id}", auth.delete_token, ADMIN),
+        r("GET", "/api/scan/errors", rest.list_scan_errors, READ),
+        r("GET", "/api/plugins", rest.list_plugins, READ),
+        r("POST", "/api/library/files", rest.library_files, WRITE),  # for the watcher
+    ]
+
+
+def plugin_route(route: web.RouteDef) -> Route:
+    """A route a plugin added: reading needs read access, anything else write access."""
+    scope = READ if route.method in ("GET", "HEAD") else WRITE
+    return Route(route.method, route.path, route.handler, scope)
+
+
+def install(app: web.Application, routes: list[Route]) -> None:
+    """Add the routes, remembering each one's scope for the auth middleware."""
+    scopes: dict[tuple[str, str], str] = {}
+    for route in routes:
+        if route.method == "GET":
+            app.router.add_get(route.path, route.handler)  # and HEAD, as web.get() did
+        else:
+            app.router.add_route(route.method, route.path, route.handler)
+        scopes[(route.method, route.path)] = route.scope
+        if route.method == "GET":
+            scopes[("HEAD", route.path)] = route.scope
+    app[keys.SCOPES] = scopes
