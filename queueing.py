@@ -22,6 +22,10 @@ from soniquebay.config import Settings
 from soniquebay.names import QUEUES, SCAN
 
 JOBS = "soniquebay.daemon.jobs."
+# A scan job reads up to four chunks, sending each as the next is read (two chunks are the least
+# that overlap the worker's reading with the web's writing); a killed worker re-reads at most
+# that many files.
+SCAN_JOB_CHUNKS = 4
 LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
@@ -80,6 +84,10 @@ def _enqueue(
     return queue.enqueue(JOBS + function, **options)
 
 
+def scan_job_size(settings: Settings) -> int:
+    return settings.chunk_size * SCAN_JOB_CHUNKS
+
+
 def enqueue_scan(
     client: redis.Redis,
     settings: Settings,
@@ -88,9 +96,10 @@ def enqueue_scan(
     task_id: str | None = None,
     delay: float = 0,
 ) -> Job:
-    """Queue one scan job for up to CHUNK_SIZE files: ``{"path", "size", "mtime_ns", "src"}`` each."""
-    if len(items) > settings.chunk_size:
-        raise ValueError(f"{len(items)} files in one job; CHUNK_SIZE is {settings.chunk_size}")
+    """Queue one scan job for up to :func:`scan_job_size` files: ``{"path", "size", "mtime_ns",
+    "src"}`` each. It sends them in chunks of CHUNK_SIZE, one request each."""
+    if len(items) > scan_job_size(settings):
+        raise ValueError(f"{len(items)} files in one job; at most {scan_job_size(settings)}")
     version = [(i["path"], i.get("size"), i.get("mtime_ns"), i.get("src")) for i in items]
     return _enqueue(
         client,

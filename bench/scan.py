@@ -6,8 +6,10 @@
    re-tagged with mutagen), in bench/out/ unless --dir says otherwise;
 2. times a bare ``mutagen.File()`` loop over them (the baseline);
 3. times ``soniquebay scan`` into an empty library (the one-shot CLI, its own writer);
-4. times ``soniquebay serve`` ingesting the same folder from scratch (watcher reconcile -> RQ ->
-   worker -> GraphQL batches -> SQLite), then sums the RSS of its processes (Redis aside).
+4. times ``soniquebay serve`` ingesting the same folder from scratch (start-up, watcher reconcile
+   -> RQ -> scan worker -> one GraphQL request per chunk -> SQLite), then sums the RSS of its
+   processes (Redis aside);
+5. times a running ``serve`` into which the same files land as one folder (a rename).
 
 Prints files/min for each, the ratios to the baseline, and peak RSS. Analysis plugins are
 switched off for step 4 so it measures the tag pipeline (analysis has its own bench).
@@ -140,8 +142,7 @@ def get_json(url: str, token: str = ""):
         return json.loads(response.read())
 
 
-def serve_ingest(folder: Path, work: Path, count: int) -> tuple[float, float, float]:
-    data = work / "serve-data"
+def start_serve(library: Path, data: Path, work: Path) -> tuple[subprocess.Popen, str, str]:
     shutil.rmtree(data, ignore_errors=True)
     port = free_port()
     env = {
@@ -151,48 +152,67 @@ def serve_ingest(folder: Path, work: Path, count: int) -> tuple[float, float, fl
         "SONIQUEBAY_PLUGIN_ANALYSIS_ESSENTIA_ENABLED": "false",
         "SONIQUEBAY_PLUGIN_ANALYSIS_LIBROSA_ENABLED": "false",
     }
-    start = time.perf_counter()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "soniquebay",
-            "serve",
-            "--library",
-            str(folder),
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "soniquebay", "serve", "--library", str(library),
+         "--data-dir", str(data), "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(work / "serve.log", "w"),
-    )
-    url = f"http://127.0.0.1:{port}"
+    )  # fmt: skip
+    return process, f"http://127.0.0.1:{port}", str(data / "worker-token")
+
+
+def wait_for(process: subprocess.Popen, url: str, token_file: str, ready) -> float:
+    """Poll until ``ready(health, total)``; the peak RSS of serve's processes meanwhile."""
     peak = 0.0
-    try:
-        while True:
-            time.sleep(0.5)
-            peak = max(peak, tree_rss_mb(process.pid))
-            try:
-                token = (data / "worker-token").read_text().strip()  # serve made it
-                total = get_json(url + "/api/tracks?limit=1", token)["total"]
-            except OSError:
-                if process.poll() is not None:
-                    raise SystemExit(f"serve exited: see {work / 'serve.log'}") from None
-                continue
-            if total >= count:
-                break
+    while True:
+        time.sleep(0.2)
+        peak = max(peak, tree_rss_mb(process.pid))
+        try:
+            token = Path(token_file).read_text().strip()  # serve made it
+            health = get_json(url + "/api/health", token)
+            total = get_json(url + "/api/tracks?limit=1", token)["total"]
+        except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"serve exited: see {work / 'serve.log'}")
-        elapsed = time.perf_counter() - start
+                raise SystemExit("serve exited: see serve.log") from None
+            continue
+        if ready(health, total):
+            return peak
+
+
+def serve_ingest(folder: Path, work: Path, count: int) -> dict:
+    """Two measurements: ``serve`` started on a full library (start-up, reconcile, ingest), and
+    a running ``serve`` into which a folder of ``count`` files lands (one rename)."""
+    out = {}
+    start = time.perf_counter()
+    process, url, token = start_serve(folder, work / "serve-data", work)
+    try:
+        peak = wait_for(process, url, token, lambda h, total: total >= count)
+        out["from_start"] = time.perf_counter() - start
         time.sleep(2)  # settle: jobs finished, caches as they stay
-        after = tree_rss_mb(process.pid)
-        return elapsed, max(peak, after), after
+        out["peak"], out["after"] = peak, tree_rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(30)
+
+    library, staging = work / "landing-library", work / "landing-staging"
+    shutil.rmtree(library, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    library.mkdir()
+    (library / "already-here").mkdir()  # an online library root, not an empty mount point
+    subprocess.run(["cp", "-al", str(folder), str(staging)], check=True)  # hard links: instant
+    process, url, token = start_serve(library, work / "landing-data", work)
+    try:
+        wait_for(process, url, token, lambda h, total: h.get("watcher", {}).get("reconciled"))
+        start = time.perf_counter()
+        os.rename(staging, library / "landed")  # the folder lands: one event
+        wait_for(process, url, token, lambda h, total: total >= count)
+        out["landed"] = time.perf_counter() - start
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(library, ignore_errors=True)
+    return out
 
 
 def main() -> None:
@@ -214,7 +234,10 @@ def main() -> None:
     scan_rss = children_peak_rss_mb()
     n = len(files)
     bare_rate, scan_rate = n * 60 / bare, n * 60 / scan_seconds
-    print(f"files: {n} (mixed {', '.join(FORMATS)}), cores: {os.cpu_count()}")
+    print(
+        f"files: {n} (mixed {', '.join(FORMATS)}), cores: {os.cpu_count()}, "
+        f"load average before: {os.getloadavg()[0]:.2f}"
+    )
     print(f"bare mutagen.File loop : {bare_rate:>10,.0f} files/min ({bare:.1f}s)")
     print(
         f"soniquebay scan        : {scan_rate:>10,.0f} files/min ({scan_seconds:.1f}s)  "
@@ -222,15 +245,16 @@ def main() -> None:
     )
     print(f"    {scan_out}")
     if not args.skip_serve:
-        serve_seconds, serve_peak, serve_after = serve_ingest(folder, work, n)
-        serve_rate = n * 60 / serve_seconds
+        serve = serve_ingest(folder, work, n)
+        for label, key in (("from start", "from_start"), ("folder lands", "landed")):
+            rate = n * 60 / serve[key]
+            print(
+                f"serve ingest, {label:<12}: {rate:>10,.0f} files/min ({serve[key]:.1f}s)  "
+                f"ratio to bare loop {rate / bare_rate:.2f}"
+            )
         print(
-            f"soniquebay serve ingest: {serve_rate:>10,.0f} files/min ({serve_seconds:.1f}s from start)  "
-            f"ratio to bare loop {serve_rate / bare_rate:.2f}"
-        )
-        print(
-            f"    RSS of serve's processes (Redis aside): peak {serve_peak:.0f} MB, "
-            f"after ingest {serve_after:.0f} MB"
+            f"    RSS of serve's processes (Redis aside): peak {serve['peak']:.0f} MB, "
+            f"after ingest {serve['after']:.0f} MB"
         )
 
 

@@ -9,6 +9,8 @@ again. The worker's job checks once more before reading.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import threading
 import time
@@ -27,7 +29,9 @@ class _Entry:
     src: bytes | None = None
 
 
-Ready = Callable[[bytes, os.stat_result, bytes | None], None]
+# Called with every (path, stat, moved-from path) whose timer fired and that is complete, in one
+# list per look: a folder of 10,000 files that lands becomes a few calls, not 10,000.
+Ready = Callable[[list[tuple[bytes, os.stat_result, bytes | None]]], None]
 
 
 class Debouncer:
@@ -47,6 +51,10 @@ class Debouncer:
         self.close_events = close_events
         self._clock = clock
         self._entries: dict[bytes, _Entry] = {}
+        # Deadlines in a heap: a look visits only the timers that fired, not every pending file.
+        # An item whose deadline no longer matches its entry's is stale and skipped.
+        self._heap: list[tuple[float, int, bytes]] = []
+        self._order = itertools.count()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -67,8 +75,12 @@ class Debouncer:
             entry.last_event = now
             if src is not None:
                 entry.src = src
-            entry.deadline = now + (self.settle if closed else self.quiet)
+            self._schedule(path, entry, now + (self.settle if closed else self.quiet))
         self._wake.set()
+
+    def _schedule(self, path: bytes, entry: _Entry, deadline: float) -> None:
+        entry.deadline = deadline
+        heapq.heappush(self._heap, (deadline, next(self._order), path))
 
     def forget(self, path: bytes) -> None:
         with self._lock:
@@ -86,18 +98,18 @@ class Debouncer:
         """Hand on every path whose timer fired and whose file is stable; return the next deadline."""
         now = self._clock()
         ready = []
-        next_deadline = now + 1.0
         with self._lock:
-            for path, entry in list(self._entries.items()):
-                if entry.deadline > now:
-                    next_deadline = min(next_deadline, entry.deadline)
-                    continue
+            while self._heap and self._heap[0][0] <= now:
+                deadline, _, path = heapq.heappop(self._heap)
+                entry = self._entries.get(path)
+                if entry is None or entry.deadline != deadline:
+                    continue  # handed on, forgotten, or touched again since
                 try:
                     st = os.stat(path)
                 except FileNotFoundError:
                     del self._entries[
                         path
-                    ]  # gone again (a temporary file): the delete event covers it
+                    ]  # gone again (a temporary file): its delete event covers it
                     continue
                 except OSError:
                     st = None
@@ -120,13 +132,13 @@ class Debouncer:
                     entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns
                 if st is not None and not stable:
                     # Changed since the last look: a fresh quiet period.
-                    entry.deadline = now + (self.settle if entry.closed else self.quiet)
+                    self._schedule(path, entry, now + (self.settle if entry.closed else self.quiet))
                 else:
                     # Unchanged but still open for writing (or unreadable): look again shortly.
-                    entry.deadline = now + self.settle
-                next_deadline = min(next_deadline, entry.deadline)
-        for path, st, src in ready:
-            self._on_ready(path, st, src)
+                    self._schedule(path, entry, now + self.settle)
+            next_deadline = self._heap[0][0] if self._heap else now + 1.0
+        if ready:
+            self._on_ready(ready)
         return next_deadline
 
     def start(self) -> None:

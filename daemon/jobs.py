@@ -181,7 +181,7 @@ def scan_tree(folder: str) -> dict[str, Any]:
     ]
     jobs = [
         queueing.enqueue_scan(ctx.redis, ctx.settings, batch).id
-        for batch in ingest.chunks(items, ctx.settings.chunk_size)
+        for batch in ingest.chunks(items, queueing.scan_job_size(ctx.settings))
     ]
     return {"files": len(items), "jobs": jobs}
 

@@ -151,7 +151,7 @@ class Drain:
                 [os.fsdecode(p.path) for p in removes],
                 [os.fsdecode(p.path) for p in trees],
             )
-        for batch in _batches(scans, self.settings.chunk_size):
+        for batch in _batches(scans, queueing.scan_job_size(self.settings)):
             items = [
                 {
                     "path": os.fsdecode(p.path),
@@ -246,11 +246,15 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
     client = queueing.connect(settings)
     drain = Drain(outbox, client, settings)
 
-    def ready(path: bytes, st: os.stat_result, src: bytes | None) -> None:
-        if stat.S_ISDIR(st.st_mode):
-            outbox.put(path, SCAN_TREE)
-        elif is_audio(os.path.basename(path), extensions):
-            outbox.put(path, SCAN, src, st.st_size, st.st_mtime_ns)
+    def ready(items: list[tuple[bytes, os.stat_result, bytes | None]]) -> None:
+        rows = [
+            (path, SCAN_TREE, None, None, None)
+            if stat.S_ISDIR(st.st_mode)
+            else (path, SCAN, src, st.st_size, st.st_mtime_ns)
+            for path, st, src in items
+            if stat.S_ISDIR(st.st_mode) or is_audio(os.path.basename(path), extensions)
+        ]
+        outbox.put_many(rows)  # one transaction for everything that settled together
         drain.wake.set()
 
     debouncer = Debouncer(ready, quiet=settings.debounce_seconds, settle=settings.settle_seconds)

@@ -75,7 +75,9 @@ def upsert_albums(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> lis
     return sql.run_batch(conn, items, lambda item: _upsert_album(conn, item, now))
 
 
-def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] | None:
+def _find_moved(
+    conn: apsw.Connection, item: dict[str, Any], any_missing: bool = True
+) -> dict[str, Any] | None:
     """The track this new file was before it moved, if any: its id and history carry over.
 
     The worker names the previous path of a rename it saw and checked is gone
@@ -90,6 +92,8 @@ def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] |
         ).fetchall()
         if row:
             return row[0]
+    if not any_missing:
+        return None  # the common case, a library where nothing went missing: no lookup at all
     if item.get("quick_hash") is None and (item.get("device") is None or item.get("inode") is None):
         return None
     # Two indexed lookups, not one OR: SQLite scans the whole table for the OR form.
@@ -109,7 +113,9 @@ def _find_moved(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any] |
 TRACK_COLUMNS = ("path", *FILE_FIELDS, "track_artist_id", "album_id", *TAG_FIELDS)
 
 
-def _upsert_track(conn: apsw.Connection, item: dict[str, Any], now: float) -> dict[str, Any]:
+def _upsert_track(
+    conn: apsw.Connection, item: dict[str, Any], now: float, any_missing: bool = True
+) -> dict[str, Any]:
     if not isinstance(item.get("path"), bytes) or not item["path"]:
         raise InvalidInput("a track needs a path", details={"field": "path"})
     for field in ("size", "mtime_ns"):
@@ -119,7 +125,7 @@ def _upsert_track(conn: apsw.Connection, item: dict[str, Any], now: float) -> di
         "SELECT id, path, size, mtime_ns, quick_hash, missing_since FROM tracks WHERE path = ?",
         (item["path"],),
     ).fetchall()
-    row = existing[0] if existing else _find_moved(conn, item)
+    row = existing[0] if existing else _find_moved(conn, item, any_missing)
     values = [item.get(c) for c in TRACK_COLUMNS]
     if row is None:
         new_id = conn.execute(
@@ -147,6 +153,8 @@ def _upsert_track(conn: apsw.Connection, item: dict[str, Any], now: float) -> di
                 WHERE id = ?""",
             (*values, now, row["id"]),
         )
+        if content_changed:  # new content: every stage is due again, even after a crash
+            conn.execute("DELETE FROM track_stages WHERE track_id = ?", (row["id"],))
         result = {"id": row["id"], "path": item["path"], "action": action}
     conn.execute("DELETE FROM scan_errors WHERE path = ?", (item["path"],))
     return result
@@ -222,10 +230,14 @@ def ingest(
     results: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     with conn:
+        any_missing = bool(
+            conn.execute("SELECT 1 FROM tracks WHERE missing_since IS NOT NULL LIMIT 1").fetchall()
+        )
         for item in _resolve_names(conn, tracks, now):
             try:
-                with conn:  # a savepoint: a refused track leaves no half-row behind
-                    results.append(_upsert_track(conn, item, now))
+                # No savepoint needed: a track's one write (INSERT or UPDATE) is atomic, and a
+                # refused one has written nothing.
+                results.append(_upsert_track(conn, item, now, any_missing))
             except (SoniqueBayError, apsw.ConstraintError, UnicodeEncodeError) as exc:
                 reason = (
                     exc.message

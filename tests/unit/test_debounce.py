@@ -16,7 +16,7 @@ class Clock:
 def make(tmp_path):
     ready, clock = [], Clock()
     debouncer = Debouncer(
-        lambda path, st, src: ready.append((path, st.st_size, src)),
+        lambda items: ready.extend((path, st.st_size, src) for path, st, src in items),
         quiet=1.0,
         settle=0.25,
         stale=30.0,

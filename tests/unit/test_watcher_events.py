@@ -19,7 +19,9 @@ EXTENSIONS = frozenset({".mp3", ".flac"})
 
 def make(tmp_path, burst=2000):
     ready = []
-    debouncer = Debouncer(lambda p, st, src: ready.append(p), quiet=1.0, settle=0.25)
+    debouncer = Debouncer(
+        lambda items: ready.extend(p for p, _, _ in items), quiet=1.0, settle=0.25
+    )
     outbox = Outbox(tmp_path / "outbox.db")
     return LibraryEventHandler(debouncer, outbox, EXTENSIONS, burst), debouncer, outbox
 
@@ -50,7 +52,9 @@ def test_a_rename_inside_the_library_carries_its_source(tmp_path):
     now = [0.0]
     ready = []
     debouncer = Debouncer(
-        lambda p, st, src: ready.append((p, src)), settle=0.25, clock=lambda: now[0]
+        lambda items: ready.extend((p, src) for p, _, src in items),
+        settle=0.25,
+        clock=lambda: now[0],
     )
     handler = LibraryEventHandler(debouncer, Outbox(tmp_path / "o.db"), EXTENSIONS, 2000)
     dest = tmp_path / "new.mp3"
