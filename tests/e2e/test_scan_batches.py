@@ -108,7 +108,7 @@ def test_scan_performance_metrics(serve, library, audio, two_thousand):
     assert metric(server, "scan_files_processed_total") == 600
     assert metric(server, "scan_chunks_processed_total") == 2  # 500 + 100
     jobs = metric(server, "scan_duration_seconds_count")
-    assert jobs >= 2 and metric(server, "scan_duration_seconds_sum") > 0
+    assert jobs >= 1 and metric(server, "scan_duration_seconds_sum") > 0  # a job holds 4 chunks
     audio.make(library / "late" / "one.mp3", title="Late")
     server.wait_until(lambda: metric(server, "scan_files_processed_total") == 601, what="+1")
     assert metric(server, "scan_chunks_processed_total") == 3
