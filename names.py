@@ -10,6 +10,14 @@ from __future__ import annotations
 SCAN, ANALYSIS, ENRICH, VECTORS = "scan", "analysis", "enrich", "vectors"
 QUEUES = (SCAN, ANALYSIS, ENRICH, VECTORS)
 STAGE_QUEUES = (ANALYSIS, ENRICH, VECTORS)  # where per-track plugin stages run
+# `soniquebay worker --queue stages` (and the soniquebay-worker@stages unit) serves all three.
+QUEUE_GROUPS = {"stages": STAGE_QUEUES}
+
+
+def expand_queues(names: list[str]) -> list[str]:
+    """Queue names with groups spelled out, each once, in order."""
+    return list(dict.fromkeys(q for name in names for q in QUEUE_GROUPS.get(name, (name,))))
+
 
 # Our own keys.
 PREFIX = "soniquebay:"

@@ -20,7 +20,7 @@ from soniquebay import credentials
 from soniquebay.config import Settings
 from soniquebay.daemon.redis_server import start_private_redis
 from soniquebay.errors import ServiceUnavailable
-from soniquebay.names import SCAN, STAGE_QUEUES
+from soniquebay.names import SCAN
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
         Child("watch", ["watch"], env),
         # The scan queue has a worker of its own: a new file never waits behind analysis.
         Child("scan-worker", ["worker", "--queue", SCAN], env),
-        Child("stage-worker", ["worker", *(a for q in STAGE_QUEUES for a in ("--queue", q))], env),
+        Child("stage-worker", ["worker", "--queue", "stages"], env),
     ]
     try:
         web = children[0]

@@ -17,7 +17,7 @@ from rq.serializers import JSONSerializer
 from soniquebay import queueing
 from soniquebay.config import Settings
 from soniquebay.daemon import jobs
-from soniquebay.names import QUEUES
+from soniquebay.names import QUEUES, expand_queues
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def wait_for_redis(client: redis.Redis) -> None:
 
 
 def build_worker(settings: Settings, queues: list[str]) -> Worker:
+    queues = expand_queues(queues)
     unknown = set(queues) - set(QUEUES)
     if unknown:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(QUEUES)}")

@@ -161,7 +161,7 @@ def test_unit_files_pass_systemd_analyze_verify(deb):
         "soniquebay-web.service",
         "soniquebay-watch.service",
         "soniquebay-worker@scan.service",
-        "soniquebay-worker@analysis.service",
+        "soniquebay-worker@stages.service",
     ]
     result = run(["systemd-analyze", "verify", *units], check=False)
     ours = [line for line in (result.stdout + result.stderr).splitlines() if "soniquebay" in line]
