@@ -47,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run an RQ worker")
     common(worker)
     worker.add_argument(
-        "--queue", action="append", help="queue(s) to work on (default: all of them)"
+        "--queue",
+        action="append",
+        help="queue(s) to work on: scan, analysis, enrich, vectors, or stages for the last"
+        " three (default: all of them)",
     )
     worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     scan = sub.add_parser("scan", help="scan files or folders once, with a progress bar")
@@ -81,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     token_sub.add_parser("list", help="list tokens (never their values)")
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
+    plugins = sub.add_parser("plugins", help="plugins: list what is installed, check a file")
+    plugins_sub = plugins.add_subparsers(dest="plugins_command", required=True, metavar="ACTION")
+    listing = plugins_sub.add_parser(
+        "list", help="every plugin: source, enabled or not, hooks, stages, options"
+    )
+    common(listing)
+    check = plugins_sub.add_parser(
+        "check", help="load one plugin file without starting anything; report its problems"
+    )
+    check.add_argument("file", help="the plugin's .py file")
     user = sub.add_parser("user", help="users: set a password")
     common(user)
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -185,7 +198,47 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
         return doctor.main(settings)
     if args.command in ("token", "user"):
         return _accounts(args, settings)
+    if args.command == "plugins":
+        return _plugins(args, settings)
     raise AssertionError(args.command)
+
+
+def _plugins(args: argparse.Namespace, settings: config.Settings) -> int:
+    from soniquebay.plugins import Plugins, available
+    from soniquebay.plugins.check import check_file
+
+    if args.plugins_command == "check":
+        problems = check_file(Path(args.file).absolute())
+        for problem in problems:
+            print(problem)
+        print(f"{args.file}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
+    try:
+        plugins = Plugins(settings, "cli")
+    except SoniqueBayError as exc:  # a bad option value: say it, and list nothing loaded
+        print(f"soniquebay: {exc}", file=sys.stderr)
+        return 2
+    loaded = {p.name: p for p in plugins.infos()}
+    failed = {e.name: e.error for e in plugins.load_errors}
+    for plugin in available(settings):
+        info = loaded.get(plugin.name)
+        state = (
+            "enabled" if info else f"FAILED: {failed[plugin.name]}" if plugin.name in failed
+            else "disabled"
+        )  # fmt: skip
+        print(f"{plugin.name}  [{plugin.source}]  {state}")
+        print(f"    from {info.location if info else plugin.location}")
+        if info:
+            print(f"    hooks: {', '.join(info.hooks) or 'none'}")
+        for stage in plugins.stages:
+            if plugin.name in stage.plugins:
+                print(
+                    f"    stage {stage.name} on queue {stage.queue}: needs"
+                    f" {', '.join(stage.needs)}, version {stage.version}"
+                )
+        for name, value in plugins.options.get(plugin.name, {}).items():
+            print(f"    option {name} = {value!r}")
+    return 0
 
 
 def _scan(args: argparse.Namespace, settings: config.Settings) -> int:

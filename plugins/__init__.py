@@ -12,6 +12,8 @@ import collections
 import importlib
 import importlib.util
 import logging
+import os
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 # Builtins ship enabled; a [plugin.<name>] enabled = false switches one off.
 BUILTIN_PLUGINS: tuple[str, ...] = ("tags", "analysis_essentia", "analysis_librosa")
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
-CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger",)
+CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger", "lyrics", "smart_playlists", "webhook")
 ENTRY_POINT_GROUP = "soniquebay"
 RECENT_FAILURES = 20  # per plugin, for /api/plugins
 
@@ -106,12 +108,36 @@ def _load_entry_points(pm: pluggy.PluginManager, settings: Settings) -> None:
             _record_failure(pm, ep.name, "entry point", exc)
 
 
+def drop_in_refusal(path: Path) -> str | None:
+    """Why a drop-in file must not be loaded, or None. Loading it runs its code as the service:
+    only root or the service's own user may own it (and its folder), and nobody else may write
+    to either."""
+    for target in (path.parent, path):
+        st = target.stat()
+        if st.st_uid not in (0, os.geteuid()):
+            return (
+                f"{target} is owned by uid {st.st_uid}, neither root nor the service's user"
+                f" (uid {os.geteuid()})"
+            )
+        if st.st_mode & 0o022:
+            return (
+                f"{target} can be written by its group or by anyone ({stat.filemode(st.st_mode)});"
+                f" run: chmod go-w {target}"
+            )
+    return None
+
+
 def _load_drop_ins(pm: pluggy.PluginManager, folder: Path, settings: Settings) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.py")):
         name = path.stem
         if name.startswith("_") or not settings.plugin_enabled(name, default=True):
+            continue
+        refusal = drop_in_refusal(path)
+        if refusal:
+            log.warning("refused drop-in plugin %s: %s", path, refusal)
+            pm.load_errors.append(PluginLoadError(name, f"drop-in {path}", f"refused: {refusal}"))
             continue
         module_name = f"soniquebay_dropin_{name}"
         try:
@@ -123,6 +149,40 @@ def _load_drop_ins(pm: pluggy.PluginManager, folder: Path, settings: Settings) -
         except Exception as exc:  # a drop-in is anyone's code: recorded, never fatal
             sys.modules.pop(module_name, None)
             _record_failure(pm, name, f"drop-in {path}", exc)
+
+
+@dataclass(frozen=True)
+class Available:
+    name: str
+    source: str  # builtin, contrib, entry point, drop-in
+    location: str
+    enabled: bool
+
+
+def available(settings: Settings) -> list[Available]:
+    """Every plugin this configuration could load, enabled or not, without importing any."""
+    found = [
+        Available(name, "builtin", f"soniquebay.plugins.builtin.{name}",
+                  settings.plugin_enabled(name, default=True))
+        for name in BUILTIN_PLUGINS
+    ]  # fmt: skip
+    found += [
+        Available(ep.name, "entry point", ep.value, settings.plugin_enabled(ep.name, default=True))
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+    ]
+    found += [
+        Available(name, "contrib", f"soniquebay.plugins.contrib.{name}",
+                  settings.plugin_enabled(name, default=False))
+        for name in CONTRIB_PLUGINS
+    ]  # fmt: skip
+    folder = settings.plugins_dir
+    if folder and Path(folder).is_dir():
+        found += [
+            Available(p.stem, "drop-in", str(p), settings.plugin_enabled(p.stem, default=True))
+            for p in sorted(Path(folder).glob("*.py"))
+            if not p.stem.startswith("_")
+        ]
+    return found
 
 
 def get_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from soniquebay import __version__
 from soniquebay.library import queries, sql, stages
+from soniquebay.plugins import available
 from soniquebay.web import keys
 from soniquebay.web.rest import int_param, path_id
 
@@ -76,8 +77,10 @@ async def index(request: web.Request) -> web.Response:
 async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     track = sql.public_track(database.read(queries.get_track, track_id))
+    plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
     panels = []
-    for plugin, panel in request.app[keys.PLUGINS].each("track_panels", track=track):
+    shown = {**track, "plugin_data": plugin_data}
+    for plugin, panel in request.app[keys.PLUGINS].each("track_panels", track=shown):
         if isinstance(panel, dict) and panel.get("rows"):
             rows = [(str(label), str(value)) for label, value in panel["rows"]]
             panels.append(
@@ -88,9 +91,41 @@ async def track_page(request: web.Request) -> web.Response:
         "track.html",
         track=track,
         failures=database.read(stages.failures, track_id),
-        plugin_data=database.read(stages.plugin_data, [track_id])[track_id],
+        plugin_data=plugin_data,
         panels=panels,
     )
+
+
+async def plugins_page(request: web.Request) -> web.Response:
+    """Installed plugins, where they came from, their hooks, stages, options and failures."""
+    plugins = request.app[keys.PLUGINS]
+    settings = request.app[keys.SETTINGS]
+    loaded = {p.name: p for p in plugins.infos()}
+    failed = {e.name: e.error for e in plugins.load_errors}
+    rows = []
+    for plugin in available(settings):
+        info = loaded.get(plugin.name)
+        state = (
+            "enabled"
+            if info
+            else "failed: " + failed[plugin.name]
+            if plugin.name in failed
+            else "disabled"
+        )
+        rows.append(
+            {
+                "name": plugin.name,
+                "source": plugin.source,
+                "location": info.location if info else plugin.location,
+                "state": state,
+                "hooks": info.hooks if info else (),
+                "stages": [s for s in plugins.stages if plugin.name in s.plugins],
+                "options": plugins.options.get(plugin.name, {}),
+                "failures": plugins.failure_counts[plugin.name],
+                "recent": list(plugins.failures[plugin.name])[-5:],
+            }
+        )
+    return render(request, "plugins.html", plugins=rows, plugins_dir=settings.plugins_dir)
 
 
 async def errors_page(request: web.Request) -> web.Response:

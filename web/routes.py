@@ -46,6 +46,7 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/", pages.index, READ),
         r("GET", "/tracks/{id}", pages.track_page, READ),
         r("GET", "/errors", pages.errors_page, READ),
+        r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", auth.logout, WRITE),
         r("GET", "/tokens", auth.tokens_page_get, ADMIN),
         r("POST", "/tokens", auth.tokens_page_create, ADMIN),
