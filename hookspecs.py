@@ -181,8 +181,10 @@ def register_routes(ctx: PluginContext) -> list[web.RouteDef]:
 def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | None:
     """Add a panel to a track's page. Collected; in the web process, per page view.
 
-    Return ``{"title": str, "rows": [(label, value), ...]}``; every label and value is shown
-    as text (escaped), never as HTML. Keep it cheap: it runs while the page renders.
+    ``track`` is the track as ``GET /api/tracks/{id}`` shows it, with ``plugin_data`` (what
+    every plugin's stages stored). Return ``{"title": str, "rows": [(label, value), ...]}``;
+    every label and value is shown as text (escaped), never as HTML. Keep it cheap: it runs
+    while the page renders.
     """
 
 

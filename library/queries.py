@@ -56,6 +56,7 @@ TRACK_FILTERS: dict[str, type] = {
     "scale": str,
     "missing_features": bool,
     "q": str,
+    "added_after": float,  # epoch seconds: tracks added since then
 }
 
 
@@ -112,6 +113,8 @@ def _track_where(
         where.append(
             "t.analyzed_at IS NULL" if f["missing_features"] else "t.analyzed_at IS NOT NULL"
         )
+    if "added_after" in f:
+        add("t.date_added >= ?", f["added_after"])
     if f.get("q", "").strip():
         add(
             "t.id IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)",

@@ -1,0 +1,153 @@
+"""Lyrics: from a ``.lrc`` (time-synced) or ``.txt`` file beside the track, else embedded in
+it (ID3 USLT/SYLT, Vorbis/FLAC ``LYRICS``, MP4 ``©lyr``). Served at
+``GET /api/plugins/lyrics/{track id}`` and shown on the track page, line by line with times
+when the source has them.
+
+Enable with::
+
+    [plugin.lyrics]
+    enabled = true
+    max_chars = 100000     ; longer lyrics are cut (tags are attacker-controlled)
+
+The files are read when the track is read: a ``.lrc`` added later is picked up the next time
+the track changes, or with ``POST /api/tracks/analyze-audio``-style re-runs of the stage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import mutagen
+from aiohttp import web
+
+from soniquebay import Option, hookimpl, stage
+from soniquebay.library import stages
+from soniquebay.web import keys
+
+NAME = "lyrics"
+TIMESTAMP = re.compile(r"\[(\d{1,3}):(\d{1,2}(?:[.:]\d{1,3})?)\]")
+METADATA = re.compile(r"^\[(ar|ti|al|au|by|length|offset|re|ve):.*\]$", re.I)
+TEXT_ENCODINGS = ("utf-8-sig", "utf-16", "latin-1")
+
+
+def parse_lrc(text: str) -> tuple[str, list[list[Any]] | None]:
+    """Plain lyrics, and ``[[seconds, line], ...]`` when the text carries LRC timestamps."""
+    plain, synced = [], []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if METADATA.match(line):
+            continue
+        stamps = TIMESTAMP.findall(line)
+        words = TIMESTAMP.sub("", line).strip()
+        for minutes, seconds in stamps:  # "[00:12.00][01:30.00] chorus": the line comes back
+            synced.append([round(int(minutes) * 60 + float(seconds.replace(":", ".")), 2), words])
+        plain.append(words)
+    synced.sort(key=lambda pair: pair[0])
+    return "\n".join(plain).strip(), (synced or None)
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        data = open(path, "rb").read(1_000_000)
+    except OSError:
+        return None
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _beside(path: str) -> tuple[str, str] | None:
+    stem = os.path.splitext(path)[0]
+    for ext, source in ((".lrc", "lrc file"), (".txt", "text file")):
+        text = _read_text(stem + ext)
+        if text and text.strip():
+            return text, source
+    return None
+
+
+def _embedded(path: str) -> tuple[str, str] | None:
+    audio = mutagen.File(path)
+    tags = getattr(audio, "tags", None)
+    if not tags:
+        return None
+    if hasattr(tags, "getall"):  # ID3
+        synced = tags.getall("SYLT")
+        if synced and synced[0].text:
+            frames = synced[0]
+            scale = 1000.0 if frames.format == 2 else None  # 2: milliseconds
+            if scale:
+                lines = [
+                    f"[{int(t / scale // 60):02d}:{t / scale % 60:05.2f}]{w}"
+                    for w, t in frames.text
+                ]
+                return "\n".join(lines), "embedded (SYLT)"
+        plain = tags.getall("USLT")
+        if plain and plain[0].text.strip():
+            return plain[0].text, "embedded (USLT)"
+        return None
+    for key in ("LYRICS", "UNSYNCEDLYRICS", "lyrics", "unsyncedlyrics", "\xa9lyr"):
+        value = tags.get(key)
+        if value:
+            text = value[0] if isinstance(value, list) else value
+            if str(text).strip():
+                return str(text), "embedded"
+    return None
+
+
+@hookimpl
+def plugin_options():
+    return [Option("max_chars", int, 100_000, help="longer lyrics are cut")]
+
+
+@hookimpl
+@stage(needs=("file",), produces=("lyrics", "lyrics_synced", "lyrics_source"), version="1")
+def process_track(ctx, path):
+    found = _beside(path) or _embedded(path)
+    if found is None:
+        return None  # no lyrics: nothing to store, and not an error
+    text, source = found
+    plain, synced = parse_lrc(text[: ctx.options["max_chars"]])
+    return {"lyrics": plain, "lyrics_synced": synced, "lyrics_source": source}
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:05.2f}"
+
+
+@hookimpl
+def track_panels(track):
+    data = track.get("plugin_data", {}).get(NAME)
+    if not data or not data.get("lyrics"):
+        return None
+    if data.get("lyrics_synced"):
+        rows = [(_clock(at), line) for at, line in data["lyrics_synced"]]
+    else:
+        rows = [("", line) for line in data["lyrics"].splitlines()]
+    return {"title": f"Lyrics ({data.get('lyrics_source', '?')})", "rows": rows}
+
+
+@hookimpl
+def register_routes(ctx):
+    async def lyrics(request: web.Request) -> web.Response:
+        raw = request.match_info["id"]
+        if not raw.isdigit() or len(raw) > 18:
+            raise web.HTTPBadRequest(text="a track id is a positive integer")
+        track_id = int(raw)
+        data = request.app[keys.DB].read(stages.plugin_data, [track_id])[track_id].get(NAME)
+        if not data or not data.get("lyrics"):
+            raise web.HTTPNotFound(text=f"no lyrics for track {track_id}")
+        return web.json_response(
+            {
+                "track_id": track_id,
+                "lyrics": data["lyrics"],
+                "synced": data.get("lyrics_synced"),
+                "source": data.get("lyrics_source"),
+            }
+        )
+
+    return [web.get(f"/api/plugins/{NAME}/{{id}}", lyrics)]
