@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -16,7 +17,12 @@ import redis
 from soniquebay.errors import ServiceUnavailable
 
 
-def start_private_redis(data_dir: Path, socket: Path, timeout: float = 15.0) -> subprocess.Popen:
+def start_private_redis(
+    data_dir: Path,
+    socket: Path,
+    timeout: float = 15.0,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen:
     binary = shutil.which("redis-server")
     if binary is None:
         raise ServiceUnavailable(
@@ -52,6 +58,7 @@ def start_private_redis(data_dir: Path, socket: Path, timeout: float = 15.0) -> 
         ],
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # a Ctrl-C in the terminal reaches serve, which stops redis last
+        preexec_fn=preexec_fn,
     )
     deadline = time.monotonic() + timeout
     client = redis.Redis(unix_socket_path=str(socket.resolve()))

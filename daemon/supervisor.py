@@ -6,9 +6,12 @@ others noticing; Ctrl-C or SIGTERM stops them in reverse order, Redis last.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +29,18 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 15.0
 MAX_RESTARTS_PER_MINUTE = 5
+RELEASE_TIMEOUT = 20.0  # how long a start waits for a dead instance's leftovers to go
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent() -> None:
+    """Run in a child between fork and exec: when serve dies, even by SIGKILL, the kernel sends
+    the child SIGTERM, so no orphan keeps the port, the socket or the queues."""
+    parent = os.getppid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # serve died before the line above: follow it now
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Child:
@@ -41,6 +56,7 @@ class Child:
             env=self.env,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
@@ -82,8 +98,62 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
     raise ServiceUnavailable(f"the web server did not answer at {url} within {timeout:.0f}s")
 
 
+def _pid_file(settings: Settings):
+    return settings.data_dir / "serve.pid"
+
+
+def _running_instance(settings: Settings) -> int | None:
+    """The pid of a serve still running on this data folder, if any."""
+    try:
+        pid = int(_pid_file(settings).read_text().strip())
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+    except (OSError, ValueError):
+        return None
+    return pid if pid != os.getpid() and b"soniquebay" in cmdline else None
+
+
+def _in_use(settings: Settings) -> list[str]:
+    """What a dead instance may still hold: the port, a Redis on the private socket."""
+    busy = []
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, settings.port))
+        except OSError:
+            busy.append(f"port {settings.port}")
+    if not settings.redis_url and settings.redis_socket.exists():
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.settimeout(1)
+            with contextlib.suppress(OSError):
+                probe.connect(str(settings.redis_socket))
+                busy.append(f"a Redis on {settings.redis_socket}")
+    return busy
+
+
+def claim(settings: Settings) -> None:
+    """Refuse to start beside a running instance, and wait a moment for a dead one's children
+    to let go of the port and the socket, instead of half-starting."""
+    pid = _running_instance(settings)
+    if pid is not None:
+        raise ServiceUnavailable(
+            f"SoniqueBay is already running on {settings.data_dir} (pid {pid}): stop it first"
+        )
+    deadline = time.monotonic() + RELEASE_TIMEOUT
+    while busy := _in_use(settings):
+        if time.monotonic() > deadline:
+            raise ServiceUnavailable(
+                f"cannot start: {' and '.join(busy)} still in use (another program, or a"
+                " SoniqueBay on this data folder or port that is not stopping)"
+            )
+        log.info("waiting for %s to be released", " and ".join(busy))
+        time.sleep(0.5)
+    _pid_file(settings).write_text(f"{os.getpid()}\n")
+
+
 def serve(settings: Settings, config_path: str | None = None) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    claim(settings)
     for root in settings.library:
         if not root.exists():
             root.mkdir(parents=True)
@@ -99,9 +169,12 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
     # Zero configuration: the children agree on a worker token kept in data_dir (mode 0600).
     env["SONIQUEBAY_API_TOKEN"] = credentials.worker_token(settings, create=True)
     if not settings.redis_url:
-        redis_process = start_private_redis(settings.data_dir, settings.redis_socket)
+        redis_process = start_private_redis(
+            settings.data_dir, settings.redis_socket, preexec_fn=die_with_parent
+        )
         env["SONIQUEBAY_REDIS_URL"] = settings.effective_redis_url
         log.info("private redis-server on %s", settings.redis_socket)
+    redis_restarts: list[float] = []
 
     children = [
         Child("web", ["web"], env),
@@ -123,6 +196,20 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
             settings.port,
         )
         while not stop.wait(0.5):
+            if redis_process is not None and redis_process.poll() is not None:
+                # Like any other child: restarted. Its append-only file keeps the queued jobs,
+                # the outbox and the reconcile bring in whatever was in flight.
+                now = time.monotonic()
+                redis_restarts = [t for t in redis_restarts if now - t < 60] + [now]
+                if len(redis_restarts) > MAX_RESTARTS_PER_MINUTE:
+                    log.error("redis-server keeps failing: stopping")
+                    return 1
+                log.warning(
+                    "redis-server exited with status %s: restarting", redis_process.returncode
+                )
+                redis_process = start_private_redis(
+                    settings.data_dir, settings.redis_socket, preexec_fn=die_with_parent
+                )
             for child in children:
                 if child.process.poll() is None:
                     continue
@@ -150,4 +237,5 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
                 redis_process.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 redis_process.kill()
+        _pid_file(settings).unlink(missing_ok=True)
         log.info("SoniqueBay stopped")

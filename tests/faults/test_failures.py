@@ -4,6 +4,8 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import time
 
 from support.servers import start_redis
 
@@ -75,3 +77,86 @@ def test_a_corrupt_plugin_folder_does_not_stop_the_server(serve, library, audio,
     assert [f["name"] for f in failed] == [
         "broken"
     ] and "nonexistent_module_for_test" in json.dumps(failed)
+
+
+def test_an_untagged_file_with_a_non_utf8_name_loses_nothing(serve, library, audio, tmp_path):
+    """Its title comes from its name, which is not UTF-8: it is listed (the name shown with
+    U+FFFD, the path kept byte for byte), and the files around it are not lost with it."""
+    server = serve()
+    source = audio.template("mp3", seconds=1.0)  # a tone with no tags at all
+    folder = tmp_path / "nu"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"good{i:02d}.mp3").write_bytes(source.read_bytes())
+    odd = os.path.join(os.fsencode(folder), b"caf\xe9.mp3")
+    with open(odd, "wb") as fh:
+        fh.write(source.read_bytes())
+    os.rename(folder, library / "nu")  # the folder lands at once
+    tracks = server.wait_for_tracks(41, timeout=60)
+    odd_track = next(t for t in tracks if t["title"].startswith("caf"))
+    assert odd_track["title"] == "caf\ufffd" and odd_track["path"].endswith("caf\ufffd.mp3")
+    assert server.get("/api/scan/errors")["total"] == 0
+
+
+def children_of(pid: int, pattern: str = "") -> list[int]:
+    out = subprocess.run(
+        ["pgrep", "-P", str(pid), *(["-f", "--", pattern] if pattern else [])],
+        capture_output=True,
+        text=True,
+    )
+    return [int(p) for p in out.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return open(f"/proc/{pid}/stat").read().split(")")[1].split()[0] != "Z"
+
+
+def test_a_killed_private_redis_is_restarted_and_every_file_arrives(serve, library, audio):
+    server = serve()
+    [redis_pid] = children_of(server.process.pid, "redis-server")
+    for i in range(30):
+        audio.make(library / "first" / f"{i:02d}.mp3", title=f"First {i}")
+    os.kill(redis_pid, signal.SIGKILL)  # in the middle of it
+    for i in range(30):
+        audio.make(library / "then" / f"{i:02d}.mp3", title=f"Then {i}")
+    server.wait_for_tracks(60, timeout=120)
+    assert "redis-server exited with status -9: restarting" in server.log()
+    server.wait_until(
+        lambda: server.get("/api/health", ok_only=False)["status"] == "ok", what="health ok"
+    )
+    assert children_of(server.process.pid, "redis-server") not in ([], [redis_pid])
+
+
+def test_serve_killed_outright_takes_its_children_along_and_starts_again(serve, library, audio):
+    server = serve()
+    audio.make(library / "one.mp3", title="One")
+    server.wait_for_tracks(1)
+    children = children_of(server.process.pid)
+    assert len(children) >= 5  # redis, web, watch, two workers
+    os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in children):
+        assert time.monotonic() < deadline, "every child to follow serve"
+        time.sleep(0.1)
+
+    server.start()  # same data folder, same port: no "address already in use", no lost socket
+    audio.make(library / "two.mp3", title="Two")
+    assert {t["title"] for t in server.wait_for_tracks(2)} == {"One", "Two"}
+
+    second = subprocess.run(
+        [*server_command(server)], capture_output=True, text=True, timeout=60, env=server.env
+    )
+    assert second.returncode != 0
+    assert "already running" in second.stderr + second.stdout
+
+
+def server_command(server) -> list[str]:
+    return [
+        sys.executable, "-m", "soniquebay", "serve", "--library", str(server.library),
+        "--data-dir", str(server.data_dir), "--port", str(server.port),
+    ]  # fmt: skip
