@@ -44,8 +44,11 @@ def is_audio(name: bytes, extensions: frozenset[str]) -> bool:
     return os.path.splitext(name)[1].decode("ascii", "replace").lower() in extensions
 
 
-def walk_audio(top: bytes, extensions: frozenset[str]) -> Iterator[tuple[bytes, os.stat_result]]:
-    """Every audio file under ``top`` with its stat, paths as bytes; unreadable folders are logged."""
+def walk_audio(
+    top: bytes, extensions: frozenset[str], unreadable: list[bytes] | None = None
+) -> Iterator[tuple[bytes, os.stat_result]]:
+    """Every audio file under ``top`` with its stat, paths as bytes. A folder that cannot be
+    listed is logged and added to ``unreadable``: what it holds is unknown, not gone."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -62,6 +65,8 @@ def walk_audio(top: bytes, extensions: frozenset[str]) -> Iterator[tuple[bytes, 
                         log.warning("cannot read %r: %s", entry.path, exc.strerror)
         except OSError as exc:
             log.warning("cannot list %r: %s", folder, exc.strerror)
+            if unreadable is not None:
+                unreadable.append(folder)
 
 
 def count_folders(roots: Iterable[Path]) -> int:

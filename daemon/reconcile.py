@@ -27,6 +27,7 @@ class ReconcileReport:
     still_changing: int = 0
     gone: int = 0
     offline_roots: list[str] = field(default_factory=list)
+    unreadable: list[bytes] = field(default_factory=list)  # folders that could not be listed
 
 
 def reconcile(
@@ -61,7 +62,8 @@ def reconcile(
             continue
         rows = []
         seen = set()
-        for path, st in walk_audio(top, extensions):
+        unreadable: list[bytes] = []
+        for path, st in walk_audio(top, extensions, unreadable):
             seen.add(path)
             report.scanned_files += 1
             state = known.get(path)
@@ -74,17 +76,22 @@ def reconcile(
                 rows.append((path, SCAN, None, st.st_size, st.st_mtime_ns))
         report.to_read += len(rows)
         prefix = top.rstrip(b"/") + b"/"
+        # A folder we cannot list is offline, like an unplugged drive: its files are not gone.
+        hidden = tuple(folder.rstrip(b"/") + b"/" for folder in unreadable)
+        report.unreadable += unreadable
         for path in known:
-            if path.startswith(prefix) and path not in seen:
+            if path.startswith(prefix) and path not in seen and not path.startswith(hidden):
                 rows.append((path, REMOVE, None, None, None))
                 report.gone += 1
         outbox.put_many(rows)
     log.info(
-        "reconcile: %d files on disk, %d to read, %d still changing, %d gone, offline roots: %s",
+        "reconcile: %d files on disk, %d to read, %d still changing, %d gone, offline roots: %s,"
+        " unreadable folders: %d",
         report.scanned_files,
         report.to_read,
         report.still_changing,
         report.gone,
         report.offline_roots or "none",
+        len(report.unreadable),
     )
     return report

@@ -192,6 +192,14 @@ def _batches(items: list[Pending], size: int) -> list[list[Pending]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _listable(folder: bytes) -> bool:
+    try:
+        with os.scandir(folder):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_api(api: ApiClient, stop: threading.Event) -> None:
     """The web process owns the database: the watcher asks it what the library holds."""
     last_log = 0.0
@@ -211,11 +219,13 @@ def _heartbeat(
     reconciled_at: float | None,
     outbox_size: int,
     debouncing: int,
+    unreadable: set[bytes],
 ) -> None:
     """Tell /api/health the watcher is alive, what it watches, and what it holds back."""
     state = {
         "pid": os.getpid(),
         "watching": json.dumps(sorted(str(p) for p in watched)),
+        "unreadable": json.dumps(sorted(os.fsdecode(p) for p in unreadable), ensure_ascii=True),
         "reconciled_at": reconciled_at or "",
         "outbox": outbox_size,
         "debouncing": debouncing,
@@ -268,6 +278,7 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
     wait_for_api(api, stop)
     watched: set[Path] = set()
     unreconciled: set[Path] = set()
+    unreadable: set[bytes] = set()
     reconciled_at = None
     try:
         while not stop.is_set():
@@ -294,7 +305,7 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                 else:
                     # Files changed moments ago may still be open for writing: the debouncer
                     # decides when they are complete.
-                    reconcile(
+                    report = reconcile(
                         tuple(unreconciled),
                         extensions,
                         known,
@@ -302,6 +313,7 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                         fresh=lambda path: debouncer.touch(path),
                     )
                     unreconciled.clear()
+                    unreadable.update(report.unreadable)
                     drain.wake.set()
                     reconciled_at = time.time()
             for root in list(watched):
@@ -311,7 +323,21 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                     observer.unschedule_all()
                     watched.clear()
                     unreconciled.clear()
-            _heartbeat(client, settings, watched, reconciled_at, len(outbox), debouncer.pending())
+            # A folder that could not be read is offline; once it can be, it is read in full.
+            for folder in [f for f in unreadable if _listable(f)]:
+                log.info("%r can be read again: reading it", folder)
+                unreadable.discard(folder)
+                outbox.put(folder, SCAN_TREE)
+                drain.wake.set()
+            _heartbeat(
+                client,
+                settings,
+                watched,
+                reconciled_at,
+                len(outbox),
+                debouncer.pending(),
+                unreadable,
+            )
             stop.wait(2.0)
     finally:
         observer.stop()

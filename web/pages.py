@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from importlib import resources
 
 import jinja2
+import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__
+from soniquebay import __version__, names
 from soniquebay.library import queries, sql, stages
 from soniquebay.plugins import available
 from soniquebay.web import keys
@@ -130,7 +132,12 @@ async def plugins_page(request: web.Request) -> web.Response:
 
 async def errors_page(request: web.Request) -> web.Response:
     rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=500)
-    return render(request, "errors.html", errors=rows, total=total)
+    try:
+        raw = await request.app[keys.REDIS].hget(names.WATCHER, "unreadable")
+    except (aioredis.RedisError, OSError):
+        raw = None  # Redis down: the health page says so; the errors below still show
+    unreadable = json.loads(raw or "[]")
+    return render(request, "errors.html", errors=rows, total=total, unreadable=unreadable)
 
 
 async def static_file(request: web.Request) -> web.Response:

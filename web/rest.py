@@ -535,7 +535,13 @@ async def health(request: web.Request) -> web.Response:
             "watching": json.loads(watcher.get("watching", "[]")),
             "outbox": int(watcher.get("outbox", 0)),
             "debouncing": int(watcher.get("debouncing", 0)),
+            "unreadable": json.loads(watcher.get("unreadable", "[]")),
         }
+        report["warnings"] = [
+            f"cannot read {folder}: its tracks are kept, as for an unplugged drive, and it is"
+            " read again once it can be"
+            for folder in report["watcher"]["unreadable"]
+        ]
     except (aioredis.RedisError, OSError) as exc:
         report["redis"] = {"ok": False, "error": str(exc)}
     report["library"] = [

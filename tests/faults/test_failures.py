@@ -2,11 +2,13 @@
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 from support.servers import start_redis
 
 
@@ -160,3 +162,40 @@ def server_command(server) -> list[str]:
         sys.executable, "-m", "soniquebay", "serve", "--library", str(server.library),
         "--data-dir", str(server.data_dir), "--port", str(server.port),
     ]  # fmt: skip
+
+
+def without_dac_override(argv: list[str]) -> list[str]:
+    """Run as root but without the capabilities that bypass file permissions: a folder at
+    mode 000 is then as unreadable to serve as it is to the service's own user."""
+    return ["capsh", "--drop=cap_dac_override,cap_dac_read_search", "--", "-c", shlex.join(argv)]
+
+
+def test_an_unreadable_folder_is_offline_not_deleted_and_comes_back(
+    library, audio, tmp_path, serve
+):
+    if os.geteuid() != 0:  # dropping capabilities needs root (CI); a plain user meets 000 as is
+        pytest.skip("capsh --drop needs root")
+    for i in range(6):
+        audio.make(library / "a" / f"{i}.mp3", title=f"A {i}")
+    for i in range(4):
+        audio.make(library / "b" / f"{i}.mp3", title=f"B {i}")
+    first = serve()
+    first.wait_for_tracks(10)
+    first.stop()
+
+    (library / "b").chmod(0)
+    audio.make(library / "b" / "new.mp3", title="B new")  # arrives while nobody can see it
+    server = serve(wrap=without_dac_override)
+    health = server.wait_until(
+        lambda: (h := server.get("/api/health", ok_only=False))["warnings"] and h,
+        what="a warning about the folder",
+    )
+    assert str(library / "b") in health["watcher"]["unreadable"]
+    assert "tracks are kept" in health["warnings"][0]
+    assert len(server.tracks()) == 10  # nothing under b was marked missing
+    assert str(library / "b") in server.get("/errors")
+
+    (library / "b").chmod(0o755)  # readable again: read without a restart
+    tracks = server.wait_for_tracks(11, timeout=30)
+    assert "B new" in {t["title"] for t in tracks}
+    server.wait_until(lambda: not server.get("/api/health")["warnings"], what="the warning to go")

@@ -75,6 +75,7 @@ class Server:
         env: dict[str, str] | None = None,
         port: int | None = None,
         extra_args: list[str] | None = None,
+        wrap: Callable[[list[str]], list[str]] | None = None,
     ):
         self.library, self.data_dir, self.command = library, data_dir, command
         self.port = port or free_port()
@@ -87,6 +88,7 @@ class Server:
         }
         self.env.setdefault("SONIQUEBAY_CONFIG", "")  # no /etc/soniquebay file: only what we pass
         self.extra_args = extra_args or []
+        self.wrap = wrap or (lambda argv: argv)  # e.g. run it with fewer capabilities
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-{command}.log"
 
@@ -98,19 +100,21 @@ class Server:
         self.library.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "soniquebay",
-                self.command,
-                "--library",
-                str(self.library),
-                "--data-dir",
-                str(self.data_dir),
-                "--port",
-                str(self.port),
-                *self.extra_args,
-            ],
+            self.wrap(
+                [
+                    sys.executable,
+                    "-m",
+                    "soniquebay",
+                    self.command,
+                    "--library",
+                    str(self.library),
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--port",
+                    str(self.port),
+                    *self.extra_args,
+                ]
+            ),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
