@@ -94,11 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="load one plugin file without starting anything; report its problems"
     )
     check.add_argument("file", help="the plugin's .py file")
-    user = sub.add_parser("user", help="users: set a password")
+    user = sub.add_parser("user", help="users: add one, set a password")
     common(user)
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="create a user (password from stdin, or asked for)")
+    add.add_argument("username")
     password = user_sub.add_parser(
-        "password", help="set a user's password (read from stdin, or asked for)"
+        "password", help="set an existing user's password (read from stdin, or asked for)"
     )
     password.add_argument("username")
     return parser
@@ -118,6 +120,9 @@ def _settings(args: argparse.Namespace) -> config.Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # What SoniqueBay creates is its own: the database holds password hashes and the data folder
+    # the worker token, so files are 0600 and folders 0700 (issue: library.db was 0644).
+    os.umask(0o077)
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
@@ -285,6 +290,17 @@ def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
     try:
         db.migrate(conn, backup_dir=settings.data_dir / "backups")
         if args.command == "user":
+            exists = accounts.user_by_name(conn, args.username) is not None
+            if args.user_command == "password" and not exists:
+                print(
+                    f"soniquebay: there is no user {args.username!r}; create one with"
+                    f" `soniquebay user add {args.username}`",
+                    file=sys.stderr,
+                )
+                return 2
+            if args.user_command == "add" and exists:
+                print(f"soniquebay: user {args.username!r} exists already", file=sys.stderr)
+                return 2
             if sys.stdin.isatty():
                 secret = getpass.getpass(f"new password for {args.username}: ")
             else:
@@ -292,7 +308,7 @@ def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
             if len(secret) < 8:
                 print("soniquebay: a password needs at least 8 characters", file=sys.stderr)
                 return 2
-            if accounts.user_by_name(conn, args.username) is None:
+            if not exists:
                 accounts.create_user(conn, args.username, credentials.hash_password(secret))
                 print(f"created user {args.username}")
             else:

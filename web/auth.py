@@ -206,8 +206,17 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never //evil.example or https://evil.example."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: never //evil.example or https://evil.example. Browsers drop
+    tabs and newlines from a URL (``/\t/evil.example`` becomes ``//evil.example``), so any
+    control character makes the target refused, as does a backslash."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+        or urlsplit(target).netloc
+    ):
         return "/"
     return target
 

@@ -210,7 +210,7 @@ NODE_TYPES = {"Track": "track", "Album": "album", "Artist": "artist"}
 
 async def resolve_node(_root, info, id):
     type_name, _, raw = str(id).partition(":")
-    if type_name not in NODE_TYPES or not raw.isdigit() or len(raw) > 18:
+    if type_name not in NODE_TYPES or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise InvalidInput(
             f"not a node id: {str(id)[:40]!r} (expected Track:12, Album:3 or Artist:7)",
             details={"field": "id"},

@@ -84,7 +84,7 @@ def page(items: list, total: int | None, limit: int, offset: int, next_cursor=No
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²" and "１" are digits too
         raise InvalidInput(f"{name} must be a positive integer", details={"field": name})
     return int(raw)
 

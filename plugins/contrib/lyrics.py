@@ -135,7 +135,7 @@ def track_panels(track):
 def register_routes(ctx):
     async def lyrics(request: web.Request) -> web.Response:
         raw = request.match_info["id"]
-        if not raw.isdigit() or len(raw) > 18:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             raise web.HTTPBadRequest(text="a track id is a positive integer")
         track_id = int(raw)
         data = request.app[keys.DB].read(stages.plugin_data, [track_id])[track_id].get(NAME)

@@ -263,3 +263,28 @@ def test_cli_creates_a_token_the_server_accepts(api, settings):
 @pytest.mark.parametrize("path", ["/api/openapi.json", "/api/docs", "/login", "/static/style.css"])
 def test_public_pages_need_no_login(api, path):
     assert api.request("GET", path, auth=False)[0] == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "/\t/evil.example", "/\n/evil.example", "/\\evil.example",
+     "https://evil.example/", "/ /evil.example", "/\x7f/evil.example"],
+)  # fmt: skip
+def test_after_login_the_redirect_never_leaves_the_site(api, target):
+    """Browsers drop tabs and newlines from a Location: '/\\t/evil.example' would be
+    '//evil.example', another site."""
+    browser = Browser(api)
+    status, _ = browser.call(
+        "POST", "/login", form={"username": "admin", "password": ADMIN_PASSWORD, "next": target}
+    )
+    assert status == 302 and browser.location == "/"
+
+
+def test_after_login_a_path_on_the_site_is_kept(api):
+    browser = Browser(api)
+    status, _ = browser.call(
+        "POST",
+        "/login",
+        form={"username": "admin", "password": ADMIN_PASSWORD, "next": "/tracks/3?x=1"},
+    )
+    assert status == 302 and browser.location == "/tracks/3?x=1"

@@ -37,6 +37,8 @@ def test_a_file_name_cannot_inject_html(serve, library, audio):
         ("/api/tracks?sort=title;DROP%20TABLE%20tracks", 400),
         ("/api/tracks/424242", 404),
         ("/api/nothing-here", 404),
+        ("/api/tracks/%C2%B2", 400),  # "²" is a digit to str.isdigit(), not an id
+        ("/api/tracks/%EF%BC%91", 400),  # fullwidth "１": it used to fetch track 1
     ],
 )
 def test_bad_requests_get_the_error_shape_never_a_500(serve, path, status):
@@ -59,3 +61,13 @@ def test_graphql_rejects_garbage_with_a_clear_error(serve):
         assert status == 400, (body, answer)
     status, answer = server.request("POST", "/api/graphql", {"query": "{ tracks { nope } }"})
     assert "nope" in answer["errors"][0]["message"]
+
+
+def test_the_data_folder_and_its_files_are_private(serve, library, audio):
+    server = serve()
+    audio.make(library / "one.mp3", title="One")
+    server.wait_for_tracks(1)
+    data = server.data_dir
+    assert data.stat().st_mode & 0o777 == 0o700
+    for name in ("library.db", "library.db-wal", "outbox.db", "redis"):
+        assert (data / name).stat().st_mode & 0o077 == 0, name  # nobody else reads hashes
