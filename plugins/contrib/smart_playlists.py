@@ -1,7 +1,9 @@
 """Smart playlists: saved queries over the library, evaluated each time they are asked for, so
 they follow the library as it changes. Exported as ``.m3u8`` for any player.
 
-Enable with ``[plugin.smart_playlists] enabled = true``. Then, with a write token::
+Enable with ``[plugin.smart_playlists] enabled = true``. A rule is any filter of
+``GET /api/tracks`` (genre, artist, album, year and BPM ranges, key, scale, missing_features…)
+or ``added_days``, ``limit``, ``sort``. With a write token::
 
     PUT    /api/plugins/smart_playlists/{name}        {"genre": "Jazz", "year_min": 1990,
                                                        "bpm_min": 90, "bpm_max": 120,
@@ -35,16 +37,9 @@ from soniquebay.web import keys
 
 NAME = "smart_playlists"
 PLAYLIST_NAME = re.compile(r"^[\w .-]{1,80}$")
+# The library's own track filters (their names and types), plus what a playlist adds.
 RULES: dict[str, type] = {
-    "genre": str,
-    "artist": str,
-    "album": str,
-    "year_min": int,
-    "year_max": int,
-    "bpm_min": float,
-    "bpm_max": float,
-    "key": str,
-    "scale": str,
+    **{k: t for k, t in queries.TRACK_FILTERS.items() if k not in ("q", "added_after")},
     "added_days": float,
     "limit": int,
     "sort": str,
@@ -66,7 +61,7 @@ def check_rules(body: Any, max_tracks: int) -> dict[str, Any]:
             continue
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise Unprocessable(f"{key} must be a {kind.__name__}", details={"field": key})
         rules[key] = value
     if not 0 < rules.get("limit", 1) <= max_tracks:
