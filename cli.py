@@ -25,11 +25,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser, *, server: bool = False) -> None:
+    def common(p: argparse.ArgumentParser, *, server: bool = False, again: bool = False) -> None:
+        # ``again``: the same options on an action (token create, user add...), so they work
+        # after it too, as people type them; SUPPRESS keeps a value given before the action.
+        extra = {"default": argparse.SUPPRESS} if again else {}
         p.add_argument(
-            "--library", action="append", help="music folder (repeat for several; default ./music)"
+            "--library",
+            action="append",
+            help="music folder (repeat for several; default ./music)",
+            **extra,
         )
-        p.add_argument("--data-dir", help="where the database and state live (default ./data)")
+        p.add_argument(
+            "--data-dir", help="where the database and state live (default ./data)", **extra
+        )
         if server:
             p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
             p.add_argument("--port", type=int, help="port to listen on (default 8001)")
@@ -77,12 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     common(token)
     token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_sub.add_parser("create", help="create a token; it is printed once")
+    common(create, again=True)
     create.add_argument("name", help="what the token is for, e.g. 'desktop worker'")
     create.add_argument(
         "--scope", choices=("read", "write", "admin"), default="write", help="default: write"
     )
-    token_sub.add_parser("list", help="list tokens (never their values)")
+    common(token_sub.add_parser("list", help="list tokens (never their values)"), again=True)
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    common(revoke, again=True)
     revoke.add_argument("id", type=int)
     plugins = sub.add_parser("plugins", help="plugins: list what is installed, check a file")
     plugins_sub = plugins.add_subparsers(dest="plugins_command", required=True, metavar="ACTION")
@@ -98,11 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     common(user)
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="create a user (password from stdin, or asked for)")
+    common(add, again=True)
     add.add_argument("username")
     password = user_sub.add_parser(
         "password", help="set an existing user's password (read from stdin, or asked for)"
     )
     password.add_argument("username")
+    common(password, again=True)
     return parser
 
 
@@ -251,11 +263,30 @@ def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
     from soniquebay.daemon.api_client import ApiClient, ApiSink
     from soniquebay.daemon.scan import scan
     from soniquebay.library import db, ingest
+    from soniquebay.library_roots import root_of
 
+    outside = [p for p in args.paths if root_of(os.path.abspath(p), settings.library) is None]
+    if outside:
+        roots = ", ".join(map(str, settings.library))
+        print(
+            f"soniquebay: {outside[0]} is not in the library ({roots}): add its folder with"
+            " --library, or move it there",
+            file=sys.stderr,
+        )
+        return 2
     api = ApiClient(settings.running_api_url(), credentials.worker_token(settings))
     conn = None
     if not args.direct and api.alive():
-        sink, where = ApiSink(api), "through the API"
+        sink, where = ApiSink(api), f"through the API at {api.base_url}"
+    elif not args.direct and settings.web_url_path.exists():
+        # An instance says it runs on this data folder but does not answer: writing beside it
+        # would make two writers. Wait for it, or say --direct once it is stopped.
+        print(
+            f"soniquebay: the SoniqueBay on {settings.data_dir} ({api.base_url}) does not answer;"
+            " start it again, or use --direct if it is stopped for good",
+            file=sys.stderr,
+        )
+        return 2
     else:  # no web process: this command is the only writer
         conn = db.connect(settings.db_path)
         db.migrate(conn, backup_dir=settings.data_dir / "backups")
