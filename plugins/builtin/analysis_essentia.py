@@ -49,8 +49,9 @@ _essentia = functools.cache(import_essentia)
 def startup(ctx: PluginContext, process: str) -> None:
     """In a worker that serves the analysis queue, import Essentia once, before RQ forks a
     work-horse per job (it takes most of a second, and a job holds only a few tracks)."""
-    if process == "worker" and ANALYSIS in ctx.queues:
-        if chosen_backend(analysis_options(ctx.settings)) == "essentia" and essentia_importable():
+    options = analysis_options(ctx.settings)
+    if process == "worker" and ANALYSIS in ctx.queues and options.preload:
+        if chosen_backend(options) == "essentia" and essentia_importable():
             import_essentia()
 
 

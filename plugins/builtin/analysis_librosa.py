@@ -93,7 +93,7 @@ def startup(ctx: PluginContext, process: str) -> None:
     code once, before RQ forks a work-horse per job: each job then starts warm."""
     if process == "worker" and ANALYSIS in ctx.queues:
         options = analysis_options(ctx.settings)
-        if chosen_backend(options) == "librosa":
+        if options.preload and chosen_backend(options) == "librosa":
             ctx.log.info("librosa warmed up in %.1fs", warm_up(options.numba_cache_dir))
 
 

@@ -8,6 +8,9 @@
     models_dir =              # folder of Essentia TensorFlow models (.pb + .json); empty: none
     numba_cache_dir =         # librosa's compiled-code cache; empty: <data_dir>/numba-cache
     silence_threshold_db = -60
+    preload = true            # a worker serving the analysis queue loads its backend at start:
+                              # jobs start warm; it holds ~150-250 MB while idle (false: each job
+                              # loads it, for small Pis)
 
 Each backend's ``analyze_audio`` returns ``None`` unless :func:`chosen_backend` names it, so a
 third backend is one more plugin module that checks the same way.
@@ -38,6 +41,7 @@ class AnalysisOptions:
     models_dir: Path | None = None
     numba_cache_dir: Path = Path("data") / "numba-cache"
     silence_threshold_db: float = -60.0
+    preload: bool = True
 
 
 def analysis_options(settings: Any) -> AnalysisOptions:
@@ -56,6 +60,9 @@ def analysis_options(settings: Any) -> AnalysisOptions:
     threshold = _float(section, "silence_threshold_db", raw.get("silence_threshold_db", "-60"))
     models = raw.get("models_dir", "").strip()
     cache = raw.get("numba_cache_dir", "").strip()
+    preload = raw.get("preload", "true").strip().lower()
+    if preload not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+        raise ConfigError(section, "preload", f"expected true or false, got {preload!r}")
     return AnalysisOptions(
         backend=backend,
         max_seconds=max_seconds,
@@ -64,6 +71,7 @@ def analysis_options(settings: Any) -> AnalysisOptions:
         if cache
         else Path(settings.data_dir) / "numba-cache",
         silence_threshold_db=threshold,
+        preload=preload in ("true", "yes", "1", "on"),
     )
 
 
