@@ -6,10 +6,9 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from support.servers import start_redis
+from support.servers import start_redis, wait_for
 
 
 def test_files_added_while_redis_is_down_arrive_when_it_returns(serve, library, audio, tmp_path):
@@ -141,10 +140,7 @@ def test_serve_killed_outright_takes_its_children_along_and_starts_again(serve, 
     assert len(children) >= 5  # redis, web, watch, two workers
     os.kill(server.process.pid, signal.SIGKILL)
     server.process.wait()
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in children):
-        assert time.monotonic() < deadline, "every child to follow serve"
-        time.sleep(0.1)
+    wait_for(lambda: not any(alive(pid) for pid in children), 30, "every child to follow serve")
 
     server.start()  # same data folder, same port: no "address already in use", no lost socket
     audio.make(library / "two.mp3", title="Two")
