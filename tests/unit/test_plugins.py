@@ -174,3 +174,27 @@ def test_the_plugins_command_lists_and_checks(tmp_path):
     assert "tags  [builtin]  enabled" in listed.stdout
     assert "lyrics  [contrib]  disabled" in listed.stdout
     assert "typo  [drop-in]  FAILED" in listed.stdout
+
+
+def test_a_bad_plugin_option_stops_start_up_naming_the_plugin_and_the_option(tmp_path):
+    import pytest
+
+    from soniquebay.errors import ConfigError
+    from soniquebay.plugins import Plugins
+
+    (tmp_path / "counter.py").write_text(
+        "from soniquebay import Option, hookimpl\n\n"
+        "@hookimpl\ndef plugin_options():\n"
+        "    return [Option('every', int, 10), Option('mode', str, 'a', choices=('a', 'b'))]\n"
+    )
+    conf = tmp_path / "soniquebay.conf"
+
+    def load(section: str):
+        conf.write_text(f"[soniquebay]\nplugins_dir = {tmp_path}\n[plugin.counter]\n{section}\n")
+        return Plugins(config.load(conf, environ={}), "web")
+
+    assert load("every = 25").options["counter"] == {"every": 25, "mode": "a"}
+    for bad, key in (("every = often", "every"), ("mode = c", "mode"), ("speed = 3", "speed")):
+        with pytest.raises(ConfigError) as info:
+            load(bad)
+        assert (info.value.section, info.value.key) == ("plugin.counter", key)
