@@ -100,7 +100,6 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
 class Report:
     changes: Counter = field(default_factory=Counter)
     errors: list[dict] = field(default_factory=list)
-    tracks: list[dict] = field(default_factory=list)  # {"id", "change"} from the sink
     batches: int = 0
 
     @property
@@ -154,7 +153,6 @@ def ingest(
         done, bad = in_flight.result()
         in_flight = None
         report.batches += 1
-        report.tracks.extend(done)
         report.changes.update(d["change"] for d in done if d["change"] != "refused")
         report.errors.extend(bad)
 

@@ -88,10 +88,6 @@ class Stage:
     version: str
     batch: int
 
-    @property
-    def first_result(self) -> bool:
-        return self.hook in FIRST_RESULT_HOOKS
-
     def inputs(self, track: Mapping[str, Any]) -> str | None:
         """A digest of the values this stage reads, or None while one of them is missing."""
         values = []

@@ -46,7 +46,3 @@ async def publish(app: web.Application, events: list[Event]) -> None:
         await publish_events_async(client, events, maxlen=app[keys.SETTINGS].events_stream_maxlen)
     except aioredis.RedisError as exc:
         log.warning("could not publish %d events: %s", len(events), exc)
-
-
-async def announce_tracks(app: web.Application, tracks: list[dict[str, Any]]) -> None:
-    await publish(app, track_events(tracks))

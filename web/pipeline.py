@@ -64,6 +64,11 @@ class Pipeline:
         self.scheduled = 0  # stage items queued since start (for /api/health)
 
     @property
+    def backlog(self) -> int:
+        """Committed batches whose events and stages are not handed on yet."""
+        return self._queue.qsize()
+
+    @property
     def stages(self) -> list[Stage]:
         return self.plugins.stages
 

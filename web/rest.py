@@ -548,6 +548,8 @@ async def health(request: web.Request) -> web.Response:
         {"path": str(root), "online": is_online(root)} for root in settings.library
     ]
     report["event_listeners"] = app[keys.HUB].listeners
+    pipeline = app[keys.PIPELINE]
+    report["pipeline"] = {"backlog": pipeline.backlog, "stage_items_queued": pipeline.scheduled}
     ok = report["db"].get("ok") and report["redis"]["ok"]
     report["status"] = "ok" if ok else "degraded"
     return web.json_response(report, status=200 if ok else 503)

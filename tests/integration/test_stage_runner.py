@@ -115,6 +115,8 @@ def test_a_stage_runs_once_what_it_needs_exists(start, redis_client):
     data = api.get(f"/api/tracks/{track_id}")["plugin_data"]
     assert data == {"alpha": {"alpha": "SONG-v1"}, "beta": {"beta": "SONG-v1!"}}
     assert queued(redis_client) == []
+    pipeline = api.get("/api/health")["pipeline"]
+    assert pipeline == {"backlog": 0, "stage_items_queued": 2}  # alpha, then beta
 
 
 def test_an_unchanged_track_runs_nothing_again_a_changed_one_does(start, redis_client):
