@@ -81,3 +81,17 @@ class ServiceUnavailable(SoniqueBayError):
 
     code = "service_unavailable"
     status = 503
+
+
+class TryLater(ServiceUnavailable):
+    """A stage cannot run now (a remote service is down or its circuit breaker is open).
+
+    Raised by a per-track hook: the stage runner puts the track back on the queue for
+    ``seconds`` later instead of recording a failure.
+    """
+
+    code = "try_later"
+
+    def __init__(self, message: str, seconds: float):
+        super().__init__(message, details={"retry_in": seconds})
+        self.seconds = seconds

@@ -46,6 +46,11 @@ SHARED = {
         Metric("audio_analysis_errors_total", "counter", "Files whose analysis failed"),
         Metric("vectorization_duration_seconds", "histogram", "Time to embed one track"),
         Metric("vectorization_errors_total", "counter", "Tracks whose embedding failed"),
+        Metric("remote_requests_total", "counter", "Requests sent to remote web services"),
+        Metric("musicbrainz_requests_total", "counter", "Requests sent to MusicBrainz"),
+        Metric("acoustid_requests_total", "counter", "Requests sent to AcoustID"),
+        Metric("coverart_requests_total", "counter", "Requests sent to the Cover Art Archive"),
+        Metric("stage_deferred_total", "counter", "Tracks put back for later (service down)"),
     )
 }
 

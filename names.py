@@ -48,3 +48,17 @@ def rq_scheduled(name: str) -> str:
 
 
 RQ_WORKERS = "rq:workers"
+
+
+# Remote web services (MusicBrainz, AcoustID, the Cover Art Archive): state every worker shares.
+REMOTE_SERVICES = PREFIX + "remote"  # set of the services' names, for /api/health and /metrics
+
+
+def remote_next_slot(service: str) -> str:
+    """When the next request to ``service`` may leave (microseconds, Redis's clock)."""
+    return f"{PREFIX}remote:{service}:next"
+
+
+def remote_breaker(service: str) -> str:
+    """The service's circuit breaker: failures in a row, open_until, last_error."""
+    return f"{PREFIX}remote:{service}:breaker"

@@ -138,20 +138,30 @@ def enqueue_stage(
     *,
     max_seconds: float | None = None,
     retries: int | None = None,
+    delay: float = 0,
+    deferrals: int = 0,
 ) -> Job:
     """Queue one per-track stage for a few tracks: ``{"track_id", "inputs", "track"}`` each.
 
     The job id derives from the stage and each track's inputs digest: the same work asked for
-    twice (a rescan, a retry, the start-up sweep) is queued once.
+    twice (a rescan, a retry, the start-up sweep) is queued once. ``deferrals`` counts how
+    often these tracks were put back because a service was down (``delay`` seconds later); it
+    is part of the id, so a job can put its own tracks back while it still runs.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
+    kwargs: dict[str, Any] = {"stage": stage, "items": items, "max_seconds": max_seconds}
+    id_payload: list[Any] = [stage, [[i["track_id"], i["inputs"]] for i in items], max_seconds]
+    if deferrals:
+        kwargs["deferrals"] = deferrals
+        id_payload.append(deferrals)
     return _enqueue(
         client,
         settings,
         queue,
         "run_stage",
-        {"stage": stage, "items": items, "max_seconds": max_seconds},
-        id_payload=[stage, [[i["track_id"], i["inputs"]] for i in items], max_seconds],
+        kwargs,
+        id_payload=id_payload,
         retries=retries,
+        delay=delay,
     )

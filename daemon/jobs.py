@@ -26,7 +26,7 @@ from soniquebay import metrics as shared_metrics
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
 from soniquebay.daemon.api_client import ApiClient, ApiSink
-from soniquebay.errors import BadAudioFile
+from soniquebay.errors import BadAudioFile, TryLater
 from soniquebay.events import progress_payload, publish_event
 from soniquebay.library_roots import root_online, walk_audio
 from soniquebay.plugins import Plugins, load_plugins, one_line
@@ -218,6 +218,9 @@ def _run_one(
             fields = ctx.plugins.invoke(impl, kwargs)
         except JobTimeoutException:
             raise
+        except TryLater as exc:  # a service is down: put the track back, record nothing
+            result.update(status="deferred", error=exc.message, retry_in=exc.seconds)
+            break
         except BadAudioFile as exc:  # the file's fault, said plainly
             result.update(status="failed", error=exc.message)
             break
@@ -236,13 +239,14 @@ def _absent(plugin: str) -> str:
 
 
 def run_stage(
-    stage: str, items: list[dict[str, Any]], max_seconds: float | None = None
+    stage: str, items: list[dict[str, Any]], max_seconds: float | None = None, deferrals: int = 0
 ) -> dict[str, Any]:
     """Run one per-track stage on ``{"track_id", "inputs", "track"}`` items; send the results.
 
     Stages on the analysis queue run at low CPU priority so the web and the scan stay responsive
     on a Pi. A stage this worker does not have (a plugin missing on this host) is recorded as
-    failed with that reason.
+    failed with that reason. Tracks whose plugin raised :class:`TryLater` (a remote service
+    down) are queued again for when it says, not failed.
     """
     ctx = current()
     spec = ctx.plugins.stage(stage)
@@ -263,6 +267,9 @@ def run_stage(
         recorder = shared_metrics.Recorder(ctx.redis)
         results = []
         for item in items:
+            if results and results[-1]["status"] == "deferred":  # the same wall for the rest
+                results.append({**results[-1], "track_id": item["track_id"]})
+                continue
             began = time.monotonic()
             results.append(_run_one(ctx, spec, item, max_seconds))
             if duration:
@@ -270,12 +277,42 @@ def run_stage(
             if errors and results[-1]["status"] == "failed":
                 recorder.inc(errors)
         recorder.send()
-    ctx.sink.store_stage_results(results)
+    later = [r for r in results if r["status"] == "deferred"]
+    if later:
+        _defer(ctx, spec, items, later, max_seconds, deferrals)
+        results = [r for r in results if r["status"] != "deferred"]
+    if results:
+        ctx.sink.store_stage_results(results)
     return {
         "stage": stage,
         "done": sum(r["status"] == "done" for r in results),
         "failed": sum(r["status"] == "failed" for r in results),
+        "deferred": len(later),
     }
+
+
+def _defer(
+    ctx: WorkerContext,
+    spec: Stage,
+    items: list[dict[str, Any]],
+    later: list[dict[str, Any]],
+    max_seconds: float | None,
+    deferrals: int,
+) -> None:
+    ids = {r["track_id"] for r in later}
+    delay = max(1.0, min(r["retry_in"] for r in later))
+    log.info("%s: %d tracks put back for %.0fs: %s", spec.name, len(ids), delay, later[0]["error"])
+    queueing.enqueue_stage(
+        ctx.redis,
+        ctx.settings,
+        spec.queue,
+        spec.name,
+        [i for i in items if i["track_id"] in ids],
+        max_seconds=max_seconds,
+        delay=delay,
+        deferrals=deferrals + 1,
+    )
+    shared_metrics.Recorder(ctx.redis).inc("stage_deferred_total", len(ids)).send()
 
 
 def on_stage_timeout(job, exc_type, exc_value, traceback) -> bool:

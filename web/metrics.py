@@ -23,6 +23,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from soniquebay import metrics as shared
 from soniquebay import names
 from soniquebay.names import QUEUES
+from soniquebay.remote import describe_breaker
 from soniquebay.web import keys
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -35,6 +36,7 @@ class Snapshot:
         self.shared: dict[str, dict[str, float]] = {}
         self.queues: dict[str, tuple[int, int, int]] = {}
         self.workers: int | None = None
+        self.breakers: dict[str, dict] = {}
 
     def collect(self):
         for metric in shared.SHARED.values():
@@ -60,6 +62,18 @@ class Snapshot:
         yield from (depth, started, failed)
         if self.workers is not None:
             yield GaugeMetricFamily("workers_alive", "RQ workers registered", value=self.workers)
+        opened = GaugeMetricFamily(
+            "remote_circuit_open", "1 while a remote service's circuit breaker is open",
+            labels=["service"],
+        )  # fmt: skip
+        failing = GaugeMetricFamily(
+            "remote_consecutive_failures", "Failed calls in a row to a remote service",
+            labels=["service"],
+        )  # fmt: skip
+        for service, state in self.breakers.items():
+            opened.add_metric([service], 1.0 if state["state"] == "open" else 0.0)
+            failing.add_metric([service], state["failures"])
+        yield from (opened, failing)
 
 
 class WebMetrics:
@@ -117,6 +131,19 @@ async def _fetch(client: aioredis.Redis, snapshot: Snapshot) -> None:
     rest = answers[n:]
     snapshot.queues = {q: tuple(rest[i * 3 : i * 3 + 3]) for i, q in enumerate(QUEUES)}
     snapshot.workers = rest[-1]
+    snapshot.breakers = await remote_services(client)
+
+
+async def remote_services(client: aioredis.Redis) -> dict[str, dict]:
+    """Each remote service's circuit breaker, as every worker sees it."""
+    services = sorted(await client.smembers(names.REMOTE_SERVICES))
+    pipe = client.pipeline(transaction=False)
+    for service in services:
+        pipe.hgetall(names.remote_breaker(service))
+    return {
+        service: describe_breaker(fields)
+        for service, fields in zip(services, await pipe.execute(), strict=True)
+    }
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
@@ -126,6 +153,7 @@ async def handle_metrics(request: web.Request) -> web.Response:
         await _fetch(request.app[keys.REDIS], web_metrics.snapshot)
     except (aioredis.RedisError, OSError):
         web_metrics.snapshot.queues, web_metrics.snapshot.workers = {}, None
+        web_metrics.snapshot.breakers = {}
     # No await between the fetch above and this render: concurrent scrapes cannot interleave.
     body = generate_latest(web_metrics.registry)
     body += f"# scrape took {time.monotonic() - started:.4f}s\n".encode()
