@@ -62,6 +62,9 @@ class Settings:
     embedding_dimension: int = 384
     embedding_model: str = "mock-v1"
     log_level: str = "INFO"
+    # Which layer the library shows where the file's tags and an enrichment plugin disagree:
+    # "tags" (enrichment only fills what the tags lack) or "enriched".
+    metadata_prefer: str = "tags"
     checkpoint_seconds: int = 300
     backup_keep: int = 3
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
@@ -127,6 +130,9 @@ class Settings:
                 value = os.pathsep.join(str(p) for p in value)
             out[f"SONIQUEBAY_{field.name.upper()}"] = str(value)
         return out
+
+
+METADATA_LAYERS = ("tags", "enriched")
 
 
 def _parse_bool(section: str, key: str, raw: str) -> bool:
@@ -226,6 +232,10 @@ def load(
         raise ConfigError(SECTION, "chunk_size", "must be at least 1")
     if "port" in values and not 0 < int(values["port"]) < 65536:
         raise ConfigError(SECTION, "port", f"{values['port']} is not a TCP port")
+    if values.get("metadata_prefer", "tags") not in METADATA_LAYERS:
+        raise ConfigError(
+            SECTION, "metadata_prefer", f"expected one of {', '.join(METADATA_LAYERS)}"
+        )
     settings = Settings(**values, plugins=plugins)
     # Paths travel to child processes and into the database: make them absolute once, here.
     return dataclasses.replace(

@@ -34,6 +34,15 @@ def get_track(conn: apsw.Connection, track_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+def album_track_paths(conn: apsw.Connection, album_id: int, limit: int = 1) -> list[dict]:
+    """Paths of an album's present tracks, by disc and track number (where its cover is)."""
+    return conn.execute(
+        """SELECT path FROM tracks WHERE album_id = ? AND missing_since IS NULL
+           ORDER BY disc_number, track_number, id LIMIT ?""",
+        (album_id, limit),
+    ).fetchall()
+
+
 def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     if not ids:
         return []

@@ -12,7 +12,7 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import NotFound
-from soniquebay.library import queries, sql, vectors
+from soniquebay.library import duplicates, queries, sql, vectors
 from soniquebay.library.fields import FEATURE_FIELDS, JSON_FIELDS
 
 
@@ -171,6 +171,33 @@ def _store_fields(conn: apsw.Connection, result: dict, fields: dict, now: float)
                  data = json_patch(data, excluded.data), updated_at = excluded.updated_at""",
             (track_id, result["plugin"], json.dumps(fields, ensure_ascii=False), now),
         )
+        if fields.get("fingerprint") and fields.get("fingerprint_duration"):
+            duplicates.index(
+                conn, track_id, str(fields["fingerprint"]), float(fields["fingerprint_duration"])
+            )
+
+
+def set_plugin_fields(
+    conn: apsw.Connection,
+    track_id: int,
+    plugin: str,
+    fields: dict[str, Any],
+    *,
+    rerun: str | None = None,
+) -> None:
+    """Merge ``fields`` into a plugin's data for a track (a user's choice the plugin reads);
+    with ``rerun``, forget that stage's last run so the pipeline queues it again."""
+    with conn:
+        conn.execute(
+            """INSERT INTO plugin_data (track_id, plugin, data, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (track_id, plugin) DO UPDATE SET
+                 data = json_patch(data, excluded.data), updated_at = excluded.updated_at""",
+            (track_id, plugin, json.dumps(fields, ensure_ascii=False), time.time()),
+        )
+        if rerun:
+            conn.execute(
+                "DELETE FROM track_stages WHERE track_id = ? AND stage = ?", (track_id, rerun)
+            )
 
 
 def failures(conn: apsw.Connection, track_id: int) -> list[dict[str, Any]]:

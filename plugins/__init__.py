@@ -33,8 +33,12 @@ from soniquebay.plugins.stages import Stage, discover, implementations
 
 log = logging.getLogger(__name__)
 
-# Builtins ship enabled; a [plugin.<name>] enabled = false switches one off.
-BUILTIN_PLUGINS: tuple[str, ...] = ("tags", "analysis_essentia", "analysis_librosa")
+# Builtins ship enabled; a [plugin.<name>] enabled = false switches one off. Those that call
+# remote services ship off: nothing leaves the Pi unless its owner says so.
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "tags", "analysis_essentia", "analysis_librosa", "fingerprint", "musicbrainz", "coverart"
+)  # fmt: skip
+REMOTE_PLUGINS: tuple[str, ...] = ("musicbrainz", "coverart")
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
 CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger", "lyrics", "smart_playlists", "webhook")
 ENTRY_POINT_GROUP = "soniquebay"
@@ -64,7 +68,7 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
     pm.load_errors = []
 
     for name in BUILTIN_PLUGINS:
-        if settings.plugin_enabled(name, default=True):
+        if builtin_enabled(settings, name):
             _register_module(pm, f"soniquebay.plugins.builtin.{name}", name, "builtin")
     _load_entry_points(pm, settings)
     for name in CONTRIB_PLUGINS:
@@ -73,6 +77,14 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
     if settings.plugins_dir:
         _load_drop_ins(pm, Path(settings.plugins_dir), settings)
     return pm
+
+
+def builtin_enabled(settings: Settings, name: str) -> bool:
+    """Builtins are on unless switched off; remote enrichment is off unless switched on, and
+    cover art follows MusicBrainz (it needs its release ids)."""
+    if name == "coverart":
+        return settings.plugin_enabled(name, default=builtin_enabled(settings, "musicbrainz"))
+    return settings.plugin_enabled(name, default=name not in REMOTE_PLUGINS)
 
 
 def _register(pm: pluggy.PluginManager, plugin: Any, name: str, source: str) -> None:
@@ -163,7 +175,7 @@ def available(settings: Settings) -> list[Available]:
     """Every plugin this configuration could load, enabled or not, without importing any."""
     found = [
         Available(name, "builtin", f"soniquebay.plugins.builtin.{name}",
-                  settings.plugin_enabled(name, default=True))
+                  builtin_enabled(settings, name))
         for name in BUILTIN_PLUGINS
     ]  # fmt: skip
     found += [

@@ -32,7 +32,7 @@ from graphql.pyutils import is_awaitable
 
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
 from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
-from soniquebay.web import keys
+from soniquebay.web import enrichment, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_limits import limits_rule
 from soniquebay.web.loaders import Loaders
@@ -328,7 +328,9 @@ async def resolve_ingest_tracks(_root, info, tracks, errors=None):
 
 async def resolve_store_stage_results(_root, info, data):
     _batch(info, data)
+    images = enrichment.take_cover_images(data)  # files, not rows: kept beside the database
     stored = await _db(info).write(stages.store_results, data)
+    await enrichment.save_cover_images(info.context["app"], images)
     failed = [r for r in stored if r["status"] == "failed"]
     if failed:
         info.context["app"][keys.METRICS].stage_failures(failed)

@@ -103,6 +103,11 @@ def _components() -> dict[str, Any]:
                     "scope": {"type": "string", "enum": ["read", "write", "admin"]},
                 },
             },
+            "MatchChoice": {
+                "type": "object",
+                "required": ["recording_id"],
+                "properties": {"recording_id": {"type": "string", "format": "uuid"}},
+            },
             "LibraryRoot": {
                 "type": "object",
                 "required": ["root"],
@@ -341,6 +346,44 @@ def _paths() -> dict[str, dict[str, Any]]:
                     result="Page",
                 )
             )
+        },
+        "/api/albums/{id}/cover": {
+            "get": with404(
+                _op(
+                    "The album's cover: its folder's image, the files' embedded picture, or the"
+                    " Cover Art Archive's (404 when none)",
+                    "albums",
+                    params=pid,
+                    content_type="image/*",
+                )
+            )
+        },
+        "/api/tracks/{id}/duplicates": {
+            "get": with404(
+                _op("Tracks whose acoustic fingerprint matches this one's", "tracks", params=pid)
+            )
+        },
+        "/api/tracks/{id}/match": {
+            "post": with404(
+                _op(
+                    "Apply a MusicBrainz recording (one of mb_suggestions) to the track;"
+                    " its enrichment runs again",
+                    "tracks",
+                    params=pid,
+                    body="MatchChoice",
+                    ok=202,
+                )
+            )
+        },
+        "/api/duplicates": {
+            "get": _op(
+                "Groups of tracks with matching fingerprints",
+                "tracks",
+                params=[
+                    _q("limit", int, "groups per page, 1 to 500", default=50),
+                    _q("after_id", int, "next_after_id of the previous page", default=0),
+                ],
+            )  # fmt: skip
         },
         "/api/albums/{id}/tracks": {
             "get": with404(

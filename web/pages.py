@@ -11,12 +11,14 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import __version__, names
-from soniquebay.library import queries, sql, stages
+from soniquebay.library import duplicates, layers, queries, sql, stages
 from soniquebay.plugins import available
-from soniquebay.web import keys
+from soniquebay.web import enrichment, keys
 from soniquebay.web.rest import int_param, path_id
 
 PAGE_SIZE = 100
+# Plugin fields shown in their own sections (or too long to show at all).
+HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
 
 
 def make_environment() -> jinja2.Environment:
@@ -88,13 +90,31 @@ async def track_page(request: web.Request) -> web.Response:
             panels.append(
                 {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows}
             )
+    layers.with_layers(track, plugin_data, request.app[keys.SETTINGS].metadata_prefer)
+    enrich = plugin_data.get("musicbrainz") or {}
     return render(
         request,
         "track.html",
         track=track,
         failures=database.read(stages.failures, track_id),
-        plugin_data=plugin_data,
+        plugin_data={
+            plugin: {k: v for k, v in data.items() if k not in HIDDEN_PLUGIN_FIELDS}
+            for plugin, data in plugin_data.items()
+        },
         panels=panels,
+        layer_rows=[
+            (field, track["layers"]["tags"].get(field), track["layers"]["enriched"].get(field))
+            for field in layers.LAYER_FIELDS
+            if track["layers"]["tags"].get(field) is not None
+            or track["layers"]["enriched"].get(field) is not None
+        ],
+        match=enrich.get("mb_match"),
+        suggestions=enrich.get("mb_suggestions") or [],
+        cover=await enrichment.cover_source(request.app, track.get("album_id")),
+        duplicates=[
+            {**d, "path": sql.display_path(d["path"])}
+            for d in database.read(duplicates.of_track, track_id)
+        ],
     )
 
 

@@ -15,10 +15,21 @@ from aiohttp import web
 
 from soniquebay import __version__, names
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
-from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
+from soniquebay.library import (
+    duplicates,
+    edits,
+    fields,
+    ingest,
+    layers,
+    queries,
+    sql,
+    stages,
+    vectors,
+)
 from soniquebay.library_roots import is_online
 from soniquebay.names import QUEUES
 from soniquebay.web import keys
+from soniquebay.web.metrics import remote_services
 from soniquebay.web.validation import JSON, check_object, json_object, query_value
 
 MAX_LIMIT = 500
@@ -145,8 +156,14 @@ async def list_tracks(request: web.Request) -> web.Response:
 async def get_track(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     track = sql.public_track(database.read(queries.get_track, track_id))
-    track["plugin_data"] = database.read(stages.plugin_data, [track_id])[track_id]
+    plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
+    track["plugin_data"] = plugin_data
     track["stage_failures"] = database.read(stages.failures, track_id)
+    track["duplicates"] = [
+        {**d, "path": sql.display_path(d["path"])}
+        for d in database.read(duplicates.of_track, track_id)
+    ]
+    layers.with_layers(track, plugin_data, request.app[keys.SETTINGS].metadata_prefer)
     return web.json_response(track)
 
 
@@ -550,6 +567,14 @@ async def health(request: web.Request) -> web.Response:
     report["event_listeners"] = app[keys.HUB].listeners
     pipeline = app[keys.PIPELINE]
     report["pipeline"] = {"backlog": pipeline.backlog, "stage_items_queued": pipeline.scheduled}
+    if report["redis"]["ok"]:
+        report["remote_services"] = await remote_services(client)
+        report["warnings"] += [
+            f"{name} is unavailable ({state['last_error']}): enrichment waits for it,"
+            f" next try in {state['retry_in']:.0f}s"
+            for name, state in report["remote_services"].items()
+            if state["state"] == "open"
+        ]
     ok = report["db"].get("ok") and report["redis"]["ok"]
     report["status"] = "ok" if ok else "degraded"
     return web.json_response(report, status=200 if ok else 503)

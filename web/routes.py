@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from soniquebay.config import Settings
-from soniquebay.web import auth, jobs_api, keys, openapi, pages, rest
+from soniquebay.web import auth, enrichment, jobs_api, keys, openapi, pages, rest
 from soniquebay.web.events_stream import handle_events, handle_ws
 from soniquebay.web.graphql_api import graphiql_page, handle_graphql
 from soniquebay.web.metrics import handle_metrics
@@ -46,6 +46,7 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/", pages.index, READ),
         r("GET", "/tracks/{id}", pages.track_page, READ),
         r("GET", "/errors", pages.errors_page, READ),
+        r("POST", "/tracks/{id}/match", enrichment.accept_match_form, WRITE),
         r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", auth.logout, WRITE),
         r("GET", "/tokens", auth.tokens_page_get, ADMIN),
@@ -78,6 +79,10 @@ def table(settings: Settings) -> list[Route]:
         r("PATCH", "/api/albums/{id}", rest.patch_album, WRITE),
         r("DELETE", "/api/albums/{id}", rest.delete_album, WRITE),
         r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
+        r("GET", "/api/albums/{id}/cover", enrichment.album_cover, READ),
+        r("GET", "/api/tracks/{id}/duplicates", enrichment.track_duplicates, READ),
+        r("POST", "/api/tracks/{id}/match", enrichment.accept_match, WRITE),
+        r("GET", "/api/duplicates", enrichment.list_duplicates, READ),
         r("GET", "/api/track-vectors/", rest.list_vectors, READ),
         r("POST", "/api/track-vectors/", rest.create_vector, WRITE),
         r("GET", "/api/track-vectors/{id}", rest.get_vector, READ),

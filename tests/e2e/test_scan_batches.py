@@ -15,6 +15,7 @@ from support.audio_files import AudioFactory
 ANALYSIS_OFF = {  # these tests count the tag pipeline's requests: no stage results in between
     "SONIQUEBAY_PLUGIN_ANALYSIS_ESSENTIA_ENABLED": "false",
     "SONIQUEBAY_PLUGIN_ANALYSIS_LIBROSA_ENABLED": "false",
+    "SONIQUEBAY_PLUGIN_FINGERPRINT_ENABLED": "false",
 }
 
 

@@ -69,6 +69,7 @@ def start(settings, plugin_dir):
             plugins={
                 "analysis_essentia": {"enabled": "false"},
                 "analysis_librosa": {"enabled": "false"},
+                "fingerprint": {"enabled": "false"},  # these tracks have no files
             },
         )
         server = AppServer(conf).start()
