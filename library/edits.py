@@ -119,21 +119,96 @@ def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[int]:
-    """Edit tracks: each item has ``id`` and any of TRACK_EDITABLE. One transaction."""
+    """Edit tracks: each item has ``id`` and any of TRACK_EDITABLE. One transaction.
+
+    Every field set is recorded as an edit (``track_edits``) with the file's value beside it, so
+    a rescan keeps the edit (:func:`keep_edits`) and :func:`revert` can bring the file's back.
+    """
     now = time.time()
 
     def one(item: dict[str, Any]) -> int:
         fields = [f for f in TRACK_EDITABLE if f in item]
-        sets = "".join(f"{f} = ?, " for f in fields)
-        rows = conn.execute(
-            f"UPDATE tracks SET {sets}updated_at = ? WHERE id = ? RETURNING id",
-            (*[item[f] for f in fields], now, item["id"]),
+        current = conn.execute(
+            f"SELECT {', '.join(['id', *fields])} FROM tracks WHERE id = ?", (item["id"],)
         ).fetchall()
-        if not rows:
+        if not current:
             raise NotFound(f"track {item['id']} does not exist", details={"field": "id"})
+        for field in fields:  # the file's value is the column's until a first edit
+            conn.execute(
+                """INSERT INTO track_edits (track_id, field, value, file_value, edited_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (track_id, field) DO UPDATE SET
+                     value = excluded.value, edited_at = excluded.edited_at""",
+                (item["id"], field, item[field], current[0][field], now),
+            )
+        sets = "".join(f"{f} = ?, " for f in fields)
+        conn.execute(
+            f"UPDATE tracks SET {sets}updated_at = ? WHERE id = ?",
+            (*[item[f] for f in fields], now, item["id"]),
+        )
         return item["id"]
 
     return sql.run_batch(conn, items, one)
+
+
+def keep_edits(conn: apsw.Connection, track_id: int, from_file: dict[str, Any]) -> dict[str, Any]:
+    """A rescan read ``from_file``: record the file's new values under the track's edits and
+    return the values to store, the edits winning. (Inside the caller's transaction.)"""
+    rows = conn.execute(
+        "SELECT field, value FROM track_edits WHERE track_id = ?", (track_id,)
+    ).fetchall()
+    if not rows:
+        return from_file
+    out = dict(from_file)
+    for row in rows:
+        field = row["field"]
+        if field not in TRACK_EDITABLE:
+            continue
+        conn.execute(
+            "UPDATE track_edits SET file_value = ? WHERE track_id = ? AND field = ?",
+            (from_file.get(field), track_id, field),
+        )
+        out[field] = row["value"]
+    return out
+
+
+def revert(conn: apsw.Connection, track_id: int, fields: Sequence[str] | None = None) -> list[str]:
+    """Drop a track's edits (all, or ``fields``): the file's values come back. One transaction."""
+    with conn:
+        queries.get_track(conn, track_id)  # 404 first
+        rows = conn.execute(
+            "SELECT field, file_value FROM track_edits WHERE track_id = ?", (track_id,)
+        ).fetchall()
+        reverted = []
+        for row in rows:
+            field = row["field"]
+            if (fields is not None and field not in fields) or field not in TRACK_EDITABLE:
+                continue
+            conn.execute(
+                f"UPDATE tracks SET {field} = ?, updated_at = ? WHERE id = ?",
+                (row["file_value"], time.time(), track_id),
+            )
+            conn.execute(
+                "DELETE FROM track_edits WHERE track_id = ? AND field = ?", (track_id, field)
+            )
+            reverted.append(field)
+    return reverted
+
+
+def edits_of(conn: apsw.Connection, track_id: int) -> dict[str, dict[str, Any]]:
+    """field -> {"value", "file_value", "edited_at"} for a track's edits."""
+    return {
+        r["field"]: {
+            "value": r["value"],
+            "file_value": r["file_value"],
+            "edited_at": r["edited_at"],
+        }
+        for r in conn.execute(
+            "SELECT field, value, file_value, edited_at FROM track_edits WHERE track_id = ?"
+            " ORDER BY field",
+            (track_id,),
+        )
+    }
 
 
 def delete_tracks(conn: apsw.Connection, ids: Sequence[int]) -> list[int]:

@@ -14,7 +14,7 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import InvalidInput, SoniqueBayError
-from soniquebay.library import sql
+from soniquebay.library import edits, sql
 from soniquebay.library.fields import FILE_FIELDS, TAG_FIELDS
 
 ARTIST_UPSERT = """
@@ -114,7 +114,11 @@ TRACK_COLUMNS = ("path", *FILE_FIELDS, "track_artist_id", "album_id", *TAG_FIELD
 
 
 def _upsert_track(
-    conn: apsw.Connection, item: dict[str, Any], now: float, any_missing: bool = True
+    conn: apsw.Connection,
+    item: dict[str, Any],
+    now: float,
+    any_missing: bool = True,
+    any_edits: bool = True,
 ) -> dict[str, Any]:
     if not isinstance(item.get("path"), bytes) or not item["path"]:
         raise InvalidInput("a track needs a path", details={"field": "path"})
@@ -126,6 +130,8 @@ def _upsert_track(
         (item["path"],),
     ).fetchall()
     row = existing[0] if existing else _find_moved(conn, item, any_missing)
+    if row is not None and any_edits:  # what people changed outlives the file's tags
+        item = edits.keep_edits(conn, row["id"], item)
     values = [item.get(c) for c in TRACK_COLUMNS]
     if row is None:
         new_id = conn.execute(
@@ -233,11 +239,12 @@ def ingest(
         any_missing = bool(
             conn.execute("SELECT 1 FROM tracks WHERE missing_since IS NOT NULL LIMIT 1").fetchall()
         )
+        any_edits = bool(conn.execute("SELECT 1 FROM track_edits LIMIT 1").fetchall())
         for item in _resolve_names(conn, tracks, now):
             try:
                 # No savepoint needed: a track's one write (INSERT or UPDATE) is atomic, and a
                 # refused one has written nothing.
-                results.append(_upsert_track(conn, item, now, any_missing))
+                results.append(_upsert_track(conn, item, now, any_missing, any_edits))
             except (SoniqueBayError, apsw.ConstraintError, UnicodeEncodeError) as exc:
                 reason = (
                     exc.message

@@ -1,9 +1,10 @@
-"""A track's metadata layers: the file's tags (with the user's edits) and what enrichment
-plugins found (``enriched`` in a plugin's data), and which one the library shows.
+"""A track's metadata layers: the file's tags, the user's edits (``track_edits``, kept over
+the tags through rescans) and what enrichment plugins found (``enriched`` in a plugin's data),
+and which one the library shows.
 
-``metadata_prefer = tags`` (the default): enrichment only fills what the tags lack;
-``enriched``: enrichment wins wherever it has a value. Nothing here writes: the layers sit side
-by side in the database and are combined when a track is shown.
+Edits always win. Between the other two, ``metadata_prefer = tags`` (the default): enrichment
+only fills what the tags lack; ``enriched``: enrichment wins wherever it has a value. Nothing
+here writes: the layers sit side by side in the database and are combined when a track is shown.
 """
 
 from __future__ import annotations
@@ -26,15 +27,25 @@ def enriched_layer(plugin_data: dict[str, dict]) -> dict[str, Any]:
     return merged
 
 
-def with_layers(track: dict[str, Any], plugin_data: dict[str, dict], prefer: str) -> dict:
-    """The track with ``layers`` (tags, enriched) and ``display`` (what the library shows)."""
-    tags = {f: track.get(f) for f in LAYER_FIELDS}
+def with_layers(
+    track: dict[str, Any],
+    plugin_data: dict[str, dict],
+    prefer: str,
+    edits: dict[str, dict[str, Any]] | None = None,
+) -> dict:
+    """The track with ``layers`` (tags, edits, enriched) and ``display`` (what the library
+    shows): the user's edits first, then the tags and the enriched values in ``prefer``'s
+    order. The track's own columns already hold the edits over the tags."""
+    edits = edits or {}
+    tags = {f: (edits[f]["file_value"] if f in edits else track.get(f)) for f in LAYER_FIELDS}
+    edited = {f: e["value"] for f, e in edits.items()}
     enriched = enriched_layer(plugin_data)
-    if prefer == "enriched":
-        display = {**tags, **{k: v for k, v in enriched.items() if v is not None}}
-    else:
-        display = {**enriched, **{k: v for k, v in tags.items() if v is not None}}
-    track["layers"] = {"tags": tags, "enriched": enriched}
+    first, second = (enriched, tags) if prefer == "enriched" else (tags, enriched)
+    display = {**second}
+    display.update({k: v for k, v in first.items() if v is not None})
+    display.update({k: v for k, v in edited.items() if k in LAYER_FIELDS})
+    track["layers"] = {"tags": tags, "edits": edited, "enriched": enriched}
+    track["edits"] = edits
     track["metadata_prefer"] = prefer
     track["display"] = display
     return track

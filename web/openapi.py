@@ -358,6 +358,16 @@ def _paths() -> dict[str, dict[str, Any]]:
                 )
             )
         },
+        "/api/tracks/{id}/edits": {
+            "delete": with404(
+                _op(
+                    "Drop the track's edits (every field, or each ?field=): the file's values"
+                    " come back",
+                    "tracks",
+                    params=[*pid, _q("field", str, "an edited field; repeat for several")],
+                )
+            )
+        },
         "/api/tracks/{id}/duplicates": {
             "get": with404(
                 _op("Tracks whose acoustic fingerprint matches this one's", "tracks", params=pid)

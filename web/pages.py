@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import __version__, names
-from soniquebay.library import duplicates, layers, queries, sql, stages
+from soniquebay.library import duplicates, edits, layers, queries, sql, stages
 from soniquebay.plugins import available
 from soniquebay.web import enrichment, keys
 from soniquebay.web.rest import int_param, path_id
@@ -90,7 +90,12 @@ async def track_page(request: web.Request) -> web.Response:
             panels.append(
                 {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows}
             )
-    layers.with_layers(track, plugin_data, request.app[keys.SETTINGS].metadata_prefer)
+    layers.with_layers(
+        track,
+        plugin_data,
+        request.app[keys.SETTINGS].metadata_prefer,
+        database.read(edits.edits_of, track_id),
+    )
     enrich = plugin_data.get("musicbrainz") or {}
     return render(
         request,
@@ -103,10 +108,14 @@ async def track_page(request: web.Request) -> web.Response:
         },
         panels=panels,
         layer_rows=[
-            (field, track["layers"]["tags"].get(field), track["layers"]["enriched"].get(field))
+            (
+                field,
+                track["layers"]["tags"].get(field),
+                track["layers"]["edits"].get(field),
+                track["layers"]["enriched"].get(field),
+            )
             for field in layers.LAYER_FIELDS
-            if track["layers"]["tags"].get(field) is not None
-            or track["layers"]["enriched"].get(field) is not None
+            if any(track["layers"][layer].get(field) is not None for layer in track["layers"])
         ],
         match=enrich.get("mb_match"),
         suggestions=enrich.get("mb_suggestions") or [],

@@ -163,8 +163,26 @@ async def get_track(request: web.Request) -> web.Response:
         {**d, "path": sql.display_path(d["path"])}
         for d in database.read(duplicates.of_track, track_id)
     ]
-    layers.with_layers(track, plugin_data, request.app[keys.SETTINGS].metadata_prefer)
+    prefer = request.app[keys.SETTINGS].metadata_prefer
+    layers.with_layers(track, plugin_data, prefer, database.read(edits.edits_of, track_id))
     return web.json_response(track)
+
+
+async def revert_edits(request: web.Request) -> web.Response:
+    """``DELETE /api/tracks/{id}/edits`` (every field, or ``?field=genre&field=year``): the
+    file's values come back."""
+    track_id = path_id(request)
+    chosen = request.query.getall("field", None)
+    if chosen is not None:
+        unknown = [f for f in chosen if f not in fields.TRACK_EDITABLE]
+        if unknown:
+            raise InvalidInput(f"not an editable field: {unknown[0]}", details={"field": "field"})
+    database = request.app[keys.DB]
+    reverted = await database.write(edits.revert, track_id, chosen)
+    track = sql.public_track(database.read(queries.get_track, track_id))
+    if reverted:
+        request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
+    return web.json_response({"reverted": reverted, "track": track})
 
 
 async def create_track(request: web.Request) -> web.Response:

@@ -64,6 +64,7 @@ def table(settings: Settings) -> list[Route]:
         r("PATCH", "/api/tracks/{id}", rest.patch_track, WRITE),
         r("DELETE", "/api/tracks/{id}", rest.delete_track, WRITE),
         r("PUT", "/api/tracks/{id}/features", rest.put_features, WRITE),
+        r("DELETE", "/api/tracks/{id}/edits", rest.revert_edits, WRITE),
         r("GET", "/api/artists", rest.list_artists, READ),
         r("POST", "/api/artists", rest.create_artist, WRITE),
         r("GET", "/api/artists/{id}", rest.get_artist, READ),
