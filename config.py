@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,6 +66,10 @@ class Settings:
     # Which layer the library shows where the file's tags and an enrichment plugin disagree:
     # "tags" (enrichment only fills what the tags lack) or "enriched".
     metadata_prefer: str = "tags"
+    # Behind a TLS proxy: the addresses (or networks, comma-separated) whose X-Forwarded-Proto
+    # and X-Forwarded-For are believed; the session cookie is Secure over HTTPS.
+    trusted_proxies: str = ""
+    secure_cookies: str = "auto"  # auto (when the client uses HTTPS) | always
     checkpoint_seconds: int = 300
     backup_keep: int = 3
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
@@ -236,6 +241,17 @@ def load(
         raise ConfigError(
             SECTION, "metadata_prefer", f"expected one of {', '.join(METADATA_LAYERS)}"
         )
+    if values.get("secure_cookies", "auto") not in ("auto", "always"):
+        raise ConfigError(SECTION, "secure_cookies", "expected auto or always")
+    if values.get("trusted_proxies"):
+        for part in str(values["trusted_proxies"]).split(","):
+            try:
+                if part.strip():
+                    ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ConfigError(
+                    SECTION, "trusted_proxies", f"{part.strip()!r} is not an address or network"
+                ) from None
     settings = Settings(**values, plugins=plugins)
     # Paths travel to child processes and into the database: make them absolute once, here.
     return dataclasses.replace(

@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import hmac
 import logging
+import math
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ from soniquebay import credentials
 from soniquebay.errors import Forbidden, InvalidInput, Unauthorized
 from soniquebay.library import accounts
 from soniquebay.web import keys
+from soniquebay.web.throttle import LoginThrottle, client_address, is_https, parse_proxies
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +56,11 @@ ANONYMOUS = Principal("anonymous")
 class AuthState:
     """The web process's view of credentials: worker token hash, a short cache of API tokens."""
 
-    def __init__(self, worker_token: str):
+    def __init__(self, worker_token: str, trusted_proxies: str = ""):
         self.worker_hash = credentials.hash_token(worker_token) if worker_token else ""
         self._tokens: dict[str, tuple[float, Principal | None]] = {}
+        self.throttle = LoginThrottle()
+        self.proxies = parse_proxies(trusted_proxies)
 
     def forget_tokens(self) -> None:
         self._tokens.clear()
@@ -82,7 +88,10 @@ def ensure_admin(app: web.Application) -> None:
 
 async def auth_ctx(app: web.Application):
     ensure_admin(app)
-    app[keys.AUTH] = AuthState(credentials.worker_token(app[keys.SETTINGS], create=True))
+    settings = app[keys.SETTINGS]
+    app[keys.AUTH] = AuthState(
+        credentials.worker_token(settings, create=True), settings.trusted_proxies
+    )
     yield
 
 
@@ -205,6 +214,12 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
 # ------------------------------------------------------------------ login pages
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches, checked for user names that do not exist."""
+    return credentials.hash_password(secrets.token_urlsafe(16))
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never //evil.example or https://evil.example. Browsers drop
     tabs and newlines from a URL (``/\t/evil.example`` becomes ``//evil.example``), so any
@@ -243,12 +258,35 @@ async def login(request: web.Request) -> web.Response:
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     database, settings = request.app[keys.DB], request.app[keys.SETTINGS]
+    state: AuthState = request.app[keys.AUTH]
+    address = client_address(request, state.proxies)
+    wait = state.throttle.retry_after(username, address)
+    if wait > 0:
+        log.warning("login for user %r from %s throttled for %.0fs", username[:60], address, wait)
+        seconds = math.ceil(wait)
+        response = render(
+            request,
+            "login.html",
+            next=target,
+            error=f"Too many failed attempts: try again in {seconds} s.",
+        )
+        response.set_status(429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
     user = database.read(accounts.user_by_name, username) if username else None
-    if user is None or not credentials.check_password(password, user["password_hash"]):
-        log.info("failed login for user %r", username[:60])
+    # scrypt takes tens of ms of CPU: off the event loop, and as long for a user who does not
+    # exist (the dummy hash) so the answer's time does not tell which names exist.
+    stored = user["password_hash"] if user else _dummy_hash()
+    good = await asyncio.get_running_loop().run_in_executor(
+        None, credentials.check_password, password, stored
+    )
+    if user is None or not good:
+        state.throttle.failed(username, address)
+        log.info("failed login for user %r from %s", username[:60], address)
         response = render(request, "login.html", next=target, error="Wrong user name or password.")
         response.set_status(401)
         return response
+    state.throttle.succeeded(username)
     cookie = secrets.token_urlsafe(32)
     await database.write(
         accounts.create_session,
@@ -257,14 +295,14 @@ async def login(request: web.Request) -> web.Response:
         secrets.token_urlsafe(24),
         settings.session_days * 86400,
     )
-    response = web.HTTPFound(target)
+    response = web.Response(status=302, headers={"Location": target})
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
         max_age=int(settings.session_days * 86400),
         httponly=True,
         samesite="Lax",
-        secure=request.secure,
+        secure=settings.secure_cookies == "always" or is_https(request, state.proxies),
         path="/",
     )
     return response
@@ -274,7 +312,7 @@ async def logout(request: web.Request) -> web.Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await request.app[keys.DB].write(accounts.delete_session, credentials.hash_token(cookie))
-    response = web.HTTPFound("/login")
+    response = web.Response(status=302, headers={"Location": "/login"})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
