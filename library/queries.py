@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,9 +76,13 @@ ARTIST_SORTS = {"name": "a.name COLLATE NOCASE", "id": "a.id"}
 ALBUM_SORTS = {"title": "al.title COLLATE NOCASE", "year": "al.year", "id": "al.id"}
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _fts_query(text: str) -> str:
-    """Free text as an FTS5 query: each word a quoted prefix, so no input is FTS5 syntax."""
-    words = text.split()[:16]
+    """Free text as an FTS5 query: each word a quoted prefix, so no input is FTS5 syntax
+    (control characters, NUL among them, are spaces: FTS5 stops reading a string at a NUL)."""
+    words = CONTROL_CHARACTERS.sub(" ", text).split()[:16]
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
@@ -124,7 +129,7 @@ def _track_where(
         )
     if "added_after" in f:
         add("t.date_added >= ?", f["added_after"])
-    if f.get("q", "").strip():
+    if CONTROL_CHARACTERS.sub(" ", f.get("q", "")).strip():
         add(
             "t.id IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)",
             _fts_query(f["q"]),

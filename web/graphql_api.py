@@ -36,6 +36,7 @@ from soniquebay.web import enrichment, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_limits import limits_rule
 from soniquebay.web.loaders import Loaders
+from soniquebay.web.validation import MAX_QUERY_TEXT, check_text, parse_json
 
 MAX_TOKENS = 20_000
 
@@ -119,6 +120,9 @@ def resolve_tracks(
 ):
     _check_page(limit, offset)
     filters = {k: v for k, v in (filter or {}).items() if v is not None}
+    for name, value in filters.items():
+        if isinstance(value, str):
+            _check_text(name, value)
     if album_id is not None:
         filters["album_id"] = album_id
     if artist_id is not None:
@@ -146,8 +150,20 @@ def resolve_track(_root, info, id):
     return _loaders(info).track.load(id)
 
 
+def _check_text(name: str, value: str | None) -> None:
+    """Search and filter text: as long as REST allows, and valid Unicode."""
+    if value is None:
+        return
+    if len(value) > MAX_QUERY_TEXT:
+        raise InvalidInput(
+            f"{name} is longer than {MAX_QUERY_TEXT} characters", details={"field": name}
+        )
+    check_text(name, value)
+
+
 def resolve_artists(_root, info, limit, offset, q=None, sort="name", descending=False):
     _check_page(limit, offset)
+    _check_text("q", q)
     rows, total = _db(info).cached_read(
         ("gql_artists", limit, offset, q, sort, descending),
         queries.list_artists,
@@ -177,6 +193,7 @@ def resolve_albums(
     descending=False,
 ):
     _check_page(limit, offset)
+    _check_text("q", q)
     database = _db(info)
     rows, _ = database.read(
         queries.list_albums,
@@ -534,21 +551,34 @@ def _refused(errors: list[GraphQLError]) -> web.Response:
     return _answer({"data": None, "errors": [_error_json(e) for e in errors]}, status=400)
 
 
+def _check_strings(value: Any, key: str = "variables") -> None:
+    """Every string in the variables is storable text (a ``path`` may carry surrogate-escaped
+    bytes); JSON lets a lone surrogate through, UTF-8 cannot hold it."""
+    if isinstance(value, str):
+        check_text(key, value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_strings(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _check_strings(v, key)
+
+
 async def handle_graphql(request: web.Request) -> web.Response:
     from soniquebay.web.auth import demand
 
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(
-            'the request body must be JSON: {"query": ..., "variables": ...}',
-            details={"field": "body"},
-        ) from None
+    body = parse_json(
+        await request.read(), 'the request body must be JSON: {"query": ..., "variables": ...}'
+    )
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         raise InvalidInput('a GraphQL request needs a "query" string', details={"field": "query"})
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         raise InvalidInput('"variables" must be an object', details={"field": "variables"})
+    try:
+        _check_strings(variables)
+    except RecursionError:
+        raise InvalidInput("the variables are nested too deeply", details={"field": "variables"})
     operation_name = body.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise InvalidInput('"operationName" must be a string', details={"field": "operationName"})

@@ -31,12 +31,29 @@ TYPE_NAMES = {
 async def json_body(request: web.Request) -> Any:
     if not request.can_read_body:
         raise InvalidInput("this request needs a JSON body", details={"field": "body"})
+    return parse_json(await request.read())
+
+
+def parse_json(raw: bytes, what: str = "the request body is not valid JSON") -> Any:
+    """JSON from a client. Nesting deeper than Python's recursion limit is refused as invalid
+    (it used to surface as a RecursionError, a 500)."""
     try:
-        return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(
-            "the request body is not valid JSON", details={"field": "body"}
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput(what, details={"field": "body"}) from None
+
+
+def check_text(field: str, value: str) -> str:
+    """Text that can be stored: no lone surrogates (JSON's "\\ud800" parses, UTF-8 cannot hold
+    it). A ``path`` may carry surrogate-escaped bytes (\\udc80-\\udcff): non-UTF-8 names."""
+    try:
+        value.encode("utf-8", "surrogateescape" if field == "path" else "strict")
+    except UnicodeEncodeError:
+        raise Unprocessable(
+            f"{field} is not valid Unicode text (it holds a lone surrogate)",
+            details={"field": field},
         ) from None
+    return value
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
@@ -67,6 +84,8 @@ def check_value(field: str, value: Any, kind: Any) -> Any:
         return float(value)
     if kind is int and not -(2**63) <= value < 2**63:
         raise Unprocessable(f"{field} does not fit in 64 bits", details={"field": field})
+    if kind is str:
+        check_text(field, value)
     if kind is str and len(value) > MAX_TEXT:
         raise Unprocessable(
             f"{field} is longer than {MAX_TEXT} characters", details={"field": field}
@@ -115,7 +134,7 @@ def query_value(request: web.Request, name: str, kind: type) -> Any:
             raise InvalidInput(
                 f"{name} is longer than {MAX_QUERY_TEXT} characters", details={"field": name}
             )
-        return raw
+        return check_text(name, raw)
     if kind is bool:
         lowered = raw.lower()
         if lowered in ("1", "true", "yes"):

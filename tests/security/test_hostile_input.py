@@ -1,5 +1,7 @@
 """Tag text and request parameters are attacker-controlled."""
 
+import json
+
 import pytest
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -71,3 +73,37 @@ def test_the_data_folder_and_its_files_are_private(serve, library, audio):
     assert data.stat().st_mode & 0o777 == 0o700
     for name in ("library.db", "library.db-wal", "outbox.db", "redis"):
         assert (data / name).stat().st_mode & 0o077 == 0, name  # nobody else reads hashes
+
+
+GRAPHQL_UPDATE = "mutation ($d: [TrackUpdateInput!]!) { update_tracks(data: $d) { id } }"
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw", "status", "field"),
+    [
+        ("POST", "/api/jobs/a%2Fb/retry", None, 400, "id"),  # a job id with a slash
+        ("GET", "/api/tracks?q=%00", None, 200, None),  # NUL in a search: nothing found
+        ("GET", "/api/tracks?q=%ED%A0%80", None, 200, None),  # bad UTF-8 in the URL: U+FFFD
+        ("POST", "/api/tracks", b'{"path": "/m/\\ud800.mp3"}', 422, "path"),  # lone surrogate
+        ("PATCH", "/api/tracks/1", b'{"title": "\\ud800"}', 422, "title"),
+        ("POST", "/api/graphql",
+         json.dumps({"query": GRAPHQL_UPDATE, "variables": {"d": [{"id": 1, "title": "\udce9"}]}}
+                    ).encode(), 422, "title"),
+        ("POST", "/api/graphql", ('{"query": "{ tracks { total } }", "variables": {"v": '
+                                  + DEEP + "}}").encode(), 400, "body"),  # RecursionError
+        ("POST", "/api/graphql",
+         json.dumps({"query": "query ($q: String) { artists(q: $q) { total } }",
+                     "variables": {"q": "a" * 1_000_000}}).encode(), 400, "q"),
+        ("POST", "/api/graphql", json.dumps({"query": '{ tracks(filter: {q: "\\u0000"}) '
+                                             "{ total } }"}).encode(), 200, None),
+        ("GET", "/api/ws?last_event_id=99999999999999999999-1", None, 400, None),
+    ],
+)  # fmt: skip
+def test_hostile_bodies_and_parameters_get_a_4xx_never_a_500(api, method, path, raw, status, field):
+    api.request("POST", "/api/tracks", {"path": "/m/a.mp3", "title": "A"})
+    got, body = api.request(method, path, raw=raw)
+    assert got == status, body
+    if field:
+        error = body["error"] if "error" in body else body["errors"][0]["extensions"]
+        assert error["details"]["field"] == field, body
