@@ -65,6 +65,11 @@ def run_batch(conn: apsw.Connection, items: Sequence[Any], one: Callable[[Any], 
                 problems.append(problem)
             except apsw.ConstraintError as exc:
                 problems.append({"index": index, "message": constraint_message(exc)})
+            except UnicodeEncodeError:  # JSON lets "\ud800" through; UTF-8 cannot hold it
+                problems.append(
+                    {"index": index, "message": "a text value holds a lone surrogate (not valid"
+                     " Unicode)"}
+                )  # fmt: skip
         if problems:
             raise BatchFailed(
                 f"{len(problems)} of {len(items)} items refused; nothing of the batch was written",

@@ -275,8 +275,20 @@ async def resolve_track_vectors_field(track, info):
     return await _loaders(info).track_vectors.load(track["id"]) or []
 
 
-async def resolve_album_tracks(album, info):
-    return await _loaders(info).album_tracks.load(album["id"]) or []
+NESTED_MAX = 500  # Album.tracks, Artist.albums: the most one nested list returns
+
+
+def _nested_limit(limit: int | None) -> int:
+    if limit is None:
+        return NESTED_MAX
+    if not 1 <= limit <= NESTED_MAX:
+        raise InvalidInput(f"limit must be between 1 and {NESTED_MAX}", details={"field": "limit"})
+    return limit
+
+
+async def resolve_album_tracks(album, info, limit=None):
+    rows = await _loaders(info).album_tracks.load(album["id"]) or []
+    return rows[: _nested_limit(limit)]
 
 
 def resolve_album_artist(album, info):
@@ -284,8 +296,9 @@ def resolve_album_artist(album, info):
     return _loaders(info).artist.load(artist_id) if artist_id else None
 
 
-async def resolve_artist_albums(artist, info):
-    return await _loaders(info).artist_albums.load(artist["id"]) or []
+async def resolve_artist_albums(artist, info, limit=None):
+    rows = await _loaders(info).artist_albums.load(artist["id"]) or []
+    return rows[: _nested_limit(limit)]
 
 
 async def resolve_artist_tracks(artist, info, limit, offset):
@@ -551,19 +564,6 @@ def _refused(errors: list[GraphQLError]) -> web.Response:
     return _answer({"data": None, "errors": [_error_json(e) for e in errors]}, status=400)
 
 
-def _check_strings(value: Any, key: str = "variables") -> None:
-    """Every string in the variables is storable text (a ``path`` may carry surrogate-escaped
-    bytes); JSON lets a lone surrogate through, UTF-8 cannot hold it."""
-    if isinstance(value, str):
-        check_text(key, value)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _check_strings(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            _check_strings(v, key)
-
-
 async def handle_graphql(request: web.Request) -> web.Response:
     from soniquebay.web.auth import demand
 
@@ -576,9 +576,11 @@ async def handle_graphql(request: web.Request) -> web.Response:
     if not isinstance(variables, dict):
         raise InvalidInput('"variables" must be an object', details={"field": "variables"})
     try:
-        _check_strings(variables)
+        json.dumps(variables)  # nesting a JSON decoder accepted may still be too deep to walk
     except RecursionError:
-        raise InvalidInput("the variables are nested too deeply", details={"field": "variables"})
+        raise InvalidInput(
+            "the variables are nested too deeply", details={"field": "variables"}
+        ) from None
     operation_name = body.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise InvalidInput('"operationName" must be a string', details={"field": "operationName"})

@@ -2,8 +2,8 @@
 
 Both are graphql-core validation rules, so a hostile query is rejected by ``validate`` with
 nothing read from the database. Cost: every field costs 1, and a list field multiplies what it
-selects by its ``limit`` (or, for unbounded lists, a fixed estimate); batch mutations multiply
-by the number of items sent. Introspection fields are not counted (they have their own switch).
+selects by its ``limit`` (or, without one, a fixed estimate: a page size at the top, what a
+real artist or album holds when nested); batch mutations multiply by the number of items sent. Introspection fields are not counted (they have their own switch).
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ LIST_FIELDS = {
     "track_vectors": 50,
     "vectors": 2,
 }
+# Lists inside a list's items (an artist's albums, an album's tracks) count what a real one
+# holds, not a page size: a browse query (artists, their albums, their tracks) must fit.
+NESTED_LIST_FIELDS = {"albums": 10, "tracks": 20, "vectors": 2}
 BATCH_ARGUMENTS = ("data", "ids", "paths", "prefixes")
 
 
@@ -51,7 +54,7 @@ def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
     return None
 
 
-def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
+def _multiplier(field: FieldNode, variables: dict[str, Any], nested: bool) -> int:
     limit = _argument(field, "limit", variables)
     if isinstance(limit, int) and not isinstance(limit, bool):
         return max(limit, 1)
@@ -59,7 +62,10 @@ def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
         items = _argument(field, name, variables)
         if isinstance(items, list):
             return max(len(items), 1)
-    return LIST_FIELDS.get(field.name.value, 1)
+    name = field.name.value
+    if nested and name in NESTED_LIST_FIELDS:
+        return NESTED_LIST_FIELDS[name]
+    return LIST_FIELDS.get(name, 1)
 
 
 class _Measure:
@@ -82,7 +88,13 @@ class _Measure:
                     deepest = max(deepest, self.depth(inner_set, seen2))
         return deepest
 
-    def cost(self, selection_set: SelectionSetNode | None, seen: frozenset = frozenset()) -> int:
+    def cost(
+        self,
+        selection_set: SelectionSetNode | None,
+        seen: frozenset = frozenset(),
+        nested: bool = False,
+    ) -> int:
+        """``nested``: inside a list's items, where lists are relations, not pages."""
         if selection_set is None:
             return 0
         total = 0
@@ -90,12 +102,13 @@ class _Measure:
             if isinstance(selection, FieldNode):
                 if selection.name.value.startswith("__"):
                     continue
-                inner = self.cost(selection.selection_set, seen)
-                total += 1 + (_multiplier(selection, self.variables) * inner if inner else 0)
+                multiplier = _multiplier(selection, self.variables, nested)
+                inner = self.cost(selection.selection_set, seen, nested or multiplier > 1)
+                total += 1 + (multiplier * inner if inner else 0)
             else:
                 inner_set, seen2 = self._inner(selection, seen)
                 if inner_set is not None:
-                    total += self.cost(inner_set, seen2)
+                    total += self.cost(inner_set, seen2, nested)
         return total
 
     def _inner(self, selection: Any, seen: frozenset) -> tuple[SelectionSetNode | None, frozenset]:

@@ -315,3 +315,22 @@ def test_graphql_batch_operations(api):
 
     again = api.graphql(INGEST, {"tracks": tracks[:3]})
     assert [d["change"] for d in again["data"]["ingest_tracks"]] == ["unchanged"] * 3
+
+
+def test_an_ordinary_browse_query_fits_and_nested_lists_take_a_limit(api):
+    library(api, albums=3, per_album=4)
+    browse = (
+        "{ artists(limit: 3) { items { name albums { title tracks { track_number title bpm key"
+        " } } } } }"
+    )  # refused with "query cost 45463" before nested lists were counted as what they hold
+    status, answer = api.request("POST", "/api/graphql", {"query": browse})
+    assert status == 200 and "errors" not in answer, answer
+    albums = [a for artist in answer["data"]["artists"]["items"] for a in artist["albums"]]
+    assert albums and all(len(a["tracks"]) == 4 for a in albums)
+    limited = "{ albums(limit: 1) { items { tracks(limit: 2) { title } } } }"
+    status, answer = api.request("POST", "/api/graphql", {"query": limited})
+    assert [len(a["tracks"]) for a in answer["data"]["albums"]["items"]] == [2]
+    status, answer = api.request(
+        "POST", "/api/graphql", {"query": "{ albums { items { tracks(limit: 0) { title } } } }"}
+    )
+    assert answer["errors"][0]["extensions"]["details"]["field"] == "limit"
