@@ -99,7 +99,10 @@ def read_tags(path: str) -> dict[str, Any] | None:
     ``path`` is the file's path as ``os.fsdecode`` gives it (undecodable bytes survive as
     surrogate escapes). Return a dict with any of the fields of
     :data:`soniquebay.library.fields.TAG_FIELDS` under their tag names (``artist``, ``album``,
-    ``album_artist``, ``musicbrainz_recordingid`` …). Return ``None`` when the file is not this
+    ``album_artist``, ``musicbrainz_recordingid`` …), and ``warning`` (one line) for a file
+    that reads but is damaged (the builtin reader says "truncated: …" when a copy holds less
+    audio than its header declares; the track is stored and the warning listed at
+    ``/api/scan/errors``). Return ``None`` when the file is not this
     plugin's kind; raise :class:`soniquebay.errors.BadAudioFile` when it is but cannot be read
     (recorded against the file, the scan goes on). Any other exception is recorded the same way
     as a plugin error.

@@ -235,6 +235,7 @@ def ingest(
     now = time.time()
     results: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
     with conn:
         any_missing = bool(
             conn.execute("SELECT 1 FROM tracks WHERE missing_since IS NOT NULL LIMIT 1").fetchall()
@@ -245,6 +246,8 @@ def ingest(
                 # No savepoint needed: a track's one write (INSERT or UPDATE) is atomic, and a
                 # refused one has written nothing.
                 results.append(_upsert_track(conn, item, now, any_missing, any_edits))
+                if item.get("warning"):  # stored, and said: a cut copy is not a whole track
+                    warned.append({**item, "stage": "integrity", "reason": item["warning"]})
             except (SoniqueBayError, apsw.ConstraintError, UnicodeEncodeError) as exc:
                 reason = (
                     exc.message
@@ -258,8 +261,8 @@ def ingest(
                 )
                 if isinstance(item.get("path"), bytes):
                     refused.append({**item, "stage": "store", "reason": reason})
-        if errors or refused:
-            record_scan_errors(conn, [*errors, *refused])
+        if errors or refused or warned:
+            record_scan_errors(conn, [*errors, *refused, *warned])
     return results
 
 

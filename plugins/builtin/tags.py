@@ -16,6 +16,7 @@ from mutagen.mp4 import MP4Tags
 
 from soniquebay import hookimpl
 from soniquebay.errors import BadAudioFile
+from soniquebay.plugins.builtin import integrity
 
 EXTENSIONS = [
     ".mp3",
@@ -31,6 +32,7 @@ EXTENSIONS = [
     ".aiff",
 ]
 MAX_TEXT = 1024  # longer tag values are cut: nothing legitimate needs more
+TRUNCATED = 0.95  # less audio than this share of the declared length: a cut copy
 
 ID3_TEXT = {
     "TIT2": "title",
@@ -129,6 +131,13 @@ def read_tags(path: str) -> dict[str, Any] | None:
     length = float(getattr(info, "length", 0.0) or 0.0)
     if length <= 0:
         raise BadAudioFile("no audio stream found (zero duration)")
+    warning = None
+    present = integrity.present_seconds(path, audio, length)
+    if present is not None and present < TRUNCATED * length and length - present > 1.0:
+        if present < 0.5:
+            raise BadAudioFile(f"truncated: the file declares {length:.1f} s but holds no audio")
+        warning = f"truncated: the file declares {length:.1f} s of audio but holds {present:.1f} s"
+        length = present  # what will play, not what the header promised
     result: dict[str, Any] = {
         "duration": round(length, 3),
         "bitrate": int(getattr(info, "bitrate", 0) or 0) or None,
@@ -148,6 +157,8 @@ def read_tags(path: str) -> dict[str, Any] | None:
     if result["bitrate"] is None and length > 0:
         # Lossless formats report no bitrate: derive the average from the file size.
         result["bitrate"] = int(os.stat(path).st_size * 8 / length)
+    if warning:
+        result["warning"] = warning
     return result
 
 
