@@ -106,6 +106,7 @@ def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
     """Insert one track (path as bytes); a path already in the library is a Conflict."""
     now = time.time()
     item = {"size": 0, "mtime_ns": 0, **item}
+    sql.check_ranges(item)
     columns = [c for c in ("path", "size", "mtime_ns", *TRACK_EDITABLE) if c in item]
     with conn:
         row = sql.returning_one(
@@ -127,6 +128,7 @@ def update_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> lis
     now = time.time()
 
     def one(item: dict[str, Any]) -> int:
+        sql.check_ranges(item)
         fields = [f for f in TRACK_EDITABLE if f in item]
         current = conn.execute(
             f"SELECT {', '.join(['id', *fields])} FROM tracks WHERE id = ?", (item["id"],)

@@ -93,3 +93,21 @@ TAG_TYPES: dict[str, type] = {
 FEATURE_TYPES: dict[str, type | str] = {
     f: "json" if f in JSON_FIELDS else str if f in TEXT_FEATURES else float for f in FEATURE_FIELDS
 }
+
+
+# What a number may be, whoever sends it (REST, GraphQL, a worker): outside, a 422 naming the
+# field. Wide enough for any real file, narrow enough to catch nonsense (year 99999, a negative
+# track number or duration).
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "track_number": (0, 9999),
+    "track_total": (0, 9999),
+    "disc_number": (0, 999),
+    "disc_total": (0, 999),
+    "year": (0, 9999),
+    "duration": (0, 7 * 86400),
+    "bitrate": (0, 100_000_000),
+    "sample_rate": (0, 10_000_000),
+    "channels": (0, 255),
+    "size": (0, 2**62),
+    "mtime_ns": (0, 2**63 - 1),
+}

@@ -125,6 +125,7 @@ def _upsert_track(
     for field in ("size", "mtime_ns"):
         if not isinstance(item.get(field), int):
             raise InvalidInput(f"a track needs an integer {field}", details={"field": field})
+    sql.check_ranges(item)
     existing = conn.execute(
         "SELECT id, path, size, mtime_ns, quick_hash, missing_since FROM tracks WHERE path = ?",
         (item["path"],),

@@ -13,8 +13,8 @@ from typing import Any
 
 import apsw
 
-from soniquebay.errors import BatchFailed, Conflict, NotFound, SoniqueBayError
-from soniquebay.library.fields import INTERNAL_FIELDS, JSON_FIELDS
+from soniquebay.errors import BatchFailed, Conflict, NotFound, SoniqueBayError, Unprocessable
+from soniquebay.library.fields import INTERNAL_FIELDS, JSON_FIELDS, NUMBER_RANGES
 
 
 def name_key(text: str) -> str:
@@ -76,6 +76,21 @@ def run_batch(conn: apsw.Connection, items: Sequence[Any], one: Callable[[Any], 
                 details={"items": problems[:100], "refused": len(problems)},
             )
     return results
+
+
+def check_ranges(item: dict[str, Any]) -> None:
+    """Refuse a number outside :data:`NUMBER_RANGES` (Unprocessable, naming the field)."""
+    for field, (low, high) in NUMBER_RANGES.items():
+        value = item.get(field)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and not low <= value <= high
+        ):
+            raise Unprocessable(
+                f"{field} must be between {int(low)} and {int(high)}, got {value!r}",
+                details={"field": field},
+            )
 
 
 def album_key(title: str, artist_id: int | None) -> str:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import struct
 from typing import Any
 
 import mutagen
+from mutagen.apev2 import APENoHeaderError, APEv2
 from mutagen.id3 import ID3
+from mutagen.id3._id3v1 import ParseID3v1
 from mutagen.mp4 import MP4Tags
 
 from soniquebay import hookimpl
 from soniquebay.errors import BadAudioFile
+from soniquebay.library.fields import NUMBER_RANGES
 from soniquebay.plugins.builtin import integrity
 
 EXTENSIONS = [
@@ -32,6 +37,7 @@ EXTENSIONS = [
     ".aiff",
 ]
 MAX_TEXT = 1024  # longer tag values are cut: nothing legitimate needs more
+YEAR = re.compile(r"\s*(\d{4})(?!\d)")
 TRUNCATED = 0.95  # less audio than this share of the declared length: a cut copy
 
 ID3_TEXT = {
@@ -72,6 +78,10 @@ VORBIS = {
     "musicbrainz_artistid": "musicbrainz_artistid",
     "musicbrainz_albumartistid": "musicbrainz_albumartistid",
 }
+APE = {**VORBIS, "track": "track_number", "disc": "disc_number", "musicbrainz_trackid":
+       "musicbrainz_recordingid"}  # fmt: skip
+RIFF_INFO = {"INAM": "title", "IART": "artist", "IPRD": "album", "ICRD": "year",
+             "IGNR": "genre", "ITRK": "track_number", "IPRT": "track_number"}  # fmt: skip
 MP4 = {
     "\xa9nam": "title",
     "\xa9ART": "artist",
@@ -154,9 +164,20 @@ def read_tags(path: str) -> dict[str, Any] | None:
         result.update(_from_mp4(tags))
     elif tags is not None and hasattr(tags, "keys"):
         result.update(_from_vorbis(tags))
+    # What mutagen's file types leave aside, as TagLib reads it: ID3v1 and APEv2 on MP3, the
+    # RIFF INFO list in WAV. They only fill fields the main tag does not have.
+    if result["format"] == "mp3":
+        _fill(result, _ape(path))
+        _fill(result, _id3v1(path))
+    elif result["format"] == "wave":
+        _fill(result, _riff_info(path))
     if result["bitrate"] is None and length > 0:
         # Lossless formats report no bitrate: derive the average from the file size.
         result["bitrate"] = int(os.stat(path).st_size * 8 / length)
+    for field, (low, high) in NUMBER_RANGES.items():  # nonsense in a tag is dropped, not stored
+        value = result.get(field)
+        if isinstance(value, int | float) and not low <= value <= high:
+            result[field] = None
     if warning:
         result["warning"] = warning
     return result
@@ -181,7 +202,9 @@ def _int(raw: Any) -> int | None:
 
 
 def _year(raw: str) -> int | None:
-    return _int(raw.strip()[:4])
+    """The year of "1999", "2001-05-01", "2001/05": four digits, not five ("99999" is none)."""
+    found = YEAR.match(raw)
+    return int(found.group(1)) if found else None
 
 
 def _store(result: dict[str, Any], key: str, raw: str) -> None:
@@ -220,14 +243,80 @@ def _from_id3(tags: ID3) -> dict[str, Any]:
     return result
 
 
-def _from_vorbis(tags: Any) -> dict[str, Any]:
+def _from_vorbis(tags: Any, names: dict[str, str] | None = None) -> dict[str, Any]:
+    names = names or VORBIS
     result: dict[str, Any] = {}
     for raw_key in tags.keys():
-        key = VORBIS.get(str(raw_key).lower())
+        key = names.get(str(raw_key).lower())
         values = tags[raw_key]
         if key and values and key not in result:
             _store(result, key, values[0] if isinstance(values, list) else values)
     return result
+
+
+def _fill(result: dict[str, Any], found: dict[str, Any]) -> None:
+    for key, value in found.items():
+        if value is not None and result.get(key) is None:
+            result[key] = value
+
+
+def _ape(path: str) -> dict[str, Any]:
+    """APEv2 at the end of an MP3 (foobar2000, mp3gain write it)."""
+    try:
+        tags = APEv2(path)
+    except (APENoHeaderError, mutagen.MutagenError, OSError, ValueError):
+        return {}
+    return _from_vorbis({k: str(v) for k, v in tags.items()}, APE)
+
+
+def _id3v1(path: str) -> dict[str, Any]:
+    """The 128-byte ID3v1 tag at the end of old MP3s (mutagen reads it only beside an ID3v2)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-128, os.SEEK_END)
+            tail = fh.read(128)
+    except OSError:
+        return {}
+    frames = ParseID3v1(tail) if tail.startswith(b"TAG") else None
+    if not frames:
+        return {}
+    tags = ID3()
+    for frame in frames.values():
+        tags.add(frame)
+    return _from_id3(tags)
+
+
+def _riff_info(path: str) -> dict[str, Any]:
+    """The LIST/INFO chunk of a WAV file (ffmpeg, sox and most editors write it)."""
+    found: dict[str, Any] = {}
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(12)[8:] != b"WAVE":
+                return {}
+            offset = 12
+            for _ in range(64):  # a WAV has a handful of chunks; a hostile one no more than this
+                fh.seek(offset)
+                header = fh.read(12)
+                if len(header) < 8:
+                    break
+                kind, size = header[:4], struct.unpack("<I", header[4:8])[0]
+                if kind == b"LIST" and header[8:12] == b"INFO" and size <= 1 << 20:
+                    _info_items(fh.read(size - 4), found)
+                    break
+                offset += 8 + size + (size & 1)
+    except (OSError, struct.error):
+        pass
+    return found
+
+
+def _info_items(body: bytes, found: dict[str, Any]) -> None:
+    i = 0
+    while i + 8 <= len(body):
+        sub, n = body[i : i + 4].decode("latin-1"), struct.unpack("<I", body[i + 4 : i + 8])[0]
+        raw = body[i + 8 : i + 8 + n].split(b"\0", 1)[0]
+        if sub in RIFF_INFO and raw:
+            _store(found, RIFF_INFO[sub], raw.decode("utf-8", "replace"))
+        i += 8 + n + (n & 1)
 
 
 def _from_mp4(tags: MP4Tags) -> dict[str, Any]:

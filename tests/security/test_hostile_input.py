@@ -107,3 +107,32 @@ def test_hostile_bodies_and_parameters_get_a_4xx_never_a_500(api, method, path, 
     if field:
         error = body["error"] if "error" in body else body["errors"][0]["extensions"]
         assert error["details"]["field"] == field, body
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("track_number", -1), ("year", 99999), ("duration", -5.0), ("disc_number", -2),
+     ("bitrate", -1)],
+)  # fmt: skip
+def test_numbers_out_of_range_are_refused_naming_the_field(api, field, value):
+    status, body = api.request("POST", "/api/tracks", {"path": "/m/x.mp3", field: value})
+    assert status == 422 and body["error"]["details"]["field"] == field
+    status, created = api.request("POST", "/api/tracks", {"path": "/m/ok.mp3"})
+    status, body = api.request("PATCH", f"/api/tracks/{created['id']}", {field: value})
+    assert status == 422 and body["error"]["details"]["field"] == field
+    answer = api.graphql(GRAPHQL_UPDATE, {"d": [{"id": created["id"], field: value}]})
+    [item] = answer["errors"][0]["extensions"]["details"]["items"]
+    assert item["field"] == field and "between" in item["message"]
+    assert api.get(f"/api/tracks/{created['id']}")[field] is None  # nothing was written
+
+
+def test_a_tag_with_an_absurd_number_is_stored_without_it(tmp_path):
+    from support.audio_files import generate, tag
+
+    from soniquebay.plugins.builtin.tags import read_tags
+
+    path = generate(tmp_path / "odd.flac")
+    tag(path, title="Odd", date="99999", track="-3")
+    found = read_tags(str(path))
+    assert found["title"] == "Odd" and found.get("year") is None
+    assert found.get("track_number") is None
