@@ -47,6 +47,16 @@ def rq_scheduled(name: str) -> str:
     return f"rq:scheduled:{name}"
 
 
+def rq_scheduler_lock(name: str) -> str:
+    """Held by the one scheduler that moves the queue's due jobs from rq:scheduled:* to it."""
+    return f"rq:scheduler-lock:{name}"
+
+
+def rq_scheduler(name: str) -> str:
+    """A scheduler's hash: its hostname and pid (the lock holds its name)."""
+    return f"rq:scheduler:{name}"
+
+
 RQ_WORKERS = "rq:workers"
 
 

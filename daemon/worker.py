@@ -8,18 +8,22 @@ instead of paying for it again.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 
 import redis
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from soniquebay import queueing
+from soniquebay import names, queueing
 from soniquebay.config import Settings
 from soniquebay.daemon import jobs
 from soniquebay.names import QUEUES, expand_queues
 
 log = logging.getLogger(__name__)
+
+MAINTENANCE_SECONDS = 30
 
 
 def wait_for_redis(client: redis.Redis) -> None:
@@ -34,6 +38,54 @@ def wait_for_redis(client: redis.Redis) -> None:
             pause = min(pause * 2, 30)
 
 
+# Compare-and-delete: free a lock only if the dead worker still holds it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a killed worker's scheduler may wait to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
+
+
+def release_dead_schedulers(client: redis.Redis, queues: list[str]) -> list[str]:
+    """Free the scheduler locks a dead scheduler process of this host still holds.
+
+    RQ keeps a queue's scheduler lock for a minute after its holder dies, and the other
+    workers look for free locks only every maintenance interval (ten minutes by default): a
+    killed worker left the retries of failed jobs waiting in ``rq:scheduled:*`` for 16
+    minutes. A worker starting on the same host (the supervisor's or systemd's restart) frees
+    the dead one's locks at once, and its own scheduler takes them."""
+    host = socket.gethostname()
+    release = client.register_script(_RELEASE)
+    freed = []
+    for queue in queues:
+        key = names.rq_scheduler_lock(queue)
+        holder = client.get(key)
+        if not holder:
+            continue
+        about = client.hgetall(names.rq_scheduler(_text(holder)))
+        pid = _text(about.get(b"pid", b"0"))
+        if _text(about.get(b"hostname", b"")) != host or not pid.isdigit() or int(pid) == 0:
+            continue  # another host's, or not started yet: its lock's TTL will tell
+        if not _alive(int(pid)) and release(keys=[key], args=[holder]):
+            log.warning("freed the scheduler lock of %s, held by a dead scheduler (pid %s)",
+                        queue, pid)  # fmt: skip
+            freed.append(queue)
+    return freed
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def build_worker(settings: Settings, queues: list[str]) -> Worker:
     queues = expand_queues(queues)
     unknown = set(queues) - set(QUEUES)
@@ -42,11 +94,14 @@ def build_worker(settings: Settings, queues: list[str]) -> Worker:
     client = queueing.connect(settings)
     wait_for_redis(client)
     jobs.bind(jobs.WorkerContext.build(settings, tuple(queues)))
+    release_dead_schedulers(client, queues)
     return Worker(
         [queueing.get_queue(client, q) for q in queues],
         connection=client,
         serializer=JSONSerializer,
         exception_handlers=[jobs.on_stage_timeout],
+        # Look for free scheduler locks (a worker on another host died) every 30 s, not 10 min.
+        maintenance_interval=MAINTENANCE_SECONDS,
     )
 
 

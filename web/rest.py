@@ -532,6 +532,17 @@ async def list_plugins(request: web.Request) -> web.Response:
     return web.json_response({"plugins": loaded, "failed": failed, "stages": stages_declared})
 
 
+OVERDUE_SECONDS = 60
+
+
+async def _overdue_scheduled(client: aioredis.Redis) -> dict[str, int]:
+    """Jobs (retries, deferrals) due more than a minute ago, per queue: stuck if not zero."""
+    pipe = client.pipeline(transaction=False)
+    for q in QUEUES:
+        pipe.zcount(names.rq_scheduled(q), "-inf", time.time() - OVERDUE_SECONDS)
+    return dict(zip(QUEUES, await pipe.execute(), strict=True))
+
+
 async def health(request: web.Request) -> web.Response:
     app = request.app
     settings = app[keys.SETTINGS]
@@ -556,12 +567,14 @@ async def health(request: web.Request) -> web.Response:
         answers = await pipe.execute()
         for i, q in enumerate(QUEUES):
             depths[q], failed[q] = answers[2 * i], answers[2 * i + 1]
+        overdue = await _overdue_scheduled(client)
         workers = await client.smembers(names.RQ_WORKERS)
         report["redis"] = {
             "ok": True,
             "queues": depths,
             "failed_jobs": failed,
             "workers": len(workers),
+            "overdue_scheduled": overdue,
         }
         watcher = await client.hgetall(names.WATCHER)
         report["watcher"] = {
@@ -576,6 +589,11 @@ async def health(request: web.Request) -> web.Response:
             f"cannot read {folder}: its tracks are kept, as for an unplugged drive, and it is"
             " read again once it can be"
             for folder in report["watcher"]["unreadable"]
+        ] + [
+            f"{n} jobs of queue {q} were due over {OVERDUE_SECONDS}s ago and still wait in"
+            " rq:scheduled: no worker's scheduler holds the queue"
+            for q, n in overdue.items()
+            if n
         ]
     except (aioredis.RedisError, OSError) as exc:
         report["redis"] = {"ok": False, "error": str(exc)}
