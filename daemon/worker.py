@@ -8,7 +8,6 @@ instead of paying for it again.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 

@@ -197,6 +197,21 @@ def revert(conn: apsw.Connection, track_id: int, fields: Sequence[str] | None = 
     return reverted
 
 
+def edits_of_many(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, dict[str, dict]]:
+    """track id -> its edits (as :func:`edits_of`), for a page of tracks."""
+    out: dict[int, dict[str, dict]] = {i: {} for i in ids}
+    if ids:
+        for r in conn.execute(
+            f"SELECT track_id, field, value, file_value, edited_at FROM track_edits"
+            f" WHERE track_id IN ({sql.placeholders(ids)})",
+            tuple(ids),
+        ):
+            out[r["track_id"]][r["field"]] = {
+                "value": r["value"], "file_value": r["file_value"], "edited_at": r["edited_at"]
+            }  # fmt: skip
+    return out
+
+
 def edits_of(conn: apsw.Connection, track_id: int) -> dict[str, dict[str, Any]]:
     """field -> {"value", "file_value", "edited_at"} for a track's edits."""
     return {

@@ -49,3 +49,17 @@ def with_layers(
     track["metadata_prefer"] = prefer
     track["display"] = display
     return track
+
+
+def display_many(
+    tracks: list[dict[str, Any]],
+    plugin_data: dict[int, dict[str, dict]],
+    edits: dict[int, dict[str, dict]],
+    prefer: str,
+) -> list[dict[str, Any]]:
+    """Each track of a page with ``display`` (what the library shows), for lists."""
+    for track in tracks:
+        shown = with_layers(dict(track), plugin_data.get(track["id"], {}), prefer,
+                            edits.get(track["id"]))  # fmt: skip
+        track["display"] = shown["display"]
+    return tracks

@@ -67,10 +67,18 @@ async def index(request: web.Request) -> web.Response:
     offset = int_param(request, "offset", 0)
     database = request.app[keys.DB]
     rows, total = database.read(queries.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
+    tracks = [sql.public_track(r) for r in rows]
+    ids = [t["id"] for t in tracks]
+    layers.display_many(
+        tracks,
+        database.read(stages.plugin_data, ids),
+        database.read(edits.edits_of_many, ids),
+        request.app[keys.SETTINGS].metadata_prefer,
+    )
     return render(
         request,
         "index.html",
-        tracks=[sql.public_track(r) for r in rows],
+        tracks=tracks,
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,

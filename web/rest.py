@@ -148,9 +148,21 @@ async def list_tracks(request: web.Request) -> web.Response:
         ("tracks", tuple(sorted(filters.items()))), queries.count_tracks, filters
     )
     next_cursor = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
-    return web.json_response(
-        page([sql.public_track(r) for r in rows], total, limit, offset, next_cursor)
-    )
+    items = [sql.public_track(r) for r in rows]
+    if enrichment_shown(request.app):
+        ids = [t["id"] for t in items]
+        layers.display_many(
+            items,
+            database.read(stages.plugin_data, ids),
+            database.read(edits.edits_of_many, ids),
+            request.app[keys.SETTINGS].metadata_prefer,
+        )
+    return web.json_response(page(items, total, limit, offset, next_cursor))
+
+
+def enrichment_shown(app: web.Application) -> bool:
+    """Lists carry ``display`` (the layers combined) once an enrichment plugin can fill them."""
+    return any(s.hook == "enrich_track" for s in app[keys.PLUGINS].stages)
 
 
 async def get_track(request: web.Request) -> web.Response:

@@ -15,13 +15,14 @@
   function row(t) {
     const tr = document.createElement("tr");
     tr.dataset.id = t.id;
-    const cells = [t.track_number || "", null, t.artist_name || "", t.album_title || "", t.year || "", t.genre || "", duration(t.duration)];
+    const d = t.display || t;  // what the library shows: the user's edits, then metadata_prefer's order
+    const cells = [d.track_number || "", null, d.artist_name || "", d.album_title || "", d.year || "", d.genre || "", duration(t.duration)];
     cells.forEach(function (value, i) {
       const td = document.createElement("td");
       if (i === 1) {
         const a = document.createElement("a");
         a.href = "/tracks/" + encodeURIComponent(t.id);
-        a.textContent = t.title || "";
+        a.textContent = d.title || "";
         td.appendChild(a);
       } else {
         td.textContent = value;
