@@ -40,18 +40,32 @@ from support.servers import Server, start_redis  # noqa: E402
 SSE_TIMEOUT = 300.0
 
 
-async def sse_client(url: str, token: str, counts: list[int], index: int, ready) -> None:
+async def sse_client(url: str, token: str, counts: list[int], index: int, ready, stop) -> None:
+    """One listener, as the page's script is: when the server drops it (too slow to keep up),
+    it reconnects with Last-Event-ID and the server replays what it missed."""
     headers = {"Authorization": f"Bearer {token}"}
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as session,
-        session.get(f"{url}/api/events?channels=notifications", headers=headers) as resp,
-    ):
-        ready.set()
-        async for raw in resp.content:
-            line = raw.decode("utf-8", "replace")
-            if line.startswith("data:") and '"track.added"' in line:
-                counts[index] += 1
+    last = ""
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        while not stop.is_set():
+            sent = {**headers, "Last-Event-ID": last} if last else headers
+            try:
+                async with session.get(
+                    f"{url}/api/events?channels=notifications", headers=sent
+                ) as resp:
+                    ready.set()
+                    async for raw in resp.content:
+                        line = raw.decode("utf-8", "replace")
+                        if line.startswith("id:"):
+                            last = line[3:].strip()
+                        elif line.startswith("data:") and '"track.added"' in line:
+                            counts[index] += 1
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.5)
+            reconnects[index] += 1
+
+
+reconnects: list[int] = []
 
 
 async def sse_part(args, work: Path) -> dict:
@@ -77,9 +91,11 @@ async def sse_part(args, work: Path) -> dict:
                 raise SystemExit("serve did not start: see serve.log")
             await asyncio.sleep(0.2)
         counts = [0] * args.clients
+        reconnects[:] = [0] * args.clients
+        stop = asyncio.Event()
         events = [asyncio.Event() for _ in range(args.clients)]
         tasks = [
-            asyncio.create_task(sse_client(url, token, counts, i, events[i]))
+            asyncio.create_task(sse_client(url, token, counts, i, events[i], stop))
             for i in range(args.clients)
         ]
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 60)
@@ -92,6 +108,7 @@ async def sse_part(args, work: Path) -> dict:
             samples.append(tree_rss_mb(process.pid))
         elapsed = time.perf_counter() - started
         total = get_json(url + "/api/tracks?limit=1", token)["total"]
+        stop.set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -102,6 +119,7 @@ async def sse_part(args, work: Path) -> dict:
         "clients": args.clients,
         "complete": sum(c >= args.files for c in counts),
         "min_events": min(counts),
+        "reconnects": sum(reconnects),
         "tracks": total,
         "seconds": elapsed,
         "rss_start": samples[0],
@@ -189,7 +207,8 @@ def main() -> None:
         sse = asyncio.run(sse_part(args, work))
         print(
             f"SSE: {sse['complete']}/{sse['clients']} clients received all {args.files}"
-            f" track.added events (fewest: {sse['min_events']}); {sse['tracks']} tracks listed in"
+            f" track.added events (fewest: {sse['min_events']}; reconnections with Last-Event-ID:"
+            f" {sse['reconnects']}); {sse['tracks']} tracks listed in"
             f" {sse['seconds']:.1f}s; serve RSS {sse['rss_start']:.0f} MB at the start,"
             f" peak {sse['rss_peak']:.0f} MB, {sse['rss_end']:.0f} MB at the end",
             flush=True,

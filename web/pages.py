@@ -14,7 +14,7 @@ from soniquebay import __version__, names
 from soniquebay.library import duplicates, edits, layers, queries, sql, stages
 from soniquebay.plugins import available
 from soniquebay.web import enrichment, keys
-from soniquebay.web.rest import int_param, path_id
+from soniquebay.web.rest import int_param, path_id, with_display
 
 PAGE_SIZE = 100
 # Plugin fields shown in their own sections (or too long to show at all).
@@ -67,14 +67,7 @@ async def index(request: web.Request) -> web.Response:
     offset = int_param(request, "offset", 0)
     database = request.app[keys.DB]
     rows, total = database.read(queries.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
-    tracks = [sql.public_track(r) for r in rows]
-    ids = [t["id"] for t in tracks]
-    layers.display_many(
-        tracks,
-        database.read(stages.plugin_data, ids),
-        database.read(edits.edits_of_many, ids),
-        request.app[keys.SETTINGS].metadata_prefer,
-    )
+    tracks = with_display(request.app, [sql.public_track(r) for r in rows])
     return render(
         request,
         "index.html",

@@ -150,14 +150,19 @@ async def list_tracks(request: web.Request) -> web.Response:
     next_cursor = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
     items = [sql.public_track(r) for r in rows]
     if enrichment_shown(request.app):
-        ids = [t["id"] for t in items]
-        layers.display_many(
-            items,
-            database.read(stages.plugin_data, ids),
-            database.read(edits.edits_of_many, ids),
-            request.app[keys.SETTINGS].metadata_prefer,
-        )
+        with_display(request.app, items)
     return web.json_response(page(items, total, limit, offset, next_cursor))
+
+
+def with_display(app: web.Application, tracks: list[dict]) -> list[dict]:
+    """A page of tracks, each with ``display``: the layers combined as the library shows them."""
+    database, ids = app[keys.DB], [t["id"] for t in tracks]
+    return layers.display_many(
+        tracks,
+        database.read(stages.plugin_data, ids),
+        database.read(edits.edits_of_many, ids),
+        app[keys.SETTINGS].metadata_prefer,
+    )
 
 
 def enrichment_shown(app: web.Application) -> bool:
