@@ -71,6 +71,7 @@ class Settings:
     trusted_proxies: str = ""
     secure_cookies: str = "auto"  # auto (when the client uses HTTPS) | always
     checkpoint_seconds: int = 300
+    max_transcodes: int = 3  # ffmpeg encodes at once (players on slow links); a Pi 4 does a few
     backup_keep: int = 3
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)

@@ -124,3 +124,21 @@ def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | Non
 def delete_session(conn: apsw.Connection, id_hash: str) -> None:
     with conn:
         conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def list_users(conn: apsw.Connection) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, username, is_admin, created_at FROM users ORDER BY username COLLATE NOCASE"
+    ).fetchall()
+
+
+def delete_user(conn: apsw.Connection, user_id: int) -> None:
+    """Remove a user with their sessions, tokens, playlists and stars (the last admin stays)."""
+    with conn:
+        rows = conn.execute("SELECT is_admin FROM users WHERE id = ?", (user_id,)).fetchall()
+        if not rows:
+            raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+        admins = conn.execute("SELECT count(*) AS n FROM users WHERE is_admin").fetchall()[0]["n"]
+        if rows[0]["is_admin"] and admins <= 1:
+            raise Conflict("the last administrator cannot be removed")
+        conn.execute("DELETE FROM users WHERE id = ?", (user_id,))

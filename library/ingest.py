@@ -14,7 +14,7 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import InvalidInput, SoniqueBayError
-from soniquebay.library import edits, sql
+from soniquebay.library import annotations, edits, sql
 from soniquebay.library.fields import FILE_FIELDS, TAG_FIELDS
 
 ARTIST_UPSERT = """
@@ -337,6 +337,7 @@ def purge_missing(conn: apsw.Connection, older_than: float) -> int:
                 """DELETE FROM artists WHERE id NOT IN (SELECT track_artist_id FROM tracks WHERE track_artist_id IS NOT NULL)
                    AND id NOT IN (SELECT album_artist_id FROM albums WHERE album_artist_id IS NOT NULL)"""
             )
+            annotations.forget_deleted(conn)
     return len(gone)
 
 

@@ -79,7 +79,7 @@ ALBUM_SORTS = {"title": "al.title COLLATE NOCASE", "year": "al.year", "id": "al.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _fts_query(text: str) -> str:
+def fts_query(text: str) -> str:
     """Free text as an FTS5 query: each word a quoted prefix, so no input is FTS5 syntax
     (control characters, NUL among them, are spaces: FTS5 stops reading a string at a NUL)."""
     words = CONTROL_CHARACTERS.sub(" ", text).split()[:16]
@@ -132,7 +132,7 @@ def _track_where(
     if CONTROL_CHARACTERS.sub(" ", f.get("q", "")).strip():
         add(
             "t.id IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)",
-            _fts_query(f["q"]),
+            fts_query(f["q"]),
         )
     return where, params
 
@@ -273,7 +273,7 @@ def count_tracks(
 
 # An artist is listed while one of its tracks (or a track of one of its albums) is present, or
 # while it has no track at all (just created): an artist whose every file vanished is hidden.
-_ARTIST_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
+ARTIST_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
     OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
                WHERE al.album_artist_id = a.id AND t.missing_since IS NULL)
     OR NOT (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id)
@@ -286,7 +286,7 @@ ARTIST_COLUMNS = """a.id, a.name, a.musicbrainz_artistid, a.created_at, a.update
       AS track_count"""
 
 
-_ALBUM_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)
+ALBUM_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)
     OR NOT EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id))"""
 
 
@@ -314,7 +314,7 @@ def list_artists(
     sort: str = "name",
     descending: bool = False,
 ) -> tuple[list[dict], int]:
-    where, params = [_ARTIST_VISIBLE], []
+    where, params = [ARTIST_VISIBLE], []
     if q:
         where.append("a.name LIKE ? ESCAPE '\\'")
         params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -342,7 +342,7 @@ def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
 def _album_where(
     artist_id: int | None, year_min: int | None, year_max: int | None, q: str | None
 ) -> tuple[str, list[Any]]:
-    where, params = [_ALBUM_VISIBLE], []
+    where, params = [ALBUM_VISIBLE], []
     if artist_id is not None:
         where.append("al.album_artist_id = ?")
         params.append(artist_id)
@@ -468,7 +468,7 @@ def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict
         return []
     return conn.execute(
         f"""SELECT {ALBUM_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.album_artist_id IN ({sql.placeholders(ids)}) AND {_ALBUM_VISIBLE}
+            WHERE al.album_artist_id IN ({sql.placeholders(ids)}) AND {ALBUM_VISIBLE}
             ORDER BY al.title COLLATE NOCASE, al.id""",
         tuple(ids),
     ).fetchall()

@@ -18,7 +18,8 @@ from aiohttp import web
 from soniquebay.config import Settings
 from soniquebay.library import db, ingest
 from soniquebay.plugins import Plugins, load_plugins
-from soniquebay.web import auth, keys, pages, routes
+from soniquebay.web import auth, keys, render, routes
+from soniquebay.web.covers import covers_ctx
 from soniquebay.web.database import Database
 from soniquebay.web.events_stream import EventHub
 from soniquebay.web.graphql_api import load_schema
@@ -30,6 +31,7 @@ from soniquebay.web.middleware import (
     on_response_prepare,
 )
 from soniquebay.web.pipeline import pipeline_ctx
+from soniquebay.web.stream import transcoders_ctx
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +133,18 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS] = WebMetrics()
     plugins = app[keys.PLUGINS] = load_plugins(settings, "web")
     app[keys.SCHEMA] = load_schema()
-    app[keys.TEMPLATES] = pages.make_environment()
-    app.cleanup_ctx.extend([database_ctx, auth.auth_ctx, redis_ctx, pipeline_ctx, maintenance_ctx])
+    app[keys.TEMPLATES] = render.make_environment()
+    app.cleanup_ctx.extend(
+        [
+            database_ctx,
+            auth.auth_ctx,
+            redis_ctx,
+            covers_ctx,
+            transcoders_ctx,
+            pipeline_ctx,
+            maintenance_ctx,
+        ]
+    )
     app.on_response_prepare.append(on_response_prepare)
     app.on_shutdown.append(close_event_streams)
     app.on_startup.append(announce_url)

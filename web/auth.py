@@ -28,6 +28,7 @@ from soniquebay import credentials
 from soniquebay.errors import Forbidden, InvalidInput, Unauthorized
 from soniquebay.library import accounts
 from soniquebay.web import keys
+from soniquebay.web.render import render
 from soniquebay.web.throttle import LoginThrottle, client_address, is_https, parse_proxies
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Principal:
     scope: str = "none"
     csrf: str = ""  # set for a session: unsafe requests must echo it
     via: str = ""  # session or bearer
+    user_id: int | None = None  # whose stars, plays and playlists (None: the worker, a CLI token)
 
     def can(self, scope: str) -> bool:
         return SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]
@@ -119,7 +121,9 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
         return cached[1]
     row = app[keys.DB].read(accounts.token_by_hash, digest)
     principal = (
-        Principal("token", row["name"], row["scope"], via="bearer") if row is not None else None
+        Principal("token", row["name"], row["scope"], via="bearer", user_id=row["user_id"])
+        if row is not None
+        else None
     )
     if len(state._tokens) > 1000:
         state._tokens.clear()
@@ -137,6 +141,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
         "admin" if row["is_admin"] else "write",
         csrf=row["csrf_token"],
         via="session",
+        user_id=row["user_id"],
     )
 
 
@@ -220,7 +225,7 @@ def _dummy_hash() -> str:
     return credentials.hash_password(secrets.token_urlsafe(16))
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site: never //evil.example or https://evil.example. Browsers drop
     tabs and newlines from a URL (``/\t/evil.example`` becomes ``//evil.example``), so any
     control character makes the target refused, as does a backslash."""
@@ -244,19 +249,15 @@ def _same_origin(request: web.Request) -> bool:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    from soniquebay.web.pages import render
-
-    return render(request, "login.html", next=_safe_next(request.query.get("next")), error=None)
+    return render(request, "login.html", next=safe_next(request.query.get("next")), error=None)
 
 
 async def login(request: web.Request) -> web.Response:
-    from soniquebay.web.pages import render
-
     if not _same_origin(request):
         raise Forbidden("a login must come from this site's own form")
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    target = _safe_next(str(form.get("next", "")))
+    target = safe_next(str(form.get("next", "")))
     database, settings = request.app[keys.DB], request.app[keys.SETTINGS]
     state: AuthState = request.app[keys.AUTH]
     address = client_address(request, state.proxies)
@@ -330,8 +331,15 @@ async def make_token(request: web.Request, name: str, scope: str) -> tuple[str, 
             details={"field": "scope", "allowed": list(accounts.SCOPES)},
         )
     token = credentials.new_token()
+    # A token made by a signed-in user acts as that user (their stars, plays, playlists).
+    owner = request["principal"].user_id
     row = await request.app[keys.DB].write(
-        accounts.create_token, name, credentials.hash_token(token), token[:10], scope=scope
+        accounts.create_token,
+        name,
+        credentials.hash_token(token),
+        token[:10],
+        scope=scope,
+        user_id=owner,
     )
     return token, row
 
@@ -363,8 +371,6 @@ async def delete_token(request: web.Request) -> web.Response:
 
 
 async def tokens_page(request: web.Request, new_token: str | None = None) -> web.Response:
-    from soniquebay.web.pages import render
-
     return render(
         request,
         "tokens.html",

@@ -32,10 +32,11 @@ from graphql.pyutils import is_awaitable
 
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
 from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
-from soniquebay.web import enrichment, keys
+from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_limits import limits_rule
 from soniquebay.web.loaders import Loaders
+from soniquebay.web.render import render
 from soniquebay.web.validation import MAX_QUERY_TEXT, check_text, parse_json
 
 MAX_TOKENS = 20_000
@@ -358,9 +359,9 @@ async def resolve_ingest_tracks(_root, info, tracks, errors=None):
 
 async def resolve_store_stage_results(_root, info, data):
     _batch(info, data)
-    images = enrichment.take_cover_images(data)  # files, not rows: kept beside the database
+    images = covers.take_cover_images(data)  # files, not rows: kept beside the database
     stored = await _db(info).write(stages.store_results, data)
-    await enrichment.save_cover_images(info.context["app"], images)
+    await covers.save_cover_images(info.context["app"], images)
     failed = [r for r in stored if r["status"] == "failed"]
     if failed:
         info.context["app"][keys.METRICS].stage_failures(failed)
@@ -621,8 +622,6 @@ async def handle_graphql(request: web.Request) -> web.Response:
 
 async def graphiql_page(request: web.Request) -> web.Response:
     """A small query console for people: no CDN, no external script."""
-    from soniquebay.web.pages import render
-
     schema = request.app[keys.SCHEMA]
     roots = []
     for root in ("Query", "Mutation"):

@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
     from soniquebay.plugins import Plugins
     from soniquebay.web.auth import AuthState
+    from soniquebay.web.covers import Covers
     from soniquebay.web.database import Database
     from soniquebay.web.events_stream import EventHub
     from soniquebay.web.metrics import WebMetrics
     from soniquebay.web.pipeline import Pipeline
+    from soniquebay.web.stream import Transcoders
 
 SETTINGS = web.AppKey("settings", Settings)
 DB: web.AppKey[Database] = web.AppKey("db")
@@ -32,6 +34,8 @@ SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUTH: web.AppKey[AuthState] = web.AppKey("auth")
+COVERS: web.AppKey[Covers] = web.AppKey("covers")
+TRANSCODERS: web.AppKey[Transcoders] = web.AppKey("transcoders")
 METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics")
 # RQ speaks synchronous redis-py (bytes, no decoding): the jobs API calls it in a thread.
 RQ_REDIS: web.AppKey[redis.Redis] = web.AppKey("rq_redis")

@@ -20,6 +20,7 @@ from aiohttp import hdrs, web
 from soniquebay.config import Settings
 from soniquebay.errors import SoniqueBayError
 from soniquebay.web import keys
+from soniquebay.web.render import error_page, wants_html
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("soniquebay.access")
@@ -39,26 +40,38 @@ def error_response(
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Errors as ``{"error": …}`` JSON for the API and scripts, as a page for browsers."""
     request_id = request.get("request_id") or _request_id(request)
+    page = wants_html(request)
     try:
         response = await handler(request)
     except SoniqueBayError as exc:
-        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response = (
+            error_page(request, exc.status, exc.message)
+            if page
+            else error_response(exc.status, exc.code, exc.message, exc.details)
+        )
     except web.HTTPException as exc:
-        if not request.path.startswith("/api/") or exc.status < 400:
+        if exc.status < 400 or not (page or request.path.startswith("/api/")):
             raise
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status, "http_error"
         )
-        response = error_response(exc.status, code, exc.reason)
+        response = (
+            error_page(request, exc.status, exc.reason)
+            if page
+            else error_response(exc.status, code, exc.reason)
+        )
     except json.JSONDecodeError:
         response = error_response(400, "invalid_json", "the request body is not valid JSON")
     except Exception:
         log.exception(
             "unhandled error on %s %s (request %s)", request.method, request.path, request_id
         )
-        response = error_response(
-            500, "internal_error", "internal error", {"request_id": request_id}
+        response = (
+            error_page(request, 500, "An internal error; it is in the server's log.", request_id)
+            if page
+            else error_response(500, "internal_error", "internal error", {"request_id": request_id})
         )
     if not response.prepared:
         response.headers["X-Request-ID"] = request_id

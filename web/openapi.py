@@ -13,6 +13,7 @@ from aiohttp import web
 from soniquebay import __version__
 from soniquebay.library import queries
 from soniquebay.web import rest
+from soniquebay.web.render import render
 from soniquebay.web.validation import JSON
 
 TYPES = {
@@ -64,6 +65,27 @@ def _components() -> dict[str, Any]:
         "schemas": {
             "Error": ERROR,
             "Page": page,
+            "Playlist": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "comment": {"type": "string"},
+                    "track_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                },
+                "additionalProperties": False,
+            },
+            "TrackIds": {
+                "type": "object",
+                "required": ["track_ids"],
+                "properties": {"track_ids": {"type": "array", "items": {"type": "integer"}}},
+                "additionalProperties": False,
+            },
+            "Rating": {
+                "type": "object",
+                "required": ["rating"],
+                "properties": {"rating": {"type": "integer", "minimum": 0, "maximum": 5}},
+                "additionalProperties": False,
+            },
             "Track": {"type": "object", "description": "Every column of a track, path as text."},
             "TrackCreate": _schema_of(rest.TRACK_CREATE_SPEC, ("path",)),
             "TrackUpdate": _schema_of(rest.TRACK_SPEC),
@@ -160,6 +182,20 @@ TRACK_LIST = [
     _sort(sorted(queries.TRACK_SORTS), "id"),
     _q("cursor", str, "next_cursor of the previous page (keyset pagination)"),
     *[_q(name, kind, "filter") for name, kind in queries.TRACK_FILTERS.items()],
+]
+
+
+SIZE = _q(
+    "size", int, "pixels: the smallest thumbnail of at least this size", minimum=1, maximum=10000
+)
+KIND_ID = [
+    {
+        "name": "kind",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["track", "album", "artist"]},
+    },
+    _path_param(),
 ]
 
 
@@ -350,11 +386,127 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/albums/{id}/cover": {
             "get": with404(
                 _op(
-                    "The album's cover: its folder's image, the files' embedded picture, or the"
-                    " Cover Art Archive's (404 when none)",
+                    "The album's cover: the files' embedded picture, an image beside them, or"
+                    " the Cover Art Archive's; with size, a JPEG thumbnail (64, 300 or 600 px)"
+                    " or a drawn placeholder (without size, 404 when there is none)",
                     "albums",
-                    params=pid,
+                    params=[*pid, SIZE],
                     content_type="image/*",
+                )
+            )
+        },
+        "/api/tracks/{id}/cover": {
+            "get": with404(
+                _op(
+                    "The track's album cover, else its own embedded picture (as the album's)",
+                    "tracks",
+                    params=[*pid, SIZE],
+                    content_type="image/*",
+                )
+            )
+        },
+        "/api/tracks/{id}/stream": {
+            "get": with404(
+                _op(
+                    "Play the track: the original file (HTTP Range, ETag), or transcoded by"
+                    " ffmpeg with format and bitrate (kbps), from offset seconds",
+                    "listening",
+                    params=[
+                        *pid,
+                        _q(
+                            "format",
+                            str,
+                            "original when absent",
+                            enum=["raw", "original", "opus", "mp3"],
+                        ),
+                        _q("bitrate", int, "kbps, 32 to 320", minimum=32, maximum=320),
+                        _q("offset", float, "start this many seconds in (transcodes)", minimum=0),
+                    ],
+                    content_type="audio/*",
+                )
+            )
+        },
+        "/api/tracks/{id}/plays": {
+            "post": with404(
+                _op(
+                    "Count a play of the track for the asking user", "listening", params=pid, ok=204
+                )
+            )
+        },
+        "/api/player/tracks": {
+            "get": _op(
+                "Short records of tracks for the player, in the order asked",
+                "listening",
+                params=[_q("ids", str, "up to 1000 track ids, separated by commas")],
+            )
+        },
+        "/api/search": {
+            "get": _op(
+                "Full-text search grouped by kind: artists, albums, tracks (accents ignored,"
+                " each word a prefix, best first)",
+                "listening",
+                params=[_q("q", str, "words"), _q("limit", int, "per group, 1 to 50", default=8)],
+            )
+        },
+        "/api/playlists": {
+            "get": _op("The asking user's playlists", "playlists"),
+            "post": _op("Create a playlist", "playlists", body="Playlist", ok=201),
+        },
+        "/api/playlists/import": {
+            "post": {
+                **_op(
+                    "Create a playlist from an .m3u/.m3u8 file (the body); `unknown` lists the"
+                    " paths the library does not hold",
+                    "playlists",
+                    params=[_q("name", str, "else the file's #PLAYLIST, else 'Imported playlist'")],
+                    ok=201,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"text/plain": {"schema": {"type": "string"}}},  # the .m3u8
+                },
+            }
+        },
+        "/api/playlists/{id}": {
+            "get": with404(_op("A playlist with its tracks in order", "playlists", params=pid)),
+            "patch": with404(
+                _op(
+                    "Rename, change the comment, or send every track id in its new order",
+                    "playlists",
+                    params=pid,
+                    body="Playlist",
+                )
+            ),
+            "delete": with404(_op("Delete a playlist", "playlists", params=pid, ok=204)),
+        },
+        "/api/playlists/{id}/tracks": {
+            "post": with404(
+                _op("Append tracks to a playlist", "playlists", params=pid, body="TrackIds")
+            )
+        },
+        "/api/playlists/{id}/m3u8": {
+            "get": with404(
+                _op(
+                    "The playlist as extended M3U (UTF-8, the files' paths)",
+                    "playlists",
+                    params=pid,
+                    content_type="audio/x-mpegurl",
+                )
+            )
+        },
+        "/api/stars": {
+            "get": _op("What the asking user starred: tracks, albums, artists", "listening")
+        },
+        "/api/stars/{kind}/{id}": {
+            "put": with404(
+                _op("Star a track, album or artist", "listening", params=KIND_ID, ok=204)
+            ),
+            "delete": with404(_op("Remove a star", "listening", params=KIND_ID, ok=204)),
+        },
+        "/api/ratings/{kind}/{id}": {
+            "put": with404(
+                _op(
+                    "Rate 1 to 5 (0 removes it)", "listening", params=KIND_ID, body="Rating", ok=204
                 )
             )
         },
@@ -543,8 +695,6 @@ async def handle_openapi(request: web.Request) -> web.Response:
 
 
 async def handle_docs(request: web.Request) -> web.Response:
-    from soniquebay.web.pages import render
-
     doc = document()
     operations = [
         (method.upper(), path, op)

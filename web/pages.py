@@ -1,82 +1,39 @@
-"""Jinja pages. Tag text is attacker-controlled: autoescape is on for every template."""
+"""Pages about the library's workings: a track in detail, plugins, scan errors, activity,
+users; the static files. (Browsing is :mod:`browse_pages`, playlists :mod:`listening_pages`.)"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 from importlib import resources
 
-import jinja2
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__, names
-from soniquebay.library import duplicates, edits, layers, queries, sql, stages
+from soniquebay import credentials, names, queueing
+from soniquebay.errors import BatchFailed, InvalidInput
+from soniquebay.library import accounts, duplicates, edits, layers, queries, sql, stages
 from soniquebay.plugins import available
-from soniquebay.web import enrichment, keys
-from soniquebay.web.rest import int_param, path_id, with_display
+from soniquebay.web import covers, keys
+from soniquebay.web.browse_pages import my_playlists, stars_of
+from soniquebay.web.render import render
+from soniquebay.web.rest import health_report, path_id, single
 
-PAGE_SIZE = 100
+# Tags a person may correct on the track page (the API edits every field of TRACK_EDITABLE).
+EDITABLE_ON_PAGE = (
+    "title", "artist_name", "album_title", "album_artist_name", "track_number", "disc_number",
+    "year", "genre",
+)  # fmt: skip
+# Audio features drawn as bars on the track page: (field, label, low, high, how it reads).
+FEATURE_SCALES = (
+    ("bpm", "Tempo", 40, 200, "bpm"),
+    ("energy", "Energy", 0, 1, "percent"),
+    ("danceability", "Danceability", 0, 3, None),
+    ("loudness_lufs", "Loudness", -40, 0, "lufs"),
+    ("loudness_range", "Dynamic range", 0, 25, "lu"),
+)
 # Plugin fields shown in their own sections (or too long to show at all).
 HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
-
-
-def make_environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("soniquebay.web", "templates"),
-        autoescape=True,  # every template, whatever its name
-        enable_async=False,
-    )
-    env.globals["version"] = __version__
-    env.filters["duration"] = _duration
-    env.filters["timestamp"] = _timestamp
-    return env
-
-
-def _timestamp(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
-
-
-def _duration(seconds: float | None) -> str:
-    if not seconds:
-        return ""
-    seconds = int(round(seconds))
-    return (
-        f"{seconds // 60}:{seconds % 60:02d}"
-        if seconds < 3600
-        else f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    )
-
-
-def render(request: web.Request, template: str, **context) -> web.Response:
-    principal = request.get("principal")
-    context.setdefault("principal", principal)
-    context.setdefault("csrf", principal.csrf if principal else "")
-    html = request.app[keys.TEMPLATES].get_template(template).render(**context)
-    return web.Response(
-        text=html,
-        content_type="text/html",
-        headers={
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-async def index(request: web.Request) -> web.Response:
-    offset = int_param(request, "offset", 0)
-    database = request.app[keys.DB]
-    rows, total = database.read(queries.list_tracks, limit=PAGE_SIZE, offset=offset, sort="artist")
-    tracks = with_display(request.app, [sql.public_track(r) for r in rows])
-    return render(
-        request,
-        "index.html",
-        tracks=tracks,
-        total=total,
-        offset=offset,
-        page_size=PAGE_SIZE,
-        counts=database.read(queries.counts),
-    )
 
 
 async def track_page(request: web.Request) -> web.Response:
@@ -120,12 +77,130 @@ async def track_page(request: web.Request) -> web.Response:
         ],
         match=enrich.get("mb_match"),
         suggestions=enrich.get("mb_suggestions") or [],
-        cover=await enrichment.cover_source(request.app, track.get("album_id")),
+        cover=await covers.cover_source(request.app, track.get("album_id")),
+        starred=stars_of(request, "track", [track_id]),
+        playlists=my_playlists(request),
+        editable=[(f, track["display"].get(f)) for f in EDITABLE_ON_PAGE],
+        feature_bars=feature_bars(track),
         duplicates=[
             {**d, "path": sql.display_path(d["path"])}
             for d in database.read(duplicates.of_track, track_id)
         ],
     )
+
+
+def feature_bars(track: dict) -> list[dict]:
+    """The audio features as bars of 0–100 % on a fixed scale per feature (for the SVG)."""
+    bars = []
+    for field, label, low, high, unit in FEATURE_SCALES:
+        value = track.get(field)
+        if value is None:
+            continue
+        share = min(1.0, max(0.0, (value - low) / (high - low)))
+        bars.append({"label": label, "value": value, "unit": unit, "width": round(share * 100, 1)})
+    return bars
+
+
+async def track_edit_form(request: web.Request) -> web.Response:
+    """The track page's tag form: each changed field becomes an edit (kept over rescans); an
+    emptied field reverts to the file's value."""
+    track_id, form = path_id(request), await request.post()
+    database = request.app[keys.DB]
+    track = database.read(queries.get_track, track_id)
+    layered = layers.with_layers(
+        sql.public_track(track),
+        database.read(stages.plugin_data, [track_id])[track_id],
+        request.app[keys.SETTINGS].metadata_prefer,
+        database.read(edits.edits_of, track_id),
+    )
+    changes, reverts = {}, []
+    for field in EDITABLE_ON_PAGE:
+        if field not in form:
+            continue
+        raw = str(form[field]).strip()
+        current = layered["display"].get(field)
+        if raw == "":
+            if field in layered["edits"]:
+                reverts.append(field)
+            continue
+        value: object = raw
+        if field in ("track_number", "disc_number", "year"):
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+                raise InvalidInput(f"{field} must be a whole number", details={"field": field})
+            value = int(raw)
+        if value != current:
+            changes[field] = value
+    try:
+        if changes:
+            await database.write(edits.update_tracks, [{"id": track_id, **changes}])
+        if reverts:
+            await database.write(edits.revert, track_id, reverts)
+    except BatchFailed as exc:
+        raise single(exc) from None
+    if changes or reverts:
+        fresh = sql.public_track(database.read(queries.get_track, track_id))
+        request.app[keys.PIPELINE].stored([{**fresh, "change": "edited"}])
+    raise web.HTTPSeeOther(f"/tracks/{track_id}")
+
+
+async def activity_page(request: web.Request) -> web.Response:
+    """What the library is doing: queues, workers, the watcher, recent errors; live progress
+    arrives over the event stream."""
+    report = await health_report(request.app)
+    errors, total = request.app[keys.DB].read(queries.list_scan_errors, limit=10)
+    return render(
+        request, "activity.html", report=report, errors=errors, error_total=total,
+        rescanned=request.query.get("rescan") == "1",
+    )  # fmt: skip
+
+
+async def rescan_form(request: web.Request) -> web.Response:
+    """Admin: read every library folder again (new, changed and moved files)."""
+    settings = request.app[keys.SETTINGS]
+    client = request.app[keys.RQ_REDIS]
+
+    def enqueue() -> None:
+        for root in settings.library:
+            queueing.enqueue_tree(client, settings, str(root))
+
+    await asyncio.get_running_loop().run_in_executor(None, enqueue)
+    raise web.HTTPSeeOther("/activity?rescan=1")
+
+
+async def users_page(request: web.Request, created: str | None = None) -> web.Response:
+    return render(
+        request,
+        "users.html",
+        users=request.app[keys.DB].read(accounts.list_users),
+        created=created,
+        me=request["principal"].user_id,
+    )
+
+
+async def users_create_form(request: web.Request) -> web.Response:
+    """Admin: a new user, with the password given or a generated one shown once."""
+    form = await request.post()
+    name = str(form.get("username", "")).strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise InvalidInput(
+            "a user name is 1 to 64 printable characters", details={"field": "username"}
+        )
+    password = str(form.get("password", "")) or credentials.new_password()
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", details={"field": "password"})
+    hashed = await asyncio.get_running_loop().run_in_executor(
+        None, credentials.hash_password, password
+    )
+    await request.app[keys.DB].write(
+        accounts.create_user, name, hashed, is_admin=form.get("is_admin") == "1"
+    )
+    shown = None if form.get("password") else f"{name}: {password}"
+    return await users_page(request, created=shown)
+
+
+async def users_delete_form(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(accounts.delete_user, path_id(request))
+    raise web.HTTPSeeOther("/users")
 
 
 async def plugins_page(request: web.Request) -> web.Response:
@@ -175,9 +250,13 @@ async def static_file(request: web.Request) -> web.Response:
     folder = resources.files("soniquebay.web").joinpath("static")
     if "/" in name or name.startswith(".") or not folder.joinpath(name).is_file():
         raise web.HTTPNotFound()
-    content_type = {"css": "text/css", "js": "application/javascript"}.get(
-        name.rsplit(".", 1)[-1], "application/octet-stream"
-    )
+    content_type = {
+        "css": "text/css",
+        "js": "application/javascript",
+        "svg": "image/svg+xml",
+        "png": "image/png",
+        "webmanifest": "application/manifest+json",
+    }.get(name.rsplit(".", 1)[-1], "application/octet-stream")
     return web.Response(
         body=folder.joinpath(name).read_bytes(),
         content_type=content_type,

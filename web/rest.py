@@ -16,6 +16,7 @@ from aiohttp import web
 from soniquebay import __version__, names
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
 from soniquebay.library import (
+    annotations,
     duplicates,
     edits,
     fields,
@@ -182,6 +183,15 @@ async def get_track(request: web.Request) -> web.Response:
     ]
     prefer = request.app[keys.SETTINGS].metadata_prefer
     layers.with_layers(track, plugin_data, prefer, database.read(edits.edits_of, track_id))
+    user_id = request["principal"].user_id
+    if user_id is not None:  # what the asking user keeps of it: star, rating, plays
+        mine = database.read(annotations.of_items, user_id, "track", [track_id]).get(track_id)
+        track["me"] = mine or {
+            "starred_at": None,
+            "rating": None,
+            "play_count": 0,
+            "last_played": None,
+        }
     return web.json_response(track)
 
 
@@ -561,7 +571,12 @@ async def _overdue_scheduled(client: aioredis.Redis) -> dict[str, int]:
 
 
 async def health(request: web.Request) -> web.Response:
-    app = request.app
+    report = await health_report(request.app)
+    return web.json_response(report, status=200 if report["status"] == "ok" else 503)
+
+
+async def health_report(app: web.Application) -> dict:
+    """Redis, database, workers, queues, watcher, folders, remote services: what is wrong."""
     settings = app[keys.SETTINGS]
     database = app[keys.DB]
     report: dict = {"version": __version__, "time": time.time()}
@@ -630,4 +645,4 @@ async def health(request: web.Request) -> web.Response:
         ]
     ok = report["db"].get("ok") and report["redis"]["ok"]
     report["status"] = "ok" if ok else "degraded"
-    return web.json_response(report, status=200 if ok else 503)
+    return report

@@ -13,7 +13,20 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from soniquebay.config import Settings
-from soniquebay.web import auth, enrichment, jobs_api, keys, openapi, pages, rest
+from soniquebay.web import (
+    auth,
+    browse_pages,
+    covers,
+    enrichment,
+    jobs_api,
+    keys,
+    listening,
+    listening_pages,
+    openapi,
+    pages,
+    rest,
+    stream,
+)
 from soniquebay.web.events_stream import handle_events, handle_ws
 from soniquebay.web.graphql_api import graphiql_page, handle_graphql
 from soniquebay.web.metrics import handle_metrics
@@ -42,9 +55,35 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/docs", openapi.handle_docs, NONE),
         r("GET", "/api/graphql", graphiql_page, NONE),  # the console page; queries are POSTs
         r("GET", "/metrics", handle_metrics, NONE if settings.metrics_public else READ),
-        # pages
-        r("GET", "/", pages.index, READ),
+        # pages: browsing
+        r("GET", "/", browse_pages.albums_page, READ),
+        r("GET", "/albums", browse_pages.albums_page, READ),
+        r("GET", "/albums/{id}", browse_pages.album_page, READ),
+        r("GET", "/artists", browse_pages.artists_page, READ),
+        r("GET", "/artists/{id}", browse_pages.artist_page, READ),
+        r("GET", "/tracks", browse_pages.tracks_page, READ),
+        r("GET", "/genres", browse_pages.genres_page, READ),
+        r("GET", "/search", browse_pages.search_page, READ),
         r("GET", "/tracks/{id}", pages.track_page, READ),
+        r("POST", "/tracks/{id}/edit", pages.track_edit_form, WRITE),
+        # pages: each user's own listening
+        r("GET", "/playlists", listening_pages.playlists_page, READ),
+        r("POST", "/playlists", listening_pages.create_form, WRITE),
+        r("POST", "/playlists/add", listening_pages.add_form, WRITE),
+        r("POST", "/playlists/import", listening_pages.import_form, WRITE),
+        r("GET", "/playlists/{id}", listening_pages.playlist_page, READ),
+        r("POST", "/playlists/{id}/rename", listening_pages.rename_form, WRITE),
+        r("POST", "/playlists/{id}/delete", listening_pages.delete_form, WRITE),
+        r("POST", "/playlists/{id}/move", listening_pages.move_form, WRITE),
+        r("POST", "/playlists/{id}/remove", listening_pages.remove_form, WRITE),
+        r("GET", "/favourites", listening_pages.favourites_page, READ),
+        r("POST", "/stars/{kind}/{id}", listening_pages.star_form, WRITE),
+        # pages: the library's workings
+        r("GET", "/activity", pages.activity_page, READ),
+        r("POST", "/activity/rescan", pages.rescan_form, ADMIN),
+        r("GET", "/users", pages.users_page, ADMIN),
+        r("POST", "/users", pages.users_create_form, ADMIN),
+        r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
         r("POST", "/tracks/{id}/match", enrichment.accept_match_form, WRITE),
         r("GET", "/plugins", pages.plugins_page, READ),
@@ -80,7 +119,24 @@ def table(settings: Settings) -> list[Route]:
         r("PATCH", "/api/albums/{id}", rest.patch_album, WRITE),
         r("DELETE", "/api/albums/{id}", rest.delete_album, WRITE),
         r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
-        r("GET", "/api/albums/{id}/cover", enrichment.album_cover, READ),
+        r("GET", "/api/albums/{id}/cover", covers.album_cover, READ),
+        r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),
+        r("GET", "/api/tracks/{id}/stream", stream.stream, READ),
+        r("POST", "/api/tracks/{id}/plays", listening.record_play, WRITE),
+        r("GET", "/api/player/tracks", listening.player_tracks, READ),
+        r("GET", "/api/search", listening.search, READ),
+        r("GET", "/api/playlists", listening.list_playlists, READ),
+        r("POST", "/api/playlists", listening.create_playlist, WRITE),
+        r("POST", "/api/playlists/import", listening.import_playlist, WRITE),
+        r("GET", "/api/playlists/{id}", listening.get_playlist, READ),
+        r("PATCH", "/api/playlists/{id}", listening.patch_playlist, WRITE),
+        r("DELETE", "/api/playlists/{id}", listening.delete_playlist, WRITE),
+        r("POST", "/api/playlists/{id}/tracks", listening.add_playlist_tracks, WRITE),
+        r("GET", "/api/playlists/{id}/m3u8", listening.export_playlist, READ),
+        r("GET", "/api/stars", listening.list_stars, READ),
+        r("PUT", "/api/stars/{kind}/{id}", listening.star, WRITE),
+        r("DELETE", "/api/stars/{kind}/{id}", listening.star, WRITE),
+        r("PUT", "/api/ratings/{kind}/{id}", listening.rate, WRITE),
         r("GET", "/api/tracks/{id}/duplicates", enrichment.track_duplicates, READ),
         r("POST", "/api/tracks/{id}/match", enrichment.accept_match, WRITE),
         r("GET", "/api/duplicates", enrichment.list_duplicates, READ),

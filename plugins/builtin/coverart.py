@@ -10,18 +10,14 @@ one per album in ``<data_dir>/covers`` and serves it at ``GET /api/albums/{id}/c
 from __future__ import annotations
 
 import base64
-import os
 from typing import Any
 
-import mutagen
-
 from soniquebay import Option, hookimpl, remote, stage
+from soniquebay.artwork import embedded_cover, folder_cover
 from soniquebay.plugins.context import PluginContext
 
 STAGE_VERSION = "1"
 MAX_BYTES = 4 * 1024 * 1024
-COVER_NAMES = ("cover", "folder", "front", "album", "albumart")
-COVER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 
 _sent: set[str] = set()  # releases whose image this process already sent (RQ: per job)
 
@@ -35,43 +31,6 @@ def plugin_options() -> list[Option]:
         Option("contact", str, "", "an e-mail or URL for the User-Agent"),
         Option("cooldown", float, 300.0, "seconds the breaker stays open before trying again"),
     ]
-
-
-def folder_cover(path: str) -> str | None:
-    """A cover image beside the file, by the names people and taggers use."""
-    try:
-        entries = os.listdir(os.path.dirname(path) or ".")
-    except OSError:
-        return None
-    for entry in sorted(entries):
-        stem, ext = os.path.splitext(entry.lower())
-        if stem in COVER_NAMES and ext in COVER_EXTENSIONS:
-            return os.path.join(os.path.dirname(path), entry)
-    return None
-
-
-def embedded_cover(path: str) -> bytes | None:
-    """The first picture embedded in the file (ID3 APIC, FLAC/Vorbis pictures, MP4 covr)."""
-    try:
-        audio = mutagen.File(path)
-    except Exception:  # unreadable here is the tag reader's business, not the cover's
-        return None
-    if audio is None:
-        return None
-    for picture in getattr(audio, "pictures", None) or []:  # FLAC
-        return bytes(picture.data)
-    tags = audio.tags or {}
-    for key in list(getattr(tags, "keys", lambda: [])()):
-        value = tags[key]
-        if str(key).startswith("APIC"):
-            return bytes(value.data)
-        if key == "covr" and value:
-            return bytes(value[0])
-        if str(key).lower() == "metadata_block_picture" and value:
-            from mutagen.flac import Picture
-
-            return bytes(Picture(base64.b64decode(value[0])).data)
-    return None
 
 
 @hookimpl

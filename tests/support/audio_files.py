@@ -166,3 +166,33 @@ class AudioFactory:
         os.replace(os.fsencode(staging), dest_b)  # appears complete, like a finished copy
         staging.parent.rmdir()
         return Path(os.fsdecode(dest_b))
+
+
+def picture(path: Path, size: tuple[int, int] = (640, 640), colour=(200, 40, 40)) -> bytes:
+    """A real JPEG (Pillow) with a gradient, so thumbnails have something to shrink."""
+    from PIL import Image
+
+    image = Image.new("RGB", size, colour)
+    for x in range(0, size[0], 8):
+        for y in range(0, size[1], 8):
+            image.putpixel((x, y), (x % 256, y % 256, 128))
+    image.save(path, "JPEG", quality=90)
+    return path.read_bytes()
+
+
+def embed_cover(path: Path, image: bytes) -> None:
+    """Embed ``image`` as the front cover: ID3 APIC for MP3, a FLAC picture for FLAC."""
+    from mutagen.flac import FLAC, Picture
+
+    if path.suffix == ".mp3":
+        audio = id3.ID3(path)
+        audio.add(id3.APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=image))
+        audio.save(path)
+    elif path.suffix == ".flac":
+        flac = FLAC(path)
+        pic = Picture()
+        pic.type, pic.mime, pic.data = 3, "image/jpeg", image
+        flac.add_picture(pic)
+        flac.save()
+    else:
+        raise ValueError(f"no cover embedding for {path.suffix} here")

@@ -376,3 +376,55 @@ class AppServer(Server):
 
     def log(self) -> str:
         return ""
+
+
+class WebSession:
+    """A person in a browser, without the browser: a session cookie from /login, and the page's
+    CSRF token sent with every change, as the pages' forms and scripts send it."""
+
+    def __init__(self, base_url: str, username: str, password: str):
+        import http.cookiejar
+        import re
+
+        self.url = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        body = urllib.parse.urlencode({"username": username, "password": password, "next": "/"})
+        req = urllib.request.Request(
+            base_url + "/login", data=body.encode(), headers={"Origin": base_url}, method="POST"
+        )
+        with self.opener.open(req, timeout=30) as resp:
+            page = resp.read().decode()
+        found = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert found, "no CSRF token on the page after logging in"
+        self.csrf = found.group(1)
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, form: dict | None = None,
+        headers: dict | None = None, raw: bytes | None = None,
+    ) -> tuple[int, Any, dict]:  # fmt: skip
+        """(status, body as JSON or text or bytes, headers)."""
+        hdrs = {"X-CSRF-Token": self.csrf, **(headers or {})}
+        data = raw
+        if body is not None:
+            data, hdrs["Content-Type"] = json.dumps(body).encode(), "application/json"
+        if form is not None:
+            data = urllib.parse.urlencode({"csrf_token": self.csrf, **form}).encode()
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                status, raw_body, got = resp.status, resp.read(), dict(resp.headers)
+        except urllib.error.HTTPError as exc:
+            status, raw_body, got = exc.code, exc.read(), dict(exc.headers)
+        kind = got.get("Content-Type", "")
+        if "json" in kind:
+            return status, json.loads(raw_body), got
+        if kind.startswith("text/"):
+            return status, raw_body.decode("utf-8", "replace"), got
+        return status, raw_body, got
+
+    def page(self, path: str) -> str:
+        status, body, _ = self.request("GET", path, headers={"Accept": "text/html"})
+        assert status == 200, (path, status, str(body)[:500])
+        return body

@@ -1,0 +1,102 @@
+"""Cover images: where an album's picture is (embedded in a file, or beside it), thumbnails of
+it (Pillow), and a placeholder drawn for albums with none.
+
+Shared by the web process (which serves covers) and the cover art stage (which fetches one only
+when neither kind exists). Image bytes are untrusted: Pillow opens them with a pixel cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+from html import escape
+
+import mutagen
+from mutagen.flac import Picture
+from PIL import Image, UnidentifiedImageError
+
+COVER_NAMES = ("cover", "folder", "front", "album", "albumart")
+COVER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+THUMB_SIZES = (64, 300, 600)
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+# A cover is a few megapixels; a "cover" of 100,000 x 100,000 is an attack on memory.
+Image.MAX_IMAGE_PIXELS = 50_000_000
+IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
+
+
+class BadImage(ValueError):
+    """The bytes are not an image Pillow can read within its limits."""
+
+
+def image_type(data: bytes) -> str | None:
+    return next((t for magic, t in IMAGE_TYPES.items() if data.startswith(magic)), None)
+
+
+def folder_cover(path: str) -> str | None:
+    """A cover image beside the file, by the names people and taggers use."""
+    try:
+        entries = os.listdir(os.path.dirname(path) or ".")
+    except OSError:
+        return None
+    for entry in sorted(entries):
+        stem, ext = os.path.splitext(entry.lower())
+        if stem in COVER_NAMES and ext in COVER_EXTENSIONS:
+            return os.path.join(os.path.dirname(path), entry)
+    return None
+
+
+def embedded_cover(path: str) -> bytes | None:
+    """The first picture embedded in the file (ID3 APIC, FLAC/Vorbis pictures, MP4 covr)."""
+    try:
+        audio = mutagen.File(path)
+    except Exception:  # unreadable here is the tag reader's business, not the cover's
+        return None
+    if audio is None:
+        return None
+    for picture in getattr(audio, "pictures", None) or []:  # FLAC
+        return bytes(picture.data)
+    tags = audio.tags or {}
+    for key in list(getattr(tags, "keys", lambda: [])()):
+        value = tags[key]
+        if str(key).startswith("APIC"):
+            return bytes(value.data)
+        if key == "covr" and value:
+            return bytes(value[0])
+        if str(key).lower() == "metadata_block_picture" and value:
+            try:
+                return bytes(Picture(base64.b64decode(value[0])).data)
+            except (ValueError, TypeError, mutagen.MutagenError):
+                return None
+    return None
+
+
+def thumbnail(data: bytes, size: int) -> bytes:
+    """A JPEG at most ``size`` pixels on its longer side (never enlarged)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (size, size))  # JPEG: decode at a fraction of full size
+            image = image.convert("RGB")
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=82, optimize=True, progressive=size > 100)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BadImage(str(exc)) from exc
+
+
+PALETTE = ("#3b6e8f", "#7a4e8c", "#8c4e5a", "#4e8c6a", "#8c7a4e", "#4e5a8c", "#5a8c4e", "#8c5e3b")
+
+
+def placeholder_svg(title: str, size: int) -> bytes:
+    """A square in a colour chosen by the title, with its initials: never a broken image."""
+    digest = hashlib.sha1(title.encode("utf-8", "replace")).digest()
+    colour = PALETTE[digest[0] % len(PALETTE)]
+    initials = "".join(w[0] for w in title.split()[:2] if w[:1].isprintable()).upper() or "♪"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 100 100"><rect width="100" height="100" fill="{colour}"/>'
+        f'<text x="50" y="50" dy="0.35em" text-anchor="middle" font-family="sans-serif" '
+        f'font-size="36" fill="#ffffffcc">{escape(initials)}</text></svg>'
+    ).encode()

@@ -1,0 +1,230 @@
+"""Playlists: each belongs to one user, holds tracks in order, and is read and written only by
+its owner (another user's playlist is a NotFound, so ids do not tell who has what)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import apsw
+
+from soniquebay.errors import InvalidInput, NotFound
+from soniquebay.library import sql
+
+MAX_TRACKS = 10_000
+NAME_MAX = 200
+
+SUMMARY = """p.id, p.name, p.comment, p.created_at, p.updated_at,
+    (SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS track_count,
+    (SELECT coalesce(sum(t.duration), 0) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
+      WHERE pt.playlist_id = p.id) AS duration"""
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
+        raise InvalidInput(
+            f"a playlist needs a name of 1 to {NAME_MAX} characters", details={"field": "name"}
+        )
+    return " ".join(name.split())
+
+
+def _owned(conn: apsw.Connection, user_id: int, playlist_id: int) -> dict[str, Any]:
+    rows = conn.execute(
+        f"SELECT {SUMMARY} FROM playlists p WHERE p.id = ? AND p.user_id = ?",
+        (playlist_id, user_id),
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"playlist {playlist_id} does not exist", details={"id": playlist_id})
+    return rows[0]
+
+
+def _check_tracks(conn: apsw.Connection, track_ids: Sequence[int]) -> None:
+    if len(track_ids) > MAX_TRACKS:
+        raise InvalidInput(
+            f"a playlist holds at most {MAX_TRACKS} tracks", details={"field": "track_ids"}
+        )
+    wanted = set(track_ids)
+    if not wanted:
+        return
+    found = {
+        r["id"]
+        for r in conn.execute(
+            f"SELECT id FROM tracks WHERE id IN ({sql.placeholders(list(wanted))})",
+            tuple(wanted),
+        )
+    }
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound(
+            f"track {missing[0]} does not exist", details={"field": "track_ids", "id": missing[0]}
+        )
+
+
+def list_playlists(conn: apsw.Connection, user_id: int) -> list[dict[str, Any]]:
+    return conn.execute(
+        f"SELECT {SUMMARY} FROM playlists p WHERE p.user_id = ? ORDER BY p.name COLLATE NOCASE, p.id",
+        (user_id,),
+    ).fetchall()
+
+
+def get_playlist(conn: apsw.Connection, user_id: int, playlist_id: int) -> dict[str, Any]:
+    """The playlist with ``tracks`` (full rows, in order, each with its ``position``)."""
+    playlist = _owned(conn, user_id, playlist_id)
+    playlist["tracks"] = sql.dict_rows(
+        conn,
+        """SELECT t.*, pt.position FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
+           WHERE pt.playlist_id = ? ORDER BY pt.position""",
+        (playlist_id,),
+    )
+    return playlist
+
+
+def track_ids(conn: apsw.Connection, user_id: int, playlist_id: int) -> list[int]:
+    _owned(conn, user_id, playlist_id)
+    return [
+        r["track_id"]
+        for r in conn.execute(
+            "SELECT track_id FROM playlist_tracks WHERE playlist_id = ? ORDER BY position",
+            (playlist_id,),
+        )
+    ]
+
+
+def create(
+    conn: apsw.Connection, user_id: int, name: Any, track_ids: Sequence[int] = (), comment: str = ""
+) -> dict[str, Any]:
+    name = _name(name)
+    now = time.time()
+    with conn:
+        _check_tracks(conn, track_ids)
+        playlist_id = conn.execute(
+            """INSERT INTO playlists (user_id, name, comment, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?) RETURNING id""",
+            (user_id, name, comment[:2000], now, now),
+        ).fetchall()[0]["id"]
+        _write_tracks(conn, playlist_id, track_ids)
+    return _owned(conn, user_id, playlist_id)
+
+
+def update(
+    conn: apsw.Connection,
+    user_id: int,
+    playlist_id: int,
+    *,
+    name: Any = None,
+    comment: str | None = None,
+    track_ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """Rename, re-comment, or replace the whole order (a reorder sends every id again)."""
+    with conn:
+        _owned(conn, user_id, playlist_id)
+        if name is not None:
+            conn.execute("UPDATE playlists SET name = ? WHERE id = ?", (_name(name), playlist_id))
+        if comment is not None:
+            conn.execute(
+                "UPDATE playlists SET comment = ? WHERE id = ?", (comment[:2000], playlist_id)
+            )
+        if track_ids is not None:
+            _check_tracks(conn, track_ids)
+            _write_tracks(conn, playlist_id, track_ids)
+        conn.execute("UPDATE playlists SET updated_at = ? WHERE id = ?", (time.time(), playlist_id))
+    return _owned(conn, user_id, playlist_id)
+
+
+def add_tracks(conn: apsw.Connection, user_id: int, playlist_id: int, ids: Sequence[int]) -> dict:
+    current = track_ids(conn, user_id, playlist_id)
+    return update(conn, user_id, playlist_id, track_ids=[*current, *ids])
+
+
+def remove_positions(
+    conn: apsw.Connection, user_id: int, playlist_id: int, positions: Sequence[int]
+) -> dict:
+    current = track_ids(conn, user_id, playlist_id)
+    drop = set(positions)
+    return update(
+        conn, user_id, playlist_id, track_ids=[t for i, t in enumerate(current) if i not in drop]
+    )
+
+
+def move(conn: apsw.Connection, user_id: int, playlist_id: int, position: int, to: int) -> dict:
+    """Move the track at ``position`` to ``to`` (both counted from 0; ``to`` is clamped)."""
+    current = track_ids(conn, user_id, playlist_id)
+    if not 0 <= position < len(current):
+        raise InvalidInput(
+            f"position must be between 0 and {len(current) - 1}", details={"field": "position"}
+        )
+    track = current.pop(position)
+    current.insert(max(0, min(to, len(current))), track)
+    return update(conn, user_id, playlist_id, track_ids=current)
+
+
+def delete(conn: apsw.Connection, user_id: int, playlist_id: int) -> None:
+    with conn:
+        _owned(conn, user_id, playlist_id)
+        conn.execute("DELETE FROM playlists WHERE id = ?", (playlist_id,))
+
+
+def _write_tracks(conn: apsw.Connection, playlist_id: int, track_ids: Sequence[int]) -> None:
+    conn.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,))
+    conn.executemany(
+        "INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (?, ?, ?)",
+        [(playlist_id, i, t) for i, t in enumerate(track_ids)],
+    )
+
+
+# ---------------------------------------------------------------- .m3u8
+
+
+def to_m3u8(playlist: dict[str, Any]) -> str:
+    """Extended M3U, UTF-8: ``#EXTINF`` lines and the files' absolute paths, so a player on the
+    same machine (or with the library mounted at the same path) opens it as it is."""
+    lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(playlist['name'])}"]
+    for t in playlist["tracks"]:
+        artist, title = _one_line(t.get("artist_name") or ""), _one_line(t.get("title") or "")
+        label = f"{artist} - {title}" if artist else title
+        lines.append(f"#EXTINF:{round(t.get('duration') or -1)},{label}")
+        lines.append(sql.display_path(t["path"]))
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def parse_m3u8(text: str, base: str | None = None) -> tuple[str | None, list[bytes]]:
+    """(name from ``#PLAYLIST``, the paths in order). Relative paths are taken against ``base``
+    (the folder the playlist came from), as players do."""
+    name, paths = None, []
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("\ufeff")
+        if not line:
+            continue
+        if line.startswith("#"):
+            if line.upper().startswith("#PLAYLIST:"):
+                name = line.split(":", 1)[1].strip() or None
+            continue
+        if line.startswith("file://"):
+            line = unquote(urlsplit(line).path)
+        if base and not os.path.isabs(line):
+            line = os.path.join(base, line)
+        paths.append(os.fsencode(os.path.normpath(line)))
+    return name, paths
+
+
+def resolve_paths(conn: apsw.Connection, paths: Sequence[bytes]) -> tuple[list[int], list[str]]:
+    """Track ids for the paths the library knows, in order, and the paths it does not."""
+    if not paths:
+        return [], []
+    known: dict[bytes, int] = {}
+    for chunk in range(0, len(paths), 500):
+        part = list(paths[chunk : chunk + 500])
+        for r in conn.execute(
+            f"SELECT id, path FROM tracks WHERE path IN ({sql.placeholders(part)})", tuple(part)
+        ):
+            known[r["path"]] = r["id"]
+    ids = [known[p] for p in paths if p in known]
+    unknown = [sql.display_path(p) for p in paths if p not in known]
+    return ids, unknown

@@ -1,0 +1,175 @@
+"""The pages people browse: albums (the home page), an album, artists, an artist, tracks,
+genres, search. Thin: parse the query, read through ``library.browse``/``queries``, render."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from soniquebay.errors import InvalidInput
+from soniquebay.library import annotations, browse, playlists, queries, sql
+from soniquebay.web import keys
+from soniquebay.web.render import render
+from soniquebay.web.rest import int_param, path_id, with_display
+from soniquebay.web.validation import query_value
+
+GRID_PAGE = 100
+LIST_PAGE = 100
+TRACK_PAGE_SORTS = ("artist", "title", "album", "year", "date_added", "duration", "bpm")
+
+
+def user_id(request: web.Request) -> int | None:
+    principal = request.get("principal")
+    return principal.user_id if principal else None
+
+
+def stars_of(request: web.Request, kind: str, ids: list[int]) -> set[int]:
+    found = request.app[keys.DB].read(annotations.of_items, user_id(request), kind, ids)
+    return {i for i, row in found.items() if row["starred_at"]}
+
+
+def my_playlists(request: web.Request) -> list[dict]:
+    uid = user_id(request)
+    return request.app[keys.DB].read(playlists.list_playlists, uid) if uid else []
+
+
+def shown_tracks(request: web.Request, rows: list[dict]) -> list[dict]:
+    """Rows as pages show them: public, with ``display`` (edits and layers applied)."""
+    return with_display(request.app, [sql.public_track(r) for r in rows])
+
+
+async def albums_page(request: web.Request) -> web.Response:
+    """The home page: a grid of covers, newest first; filter by genre and year."""
+    sort = request.query.get("sort", "recent")
+    if sort not in browse.ALBUM_GRID_SORTS:
+        raise InvalidInput(f"cannot sort albums by {sort[:40]!r}", details={"field": "sort"})
+    genre = query_value(request, "genre", str)
+    year = query_value(request, "year", int)
+    offset = int_param(request, "offset", 0, high=10**7)
+    database = request.app[keys.DB]
+    albums = database.read(
+        browse.album_grid, limit=GRID_PAGE, offset=offset, sort=sort, genre=genre, year=year
+    )
+    total = database.cached_read(("album_grid", genre, year), browse.count_album_grid, genre, year)
+    return render(
+        request,
+        "albums.html",
+        albums=albums,
+        total=total,
+        offset=offset,
+        page_size=GRID_PAGE,
+        sort=sort,
+        sorts=list(browse.ALBUM_GRID_SORTS),
+        genre=genre,
+        year=year,
+        genres=database.cached_read("genres", browse.genres),
+        years=database.cached_read("years", browse.album_years),
+        counts=database.cached_read("counts", queries.counts),
+        starred=stars_of(request, "album", [a["id"] for a in albums]),
+    )
+
+
+async def album_page(request: web.Request) -> web.Response:
+    database, album_id = request.app[keys.DB], path_id(request)
+    album = database.read(queries.get_album, album_id)
+    tracks = shown_tracks(request, database.read(queries.tracks_by_album_ids, [album_id]))
+    genres = sorted({t["display"].get("genre") for t in tracks if t["display"].get("genre")})
+    discs = sorted({t.get("disc_number") or 1 for t in tracks})
+    return render(
+        request,
+        "album.html",
+        album=album,
+        tracks=tracks,
+        genres=genres,
+        several_discs=len(discs) > 1,
+        duration=sum(t.get("duration") or 0 for t in tracks),
+        starred=stars_of(request, "album", [album_id]),
+        starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
+        playlists=my_playlists(request),
+    )
+
+
+async def artists_page(request: web.Request) -> web.Response:
+    database = request.app[keys.DB]
+    offset = int_param(request, "offset", 0, high=10**7)
+    artists = database.read(browse.artist_cards, limit=LIST_PAGE, offset=offset)
+    return render(
+        request,
+        "artists.html",
+        artists=artists,
+        total=database.cached_read("artist_count", browse.count_artists),
+        offset=offset,
+        page_size=LIST_PAGE,
+    )
+
+
+async def artist_page(request: web.Request) -> web.Response:
+    database, artist_id = request.app[keys.DB], path_id(request)
+    artist = database.read(queries.get_artist, artist_id)
+    albums = database.read(browse.artist_albums, artist_id)
+    top = shown_tracks(request, database.read(browse.top_tracks, artist_id, 10))
+    return render(
+        request,
+        "artist.html",
+        artist=artist,
+        albums=albums["own"],
+        appears_on=albums["appears_on"],
+        top=top,
+        starred=stars_of(request, "artist", [artist_id]),
+        starred_tracks=stars_of(request, "track", [t["id"] for t in top]),
+    )
+
+
+async def tracks_page(request: web.Request) -> web.Response:
+    """Every track, sortable, paged by keyset cursor (stable while files land)."""
+    sort = request.query.get("sort", "artist")
+    descending = sort.startswith("-")
+    sort = sort.lstrip("-")
+    if sort not in TRACK_PAGE_SORTS:
+        raise InvalidInput(f"cannot sort tracks by {sort[:40]!r}", details={"field": "sort"})
+    cursor = query_value(request, "cursor", str)
+    database = request.app[keys.DB]
+    rows, _ = database.read(
+        queries.list_tracks,
+        limit=LIST_PAGE + 1,
+        sort=sort,
+        descending=descending,
+        cursor=cursor,
+        with_total=False,
+    )
+    more = len(rows) > LIST_PAGE
+    rows = rows[:LIST_PAGE]
+    tracks = shown_tracks(request, rows)
+    return render(
+        request,
+        "tracks.html",
+        tracks=tracks,
+        sort=sort,
+        descending=descending,
+        sorts=TRACK_PAGE_SORTS,
+        cursor=cursor,
+        next_cursor=queries.track_cursor(rows[-1], sort) if more else None,
+        counts=database.cached_read("counts", queries.counts),
+        starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
+    )
+
+
+async def genres_page(request: web.Request) -> web.Response:
+    return render(
+        request, "genres.html", genres=request.app[keys.DB].cached_read("genres", browse.genres)
+    )
+
+
+async def search_page(request: web.Request) -> web.Response:
+    text = query_value(request, "q", str) or ""
+    found = request.app[keys.DB].read(browse.search, text, 30) if text.strip() else None
+    if found:
+        found["tracks"] = shown_tracks(request, found["tracks"])
+    return render(
+        request,
+        "search.html",
+        q=text,
+        found=found,
+        starred_tracks=stars_of(
+            request, "track", [t["id"] for t in (found or {}).get("tracks", [])]
+        ),
+    )

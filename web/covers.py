@@ -1,0 +1,260 @@
+"""Cover art over HTTP: the original image, thumbnails made once and kept, a placeholder.
+
+Where a cover comes from, first found wins: the picture embedded in the (first) file, an image
+beside the files (``cover.jpg``, ``folder.png``, ``front.webp``…), the Cover Art Archive's
+(fetched by the cover art stage, kept one per album in ``<data_dir>/covers``). Thumbnails
+(64, 300, 600 px) are made with Pillow the first time they are asked for and kept in
+``<data_dir>/thumbs`` under a digest of the source's path, size and mtime, so a changed cover
+gets new thumbnails and an unchanged one is never decoded twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from soniquebay import artwork
+from soniquebay.errors import InvalidInput, NotFound
+from soniquebay.library import queries
+from soniquebay.library_roots import root_of
+from soniquebay.web import keys
+from soniquebay.web.rest import path_id
+
+log = logging.getLogger(__name__)
+
+SOURCE_SECONDS = 60.0  # how long "where is album N's cover" is remembered
+MAX_SOURCES = 4096
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # embedded, folder, coverartarchive
+    path: str  # the audio file (embedded) or the image file
+    identity: str  # changes whenever the image may have
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.identity.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+class Covers:
+    """The web process's covers: where each album's is, and its thumbnails on disk."""
+
+    def __init__(self, data_dir: Path, roots: tuple[Path, ...]):
+        self.stored = data_dir / "covers"
+        self.thumbs = data_dir / "thumbs"
+        self.roots = roots
+        self._sources: OrderedDict[tuple[str, int], tuple[float, Source | None]] = OrderedDict()
+
+    def stored_path(self, album_id: int) -> Path:
+        return self.stored / str(album_id)
+
+    async def source(
+        self, key: tuple[str, int], paths: list[str], album_id: int | None
+    ) -> Source | None:
+        now = time.monotonic()
+        cached = self._sources.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        stored = self.stored_path(album_id) if album_id else None
+        found = await asyncio.get_running_loop().run_in_executor(None, self._find, paths, stored)
+        self._sources[key] = (now + SOURCE_SECONDS, found)
+        self._sources.move_to_end(key)
+        while len(self._sources) > MAX_SOURCES:
+            self._sources.popitem(last=False)
+        return found
+
+    def forget(self, album_id: int) -> None:
+        self._sources.pop(("album", album_id), None)
+
+    def _find(self, paths: list[str], stored: Path | None) -> Source | None:
+        for path in paths:
+            if root_of(path, self.roots) is None:
+                continue  # a row whose file is (now) outside every library folder
+            picture = artwork.embedded_cover(path)
+            if picture and artwork.image_type(picture):
+                return Source("embedded", path, "embedded:" + _stamp(path))
+            beside = artwork.folder_cover(path)
+            if beside and root_of(beside, self.roots) is not None:
+                return Source("folder", beside, "folder:" + _stamp(beside))
+        if stored is not None and stored.exists():
+            return Source("coverartarchive", str(stored), "caa:" + _stamp(str(stored)))
+        return None
+
+    def original(self, source: Source) -> bytes:
+        if source.kind == "embedded":
+            data = artwork.embedded_cover(source.path) or b""
+        else:
+            with open(source.path, "rb") as fh:
+                data = fh.read(artwork.MAX_IMAGE_BYTES + 1)
+        if len(data) > artwork.MAX_IMAGE_BYTES or not artwork.image_type(data):
+            raise artwork.BadImage(f"{source.kind} cover is not a usable image")
+        return data
+
+    def thumbnail_path(self, source: Source, size: int) -> Path:
+        """The thumbnail's file, made now if it does not exist yet."""
+        target = self.thumbs / f"{source.digest}-{size}.jpg"
+        if target.exists():
+            return target
+        image = artwork.thumbnail(self.original(source), size)
+        self.thumbs.mkdir(parents=True, exist_ok=True)
+        tmp = self.thumbs / f".{source.digest}-{size}.{os.getpid()}.tmp"
+        tmp.write_bytes(image)
+        os.replace(tmp, target)
+        return target
+
+
+def _stamp(path: str) -> str:
+    st = os.stat(path)
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+async def covers_ctx(app: web.Application):
+    settings = app[keys.SETTINGS]
+    app[keys.COVERS] = Covers(settings.data_dir, settings.library)
+    yield
+
+
+def size_param(request: web.Request) -> int | None:
+    """``?size=N``: the smallest thumbnail at least N px (apps ask for any size), at most 600."""
+    raw = request.query.get("size")
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 10_000:
+        raise InvalidInput(
+            "size must be a number of pixels from 1 to 10000", details={"field": "size"}
+        )
+    return next((s for s in artwork.THUMB_SIZES if s >= int(raw)), artwork.THUMB_SIZES[-1])
+
+
+async def _album_source(app: web.Application, album_id: int) -> Source | None:
+    rows = app[keys.DB].read(queries.album_track_paths, album_id, 1)
+    paths = [os.fsdecode(r["path"]) for r in rows]
+    return await app[keys.COVERS].source(("album", album_id), paths, album_id)
+
+
+async def cover_source(app: web.Application, album_id: int | None) -> str | None:
+    """Where the album's cover comes from (``embedded``, ``folder``, ``coverartarchive``), or
+    None: pages show the image only then."""
+    if not album_id:
+        return None
+    source = await _album_source(app, album_id)
+    return source.kind if source else None
+
+
+async def album_cover(request: web.Request) -> web.StreamResponse:
+    """``GET /api/albums/{id}/cover[?size=N]``: the original image, or a JPEG thumbnail; with
+    ``size``, an album with no cover gets a drawn placeholder instead of a 404."""
+    album_id = path_id(request)
+    album = request.app[keys.DB].read(queries.get_album, album_id)  # 404 for an unknown album
+    source = await _album_source(request.app, album_id)
+    return await _answer(request, source, album["title"] or "", f"album {album_id}")
+
+
+async def track_cover(request: web.Request) -> web.StreamResponse:
+    """``GET /api/tracks/{id}/cover[?size=N]``: its album's cover, else its own picture."""
+    track_id = path_id(request)
+    track = request.app[keys.DB].read(queries.get_track, track_id)
+    if track["album_id"]:
+        source = await _album_source(request.app, track["album_id"])
+    else:
+        source = await request.app[keys.COVERS].source(
+            ("track", track_id), [os.fsdecode(track["path"])], None
+        )
+    return await _answer(request, source, track["title"] or "", f"track {track_id}")
+
+
+async def _answer(
+    request: web.Request, source: Source | None, title: str, what: str
+) -> web.StreamResponse:
+    size = size_param(request)
+    covers: Covers = request.app[keys.COVERS]
+    loop = asyncio.get_running_loop()
+    if source is not None:
+        try:
+            if size is None:
+                return await _original(request, covers, source)
+            path = await loop.run_in_executor(None, covers.thumbnail_path, source, size)
+            return web.FileResponse(
+                path,
+                headers={
+                    "Content-Type": "image/jpeg",
+                    "Cache-Control": "private, max-age=3600",
+                    "X-Cover-Source": source.kind,
+                },
+            )
+        except (artwork.BadImage, OSError) as exc:
+            log.warning("%s: cover from %s unusable: %s", what, source.kind, exc)
+    if size is None:
+        raise NotFound(f"{what} has no cover", details={"what": what})
+    return web.Response(
+        body=artwork.placeholder_svg(title, size),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=300", "X-Cover-Source": "placeholder"},
+    )
+
+
+async def _original(request: web.Request, covers: Covers, source: Source) -> web.Response:
+    etag = f'"{source.digest}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=3600",
+        "X-Cover-Source": source.kind,
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    data = await asyncio.get_running_loop().run_in_executor(None, covers.original, source)
+    return web.Response(body=data, content_type=artwork.image_type(data), headers=headers)
+
+
+# ---------------------------------------------------------------- the Cover Art Archive's
+
+
+def take_cover_images(results: list[dict[str, Any]]) -> list[tuple[int, bytes]]:
+    """Remove the images cover stages sent from their results: (track id, image bytes)."""
+    images = []
+    for result in results:
+        data = (result.get("fields") or {}).pop("cover_image", None)
+        if not data:
+            continue
+        try:
+            image = base64.b64decode(data, validate=True)
+        except (ValueError, TypeError):
+            continue
+        if artwork.image_type(image):
+            images.append((result["track_id"], image))
+    return images
+
+
+async def save_cover_images(app: web.Application, images: list[tuple[int, bytes]]) -> None:
+    """Keep one image per album (the first that arrives); never replace one."""
+    if not images:
+        return
+    rows = app[keys.DB].read(queries.tracks_by_ids, [t for t, _ in images])
+    albums = {r["id"]: r["album_id"] for r in rows if r["album_id"]}
+    covers: Covers = app[keys.COVERS]
+    wanted = {albums[t]: image for t, image in images if t in albums}
+    await asyncio.get_running_loop().run_in_executor(None, _write_stored, covers, wanted)
+    for album_id in wanted:
+        covers.forget(album_id)
+
+
+def _write_stored(covers: Covers, images: dict[int, bytes]) -> None:
+    covers.stored.mkdir(parents=True, exist_ok=True)
+    for album_id, image in images.items():
+        target = covers.stored_path(album_id)
+        if target.exists():
+            continue
+        tmp = covers.stored / f".{album_id}.{os.getpid()}.tmp"
+        tmp.write_bytes(image)
+        os.replace(tmp, target)

@@ -1,0 +1,261 @@
+"""Each user's own listening over REST: playlists, stars, ratings, plays; search as you type;
+the short track records the player queues.
+
+Everything here is per user: a session's user, or the user who made the token. A credential
+with no user (the worker token, a token made from the command line) gets a 403.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from aiohttp import web
+
+from soniquebay.errors import Forbidden, InvalidInput
+from soniquebay.library import annotations, browse, playlists, queries, sql
+from soniquebay.web import keys
+from soniquebay.web.rest import known_params, path_id, with_display
+from soniquebay.web.stream import content_type
+from soniquebay.web.validation import check_object, json_object, query_value
+
+PLAYLIST_SPEC = {"name": str, "comment": str, "track_ids": list}
+MAX_IDS = 1000
+
+
+def user_of(request: web.Request) -> int:
+    user_id = request["principal"].user_id
+    if user_id is None:
+        raise Forbidden(
+            "this needs a user: log in, or use a token made by a signed-in user",
+            details={"needs": "user"},
+        )
+    return user_id
+
+
+def id_list(value, field: str = "track_ids") -> list[int]:
+    if not isinstance(value, list) or len(value) > playlists.MAX_TRACKS:
+        raise InvalidInput(f"{field} must be a list of track ids", details={"field": field})
+    for item in value:
+        if not isinstance(item, int) or isinstance(item, bool) or not 0 < item < 2**62:
+            raise InvalidInput(f"{field} must hold positive integers", details={"field": field})
+    return value
+
+
+def ids_param(request: web.Request, name: str = "ids") -> list[int]:
+    """``?ids=1,2,3`` (at most 1000)."""
+    raw = request.query.get(name, "")
+    parts = [p for p in re.split(r"[,\s]+", raw) if p]
+    if len(parts) > MAX_IDS or not all(p.isascii() and p.isdigit() and len(p) < 18 for p in parts):
+        raise InvalidInput(
+            f"{name} must be up to {MAX_IDS} ids separated by commas", details={"field": name}
+        )
+    return [int(p) for p in parts]
+
+
+def brief(track: dict, display: dict | None = None) -> dict:
+    """What the player needs of a track."""
+    shown = display or track
+    return {
+        "id": track["id"],
+        "title": shown.get("title") or os.path.basename(sql.display_path(track["path"])),
+        "artist": shown.get("artist_name") or "",
+        "album": shown.get("album_title") or "",
+        "album_id": track.get("album_id"),
+        "duration": track.get("duration"),
+        "stream": f"/api/tracks/{track['id']}/stream",
+        "mime": content_type(track["path"]),
+        "cover": f"/api/tracks/{track['id']}/cover?size=300",
+        "url": f"/tracks/{track['id']}",
+    }
+
+
+def briefs(app: web.Application, rows: list[dict]) -> list[dict]:
+    public = with_display(app, [sql.public_track(r) for r in rows])
+    return [brief(t, t.get("display")) for t in public]
+
+
+async def player_tracks(request: web.Request) -> web.Response:
+    """``GET /api/player/tracks?ids=3,1,2``: short records, in the order asked."""
+    known_params(request, "ids")
+    ids = ids_param(request)
+    rows = {r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, ids)}
+    ordered = [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
+    return web.json_response({"items": briefs(request.app, ordered)})
+
+
+async def search(request: web.Request) -> web.Response:
+    """``GET /api/search?q=…&limit=N``: artists, albums and tracks, each group best first."""
+    known_params(request, "q", "limit")
+    text = query_value(request, "q", str) or ""
+    limit = query_value(request, "limit", int) or 8
+    if not 1 <= limit <= 50:
+        raise InvalidInput("limit must be between 1 and 50", details={"field": "limit"})
+    found = request.app[keys.DB].read(browse.search, text, limit)
+    return web.json_response(
+        {
+            "artists": [{"id": a["id"], "name": a["name"], "album_count": a["album_count"],
+                         "cover_album_id": a["cover_album_id"]} for a in found["artists"]],
+            "albums": [{"id": a["id"], "title": a["title"], "artist": a["album_artist_name"],
+                        "year": a["year"]} for a in found["albums"]],
+            "tracks": briefs(request.app, found["tracks"]),
+        }
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- playlists
+
+
+def _playlist_json(app: web.Application, playlist: dict) -> dict:
+    out = {k: v for k, v in playlist.items() if k != "tracks"}
+    if "tracks" in playlist:
+        positions = [t["position"] for t in playlist["tracks"]]
+        out["tracks"] = [
+            {**b, "position": p}
+            for b, p in zip(briefs(app, playlist["tracks"]), positions, strict=True)
+        ]
+    return out
+
+
+async def list_playlists(request: web.Request) -> web.Response:
+    rows = request.app[keys.DB].read(playlists.list_playlists, user_of(request))
+    return web.json_response({"items": rows})
+
+
+async def create_playlist(request: web.Request) -> web.Response:
+    body = check_object(await json_object(request), PLAYLIST_SPEC, required=("name",))
+    row = await request.app[keys.DB].write(
+        playlists.create,
+        user_of(request),
+        body["name"],
+        id_list(body.get("track_ids") or []),
+        body.get("comment") or "",
+    )
+    return web.json_response(row, status=201, headers={"Location": f"/api/playlists/{row['id']}"})
+
+
+async def get_playlist(request: web.Request) -> web.Response:
+    playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
+    return web.json_response(_playlist_json(request.app, playlist))
+
+
+async def patch_playlist(request: web.Request) -> web.Response:
+    """Rename, change the comment, or send ``track_ids`` in their new order."""
+    body = check_object(await json_object(request), PLAYLIST_SPEC)
+    track_ids = id_list(body["track_ids"]) if body.get("track_ids") is not None else None
+    row = await request.app[keys.DB].write(
+        playlists.update,
+        user_of(request),
+        path_id(request),
+        name=body.get("name"),
+        comment=body.get("comment"),
+        track_ids=track_ids,
+    )
+    return web.json_response(row)
+
+
+async def delete_playlist(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(playlists.delete, user_of(request), path_id(request))
+    return web.Response(status=204)
+
+
+async def add_playlist_tracks(request: web.Request) -> web.Response:
+    body = check_object(await json_object(request), {"track_ids": list}, required=("track_ids",))
+    row = await request.app[keys.DB].write(
+        playlists.add_tracks, user_of(request), path_id(request), id_list(body["track_ids"])
+    )
+    return web.json_response(row)
+
+
+async def export_playlist(request: web.Request) -> web.Response:
+    """``GET /api/playlists/{id}/m3u8``: extended M3U in UTF-8, the files' paths."""
+    playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
+    name = re.sub(r"[^\w.-]+", "_", playlist["name"], flags=re.ASCII).strip("_") or "playlist"
+    return web.Response(
+        text=playlists.to_m3u8(playlist),
+        content_type="audio/x-mpegurl",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.m3u8"'},
+    )
+
+
+async def import_playlist(request: web.Request) -> web.Response:
+    """``POST /api/playlists/import?name=…`` with an .m3u8 as the body: a new playlist of the
+    tracks the library knows; ``unknown`` lists the paths it does not."""
+    known_params(request, "name")
+    raw = await request.read()
+    created = await import_m3u8(request, raw, query_value(request, "name", str))
+    return web.json_response(
+        created, status=201, headers={"Location": f"/api/playlists/{created['id']}"}
+    )
+
+
+async def import_m3u8(request: web.Request, raw: bytes, name: str | None) -> dict:
+    """Shared by the API and the playlists page's upload form."""
+    if len(raw) > 4 * 1024 * 1024:
+        raise InvalidInput("a playlist file is at most 4 MB", details={"field": "body"})
+    text = raw.decode("utf-8", "surrogateescape")
+    title, paths = playlists.parse_m3u8(text)
+    database = request.app[keys.DB]
+    ids, unknown = database.read(playlists.resolve_paths, paths)
+    row = await database.write(
+        playlists.create,
+        user_of(request),
+        name or title or "Imported playlist",
+        ids[: playlists.MAX_TRACKS],
+    )
+    return {**row, "unknown": unknown[:100], "unknown_count": len(unknown)}
+
+
+# ---------------------------------------------------------------- stars, ratings, plays
+
+
+def _kind(request: web.Request) -> str:
+    kind = request.match_info["kind"]
+    if kind not in annotations.KINDS:
+        raise InvalidInput(
+            f"kind must be one of {', '.join(annotations.KINDS)}",
+            details={"field": "kind", "allowed": list(annotations.KINDS)},
+        )
+    return kind
+
+
+async def star(request: web.Request) -> web.Response:
+    on = request.method == "PUT"
+    await request.app[keys.DB].write(
+        annotations.set_star, user_of(request), _kind(request), [path_id(request)], on
+    )
+    return web.Response(status=204)
+
+
+async def list_stars(request: web.Request) -> web.Response:
+    """What the user starred, newest first: ``{"tracks", "albums", "artists"}``."""
+    database, user_id = request.app[keys.DB], user_of(request)
+    ids = {
+        kind: database.read(annotations.starred_ids, user_id, kind) for kind in annotations.KINDS
+    }
+    tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
+    albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
+    artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
+    return web.json_response(
+        {
+            "tracks": briefs(request.app, [tracks[i] for i in ids["track"] if i in tracks]),
+            "albums": [albums[i] for i in ids["album"] if i in albums],
+            "artists": [artists[i] for i in ids["artist"] if i in artists],
+        }
+    )
+
+
+async def rate(request: web.Request) -> web.Response:
+    body = check_object(await json_object(request), {"rating": int}, required=("rating",))
+    await request.app[keys.DB].write(
+        annotations.set_rating, user_of(request), _kind(request), path_id(request), body["rating"]
+    )
+    return web.Response(status=204)
+
+
+async def record_play(request: web.Request) -> web.Response:
+    """``POST /api/tracks/{id}/plays``: the player heard this track (half of it, or 4 minutes,
+    as Last.fm counts a scrobble)."""
+    await request.app[keys.DB].write(annotations.record_play, user_of(request), path_id(request))
+    return web.Response(status=204)

@@ -1,0 +1,145 @@
+"""Pages and forms for each user's own listening: playlists, favourites, stars.
+
+Every form works without JavaScript (a POST, then a redirect to the page to show, 303); the
+page script sends the same forms with fetch so the player keeps playing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from soniquebay.errors import InvalidInput
+from soniquebay.library import annotations, playlists, queries
+from soniquebay.web import keys
+from soniquebay.web.auth import safe_next
+from soniquebay.web.browse_pages import shown_tracks, stars_of
+from soniquebay.web.listening import import_m3u8, user_of
+from soniquebay.web.render import render
+from soniquebay.web.rest import path_id
+
+
+def _back(form, default: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(safe_next(str(form.get("next") or "")) if form.get("next") else default)
+
+
+def _int(form, name: str) -> int:
+    raw = str(form.get(name, ""))
+    if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 12:
+        raise InvalidInput(f"{name} must be a number", details={"field": name})
+    return int(raw)
+
+
+def _ids(form, name: str = "track_ids") -> list[int]:
+    parts = [p for p in re.split(r"[,\s]+", str(form.get(name, ""))) if p]
+    if not parts or not all(p.isascii() and p.isdigit() and len(p) < 18 for p in parts):
+        raise InvalidInput("choose one or more tracks", details={"field": name})
+    return [int(p) for p in parts[: playlists.MAX_TRACKS]]
+
+
+async def playlists_page(request: web.Request) -> web.Response:
+    rows = request.app[keys.DB].read(playlists.list_playlists, user_of(request))
+    return render(request, "playlists.html", playlists=rows)
+
+
+async def playlist_page(request: web.Request) -> web.Response:
+    playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
+    tracks = shown_tracks(request, playlist["tracks"])
+    return render(
+        request,
+        "playlist.html",
+        playlist=playlist,
+        tracks=tracks,
+        starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
+    )
+
+
+async def create_form(request: web.Request) -> web.Response:
+    form = await request.post()
+    ids = _ids(form) if form.get("track_ids") else []
+    row = await request.app[keys.DB].write(
+        playlists.create, user_of(request), str(form.get("name", "")), ids
+    )
+    raise web.HTTPSeeOther(f"/playlists/{row['id']}")
+
+
+async def rename_form(request: web.Request) -> web.Response:
+    form, playlist_id = await request.post(), path_id(request)
+    await request.app[keys.DB].write(
+        playlists.update, user_of(request), playlist_id, name=str(form.get("name", ""))
+    )
+    raise web.HTTPSeeOther(f"/playlists/{playlist_id}")
+
+
+async def delete_form(request: web.Request) -> web.Response:
+    await request.app[keys.DB].write(playlists.delete, user_of(request), path_id(request))
+    raise web.HTTPSeeOther("/playlists")
+
+
+async def move_form(request: web.Request) -> web.Response:
+    form, playlist_id = await request.post(), path_id(request)
+    await request.app[keys.DB].write(
+        playlists.move, user_of(request), playlist_id, _int(form, "position"), _int(form, "to")
+    )
+    raise web.HTTPSeeOther(f"/playlists/{playlist_id}")
+
+
+async def remove_form(request: web.Request) -> web.Response:
+    form, playlist_id = await request.post(), path_id(request)
+    await request.app[keys.DB].write(
+        playlists.remove_positions, user_of(request), playlist_id, [_int(form, "position")]
+    )
+    raise web.HTTPSeeOther(f"/playlists/{playlist_id}")
+
+
+async def add_form(request: web.Request) -> web.Response:
+    """Add tracks to a playlist of the user's, or to a new one named ``new_name``."""
+    form = await request.post()
+    ids, database, uid = _ids(form), request.app[keys.DB], user_of(request)
+    if str(form.get("playlist_id", "")) in ("", "new"):
+        row = await database.write(
+            playlists.create, uid, str(form.get("new_name") or "New playlist"), ids
+        )
+    else:
+        row = await database.write(playlists.add_tracks, uid, _int(form, "playlist_id"), ids)
+    raise _back(form, f"/playlists/{row['id']}")
+
+
+async def import_form(request: web.Request) -> web.Response:
+    form = await request.post()
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        raise InvalidInput("choose an .m3u or .m3u8 file", details={"field": "file"})
+    created = await import_m3u8(
+        request, upload.file.read(4 * 1024 * 1024 + 1), str(form.get("name") or "") or None
+    )
+    raise web.HTTPSeeOther(f"/playlists/{created['id']}")
+
+
+async def favourites_page(request: web.Request) -> web.Response:
+    database, uid = request.app[keys.DB], user_of(request)
+    ids = {kind: database.read(annotations.starred_ids, uid, kind) for kind in annotations.KINDS}
+    tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
+    albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
+    artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
+    shown = shown_tracks(request, [tracks[i] for i in ids["track"] if i in tracks])
+    return render(
+        request,
+        "favourites.html",
+        tracks=shown,
+        albums=[albums[i] for i in ids["album"] if i in albums],
+        artists=[artists[i] for i in ids["artist"] if i in artists],
+        starred=set(ids["album"]),
+        starred_tracks=set(ids["track"]),
+    )
+
+
+async def star_form(request: web.Request) -> web.Response:
+    """``POST /stars/{kind}/{id}`` with ``on`` = 1 or 0."""
+    form, kind = await request.post(), request.match_info["kind"]
+    on = str(form.get("on", "1")) == "1"
+    await request.app[keys.DB].write(
+        annotations.set_star, user_of(request), kind, [path_id(request)], on
+    )
+    raise _back(form, "/favourites")

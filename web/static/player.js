@@ -1,0 +1,339 @@
+// The player: a queue that survives page loads (pages load in place; the queue is also kept in
+// localStorage for a reload), previous/next, seek, volume, shuffle/repeat, keyboard, and the
+// Media Session API for lock screens and headset buttons. Plays are counted once half a track
+// (or 4 minutes) was heard, as Last.fm counts a scrobble.
+(function () {
+  "use strict";
+  const root = document.getElementById("player");
+  const audio = document.getElementById("audio");
+  if (!root || !audio) return;
+  const $ = function (sel) { return root.querySelector(sel); };
+  const KEY = "soniquebay.player";
+  const state = { queue: [], index: -1, order: [], shuffle: false, repeat: "off", counted: false, base: 0 };
+
+  function fmt(s) {
+    if (!isFinite(s) || s < 0) s = 0;
+    s = Math.floor(s);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function save() {
+    try {
+      localStorage.setItem(KEY, JSON.stringify({
+        ids: state.queue.map(function (t) { return t.id; }), index: state.index,
+        position: currentTime(), shuffle: state.shuffle, repeat: state.repeat,
+        volume: audio.volume, quality: $(".quality").value,
+      }));
+    } catch (_) { /* private mode: the queue lives as long as the page */ }
+  }
+
+  async function fetchTracks(ids) {
+    if (!ids.length) return [];
+    const out = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const response = await fetch("/api/player/tracks?ids=" + ids.slice(i, i + 500).join(","), { credentials: "same-origin" });
+      if (!response.ok) break;
+      out.push.apply(out, (await response.json()).items);
+    }
+    return out;
+  }
+
+  function quality() {
+    const chosen = $(".quality").value;
+    const t = state.queue[state.index];
+    if (chosen) return chosen.split(":");
+    if (t && t.mime && !audio.canPlayType(t.mime.split(";")[0])) {
+      return audio.canPlayType("audio/ogg; codecs=opus") ? ["opus", "128"] : ["mp3", "192"];
+    }
+    return null;
+  }
+
+  function sourceFor(t, offset) {
+    const q = quality();
+    if (!q) return t.stream;
+    return t.stream + "?format=" + q[0] + "&bitrate=" + q[1] + (offset ? "&offset=" + offset.toFixed(1) : "");
+  }
+
+  function currentTime() { return state.base + (audio.currentTime || 0); }
+  function totalTime() {
+    const t = state.queue[state.index];
+    return (t && t.duration) || (state.base === 0 && isFinite(audio.duration) ? audio.duration : 0);
+  }
+
+  function show() {
+    const t = state.queue[state.index];
+    root.hidden = !state.queue.length;
+    document.body.classList.toggle("with-player", !root.hidden);
+    $(".queue-count").textContent = state.queue.length;
+    const title = $(".np-title");
+    title.textContent = t ? t.title : "Nothing playing";
+    title.href = t ? t.url : "#";
+    $(".np-artist").textContent = t ? [t.artist, t.album].filter(Boolean).join(" — ") : "";
+    $(".np-cover").src = t ? t.cover : "data:,";
+    $(".np-cover").alt = t ? "Cover of " + (t.album || t.title) : "";
+    $("[data-act=shuffle]").setAttribute("aria-pressed", String(state.shuffle));
+    const repeat = $("[data-act=repeat]");
+    repeat.setAttribute("aria-pressed", String(state.repeat !== "off"));
+    repeat.setAttribute("aria-label", "Repeat: " + state.repeat);
+    repeat.textContent = state.repeat === "one" ? "🔂" : "🔁";
+    renderQueue();
+    document.querySelectorAll("tr.playing, li.playing").forEach(function (n) { n.classList.remove("playing"); });
+    if (t) document.querySelectorAll('[data-id="' + t.id + '"]').forEach(function (n) {
+      if (n.matches("tr, .playlist-tracks li")) n.classList.add("playing");
+    });
+    mediaSession(t);
+  }
+
+  function renderQueue() {
+    const list = $(".queue-list");
+    list.replaceChildren();
+    state.queue.forEach(function (t, i) {
+      const li = document.createElement("li");
+      if (i === state.index) li.className = "current";
+      const play = document.createElement("button");
+      play.type = "button";
+      play.className = "q-title";
+      play.textContent = t.title + (t.artist ? " — " + t.artist : "");
+      play.addEventListener("click", function () { playAt(i); });
+      li.appendChild(play);
+      [["↑", -1, "Move up"], ["↓", 1, "Move down"], ["✕", 0, "Remove"]].forEach(function (spec) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = spec[0];
+        b.setAttribute("aria-label", spec[2] + ": " + t.title);
+        b.addEventListener("click", function () { spec[1] ? move(i, i + spec[1]) : remove(i); });
+        li.appendChild(b);
+      });
+      list.appendChild(li);
+    });
+  }
+
+  function move(from, to) {
+    if (to < 0 || to >= state.queue.length) return;
+    const [t] = state.queue.splice(from, 1);
+    state.queue.splice(to, 0, t);
+    if (state.index === from) state.index = to;
+    else if (from < state.index && to >= state.index) state.index -= 1;
+    else if (from > state.index && to <= state.index) state.index += 1;
+    resetOrder();
+    show(); save();
+  }
+
+  function remove(i) {
+    state.queue.splice(i, 1);
+    if (i < state.index) state.index -= 1;
+    else if (i === state.index) {
+      if (!state.queue.length) { stop(); return; }
+      state.index = Math.min(state.index, state.queue.length - 1);
+      load(state.index, 0, !audio.paused);
+    }
+    resetOrder();
+    show(); save();
+  }
+
+  function stop() {
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load();
+    state.queue = []; state.index = -1; state.order = [];
+    show(); save();
+  }
+
+  function resetOrder() {
+    state.order = state.queue.map(function (_, i) { return i; });
+    if (state.shuffle) {
+      for (let i = state.order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [state.order[i], state.order[j]] = [state.order[j], state.order[i]];
+      }
+      const at = state.order.indexOf(state.index);
+      if (at > 0) { state.order.splice(at, 1); state.order.unshift(state.index); }
+    }
+  }
+
+  function load(index, offset, autoplay) {
+    const t = state.queue[index];
+    if (!t) return;
+    state.index = index;
+    state.counted = false;
+    const q = quality();
+    state.base = q ? (offset || 0) : 0;
+    audio.src = sourceFor(t, q ? offset : 0);
+    if (!q && offset) audio.addEventListener("loadedmetadata", function once() {
+      audio.removeEventListener("loadedmetadata", once);
+      audio.currentTime = offset;
+    });
+    show();
+    if (autoplay) audio.play().catch(function () { /* the browser wants a gesture first */ });
+  }
+
+  function playAt(index) { load(index, 0, true); save(); }
+
+  function step(direction) {
+    if (!state.queue.length) return;
+    const at = state.order.indexOf(state.index);
+    let next = at + direction;
+    if (next >= state.order.length || next < 0) {
+      if (state.repeat !== "all") { if (direction > 0) { audio.pause(); } return; }
+      next = (next + state.order.length) % state.order.length;
+    }
+    playAt(state.order[next]);
+  }
+
+  function seek(to) {
+    to = Math.max(0, Math.min(to, totalTime() || to));
+    if (state.base || (quality() && state.queue[state.index])) {
+      load(state.index, to, !audio.paused);  // a transcoded stream starts again from there
+    } else {
+      audio.currentTime = to;
+    }
+  }
+
+  async function play(ids, start, append) {
+    const tracks = await fetchTracks(ids);
+    if (!tracks.length) return;
+    if (append) {
+      state.queue = state.queue.concat(tracks);
+      resetOrder();
+      if (state.index < 0) load(0, 0, false);
+      show(); save();
+      return;
+    }
+    state.queue = tracks;
+    resetOrder();
+    playAt(Math.min(start || 0, tracks.length - 1));
+  }
+  window.SoniqueBay = window.SoniqueBay || {};
+  SoniqueBay.player = { play: play, state: state, audio: audio };
+
+  // -------------------------------------------------------------- wiring
+  document.addEventListener("click", function (e) {
+    const button = e.target.closest("[data-play], [data-enqueue]");
+    if (!button) return;
+    e.preventDefault();
+    const raw = button.dataset.play || button.dataset.enqueue || "";
+    const ids = raw.split(",").filter(Boolean).map(Number);
+    play(ids, Number(button.dataset.start || 0), "enqueue" in button.dataset);
+  });
+
+  root.addEventListener("click", function (e) {
+    const button = e.target.closest("[data-act]");
+    if (!button) return;
+    const act = button.dataset.act;
+    if (act === "toggle") audio.paused ? audio.play() : audio.pause();
+    else if (act === "prev") currentTime() > 3 ? seek(0) : step(-1);
+    else if (act === "next") step(1);
+    else if (act === "shuffle") { state.shuffle = !state.shuffle; resetOrder(); show(); save(); }
+    else if (act === "repeat") { state.repeat = { off: "all", all: "one", one: "off" }[state.repeat]; show(); save(); }
+    else if (act === "queue") {
+      const panel = $(".queue-panel");
+      panel.hidden = !panel.hidden;
+      button.setAttribute("aria-expanded", String(!panel.hidden));
+    } else if (act === "clear") stop();
+    else if (act === "save") saveQueue();
+  });
+
+  async function saveQueue() {
+    if (!state.queue.length) return;
+    const name = window.prompt("Name of the new playlist", "Queue " + new Date().toLocaleDateString());
+    if (!name) return;
+    const response = await fetch("/api/playlists", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": SoniqueBay.csrf() },
+      body: JSON.stringify({ name: name, track_ids: state.queue.map(function (t) { return t.id; }) }),
+    });
+    if (response.ok && SoniqueBay.load) SoniqueBay.load("/playlists/" + (await response.json()).id, null, true);
+  }
+
+  const seekBar = $(".seek");
+  let dragging = false;
+  seekBar.addEventListener("input", function () { dragging = true; root.querySelector("[data-time=current]").textContent = fmt(Number(seekBar.value)); });
+  seekBar.addEventListener("change", function () { dragging = false; seek(Number(seekBar.value)); });
+  $(".volume").addEventListener("input", function (e) { audio.volume = Number(e.target.value); save(); });
+  $(".quality").addEventListener("change", function () {
+    if (state.index >= 0) load(state.index, currentTime(), !audio.paused);
+    save();
+  });
+
+  audio.addEventListener("play", function () { const b = $("[data-act=toggle]"); b.textContent = "⏸"; b.setAttribute("aria-label", "Pause"); });
+  audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); b.textContent = "▶"; b.setAttribute("aria-label", "Play"); save(); });
+  audio.addEventListener("timeupdate", function () {
+    const now = currentTime(), total = totalTime();
+    if (!dragging) {
+      seekBar.max = String(Math.ceil(total));
+      seekBar.value = String(Math.floor(now));
+      root.querySelector("[data-time=current]").textContent = fmt(now);
+    }
+    root.querySelector("[data-time=total]").textContent = fmt(total);
+    const t = state.queue[state.index];
+    if (t && !state.counted && total && (now >= total / 2 || now >= 240)) {
+      state.counted = true;
+      fetch("/api/tracks/" + t.id + "/plays", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": SoniqueBay.csrf() },
+      });
+    }
+    if ("mediaSession" in navigator && navigator.mediaSession.setPositionState && total) {
+      try { navigator.mediaSession.setPositionState({ duration: total, position: Math.min(now, total), playbackRate: 1 }); } catch (_) { /* ignore */ }
+    }
+  });
+  audio.addEventListener("ended", function () {
+    if (state.repeat === "one") { load(state.index, 0, true); return; }
+    step(1);
+  });
+  audio.addEventListener("error", function () {
+    const t = state.queue[state.index];
+    if (t && !quality() && audio.error && audio.error.code === 4) {
+      $(".quality").value = "opus:128";  // the browser cannot play the original: transcode
+      load(state.index, 0, true);
+    }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (!state.queue.length || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+    if (e.key === " " && !e.target.closest("button, a")) { e.preventDefault(); audio.paused ? audio.play() : audio.pause(); }
+    else if (e.key === "ArrowRight") { e.preventDefault(); e.shiftKey ? step(1) : seek(currentTime() + 10); }
+    else if (e.key === "ArrowLeft") { e.preventDefault(); e.shiftKey ? step(-1) : seek(currentTime() - 10); }
+    else if (e.key === "ArrowUp" && e.shiftKey) { e.preventDefault(); audio.volume = Math.min(1, audio.volume + 0.1); $(".volume").value = audio.volume; }
+    else if (e.key === "ArrowDown" && e.shiftKey) { e.preventDefault(); audio.volume = Math.max(0, audio.volume - 0.1); $(".volume").value = audio.volume; }
+  });
+
+  function mediaSession(t) {
+    if (!("mediaSession" in navigator) || !t) return;
+    navigator.mediaSession.metadata = new MediaMetadata({
+      title: t.title, artist: t.artist, album: t.album,
+      artwork: [{ src: t.cover, sizes: "300x300", type: "image/jpeg" }],
+    });
+  }
+  if ("mediaSession" in navigator) {
+    const handlers = {
+      play: function () { audio.play(); }, pause: function () { audio.pause(); },
+      previoustrack: function () { step(-1); }, nexttrack: function () { step(1); },
+      seekbackward: function (d) { seek(currentTime() - (d.seekOffset || 10)); },
+      seekforward: function (d) { seek(currentTime() + (d.seekOffset || 10)); },
+      seekto: function (d) { seek(d.seekTime); },
+    };
+    Object.keys(handlers).forEach(function (name) {
+      try { navigator.mediaSession.setActionHandler(name, handlers[name]); } catch (_) { /* unsupported */ }
+    });
+  }
+
+  document.addEventListener("soniquebay:page", show);
+  window.addEventListener("pagehide", save);
+
+  // A reload: the queue comes back where it was, paused.
+  (async function restore() {
+    let saved;
+    try { saved = JSON.parse(localStorage.getItem(KEY) || "null"); } catch (_) { saved = null; }
+    if (!saved) { show(); return; }
+    state.shuffle = !!saved.shuffle;
+    state.repeat = saved.repeat || "off";
+    audio.volume = typeof saved.volume === "number" ? saved.volume : 1;
+    $(".volume").value = audio.volume;
+    $(".quality").value = saved.quality || "";
+    state.queue = await fetchTracks(saved.ids || []);
+    resetOrder();
+    if (state.queue.length) load(Math.max(0, Math.min(saved.index || 0, state.queue.length - 1)), saved.position || 0, false);
+    show();
+  })();
+})();

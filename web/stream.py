@@ -1,0 +1,165 @@
+"""Playing a track: the original file with HTTP Range, or transcoded by ffmpeg as it encodes.
+
+Files are served by track id only, after checking that the file's real path (links resolved)
+is under a library folder: a row, a link or a tag never makes this serve another file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+from aiohttp import web
+
+from soniquebay.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from soniquebay.library import queries
+from soniquebay.library_roots import root_of
+from soniquebay.web import keys
+from soniquebay.web.rest import known_params, path_id
+from soniquebay.web.validation import query_value
+
+log = logging.getLogger(__name__)
+
+AUDIO_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg; codecs=opus",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+    ".aac": "audio/aac",
+    ".wav": "audio/wav",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+    ".wma": "audio/x-ms-wma",
+}
+# format -> (Content-Type, ffmpeg output options, default kbps)
+TRANSCODES = {
+    "opus": ("audio/ogg; codecs=opus", ["-c:a", "libopus", "-vbr", "on", "-f", "ogg"], 128),
+    "mp3": ("audio/mpeg", ["-c:a", "libmp3lame", "-f", "mp3"], 192),
+}
+ORIGINAL = ("raw", "original")
+CHUNK = 64 * 1024
+
+
+def content_type(path: str | bytes) -> str:
+    extension = os.path.splitext(os.fsdecode(path))[1].lower()
+    return AUDIO_TYPES.get(extension, "application/octet-stream")
+
+
+def playable_path(app: web.Application, track_id: int) -> tuple[dict, bytes]:
+    """(track row, real path) of a track whose file exists under a library folder."""
+    track = app[keys.DB].read(queries.get_track, track_id)
+    if track["missing_since"] is not None:
+        raise NotFound(f"track {track_id}'s file is missing", details={"id": track_id})
+    real = os.path.realpath(track["path"])
+    if root_of(real, app[keys.SETTINGS].library) is None:
+        log.warning("track %d: %r is outside the library folders; not served", track_id, real)
+        raise Forbidden(f"track {track_id}'s file is outside the library folders")
+    if not os.path.isfile(real):
+        raise NotFound(f"track {track_id}'s file is not there", details={"id": track_id})
+    return track, real
+
+
+def transcode_params(request: web.Request) -> tuple[str | None, int, float]:
+    """(format or None for the original, kbps, start offset in seconds)."""
+    fmt = request.query.get("format") or None
+    if fmt in ORIGINAL:
+        fmt = None
+    if fmt is not None and fmt not in TRANSCODES:
+        raise InvalidInput(
+            f"format must be one of {', '.join((*TRANSCODES, *ORIGINAL))}",
+            details={"field": "format", "allowed": [*TRANSCODES, *ORIGINAL]},
+        )
+    kbps = query_value(request, "bitrate", int)
+    if kbps is not None and not 32 <= kbps <= 320:
+        raise InvalidInput(
+            "bitrate must be between 32 and 320 (kbps)", details={"field": "bitrate"}
+        )
+    offset = query_value(request, "offset", float) or 0.0
+    if not 0 <= offset < 86400:
+        raise InvalidInput("offset must be a number of seconds from 0", details={"field": "offset"})
+    return fmt, kbps or (TRANSCODES[fmt][2] if fmt else 0), offset
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    """``GET /api/tracks/{id}/stream[?format=opus|mp3&bitrate=K&offset=S]``."""
+    known_params(request, "format", "bitrate", "offset")
+    fmt, kbps, offset = transcode_params(request)
+    _track, path = playable_path(request.app, path_id(request))
+    if fmt is None:
+        return web.FileResponse(
+            path.decode("utf-8", "surrogateescape"),
+            headers={"Content-Type": content_type(path), "Cache-Control": "private, max-age=0"},
+        )
+    return await send_transcoded(request, path, fmt, kbps, offset)
+
+
+class Transcoders:
+    """How many ffmpeg encodes run at once (``max_transcodes``): beyond that, a 503."""
+
+    def __init__(self, limit: int):
+        self.limit, self.running = max(1, limit), 0
+
+
+async def transcoders_ctx(app: web.Application):
+    app[keys.TRANSCODERS] = Transcoders(app[keys.SETTINGS].max_transcodes)
+    yield
+
+
+async def send_transcoded(
+    request: web.Request, path: bytes, fmt: str, kbps: int, offset: float = 0.0
+) -> web.StreamResponse:
+    """Encode with ffmpeg and send the bytes as they come; ffmpeg is stopped when the listener
+    goes away."""
+    mime, options, _ = TRANSCODES[fmt]
+    response = web.StreamResponse(
+        headers={"Content-Type": mime, "Cache-Control": "no-store", "Accept-Ranges": "none"}
+    )
+    if request.method == "HEAD":
+        await response.prepare(request)
+        return response
+    slots: Transcoders = request.app[keys.TRANSCODERS]
+    if slots.running >= slots.limit:
+        raise ServiceUnavailable(
+            f"{slots.limit} transcodes are running already; try again, or play the original",
+            details={"retry_after": 5},
+        )
+    slots.running += 1
+    process = None
+    try:
+        args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
+        if offset:
+            args += ["-ss", f"{offset:.3f}"]
+        args += ["-i", b"file:" + path, "-map", "0:a:0", "-vn", "-map_metadata", "-1"]
+        args += [*options, "-b:a", f"{kbps}k", "pipe:1"]
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        first = await process.stdout.read(CHUNK)
+        if not first:
+            error = (await process.stderr.read()).decode("utf-8", "replace").strip()
+            await process.wait()
+            raise ServiceUnavailable(
+                f"ffmpeg could not encode this file: {error[-300:] or 'no output'}"
+            )
+        await response.prepare(request)
+        await response.write(first)
+        while chunk := await process.stdout.read(CHUNK):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the listener left: the finally below stops ffmpeg
+    finally:
+        slots.running -= 1
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
