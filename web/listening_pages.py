@@ -94,15 +94,16 @@ async def remove_form(request: web.Request) -> web.Response:
 
 
 async def add_form(request: web.Request) -> web.Response:
-    """Add tracks to a playlist of the user's, or to a new one named ``new_name``."""
+    """Add tracks to a playlist of the user's (then back to ``next``), or to a new one named
+    ``new_name`` (then to it)."""
     form = await request.post()
     ids, database, uid = _ids(form), request.app[keys.DB], user_of(request)
-    if str(form.get("playlist_id", "")) in ("", "new"):
+    if str(form.get("playlist_id", "")) in ("", "new"):  # a new one: show it
         row = await database.write(
             playlists.create, uid, str(form.get("new_name") or "New playlist"), ids
         )
-    else:
-        row = await database.write(playlists.add_tracks, uid, _int(form, "playlist_id"), ids)
+        raise web.HTTPSeeOther(f"/playlists/{row['id']}")
+    row = await database.write(playlists.add_tracks, uid, _int(form, "playlist_id"), ids)
     raise _back(form, f"/playlists/{row['id']}")
 
 

@@ -43,8 +43,8 @@
     });
     if (push) history.pushState({}, "", final.pathname + final.search + final.hash);
     else if (final.href !== location.href) history.replaceState({}, "", final.pathname + final.search);
-    const menu = document.querySelector("details.menu");
-    if (menu) menu.open = false;
+    const menu = document.getElementById("menu-toggle");
+    if (menu) menu.checked = false;
     if (push) { window.scrollTo(0, 0); main.focus({ preventScroll: true }); }
     document.dispatchEvent(new CustomEvent("soniquebay:page"));
   }
@@ -74,6 +74,12 @@
     } else {
       load(url.href, { method: "POST", body: new URLSearchParams(data) }, true);
     }
+  });
+
+  // Filters apply as soon as one changes (the button stays for keyboards and no-script).
+  document.addEventListener("change", function (e) {
+    const form = e.target.closest("form.filters");
+    if (form && e.target.matches("select")) form.requestSubmit();
   });
 
   window.addEventListener("popstate", function () { load(location.href, null, false); });

@@ -75,13 +75,18 @@
     const repeat = $("[data-act=repeat]");
     repeat.setAttribute("aria-pressed", String(state.repeat !== "off"));
     repeat.setAttribute("aria-label", "Repeat: " + state.repeat);
-    repeat.textContent = state.repeat === "one" ? "🔂" : "🔁";
+    setIcon(repeat, state.repeat === "one" ? "repeat-one" : "repeat");
     renderQueue();
     document.querySelectorAll("tr.playing, li.playing").forEach(function (n) { n.classList.remove("playing"); });
     if (t) document.querySelectorAll('[data-id="' + t.id + '"]').forEach(function (n) {
       if (n.matches("tr, .playlist-tracks li")) n.classList.add("playing");
     });
     mediaSession(t);
+  }
+
+  function setIcon(button, name) {
+    const use = button.querySelector("use");
+    if (use) use.setAttribute("href", "/static/icons.svg#" + name);
   }
 
   function renderQueue() {
@@ -255,8 +260,8 @@
     save();
   });
 
-  audio.addEventListener("play", function () { const b = $("[data-act=toggle]"); b.textContent = "⏸"; b.setAttribute("aria-label", "Pause"); });
-  audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); b.textContent = "▶"; b.setAttribute("aria-label", "Play"); save(); });
+  audio.addEventListener("play", function () { const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
+  audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
   audio.addEventListener("timeupdate", function () {
     const now = currentTime(), total = totalTime();
     if (!dragging) {
