@@ -126,13 +126,7 @@ def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[
             ORDER BY al.year DESC, al.title COLLATE NOCASE, al.id""",
         (artist_id,),
     ).fetchall()
-    appears = conn.execute(
-        f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.album_artist_id IS NOT ? AND al.id IN (
-              SELECT t.album_id FROM tracks t WHERE t.track_artist_id = ? AND t.missing_since IS NULL)
-            ORDER BY al.year DESC, al.title COLLATE NOCASE, al.id""",
-        (artist_id, artist_id),
-    ).fetchall()
+    appears = queries.appears_on_by_artist_ids(conn, [artist_id])
     return {"own": own, "appears_on": appears}
 
 

@@ -474,6 +474,22 @@ def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict
     ).fetchall()
 
 
+def appears_on_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Albums another artist heads (or nobody) holding a present track of these artists; rows
+    carry ``for_artist_id``."""
+    if not ids:
+        return []
+    return conn.execute(
+        f"""SELECT DISTINCT t.track_artist_id AS for_artist_id, {ALBUM_COLUMNS}
+            FROM tracks t JOIN albums al ON al.id = t.album_id
+            LEFT JOIN artists ar ON ar.id = al.album_artist_id
+            WHERE t.track_artist_id IN ({sql.placeholders(ids)}) AND t.missing_since IS NULL
+              AND al.album_artist_id IS NOT t.track_artist_id
+            ORDER BY al.title COLLATE NOCASE, al.id""",
+        tuple(ids),
+    ).fetchall()
+
+
 def tracks_by_album_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Present tracks of these albums, each album's in disc and track order."""
     if not ids:

@@ -302,6 +302,11 @@ async def resolve_artist_albums(artist, info, limit=None):
     return rows[: _nested_limit(limit)]
 
 
+async def resolve_artist_appears_on(artist, info, limit=None):
+    rows = await _loaders(info).artist_appears_on.load(artist["id"]) or []
+    return rows[: _nested_limit(limit)]
+
+
 async def resolve_artist_tracks(artist, info, limit, offset):
     _check_page(limit, offset)
     rows = await _loaders(info).artist_tracks(limit, offset).load(artist["id"]) or []
@@ -515,6 +520,7 @@ def _bind(schema: GraphQLSchema) -> None:
         },
         "Artist": {
             "albums": resolve_artist_albums,
+            "appears_on": resolve_artist_appears_on,
             "tracks": resolve_artist_tracks,
             "node_id": _node_id("Artist"),
         },

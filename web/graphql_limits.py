@@ -35,7 +35,7 @@ LIST_FIELDS = {
 }
 # Lists inside a list's items (an artist's albums, an album's tracks) count what a real one
 # holds, not a page size: a browse query (artists, their albums, their tracks) must fit.
-NESTED_LIST_FIELDS = {"albums": 10, "tracks": 20, "vectors": 2}
+NESTED_LIST_FIELDS = {"albums": 10, "appears_on": 10, "tracks": 20, "vectors": 2}
 BATCH_ARGUMENTS = ("data", "ids", "paths", "prefixes")
 
 

@@ -74,6 +74,9 @@ class Loaders:
         self.artist_albums = Loader(
             lambda ids: _group(read(queries.albums_by_artist_ids, ids), "album_artist_id")
         )
+        self.artist_appears_on = Loader(
+            lambda ids: _group(read(queries.appears_on_by_artist_ids, ids), "for_artist_id")
+        )
         self.track_vectors = Loader(
             lambda ids: _group(read(vectors.vectors_by_track_ids, ids), "track_id")
         )

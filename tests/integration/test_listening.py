@@ -355,3 +355,33 @@ def test_an_edit_from_the_track_page_is_kept_as_an_edit(api, library, audio, adm
     assert got["genre"] == "Fantasy OST" and got["layers"]["edits"] == {"genre": "Fantasy OST"}
     admin.request("POST", f"/tracks/{track['id']}/edit", form={"genre": ""})
     assert api.get(f"/api/tracks/{track['id']}")["genre"] == "Rock"
+
+
+def test_an_artist_page_lists_albums_they_head_and_albums_they_appear_on(
+    api, library, audio, admin
+):
+    own = add_file(
+        api,
+        audio.make(library / "o.mp3"),
+        title="Solo",
+        artist_name="Nina",
+        album_title="Nina Alone",
+    )
+    api.request(
+        "PATCH", f"/api/albums/{own['album_id']}", {"album_artist_id": own["track_artist_id"]}
+    )
+    guest = add_file(
+        api, audio.make(library / "g.mp3"), title="Duet", artist_name="Nina", album_title="Friends"
+    )
+    host = _named(api, "artists", "name", "Max")
+    api.request("PATCH", f"/api/albums/{guest['album_id']}", {"album_artist_id": host})
+    html = admin.page(f"/artists/{own['track_artist_id']}")
+    assert "Nina Alone" in html and "Appears on" in html and "Friends" in html
+    body = api.graphql(
+        "query ($id: Int!) { artist(id: $id) { albums { title } appears_on { title album_artist { name } } } }",
+        {"id": own["track_artist_id"]},
+    )
+    assert body["data"]["artist"]["albums"] == [{"title": "Nina Alone"}]
+    assert body["data"]["artist"]["appears_on"] == [
+        {"title": "Friends", "album_artist": {"name": "Max"}}
+    ]
