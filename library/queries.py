@@ -433,6 +433,14 @@ def list_scan_errors(
     return rows, total
 
 
+def scan_errors_of_path(conn: apsw.Connection, path: bytes) -> list[dict[str, Any]]:
+    """What the scan recorded about this file (a truncated copy, an unreadable tag...)."""
+    return conn.execute(
+        "SELECT stage, plugin, reason, last_seen, occurrences FROM scan_errors WHERE path = ?",
+        (path,),
+    ).fetchall()
+
+
 def counts(conn: apsw.Connection) -> dict[str, int]:
     row = conn.execute(
         """SELECT (SELECT count(*) FROM tracks WHERE missing_since IS NULL) AS tracks,

@@ -38,7 +38,8 @@ HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
 
 async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
-    track = sql.public_track(database.read(queries.get_track, track_id))
+    row = database.read(queries.get_track, track_id)
+    track = sql.public_track(row)
     plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
     panels = []
     shown = {**track, "plugin_data": plugin_data}
@@ -60,6 +61,7 @@ async def track_page(request: web.Request) -> web.Response:
         "track.html",
         track=track,
         failures=database.read(stages.failures, track_id),
+        scan_errors=database.read(queries.scan_errors_of_path, row["path"]),
         plugin_data={
             plugin: {k: v for k, v in data.items() if k not in HIDDEN_PLUGIN_FIELDS}
             for plugin, data in plugin_data.items()

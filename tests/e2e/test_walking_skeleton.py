@@ -65,9 +65,10 @@ def test_album_in_every_format_is_listed_everywhere(serve, library, audio):
     assert answer["data"]["tracks"]["total"] == 7
     assert [t["track_number"] for t in answer["data"]["tracks"]["items"]] == list(range(1, 8))
     assert {t["album"]["title"] for t in answer["data"]["tracks"]["items"]} == {"Generated Hits"}
-    page = server.get("/")
+    page = server.get("/tracks")  # every track listed
     for fmt in FORMATS:
         assert f"Song {fmt}" in page
+    assert "Generated Hits" in server.get("/")  # the albums page (home)
 
 
 def test_moved_and_renamed_files_keep_their_ids(serve, library, audio):
@@ -216,7 +217,7 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(serve, library, audio):
     reasons = {os.path.basename(e["path"]): e["reason"] for e in errors["items"]}
     assert "empty" in reasons["empty.mp3"]
     assert reasons["text.mp3"] and reasons["truncated.flac"] and reasons["garbage.m4a"]
-    assert "Latin-1 Name" in server.get("/")
+    assert "Latin-1 Name" in server.get("/tracks")
 
 
 # Root reads any file, so "unreadable" can only be shown by dropping to `nobody`, which needs

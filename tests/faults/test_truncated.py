@@ -48,3 +48,16 @@ def test_cut_copies_are_listed_as_what_they_hold_with_a_warning(serve, library, 
         assert tracks[name]["duration"] == pytest.approx(SECONDS / 4, abs=1.5), name
     for fmt in ("flac", "mp3", "wav", "aiff", "m4a"):
         assert tracks[f"whole.{fmt}"]["duration"] == pytest.approx(SECONDS, abs=0.1)
+    # the track's own page says so too
+    status, page = server.request(
+        "GET", f"/tracks/{tracks['cut.flac']['id']}", headers={"Accept": "text/html"}
+    )
+    assert (
+        status == 200
+        and "Problems with this file" in page
+        and "truncated: the file declares" in page
+    )
+    status, page = server.request(
+        "GET", f"/tracks/{tracks['whole.flac']['id']}", headers={"Accept": "text/html"}
+    )
+    assert status == 200 and "Problems with this file" not in page

@@ -55,4 +55,4 @@ def test_the_library_shows_what_metadata_prefer_says(start, prefer, title):
     assert listed[b]["genre"] == "My genre"  # an edit wins over both
     assert listed[b]["title"] == ("Mine" if prefer == "tags" else "Theirs")
     assert api.get(f"/api/tracks/{a}")["display"]["title"] == title
-    assert f">{title}</a>" in api.get("/") and f"<h1>{title}</h1>" in api.get(f"/tracks/{a}")
+    assert f">{title}</a>" in api.get("/tracks") and f"<h1>{title}</h1>" in api.get(f"/tracks/{a}")
