@@ -115,6 +115,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     password.add_argument("username")
     common(password, again=True)
+    subsonic = user_sub.add_parser(
+        "subsonic-password",
+        help="set the password apps use (Subsonic API; not the login password): --password, "
+        "or read from stdin, or asked for",
+    )
+    subsonic.add_argument("username")
+    subsonic.add_argument("--password", help="the Subsonic password (else stdin, or asked)")
+    common(subsonic, again=True)
+    api_key = user_sub.add_parser(
+        "api-key", help="make a new OpenSubsonic API key for the user; printed once"
+    )
+    api_key.add_argument("username")
+    common(api_key, again=True)
     return parser
 
 
@@ -309,10 +322,56 @@ def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
     return 0
 
 
+def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
+    import getpass
+
+    from soniquebay import credentials
+    from soniquebay.library import accounts
+
+    exists = accounts.user_by_name(conn, args.username) is not None
+    if args.user_command != "add" and not exists:
+        print(
+            f"soniquebay: there is no user {args.username!r}; create one with"
+            f" `soniquebay user add {args.username}`",
+            file=sys.stderr,
+        )
+        return 2
+    if args.user_command == "add" and exists:
+        print(f"soniquebay: user {args.username!r} exists already", file=sys.stderr)
+        return 2
+    if args.user_command == "api-key":
+        key = credentials.new_api_key()
+        accounts.create_api_key(conn, args.username, credentials.hash_token(key))
+        print(key)
+        print(
+            f"API key for {args.username} created: copy it now, it is not shown again",
+            file=sys.stderr,
+        )
+        return 0
+    secret = getattr(args, "password", None)
+    if secret is None:
+        if sys.stdin.isatty():
+            secret = getpass.getpass(f"new password for {args.username}: ")
+        else:
+            secret = sys.stdin.readline().rstrip("\n")
+    if len(secret) < 8:
+        print("soniquebay: a password needs at least 8 characters", file=sys.stderr)
+        return 2
+    if args.user_command == "subsonic-password":
+        accounts.set_subsonic_password(conn, args.username, credentials.seal(settings, secret))
+        print(f"Subsonic password of {args.username} set: apps log in with it")
+    elif not exists:
+        accounts.create_user(conn, args.username, credentials.hash_password(secret))
+        print(f"created user {args.username}")
+    else:
+        accounts.set_password(conn, args.username, credentials.hash_password(secret))
+        print(f"password of {args.username} changed; its sessions are closed")
+    return 0
+
+
 def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
     """Tokens and passwords, written straight to the database (a tiny write; WAL lets the
     running web process carry on)."""
-    import getpass
 
     from soniquebay import credentials
     from soniquebay.library import accounts, db
@@ -321,30 +380,7 @@ def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
     try:
         db.migrate(conn, backup_dir=settings.data_dir / "backups")
         if args.command == "user":
-            exists = accounts.user_by_name(conn, args.username) is not None
-            if args.user_command == "password" and not exists:
-                print(
-                    f"soniquebay: there is no user {args.username!r}; create one with"
-                    f" `soniquebay user add {args.username}`",
-                    file=sys.stderr,
-                )
-                return 2
-            if args.user_command == "add" and exists:
-                print(f"soniquebay: user {args.username!r} exists already", file=sys.stderr)
-                return 2
-            if sys.stdin.isatty():
-                secret = getpass.getpass(f"new password for {args.username}: ")
-            else:
-                secret = sys.stdin.readline().rstrip("\n")
-            if len(secret) < 8:
-                print("soniquebay: a password needs at least 8 characters", file=sys.stderr)
-                return 2
-            if not exists:
-                accounts.create_user(conn, args.username, credentials.hash_password(secret))
-                print(f"created user {args.username}")
-            else:
-                accounts.set_password(conn, args.username, credentials.hash_password(secret))
-                print(f"password of {args.username} changed; its sessions are closed")
+            return _user(args, settings, conn)
         elif args.token_command == "create":
             token = credentials.new_token()
             row = accounts.create_token(

@@ -1,4 +1,5 @@
-"""Secrets: password hashing, API tokens, the worker token. No SQL here (see library/accounts.py).
+"""Secrets: password hashing, API tokens, the worker token, Subsonic passwords (sealed) and
+API keys. No SQL here (see library/accounts.py).
 
 Passwords are hashed with scrypt (stdlib, memory-hard); tokens are long random strings, so a
 SHA-256 of them is enough to store. The worker token lets the web process, the watcher and the
@@ -13,7 +14,10 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from soniquebay.config import Settings
 
@@ -65,11 +69,8 @@ def worker_token_path(settings: Settings) -> Path:
     return settings.data_dir / "worker-token"
 
 
-def worker_token(settings: Settings, *, create: bool = False) -> str:
-    """The token workers present: ``api_token`` from the config, else the data_dir file."""
-    if settings.api_token:
-        return settings.api_token
-    path = worker_token_path(settings)
+def _secret_file(path: Path, make: Callable[[], str], create: bool) -> str:
+    """A secret kept in a file of its own (0600), made by the first process that needs it."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -78,11 +79,52 @@ def worker_token(settings: Settings, *, create: bool = False) -> str:
     except OSError:
         return ""
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = new_token()
+    value = make()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its token
+    except FileExistsError:  # another process won the race: use its secret
         return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
-    return token
+        fh.write(value + "\n")
+    return value
+
+
+def worker_token(settings: Settings, *, create: bool = False) -> str:
+    """The token workers present: ``api_token`` from the config, else the data_dir file."""
+    if settings.api_token:
+        return settings.api_token
+    return _secret_file(worker_token_path(settings), new_token, create)
+
+
+# ---------------------------------------------------------------- Subsonic passwords
+# Subsonic's salted tokens (t = md5(password + s)) need the password itself, so it cannot be
+# hashed: each user sets a separate Subsonic password (never the login one), kept encrypted
+# with a key made at install in data_dir/secret.key (0600), outside the database.
+
+
+def secret_key_path(settings: Settings) -> Path:
+    return settings.data_dir / "secret.key"
+
+
+def _fernet(settings: Settings) -> Fernet:
+    key = _secret_file(secret_key_path(settings), lambda: Fernet.generate_key().decode(), True)
+    return Fernet(key.encode())
+
+
+def seal(settings: Settings, secret: str) -> str:
+    return _fernet(settings).encrypt(secret.encode()).decode()
+
+
+def unseal(settings: Settings, sealed: str) -> str | None:
+    """The secret, or None when it cannot be read (the key file was replaced)."""
+    try:
+        return _fernet(settings).decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+API_KEY_PREFIX = "sbk_"
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)

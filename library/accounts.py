@@ -142,3 +142,56 @@ def delete_user(conn: apsw.Connection, user_id: int) -> None:
         if rows[0]["is_admin"] and admins <= 1:
             raise Conflict("the last administrator cannot be removed")
         conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+# ---------------------------------------------------------------- apps (Subsonic)
+
+
+def set_subsonic_password(conn: apsw.Connection, username: str, sealed: str | None) -> None:
+    """The user's Subsonic password, sealed (``credentials.seal``); None removes it."""
+    with conn:
+        rows = conn.execute(
+            "UPDATE users SET subsonic_password = ?, updated_at = ? WHERE username = ? RETURNING id",
+            (sealed, time.time(), username),
+        ).fetchall()
+    if not rows:
+        raise NotFound(f"user {username!r} does not exist")
+
+
+def subsonic_user(conn: apsw.Connection, username: str) -> dict[str, Any] | None:
+    rows = conn.execute(
+        "SELECT id, username, is_admin, subsonic_password FROM users WHERE username = ?",
+        (username,),
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def create_api_key(conn: apsw.Connection, username: str, key_hash: str) -> None:
+    with conn:
+        user = user_by_name(conn, username)
+        if user is None:
+            raise NotFound(f"user {username!r} does not exist")
+        conn.execute(
+            "INSERT INTO api_keys (user_id, key_hash, created_at) VALUES (?, ?, ?)",
+            (user["id"], key_hash, time.time()),
+        )
+
+
+def user_by_api_key(conn: apsw.Connection, key_hash: str) -> dict[str, Any] | None:
+    rows = conn.execute(
+        """SELECT u.id, u.username, u.is_admin FROM api_keys k JOIN users u ON u.id = k.user_id
+           WHERE k.key_hash = ?""",
+        (key_hash,),
+    ).fetchall()
+    return rows[0] if rows else None
+
+
+def api_key_count(conn: apsw.Connection, user_id: int) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM api_keys WHERE user_id = ?", (user_id,)
+    ).fetchall()[0]["n"]
+
+
+def revoke_api_keys(conn: apsw.Connection, user_id: int) -> None:
+    with conn:
+        conn.execute("DELETE FROM api_keys WHERE user_id = ?", (user_id,))

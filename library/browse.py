@@ -20,7 +20,9 @@ ALBUM_GRID_SORTS = {
 
 GRID_COLUMNS = f"""{queries.ALBUM_COLUMNS},
     (SELECT coalesce(sum(t.duration), 0) FROM tracks t
-      WHERE t.album_id = al.id AND t.missing_since IS NULL) AS duration"""
+      WHERE t.album_id = al.id AND t.missing_since IS NULL) AS duration,
+    (SELECT t.genre FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL
+      AND t.genre IS NOT NULL ORDER BY t.disc_number, t.track_number LIMIT 1) AS genre"""
 
 
 def _grid_where(genre: str | None, year: int | None) -> tuple[str, list[Any]]:
@@ -153,20 +155,129 @@ def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[d
 
 
 def search(conn: apsw.Connection, text: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
-    """Full-text search (FTS5, accents ignored, each word a prefix) grouped by kind, best first:
-    artists and albums whose names match, and tracks matching on any of their text."""
-    words = queries.fts_query(text)
-    if not words:
+    """Full-text search grouped by kind, best first (the pages' search and suggestions)."""
+    if not queries.fts_query(text):
         return {"artists": [], "albums": [], "tracks": []}
-    tracks = sql.dict_rows(
+    return paged_search(conn, text, {kind: (limit, 0) for kind in ("artist", "album", "song")})
+
+
+# Album lists as apps ask for them (Subsonic's getAlbumList2 types): the ORDER BY, and the
+# per-user annotation a list needs (plays, last play, star, rating), if any.
+ALBUM_LISTS: dict[str, tuple[str, str | None]] = {
+    "random": ("random()", None),
+    "newest": ("al.created_at DESC, al.id DESC", None),
+    "alphabeticalByName": ("al.title COLLATE NOCASE, al.id", None),
+    "alphabeticalByArtist": ("ar.name COLLATE NOCASE, al.title COLLATE NOCASE, al.id", None),
+    "byYear": ("al.year, al.title COLLATE NOCASE, al.id", None),
+    "byGenre": ("al.title COLLATE NOCASE, al.id", None),
+    "frequent": ("a.play_count DESC, a.last_played DESC, al.id", "a.play_count > 0"),
+    "recent": ("a.last_played DESC, al.id", "a.last_played IS NOT NULL"),
+    "starred": ("a.starred_at DESC, al.id", "a.starred_at IS NOT NULL"),
+    "highest": ("a.rating DESC, al.title COLLATE NOCASE, al.id", "a.rating IS NOT NULL"),
+}
+
+
+def album_list(
+    conn: apsw.Connection,
+    kind: str,
+    *,
+    user_id: int | None,
+    size: int = 10,
+    offset: int = 0,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    genre: str | None = None,
+) -> list[dict[str, Any]]:
+    if kind not in ALBUM_LISTS:
+        raise InvalidInput(
+            f"unknown album list {kind!r}", details={"field": "type", "allowed": list(ALBUM_LISTS)}
+        )
+    order, needs = ALBUM_LISTS[kind]
+    where, params = [queries.ALBUM_VISIBLE], []
+    join = ""
+    if needs:
+        join = "JOIN annotations a ON a.kind = 'album' AND a.item_id = al.id AND a.user_id = ?"
+        params.append(user_id if user_id is not None else -1)
+        where.append(needs)
+    if kind == "byYear":
+        low, high = sorted((from_year or 0, to_year if to_year is not None else 9999))
+        where.append("al.year BETWEEN ? AND ?")
+        params += [low, high]
+        if (from_year or 0) > (to_year if to_year is not None else 9999):
+            order = "al.year DESC, al.title COLLATE NOCASE, al.id"
+    if kind == "byGenre" or genre:
+        clause, extra = _grid_where(genre or "", None)
+        where.append(clause)
+        params += extra
+    return conn.execute(
+        f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
+            {join} WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ? OFFSET ?""",
+        (*params, size, offset),
+    ).fetchall()
+
+
+def random_tracks(
+    conn: apsw.Connection,
+    size: int,
+    genre: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> list[dict[str, Any]]:
+    where, params = ["missing_since IS NULL"], []
+    if genre:
+        where.append("genre = ? COLLATE NOCASE")
+        params.append(genre)
+    if from_year is not None:
+        where.append("year >= ?")
+        params.append(from_year)
+    if to_year is not None:
+        where.append("year <= ?")
+        params.append(to_year)
+    # A random sample of ids first (an index walk), then their rows.
+    return sql.dict_rows(
         conn,
-        """SELECT t.* FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
-           WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
-           ORDER BY bm25(tracks_fts, 10.0, 4.0, 3.0, 2.0, 1.0), t.id LIMIT ?""",
-        (words, limit),
+        f"""SELECT * FROM tracks WHERE id IN (
+              SELECT id FROM tracks WHERE {" AND ".join(where)} ORDER BY random() LIMIT ?)""",
+        (*params, size),
     )
+
+
+def albums_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Album rows with their length and genre (``GRID_COLUMNS``), in no particular order."""
+    if not ids:
+        return []
+    return conn.execute(
+        f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
+            WHERE al.id IN ({sql.placeholders(ids)})""",
+        tuple(ids),
+    ).fetchall()
+
+
+def paged_search(
+    conn: apsw.Connection, text: str, sizes: dict[str, tuple[int, int]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Artists, albums and tracks matching ``text`` (FTS5: accents ignored, words as prefixes),
+    each kind paged by its own (count, offset) in ``sizes`` (keys artist, album, song); an
+    empty text matches everything, in id order (apps page through it to sync)."""
+    words = queries.fts_query(text)
+    (a_count, a_offset), (al_count, al_offset), (s_count, s_offset) = (
+        sizes["artist"], sizes["album"], sizes["song"]
+    )  # fmt: skip
+    if not words:
+        artists = conn.execute(
+            f"""SELECT {ARTIST_CARD} FROM artists a WHERE {queries.ARTIST_VISIBLE}
+                ORDER BY a.id LIMIT ? OFFSET ?""",
+            (a_count, a_offset),
+        ).fetchall()
+        albums = conn.execute(
+            f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
+                WHERE {queries.ALBUM_VISIBLE} ORDER BY al.id LIMIT ? OFFSET ?""",
+            (al_count, al_offset),
+        ).fetchall()
+        tracks, _ = queries.list_tracks(conn, limit=s_count, offset=s_offset, with_total=False)
+        return {"artists": artists, "albums": albums, "tracks": tracks}
     # Matches are read first (MATERIALIZED: FTS5's rank only exists on its own table's rows),
-    # then grouped by the artist or album they belong to, best match first.
+    # then grouped by the artist (of the track, or of its album) or album they belong to.
     artist_ids = [
         r["id"]
         for r in conn.execute(
@@ -181,8 +292,13 @@ def search(conn: apsw.Connection, text: str, limit: int = 10) -> dict[str, list[
                  SELECT al.album_artist_id, h.rank FROM by_album_artist h JOIN tracks t ON t.id = h.rowid
                    JOIN albums al ON al.id = t.album_id
                   WHERE t.missing_since IS NULL AND al.album_artist_id IS NOT NULL)
-               GROUP BY id ORDER BY min(rank), id LIMIT ?""",
-            (f"{{artist_name}} : ({words})", f"{{album_artist_name}} : ({words})", limit),
+               GROUP BY id ORDER BY min(rank), id LIMIT ? OFFSET ?""",
+            (
+                f"{{artist_name}} : ({words})",
+                f"{{album_artist_name}} : ({words})",
+                a_count,
+                a_offset,
+            ),
         )
     ]
     album_ids = [
@@ -192,14 +308,21 @@ def search(conn: apsw.Connection, text: str, limit: int = 10) -> dict[str, list[
                  SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?)
                SELECT t.album_id AS id FROM hits h JOIN tracks t ON t.id = h.rowid
                WHERE t.missing_since IS NULL AND t.album_id IS NOT NULL
-               GROUP BY t.album_id ORDER BY min(h.rank), t.album_id LIMIT ?""",
-            (f"{{album_title}} : ({words})", limit),
+               GROUP BY t.album_id ORDER BY min(h.rank), t.album_id LIMIT ? OFFSET ?""",
+            (f"{{album_title}} : ({words})", al_count, al_offset),
         )
     ]
-    artists = {r["id"]: r for r in artist_cards(conn, ids=artist_ids, limit=limit)}
-    albums = {r["id"]: r for r in queries.albums_by_ids(conn, album_ids)}
-    return {
+    artists = {r["id"]: r for r in artist_cards(conn, ids=artist_ids, limit=len(artist_ids) or 1)}
+    albums = {r["id"]: r for r in albums_by_ids(conn, album_ids)}
+    found = {
         "artists": [artists[i] for i in artist_ids if i in artists],
         "albums": [albums[i] for i in album_ids if i in albums],
-        "tracks": tracks,
     }
+    found["tracks"] = sql.dict_rows(
+        conn,
+        """SELECT t.* FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
+           WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
+           ORDER BY bm25(tracks_fts, 10.0, 4.0, 3.0, 2.0, 1.0), t.id LIMIT ? OFFSET ?""",
+        (words, s_count, s_offset),
+    )
+    return found

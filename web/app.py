@@ -134,6 +134,7 @@ def create_app(settings: Settings) -> web.Application:
     plugins = app[keys.PLUGINS] = load_plugins(settings, "web")
     app[keys.SCHEMA] = load_schema()
     app[keys.TEMPLATES] = render.make_environment()
+    app[keys.NOW_PLAYING] = {}
     app.cleanup_ctx.extend(
         [
             database_ctx,

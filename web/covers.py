@@ -125,9 +125,9 @@ async def covers_ctx(app: web.Application):
     yield
 
 
-def size_param(request: web.Request) -> int | None:
+def size_param(request: web.Request, raw: str | None = None) -> int | None:
     """``?size=N``: the smallest thumbnail at least N px (apps ask for any size), at most 600."""
-    raw = request.query.get("size")
+    raw = request.query.get("size") if raw is None else raw
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 10_000:
@@ -137,7 +137,7 @@ def size_param(request: web.Request) -> int | None:
     return next((s for s in artwork.THUMB_SIZES if s >= int(raw)), artwork.THUMB_SIZES[-1])
 
 
-async def _album_source(app: web.Application, album_id: int) -> Source | None:
+async def album_source(app: web.Application, album_id: int) -> Source | None:
     rows = app[keys.DB].read(queries.album_track_paths, album_id, 1)
     paths = [os.fsdecode(r["path"]) for r in rows]
     return await app[keys.COVERS].source(("album", album_id), paths, album_id)
@@ -148,7 +148,7 @@ async def cover_source(app: web.Application, album_id: int | None) -> str | None
     None: pages show the image only then."""
     if not album_id:
         return None
-    source = await _album_source(app, album_id)
+    source = await album_source(app, album_id)
     return source.kind if source else None
 
 
@@ -157,27 +157,33 @@ async def album_cover(request: web.Request) -> web.StreamResponse:
     ``size``, an album with no cover gets a drawn placeholder instead of a 404."""
     album_id = path_id(request)
     album = request.app[keys.DB].read(queries.get_album, album_id)  # 404 for an unknown album
-    source = await _album_source(request.app, album_id)
-    return await _answer(request, source, album["title"] or "", f"album {album_id}")
+    source = await album_source(request.app, album_id)
+    return await answer(
+        request, source, album["title"] or "", f"album {album_id}", size_param(request)
+    )
 
 
 async def track_cover(request: web.Request) -> web.StreamResponse:
     """``GET /api/tracks/{id}/cover[?size=N]``: its album's cover, else its own picture."""
     track_id = path_id(request)
     track = request.app[keys.DB].read(queries.get_track, track_id)
+    source = await track_source(request.app, track)
+    return await answer(
+        request, source, track["title"] or "", f"track {track_id}", size_param(request)
+    )
+
+
+async def track_source(app: web.Application, track: dict) -> Source | None:
+    """The cover a track shows: its album's, else its own embedded picture."""
     if track["album_id"]:
-        source = await _album_source(request.app, track["album_id"])
-    else:
-        source = await request.app[keys.COVERS].source(
-            ("track", track_id), [os.fsdecode(track["path"])], None
-        )
-    return await _answer(request, source, track["title"] or "", f"track {track_id}")
+        return await album_source(app, track["album_id"])
+    return await app[keys.COVERS].source(("track", track["id"]), [os.fsdecode(track["path"])], None)
 
 
-async def _answer(
-    request: web.Request, source: Source | None, title: str, what: str
+async def answer(
+    request: web.Request, source: Source | None, title: str, what: str, size: int | None
 ) -> web.StreamResponse:
-    size = size_param(request)
+    """The original (size None: 404 when there is none), a thumbnail, or the placeholder."""
     covers: Covers = request.app[keys.COVERS]
     loop = asyncio.get_running_loop()
     if source is not None:

@@ -36,6 +36,8 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUTH: web.AppKey[AuthState] = web.AppKey("auth")
 COVERS: web.AppKey[Covers] = web.AppKey("covers")
 TRANSCODERS: web.AppKey[Transcoders] = web.AppKey("transcoders")
+# Subsonic's "now playing": user name -> (track id, since when, client name).
+NOW_PLAYING: web.AppKey[dict[str, tuple[int, float, str]]] = web.AppKey("now_playing")
 METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics")
 # RQ speaks synchronous redis-py (bytes, no decoding): the jobs API calls it in a thread.
 RQ_REDIS: web.AppKey[redis.Redis] = web.AppKey("rq_redis")

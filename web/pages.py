@@ -264,3 +264,48 @@ async def static_file(request: web.Request) -> web.Response:
         content_type=content_type,
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+async def settings_page(request: web.Request, notice: str | None = None, key: str | None = None):
+    """The signed-in user's own settings: the password apps use, API keys."""
+    principal = request["principal"]
+    if principal.user_id is None:
+        raise InvalidInput("settings belong to a signed-in user", details={"needs": "user"})
+    database = request.app[keys.DB]
+    row = database.read(accounts.subsonic_user, principal.name)
+    return render(
+        request,
+        "settings.html",
+        has_subsonic_password=bool(row and row["subsonic_password"]),
+        api_keys=database.read(accounts.api_key_count, principal.user_id),
+        notice=notice,
+        new_key=key,
+        server_url=f"{request.scheme}://{request.host}",
+    )
+
+
+async def subsonic_password_form(request: web.Request) -> web.Response:
+    form = await request.post()
+    password = str(form.get("password", ""))
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", details={"field": "password"})
+    if password != str(form.get("again", "")):
+        raise InvalidInput("the two passwords differ", details={"field": "again"})
+    sealed = await asyncio.get_running_loop().run_in_executor(
+        None, credentials.seal, request.app[keys.SETTINGS], password
+    )
+    await request.app[keys.DB].write(
+        accounts.set_subsonic_password, request["principal"].name, sealed
+    )
+    return await settings_page(request, notice="Your apps' password is set.")
+
+
+async def api_key_form(request: web.Request) -> web.Response:
+    if str((await request.post()).get("revoke", "")) == "1":
+        await request.app[keys.DB].write(accounts.revoke_api_keys, request["principal"].user_id)
+        return await settings_page(request, notice="Every API key of yours is revoked.")
+    key = credentials.new_api_key()
+    await request.app[keys.DB].write(
+        accounts.create_api_key, request["principal"].name, credentials.hash_token(key)
+    )
+    return await settings_page(request, key=key)

@@ -30,6 +30,7 @@ from soniquebay.web import (
 from soniquebay.web.events_stream import handle_events, handle_ws
 from soniquebay.web.graphql_api import graphiql_page, handle_graphql
 from soniquebay.web.metrics import handle_metrics
+from soniquebay.web.subsonic import dispatch as subsonic
 
 NONE, READ, WRITE, ADMIN = "none", "read", "write", "admin"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,6 +82,9 @@ def table(settings: Settings) -> list[Route]:
         # pages: the library's workings
         r("GET", "/activity", pages.activity_page, READ),
         r("POST", "/activity/rescan", pages.rescan_form, ADMIN),
+        r("GET", "/settings", pages.settings_page, READ),
+        r("POST", "/settings/subsonic-password", pages.subsonic_password_form, WRITE),
+        r("POST", "/settings/api-key", pages.api_key_form, WRITE),
         r("GET", "/users", pages.users_page, ADMIN),
         r("POST", "/users", pages.users_create_form, ADMIN),
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
@@ -154,6 +158,9 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/scan/errors", rest.list_scan_errors, READ),
         r("GET", "/api/plugins", rest.list_plugins, READ),
         r("POST", "/api/library/files", rest.library_files, WRITE),  # for the watcher
+        # apps: the Subsonic API authenticates its own way (u+t+s, p, apiKey): see subsonic.auth
+        r("GET", "/rest/{method}", subsonic.handle, NONE),
+        r("POST", "/rest/{method}", subsonic.handle, NONE),
     ]
 
 

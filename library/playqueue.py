@@ -1,0 +1,82 @@
+"""What a user leaves playing for their other devices: the play queue and bookmarks
+(Subsonic's savePlayQueue and createBookmark: start on the phone, go on at the desk)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import NotFound
+from soniquebay.library import queries
+
+
+def save_queue(
+    conn: apsw.Connection,
+    user_id: int,
+    track_ids: Sequence[int],
+    current: int | None,
+    position_ms: int,
+    client: str,
+) -> None:
+    with conn:
+        if track_ids:
+            known = {r["id"] for r in queries.tracks_by_ids(conn, list(set(track_ids)))}
+            missing = [t for t in track_ids if t not in known]
+            if missing:
+                raise NotFound(f"track {missing[0]} does not exist", details={"id": missing[0]})
+        conn.execute(
+            """INSERT INTO play_queues (user_id, track_ids, current_id, position_ms, changed_at, changed_by)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (user_id) DO UPDATE SET track_ids = excluded.track_ids,
+                 current_id = excluded.current_id, position_ms = excluded.position_ms,
+                 changed_at = excluded.changed_at, changed_by = excluded.changed_by""",
+            (
+                user_id,
+                json.dumps(list(track_ids)),
+                current,
+                max(0, position_ms),
+                time.time(),
+                client[:100],
+            ),
+        )
+
+
+def get_queue(conn: apsw.Connection, user_id: int) -> dict[str, Any] | None:
+    rows = conn.execute("SELECT * FROM play_queues WHERE user_id = ?", (user_id,)).fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    row["track_ids"] = json.loads(row["track_ids"])
+    return row
+
+
+def set_bookmark(
+    conn: apsw.Connection, user_id: int, track_id: int, position_ms: int, comment: str = ""
+) -> None:
+    now = time.time()
+    with conn:
+        queries.get_track(conn, track_id)
+        conn.execute(
+            """INSERT INTO bookmarks (user_id, track_id, position_ms, comment, created_at, changed_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (user_id, track_id) DO UPDATE SET position_ms = excluded.position_ms,
+                 comment = excluded.comment, changed_at = excluded.changed_at""",
+            (user_id, track_id, max(0, position_ms), comment[:1000], now, now),
+        )
+
+
+def delete_bookmark(conn: apsw.Connection, user_id: int, track_id: int) -> None:
+    with conn:
+        conn.execute(
+            "DELETE FROM bookmarks WHERE user_id = ? AND track_id = ?", (user_id, track_id)
+        )
+
+
+def bookmarks(conn: apsw.Connection, user_id: int) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT * FROM bookmarks WHERE user_id = ? ORDER BY changed_at DESC", (user_id,)
+    ).fetchall()

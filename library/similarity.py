@@ -1,0 +1,119 @@
+"""Tracks that sound alike, from SoniqueBay's own audio analysis: a distance in a space of
+tempo, key (on the circle of fifths), loudness, energy, danceability and timbre, each feature
+standardised over the library so none dominates. No model needed, so it works on a Pi.
+
+Tracks not analysed yet fall back to the same artist, then the same genre, then the same era.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import apsw
+import numpy as np
+
+from soniquebay.library import sql
+
+PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
+# Weights after standardising: what makes two tracks feel alike in a mix.
+WEIGHTS = np.array([2.0, 1.5, 1.5, 0.8, 1.0, 0.6, 0.6, 0.4, 0.4, 0.4, 0.4, 0.4])
+
+
+def key_position(key: str | None, scale: str | None) -> tuple[float, float] | None:
+    """The key on the circle of fifths (a relative minor sits on its major): (x, y)."""
+    if not key:
+        return None
+    pitch = PITCHES.index(FLATS.get(key, key)) if FLATS.get(key, key) in PITCHES else None
+    if pitch is None:
+        return None
+    if (scale or "major").lower().startswith("min"):
+        pitch = (pitch + 3) % 12  # A minor -> C major
+    step = (pitch * 7) % 12  # semitones -> fifths
+    angle = 2 * math.pi * step / 12
+    return math.cos(angle), math.sin(angle)
+
+
+def _vector(row: dict[str, Any]) -> list[float] | None:
+    if row["bpm"] is None or row["key"] is None:
+        return None
+    position = key_position(row["key"], row["scale"])
+    if position is None:
+        return None
+    timbre = json.loads(row["timbre"]) if isinstance(row["timbre"], str) else {}
+    mfcc = (timbre.get("mfcc_mean") or [])[1:6]
+    mfcc = [float(v) for v in mfcc] + [0.0] * (5 - len(mfcc))
+    return [
+        math.log2(max(row["bpm"], 1.0)),
+        *position,
+        float(row["loudness_lufs"] if row["loudness_lufs"] is not None else -20.0),
+        float(row["energy"] or 0.0),
+        float(row["danceability"] or 0.0),
+        math.log10(max(float(timbre.get("spectral_centroid") or 1000.0), 1.0)),
+        *mfcc,
+    ]
+
+
+def similar_ids(conn: apsw.Connection, track_id: int, count: int = 50) -> list[int]:
+    """Up to ``count`` present tracks most like ``track_id``, nearest first (it excluded)."""
+    rows = conn.execute(
+        """SELECT id, bpm, key, scale, loudness_lufs, energy, danceability, timbre
+           FROM tracks WHERE missing_since IS NULL AND analyzed_at IS NOT NULL"""
+    ).fetchall()
+    ids, vectors, seed = [], [], None
+    for row in rows:
+        vector = _vector(row)
+        if vector is None:
+            continue
+        if row["id"] == track_id:
+            seed = len(ids)
+        ids.append(row["id"])
+        vectors.append(vector)
+    found: list[int] = []
+    if seed is not None and len(ids) > 1:
+        matrix = np.asarray(vectors, dtype=np.float64)
+        spread = matrix.std(axis=0)
+        spread[spread < 1e-9] = 1.0
+        scaled = (matrix - matrix.mean(axis=0)) / spread * WEIGHTS[: matrix.shape[1]]
+        distances = np.linalg.norm(scaled - scaled[seed], axis=1)
+        order = np.argsort(distances, kind="stable")
+        found = [ids[i] for i in order if ids[i] != track_id][:count]
+    if len(found) < count:
+        found += _fallback(conn, track_id, count - len(found), exclude={track_id, *found})
+    return found
+
+
+def _fallback(conn: apsw.Connection, track_id: int, count: int, exclude: set[int]) -> list[int]:
+    """Same artist, then same genre, then the nearest years."""
+    seed = conn.execute(
+        "SELECT track_artist_id, genre, year FROM tracks WHERE id = ?", (track_id,)
+    ).fetchall()
+    if not seed:
+        return []
+    s = seed[0]
+    rows = conn.execute(
+        f"""SELECT id FROM tracks WHERE missing_since IS NULL
+              AND id NOT IN ({sql.placeholders(list(exclude))})
+            ORDER BY (track_artist_id IS ?) DESC, (genre = ? COLLATE NOCASE) DESC,
+                     abs(coalesce(year, 0) - ?) ASC, id LIMIT ?""",
+        (*exclude, s["track_artist_id"], s["genre"] or "", s["year"] or 0, count),
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def similar_artist_ids(conn: apsw.Connection, artist_id: int, count: int = 20) -> list[int]:
+    """Artists sharing the most genres and eras with this one (the library's own view)."""
+    rows = conn.execute(
+        """WITH mine AS (
+             SELECT DISTINCT lower(genre) AS genre, year / 10 AS decade FROM tracks
+             WHERE track_artist_id = ? AND missing_since IS NULL AND genre IS NOT NULL)
+           SELECT t.track_artist_id AS id, count(DISTINCT mine.genre || '/' || coalesce(mine.decade, ''))
+                    AS shared, count(*) AS tracks
+           FROM tracks t JOIN mine ON lower(t.genre) = mine.genre AND t.year / 10 IS mine.decade
+           WHERE t.track_artist_id IS NOT NULL AND t.track_artist_id != ? AND t.missing_since IS NULL
+           GROUP BY t.track_artist_id ORDER BY shared DESC, tracks DESC, id LIMIT ?""",
+        (artist_id, artist_id, count),
+    ).fetchall()
+    return [r["id"] for r in rows]

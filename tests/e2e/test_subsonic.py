@@ -1,0 +1,468 @@
+"""Issue 11: the Subsonic / OpenSubsonic API as apps use it, against a real `soniquebay serve`
+with generated audio: py-sonic (the Subsonic client library) for what it covers, raw HTTP
+for the rest. Every XML answer is checked against the Subsonic 1.16.1 schema, every JSON
+answer against the OpenSubsonic envelope; wrong input gets the spec's error codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import libsonic
+import pytest
+from lxml import etree
+from PIL import Image
+from support.audio_files import picture, tag
+
+from soniquebay.synth import encode, make_track
+
+PASSWORD = "correct horse battery"
+APP_PASSWORD = "apps' own secret"
+SCHEMA = etree.XMLSchema(
+    etree.parse(str(Path(__file__).parents[1] / "support" / "subsonic-1.16.1.xsd"))
+)
+# (title, bpm, key, scale): three alike, three far from them
+TRACKS = [
+    ("Drive A", 124.0, "A", "minor", "Night Drive", 1),
+    ("Drive B", 124.0, "A", "minor", "Night Drive", 2),
+    ("Drive C", 124.0, "A", "minor", "Night Drive", 3),
+    ("Slow One", 72.0, "E", "major", "Daylight", 1),
+    ("Slow Two", 76.0, "F#", "major", "Daylight", 2),
+    ("Fast Odd", 174.0, "C#", "major", "Daylight", 3),
+]
+
+
+def cli(server, *args, stdin: str | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "soniquebay", *args, "--data-dir", str(server.data_dir)],
+        env=server.env, input=stdin, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def music(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("made")
+    made = {}
+    for n, (title, bpm, key, scale, album, number) in enumerate(TRACKS):
+        path = folder / album / f"{number:02d} {title}.flac"
+        path.parent.mkdir(exist_ok=True)
+        encode(make_track(bpm=bpm, key=key, scale=scale, seconds=20.0, seed=n), path)
+        tag(path, title=title, artist="The Synths" if album == "Night Drive" else "Sun Band",
+            album=album, track=f"{number}/3", genre="Synthwave" if album == "Night Drive" else "Folk",
+            date="1986" if album == "Night Drive" else "1972")  # fmt: skip
+        made[title] = path
+    picture(folder / "Night Drive" / "cover.jpg", (500, 500), (200, 20, 120))
+    (folder / "Night Drive" / "01 Drive A.lrc").write_text(
+        "[00:01.00]First line\n[00:05.50]Second line\n"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(music, tmp_path_factory):
+    from support.servers import Server
+
+    root = tmp_path_factory.mktemp("subsonic")
+    library = root / "music"
+    server = Server(
+        library, root / "data",
+        env={"SONIQUEBAY_ADMIN_PASSWORD": PASSWORD, "SONIQUEBAY_PLUGIN_LYRICS_ENABLED": "true"},
+    ).start()  # fmt: skip
+    import shutil
+
+    for album in ("Night Drive", "Daylight"):
+        shutil.copytree(music / album, library / album)
+    server.wait_until(
+        lambda: len([t for t in server.tracks() if t.get("analyzed_at")]) == len(TRACKS),
+        timeout=300, what="every track listed and analysed",
+    )  # fmt: skip
+    cli(server, "user", "subsonic-password", "admin", "--password", APP_PASSWORD)
+    cli(server, "user", "add", "bob", stdin="bob's login pw\n")
+    cli(server, "user", "subsonic-password", "bob", stdin="bob's app pw\n")
+    server.api_key = cli(server, "user", "api-key", "admin").strip()
+    yield server
+    server.stop()
+
+
+def sonic(server, user="admin", password=APP_PASSWORD, **kwargs) -> libsonic.Connection:
+    return libsonic.Connection(
+        "http://127.0.0.1",
+        user,
+        password,
+        port=server.port,
+        appName="tests",
+        apiVersion="1.16.1",
+        **kwargs,
+    )
+
+
+def raw(server, method: str, fmt: str = "json", auth: dict | None = None, headers=None, **params):
+    """(status, body, headers) of /rest/<method>.view with the admin's salted token."""
+    if auth is None:
+        salt = "c19b2d"
+        auth = {
+            "u": "admin",
+            "t": hashlib.md5((APP_PASSWORD + salt).encode()).hexdigest(),
+            "s": salt,
+        }
+    query = urllib.parse.urlencode(
+        {**auth, "v": "1.16.1", "c": "tests", "f": fmt, **params}, doseq=True
+    )
+    req = urllib.request.Request(f"{server.url}/rest/{method}.view?{query}", headers=headers or {})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.status, resp.read(), resp.headers
+
+
+def answer(server, method, **params) -> dict:
+    status, body, _ = raw(server, method, **params)
+    assert status == 200
+    data = json.loads(body)["subsonic-response"]
+    for field, value in (("version", "1.16.1"), ("type", "soniquebay"), ("openSubsonic", True)):
+        assert data[field] == value, (method, data)
+    assert data["serverVersion"]
+    return data
+
+
+def ok(server, method, **params) -> dict:
+    data = answer(server, method, **params)
+    assert data["status"] == "ok", (method, data)
+    return data
+
+
+def failed(server, method, code, **params) -> str:
+    data = answer(server, method, **params)
+    assert data["status"] == "failed" and data["error"]["code"] == code, (method, params, data)
+    return data["error"]["message"]
+
+
+def valid_xml(server, method, **params):
+    status, body, headers = raw(server, method, fmt="xml", **params)
+    assert status == 200 and headers["Content-Type"].startswith("application/xml")
+    document = etree.fromstring(body)
+    if not SCHEMA.validate(document):
+        raise AssertionError(f"{method}: {SCHEMA.error_log.last_error}\n{body[:800]!r}")
+    return document
+
+
+def ids_by_title(server) -> dict[str, str]:
+    songs = ok(server, "search3", query="", songCount=100, artistCount=0, albumCount=0)
+    return {s["title"]: s["id"] for s in songs["searchResult3"]["song"]}
+
+
+def test_logging_in_as_apps_do(server):
+    assert sonic(server).ping()  # salted token, py-sonic's default
+    assert sonic(server, legacyAuth=True).ping()  # p=enc:<hex>
+    assert ok(server, "ping", auth={"u": "admin", "p": APP_PASSWORD})
+    assert ok(server, "ping", auth={"apiKey": server.api_key})
+    assert failed(server, "ping", 40, auth={"u": "admin", "p": "wrong"})
+    assert failed(
+        server, "ping", 40, auth={"u": "admin", "p": PASSWORD}
+    )  # never the login password
+    assert failed(server, "ping", 10, auth={})
+    assert failed(server, "ping", 43, auth={"apiKey": server.api_key, "u": "admin"})
+    assert failed(server, "ping", 44, auth={"apiKey": "sbk_nope"})
+    assert failed(server, "getNothing", 70)
+    with pytest.raises(libsonic.errors.CredentialError):
+        sonic(server, password="wrong").ping()
+    # a form POST (OpenSubsonic formPost) works as GET does
+    salt = "aa11"
+    body = urllib.parse.urlencode({"u": "admin", "t": hashlib.md5((APP_PASSWORD + salt).encode()).hexdigest(),
+                                   "s": salt, "v": "1.16.1", "c": "t", "f": "json"}).encode()  # fmt: skip
+    with urllib.request.urlopen(
+        urllib.request.Request(server.url + "/rest/ping", data=body), timeout=30
+    ) as r:
+        assert json.loads(r.read())["subsonic-response"]["status"] == "ok"
+    names = {e["name"] for e in ok(server, "getOpenSubsonicExtensions")["openSubsonicExtensions"]}
+    assert names == {"formPost", "songLyrics", "apiKeyAuthentication", "transcodeOffset"}
+    status, body, headers = raw(server, "ping", fmt="jsonp", callback="cb")
+    assert body.startswith(b"cb(") and headers["Content-Type"].startswith("application/javascript")
+
+
+def test_browsing_artists_albums_songs(server):
+    conn = sonic(server)
+    artists = conn.getArtists()["artists"]
+    names = [a["name"] for index in artists["index"] for a in index["artist"]]
+    assert names == ["Sun Band", "The Synths"]  # "The" is ignored for the index
+    assert [i["name"] for i in artists["index"]] == ["S"]
+    synths = next(a for i in artists["index"] for a in i["artist"] if a["name"] == "The Synths")
+    artist = conn.getArtist(synths["id"])["artist"]
+    assert [a["name"] for a in artist["album"]] == ["Night Drive"] and artist["albumCount"] == 1
+    album = conn.getAlbum(artist["album"][0]["id"])["album"]
+    assert [s["title"] for s in album["song"]] == ["Drive A", "Drive B", "Drive C"]
+    assert album["songCount"] == 3 and 55 <= album["duration"] <= 65 and album["year"] == 1986
+    song = conn.getSong(album["song"][0]["id"])["song"]
+    assert song["suffix"] == "flac" and song["contentType"] == "audio/flac" and song["bpm"] == 124
+    assert song["path"] == "Night Drive/01 Drive A.flac" and song["albumId"] == album["id"]
+    folder = ok(server, "getMusicDirectory", id=synths["id"])["directory"]
+    assert [c["title"] for c in folder["child"]] == ["Night Drive"] and folder["child"][0]["isDir"]
+    songs = ok(server, "getMusicDirectory", id=album["id"])["directory"]["child"]
+    assert [c["title"] for c in songs] == ["Drive A", "Drive B", "Drive C"]
+    indexes = ok(server, "getIndexes")["indexes"]
+    assert {a["name"] for i in indexes["index"] for a in i["artist"]} == {"Sun Band", "The Synths"}
+    assert ok(server, "getMusicFolders")["musicFolders"]["musicFolder"][0]["id"] == 1
+    genres = {g["value"]: g for g in ok(server, "getGenres")["genres"]["genre"]}
+    assert genres["Synthwave"]["songCount"] == 3 and genres["Folk"]["albumCount"] == 1
+    by_genre = ok(server, "getSongsByGenre", genre="Folk", count=10)["songsByGenre"]["song"]
+    assert {s["title"] for s in by_genre} == {"Slow One", "Slow Two", "Fast Odd"}
+    assert len(ok(server, "getRandomSongs", size=4)["randomSongs"]["song"]) == 4
+    names = [
+        a["name"]
+        for a in ok(server, "getAlbumList2", type="alphabeticalByName", size=10)["albumList2"][
+            "album"
+        ]
+    ]
+    assert names == ["Daylight", "Night Drive"]
+    by_year = ok(server, "getAlbumList2", type="byYear", fromYear=1980, toYear=1990)["albumList2"][
+        "album"
+    ]
+    assert [a["name"] for a in by_year] == ["Night Drive"]
+    assert failed(server, "getAlbum", 70, id="al-99999")
+    assert failed(server, "getAlbum", 10)
+    assert failed(server, "getSong", 70, id="garbage")
+    assert failed(server, "getAlbumList2", 10, type="byGenre")
+
+
+def test_search3_with_an_empty_query_pages_through_the_whole_library(server):
+    seen = []
+    for offset in range(0, 8, 2):
+        page = ok(
+            server,
+            "search3",
+            query='""',
+            songCount=2,
+            songOffset=offset,
+            artistCount=0,
+            albumCount=0,
+        )
+        seen += [s["id"] for s in page["searchResult3"].get("song", [])]
+    assert len(seen) == len(TRACKS) == len(set(seen))
+    found = sonic(server).search3("drive", artistCount=5, albumCount=5, songCount=10)[
+        "searchResult3"
+    ]
+    assert [a["name"] for a in found["album"]] == ["Night Drive"]
+    assert {s["title"] for s in found["song"]} == {"Drive A", "Drive B", "Drive C"}
+    assert [a["name"] for a in ok(server, "search3", query="synth")["searchResult3"]["artist"]] == [
+        "The Synths"
+    ]
+
+
+def test_streaming_originals_with_range_and_transcodes_at_the_asked_rate(server, tmp_path):
+    ids = ids_by_title(server)
+    status, whole, headers = raw(server, "stream", fmt="json", id=ids["Drive A"])
+    assert status == 200 and headers["Content-Type"] == "audio/flac" and whole[:4] == b"fLaC"
+    status, part, headers = raw(
+        server, "stream", id=ids["Drive A"], headers={"Range": "bytes=10-109"}
+    )
+    assert status == 206 and part == whole[10:110] and headers["Accept-Ranges"] == "bytes"
+    for fmt, kbps, codec in (("mp3", 128, "mp3"), ("opus", 96, "opus")):
+        status, body, headers = raw(
+            server, "stream", id=ids["Drive B"], format=fmt, maxBitRate=kbps
+        )
+        assert status == 200
+        target = tmp_path / f"out.{fmt}"
+        target.write_bytes(body)
+        info = json.loads(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(target)],
+            capture_output=True, check=True).stdout)  # fmt: skip
+        assert info["streams"][0]["codec_name"] == codec
+        rate = int(info["format"]["bit_rate"]) / 1000
+        assert kbps * 0.6 < rate < kbps * 1.3, (fmt, rate)
+    # timeOffset starts a transcode later (OpenSubsonic transcodeOffset)
+    status, body, _ = raw(
+        server, "stream", id=ids["Drive B"], format="mp3", maxBitRate=128, timeOffset=15
+    )
+    (tmp_path / "late.mp3").write_bytes(body)
+    late = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(tmp_path / "late.mp3")],
+                                     capture_output=True, check=True).stdout)  # fmt: skip
+    assert 3 < float(late["format"]["duration"]) < 7
+    status, body, headers = raw(server, "download", id=ids["Slow One"])
+    assert status == 200 and body[:4] == b"fLaC" and "attachment" in headers["Content-Disposition"]
+    assert failed(server, "stream", 70, id="tr-99999")
+
+
+def test_cover_art_at_a_size(server):
+    album = ok(server, "getAlbumList2", type="alphabeticalByName")["albumList2"]["album"][1]
+    status, body, headers = raw(server, "getCoverArt", id=album["coverArt"], size=64)
+    assert status == 200 and headers["Content-Type"] == "image/jpeg"
+    import io
+
+    with Image.open(io.BytesIO(body)) as image:
+        assert max(image.size) == 64
+        assert image.getpixel((32, 32))[0] > 150  # the album's own red-purple cover
+    song = ok(server, "getAlbum", id=album["id"])["album"]["song"][0]
+    assert raw(server, "getCoverArt", id=song["coverArt"], size=300)[0] == 200
+    other = ok(server, "getAlbumList2", type="alphabeticalByName")["albumList2"]["album"][0]
+    status, body, headers = raw(server, "getCoverArt", id=other["coverArt"], size=300)
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml"  # drawn: no art
+
+
+def test_lyrics_of_a_song(server):
+    ids = ids_by_title(server)
+    server.wait_until(
+        lambda: ok(server, "getLyricsBySongId", id=ids["Drive A"])["lyricsList"]["structuredLyrics"],
+        timeout=60, what="the lyrics stage",
+    )  # fmt: skip
+    found = ok(server, "getLyricsBySongId", id=ids["Drive A"])["lyricsList"]["structuredLyrics"][0]
+    assert found["synced"] and [line["start"] for line in found["line"]] == [1000, 5500]
+    assert found["line"][0]["value"] == "First line"
+    assert (
+        ok(server, "getLyricsBySongId", id=ids["Drive B"])["lyricsList"]["structuredLyrics"] == []
+    )
+
+
+def test_stars_ratings_plays_and_playlists_belong_to_each_user(server):
+    ids = ids_by_title(server)
+    conn, bob = sonic(server), sonic(server, "bob", "bob's app pw")
+    conn.star(sids=[ids["Slow Two"]])
+    conn.setRating(ids["Slow Two"], 4)
+    for _ in range(3):
+        conn.scrobble(ids["Slow One"])
+    conn.scrobble(ids["Drive C"])
+    starred = conn.getStarred2()["starred2"]
+    assert [s["title"] for s in starred["song"]] == ["Slow Two"] and starred["song"][0][
+        "userRating"
+    ] == 4
+    frequent = conn.getAlbumList2("frequent")["albumList2"]["album"]
+    assert [a["name"] for a in frequent] == ["Daylight", "Night Drive"]
+    assert frequent[0]["playCount"] == 3
+    assert [a["name"] for a in conn.getAlbumList2("recent")["albumList2"]["album"]][
+        0
+    ] == "Night Drive"
+    assert ok(server, "getSong", id=ids["Slow One"])["song"]["playCount"] == 3
+    top = ok(server, "getTopSongs", artist="Sun Band", count=3)["topSongs"]["song"]
+    assert top[0]["title"] == "Slow One"
+    # Bob has none of it
+    assert bob.getStarred2()["starred2"].get("song", []) == []
+    assert bob.getAlbumList2("frequent")["albumList2"].get("album", []) == []
+    # now playing
+    conn.scrobble(ids["Drive A"], submission=False)
+    entries = ok(server, "getNowPlaying")["nowPlaying"]["entry"]
+    assert [(e["title"], e["username"]) for e in entries] == [("Drive A", "admin")]
+
+    # playlists round-trip, and are the web UI's playlists
+    made = conn.createPlaylist(name="Road", songIds=[ids["Drive A"], ids["Slow One"]])["playlist"]
+    pid = made["id"]
+    assert [e["title"] for e in made["entry"]] == ["Drive A", "Slow One"]
+    conn.updatePlaylist(
+        pid, name="Road trip", songIdsToAdd=[ids["Fast Odd"]], songIndexesToRemove=[0]
+    )
+    got = conn.getPlaylist(pid)["playlist"]
+    assert got["name"] == "Road trip" and [e["title"] for e in got["entry"]] == [
+        "Slow One",
+        "Fast Odd",
+    ]
+    assert [p["name"] for p in conn.getPlaylists()["playlists"]["playlist"]] == ["Road trip"]
+    assert bob.getPlaylists()["playlists"].get("playlist", []) == []
+    status, body = server.request(
+        "GET", f"/api/playlists/{pid.split('-')[1]}"
+    )  # the worker has no user
+    assert status == 403
+    assert failed(server, "getPlaylist", 70, auth={"u": "bob", "p": "bob's app pw"}, id=pid)
+    assert failed(server, "deletePlaylist", 70, auth={"u": "bob", "p": "bob's app pw"}, id=pid)
+    conn.deletePlaylist(pid)
+    assert conn.getPlaylists()["playlists"].get("playlist", []) == []
+
+    # the play queue and bookmarks follow the user to another device
+    conn.savePlayQueue([ids["Drive B"], ids["Drive C"]], current=ids["Drive C"], position=4200)
+    queue = conn.getPlayQueue()["playQueue"]
+    assert [e["title"] for e in queue["entry"]] == ["Drive B", "Drive C"] and queue[
+        "position"
+    ] == 4200
+    assert queue["current"] == ids["Drive C"]
+    conn.createBookmark(ids["Slow Two"], 9000, "the bridge")
+    marks = conn.getBookmarks()["bookmarks"]["bookmark"]
+    assert marks[0]["position"] == 9000 and marks[0]["entry"]["title"] == "Slow Two"
+    conn.deleteBookmark(ids["Slow Two"])
+    assert conn.getBookmarks()["bookmarks"].get("bookmark", []) == []
+    assert failed(server, "star", 70, id="tr-99999")
+    assert failed(server, "setRating", 0, id=ids["Slow One"], rating=9)
+
+
+def test_instant_mix_comes_from_the_audio_analysis(server):
+    ids = ids_by_title(server)
+    mix = sonic(server).getSimilarSongs2(ids["Drive A"], count=5)["similarSongs2"]["song"]
+    titles = [s["title"] for s in mix]
+    assert titles[:2] and set(titles[:2]) == {"Drive B", "Drive C"}, (
+        titles
+    )  # same tempo and key first
+    assert "Drive A" not in titles and len(titles) == 5
+    older = ok(server, "getSimilarSongs", id=ids["Slow One"], count=2)["similarSongs"]["song"]
+    assert older[0]["title"] == "Slow Two"  # the nearest tempo and key among the rest
+    artists = ok(
+        server,
+        "getArtistInfo2",
+        id=ok(server, "getArtists")["artists"]["index"][0]["artist"][0]["id"],
+    )
+    assert "biography" in artists["artistInfo2"]
+
+
+def test_scanning_is_for_administrators(server):
+    status = ok(server, "getScanStatus")["scanStatus"]
+    assert status["count"] == len(TRACKS)
+    assert ok(server, "startScan")["scanStatus"]["scanning"] is True
+    assert failed(server, "startScan", 50, auth={"u": "bob", "p": "bob's app pw"})
+    user = ok(server, "getUser", username="admin")["user"]
+    assert user["adminRole"] and user["streamRole"]
+    assert failed(server, "getUser", 50, auth={"u": "bob", "p": "bob's app pw"}, username="admin")
+
+
+def test_every_xml_answer_is_valid_subsonic_1_16_1(server):
+    ids = ids_by_title(server)
+    album = ok(server, "getAlbumList2", type="newest")["albumList2"]["album"][0]
+    artist = ok(server, "getArtists")["artists"]["index"][0]["artist"][0]
+    conn = sonic(server)
+    pid = conn.createPlaylist(name="<b>&amp; \x01 odd", songIds=[ids["Drive A"]])["playlist"]["id"]
+    conn.savePlayQueue([ids["Drive B"]], current=ids["Drive B"], position=10)
+    conn.createBookmark(ids["Drive B"], 5, "x")
+    calls = [
+        ("ping", {}), ("getLicense", {}), ("getMusicFolders", {}), ("getIndexes", {}),
+        ("getArtists", {}), ("getArtist", {"id": artist["id"]}), ("getAlbum", {"id": album["id"]}),
+        ("getSong", {"id": ids["Drive A"]}), ("getMusicDirectory", {"id": artist["id"]}),
+        ("getMusicDirectory", {"id": album["id"]}), ("getGenres", {}),
+        ("getSongsByGenre", {"genre": "Folk"}), ("getRandomSongs", {"size": 3}),
+        ("search2", {"query": "drive"}), ("search3", {"query": ""}),
+        ("getPlaylists", {}), ("getPlaylist", {"id": pid}), ("getStarred", {}), ("getStarred2", {}),
+        ("getNowPlaying", {}), ("getPlayQueue", {}), ("getBookmarks", {}), ("getScanStatus", {}),
+        ("getSimilarSongs", {"id": ids["Drive A"]}), ("getSimilarSongs2", {"id": ids["Drive A"]}),
+        ("getTopSongs", {"artist": "Sun Band"}), ("getArtistInfo", {"id": artist["id"]}),
+        ("getArtistInfo2", {"id": artist["id"]}), ("getUser", {"username": "admin"}),
+        ("getLyrics", {"artist": "The Synths", "title": "Drive A"}),
+        ("getAlbum", {"id": "al-424242"}), ("getSong", {}),
+    ] + [("getAlbumList", {"type": t}) for t in ("newest", "random", "frequent")] + [
+        ("getAlbumList2", {"type": t, "fromYear": 1970, "toYear": 1990, "genre": "Folk"})
+        for t in ("random", "newest", "frequent", "recent", "starred", "alphabeticalByName",
+                  "alphabeticalByArtist", "byYear", "byGenre", "highest")
+    ]  # fmt: skip
+    for method, params in calls:
+        valid_xml(server, method, **params)
+    document = valid_xml(server, "getPlaylist", id=pid)
+    name = document.find("{http://subsonic.org/restapi}playlist").get("name")
+    assert name == "<b>&amp;  odd"  # escaped, and the control character dropped
+    conn.deletePlaylist(pid)
+
+
+def test_json_lists_are_always_arrays(server):
+    ids = ids_by_title(server)
+    one = ok(server, "getSimilarSongs2", id=ids["Drive A"], count=1)["similarSongs2"]["song"]
+    assert isinstance(one, list) and len(one) == 1
+    album = ok(server, "getAlbumList2", type="byGenre", genre="Folk")["albumList2"]["album"]
+    assert isinstance(album, list) and len(album) == 1
+
+
+def test_the_schema_itself_refuses_what_subsonic_1_16_1_does_not_have():
+    ns = 'xmlns="http://subsonic.org/restapi"'
+    good = f'<subsonic-response {ns} status="ok" version="1.16.1"/>'
+    assert SCHEMA.validate(etree.fromstring(good))
+    for bad in (
+        f'<subsonic-response {ns} status="ok" version="1.16.1" openSubsonic="true"/>',
+        f'<subsonic-response {ns} status="fine" version="1.16.1"/>',
+        f'<subsonic-response {ns} status="ok" version="1.16.1"><song id="1" title="x"/></subsonic-response>',
+        f'<subsonic-response {ns} status="ok" version="1.16.1"><song id="1" isDir="false" title="x" bpm="9"/></subsonic-response>',
+    ):
+        assert not SCHEMA.validate(etree.fromstring(bad)), bad

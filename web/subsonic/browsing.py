@@ -1,0 +1,337 @@
+"""Browsing endpoints: folders and indexes, artists, albums, songs, album lists, genres,
+search, and discovery from SoniqueBay's own analysis (similar songs, top songs, artist info)."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from typing import Any
+
+from soniquebay.errors import NotFound
+from soniquebay.library import accounts, browse, queries, similarity
+from soniquebay.web import keys
+from soniquebay.web.subsonic import shapes
+from soniquebay.web.subsonic.context import Call
+from soniquebay.web.subsonic.protocol import SubsonicError, Text, make_id, not_found, parse_id
+
+IGNORED_ARTICLES = "The El La Los Las Le Les Die Der Das"
+MAX_LIST = 500
+
+
+def _found(fn, *args):
+    """A storage read whose NotFound becomes Subsonic's error 70."""
+    try:
+        return fn(*args)
+    except NotFound as exc:
+        raise not_found(exc.message) from None
+
+
+async def ping(call: Call) -> dict:
+    return {}
+
+
+async def get_license(call: Call) -> dict:
+    return {"license": {"valid": True, "email": "", "licenseExpires": None}}
+
+
+async def get_open_subsonic_extensions(call: Call) -> dict:
+    return {
+        "openSubsonicExtensions": [
+            {"name": name, "versions": [1]}
+            for name in ("formPost", "songLyrics", "apiKeyAuthentication", "transcodeOffset")
+        ]
+    }
+
+
+async def get_music_folders(call: Call) -> dict:
+    roots = call.app[keys.SETTINGS].library
+    return {
+        "musicFolders": {
+            "musicFolder": [
+                {"id": i + 1, "name": root.name or str(root)} for i, root in enumerate(roots)
+            ]
+        }
+    }
+
+
+def _index_letter(name: str) -> str:
+    words = name.split()
+    if len(words) > 1 and words[0] in IGNORED_ARTICLES.split():
+        name = " ".join(words[1:])
+    first = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode().upper()
+    return first if first.isalpha() else "#"
+
+
+def _sort_name(name: str) -> str:
+    words = name.split()
+    if len(words) > 1 and words[0] in IGNORED_ARTICLES.split():
+        return " ".join(words[1:]).casefold()
+    return name.casefold()
+
+
+def _indexed(call: Call, shape) -> list[dict[str, Any]]:
+    rows = call.read(browse.artist_cards, limit=100_000)
+    groups: dict[str, list] = {}
+    for row in sorted(rows, key=lambda r: _sort_name(r["name"])):
+        groups.setdefault(_index_letter(row["name"]), []).append(row)
+    return [{"name": letter, "artist": shape(groups[letter])} for letter in sorted(groups)]
+
+
+async def get_artists(call: Call) -> dict:
+    return {"artists": {"ignoredArticles": IGNORED_ARTICLES, "index": _indexed(call, call.artists)}}
+
+
+async def get_indexes(call: Call) -> dict:
+    def plain(rows):
+        return [{"id": make_id("artist", r["id"]), "name": r["name"]} for r in rows]
+
+    return {
+        "indexes": {
+            "lastModified": int(time.time() * 1000),
+            "ignoredArticles": IGNORED_ARTICLES,
+            "index": _indexed(call, plain),
+        }
+    }
+
+
+def _artist_row(call: Call, artist_id: int) -> dict:
+    rows = call.read(browse.artist_cards, ids=[artist_id], limit=1)
+    if not rows:
+        raise not_found(f"artist {artist_id}")
+    return rows[0]
+
+
+async def get_artist(call: Call) -> dict:
+    _, artist_id = parse_id(call.params.required("id"), "artist")
+    artist = _artist_row(call, artist_id)
+    albums = call.read(browse.artist_albums, artist_id)
+    return {
+        "artist": {
+            **call.artists([artist])[0],
+            "album": call.albums(albums["own"] + albums["appears_on"]),
+        }
+    }
+
+
+async def get_album(call: Call) -> dict:
+    _, album_id = parse_id(call.params.required("id"), "album")
+    rows = call.read(browse.albums_by_ids, [album_id])
+    if not rows:
+        raise not_found(f"album {album_id}")
+    songs = call.songs(call.read(queries.tracks_by_album_ids, [album_id]))
+    return {"album": {**call.albums(rows)[0], "song": songs}}
+
+
+async def get_song(call: Call) -> dict:
+    _, track_id = parse_id(call.params.required("id"), "track")
+    songs = call.songs_by_ids([track_id])
+    if not songs:
+        raise not_found(f"song {track_id}")
+    return {"song": songs[0]}
+
+
+async def get_music_directory(call: Call) -> dict:
+    """Folder view, as Navidrome gives it: an artist holds its albums, an album its songs."""
+    kind, number = parse_id(call.params.required("id"), "artist", "album")
+    if kind == "artist":
+        artist = _artist_row(call, number)
+        albums = call.read(browse.artist_albums, number)
+        children = [
+            shapes.album_as_child(a) for a in call.albums(albums["own"] + albums["appears_on"])
+        ]
+        return {
+            "directory": {
+                "id": make_id("artist", number),
+                "name": artist["name"],
+                "child": children,
+            }
+        }
+    rows = call.read(browse.albums_by_ids, [number])
+    if not rows:
+        raise not_found(f"album {number}")
+    album = rows[0]
+    parent = make_id("artist", album["album_artist_id"]) if album["album_artist_id"] else None
+    songs = call.songs(call.read(queries.tracks_by_album_ids, [number]))
+    return {
+        "directory": {
+            "id": make_id("album", number),
+            "parent": parent,
+            "name": album["title"],
+            "child": songs,
+        }
+    }
+
+
+async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
+    p = call.params
+    kind = p.required("type")
+    if kind not in browse.ALBUM_LISTS:
+        raise SubsonicError(SubsonicError.GENERIC, f"unknown list type {kind[:40]!r}")
+    if kind == "byGenre" and not p.get("genre"):
+        raise SubsonicError(SubsonicError.MISSING, "Required parameter is missing: genre")
+    if kind == "byYear" and (p.get("fromYear") is None or p.get("toYear") is None):
+        raise SubsonicError(
+            SubsonicError.MISSING, "Required parameter is missing: fromYear, toYear"
+        )
+    rows = call.read(
+        browse.album_list,
+        kind,
+        user_id=call.user.id,
+        size=p.int("size", 10, 1, MAX_LIST),
+        offset=p.int("offset", 0),
+        from_year=p.int("fromYear"),
+        to_year=p.int("toYear"),
+        genre=p.get("genre") if kind == "byGenre" else None,
+    )
+    albums = call.albums(rows)
+    if element == "albumList":  # the folder-based list: albums as directories
+        albums = [shapes.album_as_child(a) for a in albums]
+    return {element: {"album": albums}}
+
+
+async def get_album_list(call: Call) -> dict:
+    return await get_album_list2(call, "albumList")
+
+
+async def get_random_songs(call: Call) -> dict:
+    p = call.params
+    rows = call.read(
+        browse.random_tracks,
+        p.int("size", 10, 1, MAX_LIST),
+        p.get("genre"),
+        p.int("fromYear"),
+        p.int("toYear"),
+    )
+    return {"randomSongs": {"song": call.songs(rows)}}
+
+
+async def get_genres(call: Call) -> dict:
+    return {
+        "genres": {
+            "genre": [
+                {"value": g["name"], "songCount": g["track_count"], "albumCount": g["album_count"]}
+                for g in call.read(browse.genres)
+            ]
+        }
+    }
+
+
+async def get_songs_by_genre(call: Call) -> dict:
+    p = call.params
+    rows, _ = call.read(
+        queries.list_tracks,
+        limit=p.int("count", 10, 1, MAX_LIST),
+        offset=p.int("offset", 0),
+        sort="album",
+        filters={"genre": p.required("genre")},
+        with_total=False,
+    )
+    return {"songsByGenre": {"song": call.songs(rows)}}
+
+
+async def search3(call: Call, element: str = "searchResult3") -> dict:
+    """Words as prefixes over names and titles (accents ignored); an empty query (``""``)
+    lists everything, paged, as apps do to sync the library."""
+    p = call.params
+    text = (p.get("query") or "").strip().strip('"').strip()
+    sizes = {
+        kind: (p.int(f"{kind}Count", 20, 0, MAX_LIST), p.int(f"{kind}Offset", 0))
+        for kind in ("artist", "album", "song")
+    }
+    found = call.read(browse.paged_search, text, sizes)
+    artists, albums = call.artists(found["artists"]), call.albums(found["albums"])
+    if element == "searchResult2":  # the folder-based search: plain artists, albums as folders
+        artists = [shapes.artist_plain(a) for a in artists]
+        albums = [shapes.album_as_child(a) for a in albums]
+    return {element: {"artist": artists, "album": albums, "song": call.songs(found["tracks"])}}
+
+
+async def search2(call: Call) -> dict:
+    return await search3(call, "searchResult2")
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def _seed_track(call: Call) -> int:
+    kind, number = parse_id(call.params.required("id"), "track", "album", "artist")
+    if kind == "track":
+        _found(call.read, queries.get_track, number)
+        return number
+    if kind == "album":
+        rows = call.read(queries.tracks_by_album_ids, [number])
+    else:
+        rows = call.read(browse.top_tracks, number, 1)
+    if not rows:
+        raise not_found(f"{kind} {number}")
+    return rows[0]["id"]
+
+
+async def get_similar_songs2(call: Call, element: str = "similarSongs2") -> dict:
+    """SoniqueBay's instant mix: the nearest tracks in tempo, key, loudness, energy and
+    timbre from its own analysis (same artist, genre, era for tracks not analysed yet)."""
+    seed = _seed_track(call)
+    ids = call.read(similarity.similar_ids, seed, call.params.int("count", 50, 1, MAX_LIST))
+    return {element: {"song": call.songs_by_ids(ids)}}
+
+
+async def get_similar_songs(call: Call) -> dict:
+    return await get_similar_songs2(call, "similarSongs")
+
+
+async def get_top_songs(call: Call) -> dict:
+    name = call.params.required("artist")
+    rows, _ = call.read(queries.list_artists, limit=5, q=name)
+    exact = [r for r in rows if r["name"].casefold() == name.casefold()] or rows
+    if not exact:
+        return {"topSongs": {"song": []}}
+    top = call.read(browse.top_tracks, exact[0]["id"], call.params.int("count", 50, 1, MAX_LIST))
+    return {"topSongs": {"song": call.songs(top)}}
+
+
+async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
+    _, artist_id = parse_id(call.params.required("id"), "artist")
+    artist = _artist_row(call, artist_id)
+    ids = call.read(similarity.similar_artist_ids, artist_id, call.params.int("count", 20, 0, 100))
+    similar = call.read(browse.artist_cards, ids=ids, limit=len(ids) or 1) if ids else []
+    order = {i: n for n, i in enumerate(ids)}
+    similar.sort(key=lambda r: order[r["id"]])
+    cover = f"/rest/getCoverArt?id={make_id('artist', artist_id)}"
+    return {
+        element: {
+            "biography": Text(
+                f"{artist['name']}: {artist['album_count']} albums, {artist['track_count']} tracks in this library."
+            ),
+            "smallImageUrl": Text(cover + "&size=64") if artist.get("cover_album_id") else None,
+            "mediumImageUrl": Text(cover + "&size=300") if artist.get("cover_album_id") else None,
+            "largeImageUrl": Text(cover + "&size=600") if artist.get("cover_album_id") else None,
+            "similarArtist": [shapes.artist_plain(a) for a in call.artists(similar)]
+            if element == "artistInfo"
+            else call.artists(similar),
+        }
+    }
+
+
+async def get_artist_info(call: Call) -> dict:
+    return await get_artist_info2(call, "artistInfo")
+
+
+async def get_user(call: Call) -> dict:
+    """What this user may do (apps read it to show or hide features)."""
+    name = call.params.get("username") or call.user.name
+    if name != call.user.name and not call.user.is_admin:
+        raise SubsonicError(SubsonicError.NOT_AUTHORIZED, "you may only look at yourself")
+    from_db = call.read(accounts.subsonic_user, name)
+    if from_db is None:
+        raise not_found(f"user {name[:60]!r}")
+    admin = bool(from_db["is_admin"])
+    folders = list(range(1, len(call.app[keys.SETTINGS].library) + 1))
+    return {
+        "user": {
+            "username": from_db["username"], "email": "", "scrobblingEnabled": True,
+            "adminRole": admin, "settingsRole": True, "downloadRole": True, "uploadRole": False,
+            "playlistRole": True, "coverArtRole": True, "commentRole": False,
+            "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
+            "videoConversionRole": False, "folder": folders,
+        }
+    }  # fmt: skip

@@ -1,0 +1,147 @@
+"""Media endpoints: stream (the original with Range, or transcoded), download, cover art,
+lyrics. The bytes go out through the web UI's own paths (:mod:`soniquebay.web.stream`,
+:mod:`soniquebay.web.covers`): the same library-folder check, the same transcoder limit."""
+
+from __future__ import annotations
+
+import os
+
+from aiohttp import web
+
+from soniquebay.errors import Forbidden, InvalidInput, NotFound
+from soniquebay.library import browse, playlists, queries, stages
+from soniquebay.web import covers
+from soniquebay.web.stream import TRANSCODES, content_type, playable_path, send_transcoded
+from soniquebay.web.subsonic.context import Call
+from soniquebay.web.subsonic.protocol import SubsonicError, not_found, parse_id
+
+
+def _playable(call: Call) -> tuple[dict, bytes]:
+    _, track_id = parse_id(call.params.required("id"), "track")
+    try:
+        return playable_path(call.app, track_id)
+    except NotFound as exc:
+        raise not_found(exc.message) from None
+    except Forbidden as exc:
+        raise SubsonicError(SubsonicError.NOT_AUTHORIZED, exc.message) from None
+
+
+async def stream(call: Call) -> web.StreamResponse:
+    """The original unless the app asks for less: ``format`` (mp3, opus; ``raw`` is the
+    original) and ``maxBitRate`` (kbps); ``timeOffset`` (seconds) starts a transcode later."""
+    track, path = _playable(call)
+    p = call.params
+    fmt = (p.get("format") or "").lower() or None
+    max_kbps = p.int("maxBitRate", 0, 0, 320)
+    own_kbps = round((track["bitrate"] or 0) / 1000)
+    if fmt not in (None, "raw", *TRANSCODES):
+        fmt = "mp3"  # a format we do not make: the one every app plays
+    if fmt == "raw" or (fmt is None and (not max_kbps or (own_kbps and own_kbps <= max_kbps))):
+        return _original(path)
+    fmt = fmt or "mp3"
+    kbps = max(32, min(max_kbps or TRANSCODES[fmt][2], 320))
+    try:
+        return await send_transcoded(call.request, path, fmt, kbps, float(p.int("timeOffset", 0)))
+    except InvalidInput as exc:
+        raise SubsonicError(SubsonicError.GENERIC, exc.message) from None
+
+
+def _original(path: bytes, download: bool = False) -> web.FileResponse:
+    headers = {"Content-Type": content_type(path), "Cache-Control": "private, max-age=0"}
+    if download:
+        name = os.path.basename(path).decode("utf-8", "replace").replace('"', "")
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return web.FileResponse(path.decode("utf-8", "surrogateescape"), headers=headers)
+
+
+async def download(call: Call) -> web.StreamResponse:
+    _track, path = _playable(call)
+    return _original(path, download=True)
+
+
+async def get_cover_art(call: Call) -> web.StreamResponse:
+    """``al-``, ``tr-``, ``ar-`` (an album of theirs) or ``pl-`` (its first track's) ids."""
+    kind, number = parse_id(call.params.required("id"))
+    size = covers.size_param(call.request, call.params.get("size") or "")
+    source, title = None, ""
+    if kind == "album":
+        rows = call.read(browse.albums_by_ids, [number])
+        if not rows:
+            raise not_found(f"album {number}")
+        source, title = await covers.album_source(call.app, number), rows[0]["title"]
+    elif kind == "artist":
+        rows = call.read(browse.artist_cards, ids=[number], limit=1)
+        if not rows:
+            raise not_found(f"artist {number}")
+        title = rows[0]["name"]
+        if rows[0]["cover_album_id"]:
+            source = await covers.album_source(call.app, rows[0]["cover_album_id"])
+    else:
+        if kind == "playlist":
+            ids = _found_playlist(call, number)
+            number = ids[0] if ids else 0
+        rows = call.read(queries.tracks_by_ids, [number])
+        if not rows:
+            raise not_found(f"{kind} {number}")
+        source, title = await covers.track_source(call.app, rows[0]), rows[0]["title"] or ""
+    if source is None:  # no art: the drawn placeholder (apps then show something, not a gap)
+        size = size or 600
+    return await covers.answer(call.request, source, title, f"{kind} {number}", size)
+
+
+def _found_playlist(call: Call, number: int) -> list[int]:
+    try:
+        return call.read(playlists.track_ids, call.user.id, number)
+    except NotFound:
+        raise not_found(f"playlist {number}") from None
+
+
+def _lyrics_of(call: Call, track_id: int) -> dict | None:
+    return (call.read(stages.plugin_data, [track_id]).get(track_id) or {}).get("lyrics")
+
+
+async def get_lyrics_by_song_id(call: Call) -> dict:
+    """OpenSubsonic ``songLyrics``: from the lyrics plugin (time-synced when it has times)."""
+    _, track_id = parse_id(call.params.required("id"), "track")
+    songs = call.songs_by_ids([track_id])
+    if not songs:
+        raise not_found(f"song {track_id}")
+    found = _lyrics_of(call, track_id)
+    items = []
+    if found and (found.get("lyrics_synced") or found.get("lyrics")):
+        synced = found.get("lyrics_synced")
+        lines = (
+            [{"start": round(at * 1000), "value": words} for at, words in synced]
+            if synced
+            else [{"value": line} for line in (found.get("lyrics") or "").splitlines()]
+        )
+        items.append(
+            {
+                "displayArtist": songs[0].get("artist"),
+                "displayTitle": songs[0].get("title"),
+                "lang": "xxx",
+                "synced": bool(synced),
+                "line": lines,
+            }
+        )
+    return {"lyricsList": {"structuredLyrics": items}}
+
+
+async def get_lyrics(call: Call) -> dict:
+    """The older call: lyrics by artist and title (the first track that has them)."""
+    artist, title = call.params.get("artist") or "", call.params.get("title") or ""
+    filters = {"artist": artist or None}
+    rows, _ = call.read(
+        queries.list_tracks, limit=20, filters={**filters, "q": title or None}, with_total=False
+    )
+    for row in rows:
+        found = _lyrics_of(call, row["id"])
+        if found and found.get("lyrics"):
+            return {
+                "lyrics": {
+                    "artist": row["artist_name"],
+                    "title": row["title"],
+                    "value": found["lyrics"],
+                }
+            }
+    return {"lyrics": {"artist": artist or None, "title": title or None}}

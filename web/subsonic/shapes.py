@@ -1,0 +1,140 @@
+"""SoniqueBay's rows as the Subsonic API's types: a track as a ``Child`` (a song), an album as
+an ``AlbumID3``, an artist as an ``ArtistID3`` — with the asking user's star, rating and plays,
+and the OpenSubsonic additions (``bpm``, ``played``, ``replayGain``, ``musicBrainzId``…)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from soniquebay.library import sql
+from soniquebay.web.stream import content_type
+from soniquebay.web.subsonic.protocol import iso, make_id
+
+Annotation = dict[str, Any] | None
+
+
+def _mine(ann: Annotation) -> dict[str, Any]:
+    if not ann:
+        return {}
+    return {
+        "starred": iso(ann.get("starred_at")),
+        "userRating": ann.get("rating"),
+        "playCount": ann.get("play_count") or 0,
+        "played": iso(ann.get("last_played")),
+    }
+
+
+def relative_path(path: bytes, roots: tuple[Path, ...]) -> str:
+    """The file's path inside its library folder (what apps show as "path")."""
+    text = sql.display_path(path)
+    for root in roots:
+        top = str(root).rstrip("/") + "/"
+        if text.startswith(top):
+            return text[len(top) :]
+    return os.path.basename(text)
+
+
+def child(track: dict[str, Any], ann: Annotation, roots: tuple[Path, ...]) -> dict[str, Any]:
+    """A track (a row with ``display`` from the layers) as a song."""
+    shown = track.get("display") or track
+    path = track["path"] if isinstance(track["path"], bytes) else os.fsencode(track["path"])
+    suffix = os.path.splitext(path)[1].decode("ascii", "replace").lstrip(".").lower()
+    album_id = track.get("album_id")
+    gain, peak = track.get("replaygain_track_gain"), track.get("replaygain_track_peak")
+    return {
+        "id": make_id("track", track["id"]),
+        "parent": make_id("album", album_id) if album_id else None,
+        "isDir": False,
+        "title": shown.get("title") or os.path.basename(sql.display_path(path)),
+        "album": shown.get("album_title"),
+        "artist": shown.get("artist_name"),
+        "track": shown.get("track_number"),
+        "year": shown.get("year"),
+        "genre": shown.get("genre"),
+        "coverArt": make_id("album", album_id) if album_id else make_id("track", track["id"]),
+        "size": track.get("size"),
+        "contentType": content_type(path).split(";")[0],
+        "suffix": suffix,
+        "duration": round(track["duration"]) if track.get("duration") else None,
+        "bitRate": round(track["bitrate"] / 1000) if track.get("bitrate") else None,
+        "path": relative_path(path, roots),
+        "discNumber": shown.get("disc_number"),
+        "created": iso(track.get("date_added")),
+        "albumId": make_id("album", album_id) if album_id else None,
+        "artistId": make_id("artist", track["track_artist_id"])
+        if track.get("track_artist_id")
+        else None,
+        "type": "music",
+        "isVideo": False,
+        "bpm": round(track["bpm"]) if track.get("bpm") else None,
+        "musicBrainzId": track.get("musicbrainz_id"),
+        "mediaType": "song",
+        "samplingRate": track.get("sample_rate"),
+        "channelCount": track.get("channels"),
+        "genres": [{"name": shown["genre"]}] if shown.get("genre") else None,
+        "replayGain": {"trackGain": gain, "trackPeak": peak} if gain is not None else None,
+        **_mine(ann),
+    }
+
+
+def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
+    """An album row (``browse.GRID_COLUMNS``) as an AlbumID3."""
+    artist_id = album.get("album_artist_id")
+    return {
+        "id": make_id("album", album["id"]),
+        "name": album["title"],
+        "artist": album.get("album_artist_name") or "Various Artists",
+        "artistId": make_id("artist", artist_id) if artist_id else None,
+        "coverArt": make_id("album", album["id"]),
+        "songCount": album.get("track_count") or 0,
+        "duration": round(album.get("duration") or 0),
+        "created": iso(album.get("created_at")),
+        "year": album.get("year"),
+        "genre": album.get("genre"),
+        "musicBrainzId": album.get("musicbrainz_albumid"),
+        "isCompilation": artist_id is None,
+        "starred": iso(ann.get("starred_at")) if ann else None,
+        "playCount": (ann or {}).get("play_count") or 0,
+        "played": iso(ann.get("last_played")) if ann else None,
+    }
+
+
+def artist_id3(artist: dict[str, Any], ann: Annotation) -> dict[str, Any]:
+    """An artist row (``browse.ARTIST_CARD``) as an ArtistID3."""
+    cover = artist.get("cover_album_id")
+    mine = _mine(ann)
+    return {
+        "id": make_id("artist", artist["id"]),
+        "name": artist["name"],
+        "coverArt": make_id("artist", artist["id"]) if cover else None,
+        "albumCount": artist.get("album_count") or 0,
+        "starred": mine.get("starred"),
+        "musicBrainzId": artist.get("musicbrainz_artistid"),
+    }
+
+
+def album_as_child(album: dict[str, Any]) -> dict[str, Any]:
+    """An AlbumID3 as the folder-based calls show albums: a directory ``Child``."""
+    return {
+        "id": album["id"],
+        "parent": album.get("artistId"),
+        "isDir": True,
+        "title": album["name"],
+        "album": album["name"],
+        "artist": album.get("artist"),
+        "year": album.get("year"),
+        "genre": album.get("genre"),
+        "coverArt": album.get("coverArt"),
+        "created": album.get("created"),
+        "starred": album.get("starred"),
+        "playCount": album.get("playCount"),
+        "albumId": album["id"],
+        "artistId": album.get("artistId"),
+    }
+
+
+def artist_plain(artist: dict[str, Any]) -> dict[str, Any]:
+    """An ArtistID3 as the folder-based calls show artists."""
+    return {"id": artist["id"], "name": artist["name"], "starred": artist.get("starred")}
