@@ -432,6 +432,7 @@ def test_every_xml_answer_is_valid_subsonic_1_16_1(server):
         ("getSimilarSongs", {"id": ids["Drive A"]}), ("getSimilarSongs2", {"id": ids["Drive A"]}),
         ("getTopSongs", {"artist": "Sun Band"}), ("getArtistInfo", {"id": artist["id"]}),
         ("getArtistInfo2", {"id": artist["id"]}), ("getUser", {"username": "admin"}),
+        ("getAlbumInfo2", {"id": album["id"]}),
         ("getLyrics", {"artist": "The Synths", "title": "Drive A"}),
         ("getAlbum", {"id": "al-424242"}), ("getSong", {}),
     ] + [("getAlbumList", {"type": t}) for t in ("newest", "random", "frequent")] + [
@@ -466,3 +467,37 @@ def test_the_schema_itself_refuses_what_subsonic_1_16_1_does_not_have():
         f'<subsonic-response {ns} status="ok" version="1.16.1"><song id="1" isDir="false" title="x" bpm="9"/></subsonic-response>',
     ):
         assert not SCHEMA.validate(etree.fromstring(bad)), bad
+
+
+def test_a_user_sets_the_apps_password_and_makes_a_key_on_the_settings_page(server):
+    from support.servers import WebSession
+
+    cli(server, "user", "add", "cleo", stdin="cleo's login pw\n")
+    cleo = WebSession(server.url, "cleo", "cleo's login pw")
+    assert "No apps' password yet" in cleo.page("/settings")
+    status, page, _ = cleo.request("POST", "/settings/subsonic-password", form={"password": "short", "again": "short"},
+                                   headers={"Accept": "text/html"})  # fmt: skip
+    assert status == 400
+    status, page, _ = cleo.request(
+        "POST",
+        "/settings/subsonic-password",
+        form={"password": "cleo's app pw", "again": "cleo's app pw"},
+    )
+    assert status == 200 and "password is set" in page
+    assert sonic(server, "cleo", "cleo's app pw").ping()
+    status, page, _ = cleo.request("POST", "/settings/api-key", form={})
+    key = page.split('<code id="new-key">')[1].split("<")[0]
+    assert ok(server, "ping", auth={"apiKey": key})
+    cleo.request("POST", "/settings/api-key", form={"revoke": "1"})
+    assert failed(server, "ping", 44, auth={"apiKey": key})
+
+
+def test_guessing_an_apps_password_is_throttled(server):
+    cli(server, "user", "add", "dan", stdin="dan's login pw\n")
+    cli(server, "user", "subsonic-password", "dan", "--password", "dan's app pw")
+    messages = [failed(server, "ping", 40, auth={"u": "dan", "p": f"guess {n}"}) for n in range(7)]
+    assert "Too many failed attempts" in messages[-1]
+    # even the right password waits now: the guesser learns nothing more
+    assert "Too many failed attempts" in failed(
+        server, "ping", 40, auth={"u": "dan", "p": "dan's app pw"}
+    )

@@ -312,6 +312,31 @@ async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
     }
 
 
+async def get_album_info2(call: Call, element: str = "albumInfo") -> dict:
+    _, album_id = parse_id(call.params.required("id"), "album")
+    rows = call.read(browse.albums_by_ids, [album_id])
+    if not rows:
+        raise not_found(f"album {album_id}")
+    album = rows[0]
+    cover = f"/rest/getCoverArt?id={make_id('album', album_id)}"
+    facts = [
+        album["album_artist_name"] or "Various artists",
+        str(album["year"] or ""),
+        album["genre"] or "",
+    ]
+    return {
+        element: {
+            "notes": Text(" · ".join(f for f in facts if f) + f" · {album['track_count']} tracks"),
+            "musicBrainzId": Text(album["musicbrainz_albumid"])
+            if album["musicbrainz_albumid"]
+            else None,
+            "smallImageUrl": Text(cover + "&size=64"),
+            "mediumImageUrl": Text(cover + "&size=300"),
+            "largeImageUrl": Text(cover + "&size=600"),
+        }
+    }
+
+
 async def get_artist_info(call: Call) -> dict:
     return await get_artist_info2(call, "artistInfo")
 

@@ -41,6 +41,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getTopSongs": browsing.get_top_songs,
     "getArtistInfo": browsing.get_artist_info,
     "getArtistInfo2": browsing.get_artist_info2,
+    "getAlbumInfo": browsing.get_album_info2,
+    "getAlbumInfo2": browsing.get_album_info2,
     "getUser": browsing.get_user,
     "stream": media.stream,
     "download": media.download,
