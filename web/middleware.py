@@ -64,6 +64,12 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         )
     except json.JSONDecodeError:
         response = error_response(400, "invalid_json", "the request body is not valid JSON")
+    except UnicodeDecodeError:  # a form or query whose bytes are not UTF-8
+        response = (
+            error_page(request, 400, "The request is not valid UTF-8 text.")
+            if page
+            else error_response(400, "invalid_text", "the request is not valid UTF-8 text")
+        )
     except Exception:
         log.exception(
             "unhandled error on %s %s (request %s)", request.method, request.path, request_id

@@ -501,3 +501,28 @@ def test_guessing_an_apps_password_is_throttled(server):
     assert "Too many failed attempts" in failed(
         server, "ping", 40, auth={"u": "dan", "p": "dan's app pw"}
     )
+
+
+def test_hostile_requests_get_subsonic_errors_never_a_500(server):
+    for query in (
+        "u=%ff%fe&p=x",
+        "u=admin&p=%00",
+        "u=admin&p=x&id=tr-99999999999999999999",
+        "callback=alert(1)//&f=jsonp",
+    ):
+        with urllib.request.urlopen(f"{server.url}/rest/getSong.view?{query}", timeout=30) as resp:
+            assert resp.status == 200 and b"failed" in resp.read()
+    req = urllib.request.Request(
+        server.url + "/rest/ping", data=b"u=%ff&p=\xff\xfe&f=json",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert (
+            resp.status == 200 and b'status="failed"' in resp.read()
+        )  # f=json was in the bad form
+    status, body, _ = raw(server, "ping", fmt="jsonp", callback="alert(1)//")
+    assert body.startswith(b"callback(")  # only a plain name is echoed as the callback
+    for method, params in (("getCoverArt", {"id": "al-1", "size": "-3"}), ("getAlbumList2", {"type": "nope"}),
+                           ("search3", {"query": "\x00" * 1000}), ("getSong", {"id": "tr-" + "9" * 18})):  # fmt: skip
+        data = answer(server, method, **params)
+        assert data["status"] in ("ok", "failed"), (method, data)

@@ -73,9 +73,13 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 async def handle(request: web.Request) -> web.StreamResponse:
     method = request.match_info["method"].removesuffix(".view")
-    form = await request.post() if request.method == "POST" else None
-    params = Params(request.query, form)
+    params = Params(request.query)
     try:
+        if request.method == "POST":
+            try:
+                params = Params(request.query, await request.post())
+            except (UnicodeDecodeError, ValueError):
+                raise SubsonicError(SubsonicError.GENERIC, "the form is not valid UTF-8") from None
         endpoint = ENDPOINTS.get(method)
         if endpoint is None:
             raise SubsonicError(SubsonicError.NOT_FOUND, f"unknown method {method[:60]!r}")
