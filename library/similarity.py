@@ -56,30 +56,48 @@ def _vector(row: dict[str, Any]) -> list[float] | None:
     ]
 
 
-def similar_ids(conn: apsw.Connection, track_id: int, count: int = 50) -> list[int]:
-    """Up to ``count`` present tracks most like ``track_id``, nearest first (it excluded)."""
+class Space:
+    """Every analysed track as a standardised, weighted feature vector (built once, asked many
+    times: the web process keeps one until the next write)."""
+
+    def __init__(self, ids: list[int], vectors: list[list[float]]):
+        self.ids = ids
+        self.row = {track_id: n for n, track_id in enumerate(ids)}
+        matrix = np.asarray(vectors, dtype=np.float64).reshape(len(ids), -1)
+        if len(ids):
+            spread = matrix.std(axis=0)
+            spread[spread < 1e-9] = 1.0
+            matrix = (matrix - matrix.mean(axis=0)) / spread * WEIGHTS[: matrix.shape[1]]
+        self.matrix = matrix
+
+    def nearest(self, track_id: int, count: int) -> list[int]:
+        if track_id not in self.row or len(self.ids) < 2:
+            return []
+        distances = np.linalg.norm(self.matrix - self.matrix[self.row[track_id]], axis=1)
+        order = np.argsort(distances, kind="stable")[: count + 1]
+        return [self.ids[i] for i in order if self.ids[i] != track_id][:count]
+
+
+def space(conn: apsw.Connection) -> Space:
     rows = conn.execute(
         """SELECT id, bpm, key, scale, loudness_lufs, energy, danceability, timbre
            FROM tracks WHERE missing_since IS NULL AND analyzed_at IS NOT NULL"""
-    ).fetchall()
-    ids, vectors, seed = [], [], None
+    )
+    ids, vectors = [], []
     for row in rows:
         vector = _vector(row)
-        if vector is None:
-            continue
-        if row["id"] == track_id:
-            seed = len(ids)
-        ids.append(row["id"])
-        vectors.append(vector)
-    found: list[int] = []
-    if seed is not None and len(ids) > 1:
-        matrix = np.asarray(vectors, dtype=np.float64)
-        spread = matrix.std(axis=0)
-        spread[spread < 1e-9] = 1.0
-        scaled = (matrix - matrix.mean(axis=0)) / spread * WEIGHTS[: matrix.shape[1]]
-        distances = np.linalg.norm(scaled - scaled[seed], axis=1)
-        order = np.argsort(distances, kind="stable")
-        found = [ids[i] for i in order if ids[i] != track_id][:count]
+        if vector is not None:
+            ids.append(row["id"])
+            vectors.append(vector)
+    return Space(ids, vectors)
+
+
+def similar_ids(
+    conn: apsw.Connection, track_id: int, count: int = 50, within: Space | None = None
+) -> list[int]:
+    """Up to ``count`` present tracks most like ``track_id``, nearest first (it excluded);
+    ``within``: a :class:`Space` built earlier (else one is built now)."""
+    found = (within or space(conn)).nearest(track_id, count)
     if len(found) < count:
         found += _fallback(conn, track_id, count - len(found), exclude={track_id, *found})
     return found

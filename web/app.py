@@ -31,6 +31,7 @@ from soniquebay.web.middleware import (
     on_response_prepare,
 )
 from soniquebay.web.pipeline import pipeline_ctx
+from soniquebay.web.sounds_like import sounds_like_ctx
 from soniquebay.web.stream import transcoders_ctx
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def create_app(settings: Settings) -> web.Application:
             redis_ctx,
             covers_ctx,
             transcoders_ctx,
+            sounds_like_ctx,
             pipeline_ctx,
             maintenance_ctx,
         ]

@@ -12,12 +12,20 @@ from aiohttp import web
 
 from soniquebay import credentials, names, queueing
 from soniquebay.errors import BatchFailed, InvalidInput
-from soniquebay.library import accounts, duplicates, edits, layers, queries, sql, stages
+from soniquebay.library import (
+    accounts,
+    duplicates,
+    edits,
+    layers,
+    queries,
+    sql,
+    stages,
+)
 from soniquebay.plugins import available
 from soniquebay.web import covers, keys
 from soniquebay.web.browse_pages import my_playlists, stars_of
 from soniquebay.web.render import render
-from soniquebay.web.rest import health_report, path_id, single
+from soniquebay.web.rest import health_report, path_id, single, with_display
 
 # Tags a person may correct on the track page (the API edits every field of TRACK_EDITABLE).
 EDITABLE_ON_PAGE = (
@@ -62,6 +70,7 @@ async def track_page(request: web.Request) -> web.Response:
         track=track,
         failures=database.read(stages.failures, track_id),
         scan_errors=database.read(queries.scan_errors_of_path, row["path"]),
+        similar=await sounds_like(request, track_id) if row["analyzed_at"] else [],
         plugin_data={
             plugin: {k: v for k, v in data.items() if k not in HIDDEN_PLUGIN_FIELDS}
             for plugin, data in plugin_data.items()
@@ -89,6 +98,14 @@ async def track_page(request: web.Request) -> web.Response:
             for d in database.read(duplicates.of_track, track_id)
         ],
     )
+
+
+async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> list[dict]:
+    """Analysed tracks nearest to this one in tempo, key, loudness and timbre."""
+    database = request.app[keys.DB]
+    ids = (await request.app[keys.SOUNDS_LIKE].current()).nearest(track_id, count)
+    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    return with_display(request.app, [sql.public_track(rows[i]) for i in ids if i in rows])
 
 
 def feature_bars(track: dict) -> list[dict]:

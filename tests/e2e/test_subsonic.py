@@ -526,3 +526,15 @@ def test_hostile_requests_get_subsonic_errors_never_a_500(server):
                            ("search3", {"query": "\x00" * 1000}), ("getSong", {"id": "tr-" + "9" * 18})):  # fmt: skip
         data = answer(server, method, **params)
         assert data["status"] in ("ok", "failed"), (method, data)
+
+
+def test_the_track_page_shows_what_sounds_like_it(server):
+    from support.servers import WebSession
+
+    admin = WebSession(server.url, "admin", PASSWORD)
+    track_id = ids_by_title(server)["Drive A"].split("-")[1]
+    page = admin.page(f"/tracks/{track_id}")
+    section = page.split("<h2>Sounds like</h2>")[1].split("</section>")[0]
+    first_two = [section.find(title) for title in ("Drive B", "Drive C")]
+    others = [section.find(title) for title in ("Slow One", "Slow Two", "Fast Odd")]
+    assert -1 not in first_two and max(first_two) < min(o for o in others if o != -1)
