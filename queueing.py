@@ -129,6 +129,11 @@ def enqueue_tree(client: redis.Redis, settings: Settings, folder: str) -> Job:
     return _enqueue(client, settings, SCAN, "scan_tree", {"folder": folder}, id_payload=folder)
 
 
+def enqueue_rescan(client: redis.Redis, settings: Settings) -> list[Job]:
+    """Read every library folder again (the Activity page's button, Subsonic's startScan)."""
+    return [enqueue_tree(client, settings, str(root)) for root in settings.library]
+
+
 def enqueue_stage(
     client: redis.Redis,
     settings: Settings,

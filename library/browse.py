@@ -244,13 +244,7 @@ def random_tracks(
 
 def albums_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Album rows with their length and genre (``GRID_COLUMNS``), in no particular order."""
-    if not ids:
-        return []
-    return conn.execute(
-        f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.id IN ({sql.placeholders(ids)})""",
-        tuple(ids),
-    ).fetchall()
+    return queries.albums_by_ids(conn, ids, GRID_COLUMNS)
 
 
 def paged_search(

@@ -461,11 +461,14 @@ def artists_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, 
     ).fetchall()
 
 
-def albums_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+def albums_by_ids(
+    conn: apsw.Connection, ids: Sequence[int], columns: str = ALBUM_COLUMNS
+) -> list[dict[str, Any]]:
+    """Albums by id (in no particular order); ``columns`` over ``al`` and ``ar`` (its artist)."""
     if not ids:
         return []
     return conn.execute(
-        f"""SELECT {ALBUM_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
+        f"""SELECT {columns} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
             WHERE al.id IN ({sql.placeholders(ids)})""",
         tuple(ids),
     ).fetchall()

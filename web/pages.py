@@ -175,14 +175,10 @@ async def activity_page(request: web.Request) -> web.Response:
 
 async def rescan_form(request: web.Request) -> web.Response:
     """Admin: read every library folder again (new, changed and moved files)."""
-    settings = request.app[keys.SETTINGS]
-    client = request.app[keys.RQ_REDIS]
-
-    def enqueue() -> None:
-        for root in settings.library:
-            queueing.enqueue_tree(client, settings, str(root))
-
-    await asyncio.get_running_loop().run_in_executor(None, enqueue)
+    app = request.app
+    await asyncio.get_running_loop().run_in_executor(
+        None, queueing.enqueue_rescan, app[keys.RQ_REDIS], app[keys.SETTINGS]
+    )
     raise web.HTTPSeeOther("/activity?rescan=1")
 
 

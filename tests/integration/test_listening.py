@@ -385,3 +385,19 @@ def test_an_artist_page_lists_albums_they_head_and_albums_they_appear_on(
     assert body["data"]["artist"]["appears_on"] == [
         {"title": "Friends", "album_artist": {"name": "Max"}}
     ]
+
+
+def test_the_activity_page_shows_queues_and_an_admin_can_rescan(api, admin, redis_client):
+    from soniquebay import names
+
+    html = admin.page("/activity")
+    assert "Queues" in html and "Rescan the library" in html
+    status, html, _ = admin.request(
+        "POST", "/activity/rescan", form={}, headers={"Accept": "text/html"}
+    )
+    assert status == 200 and "being read again" in html
+    assert redis_client.llen(names.rq_queue("scan")) == len(api.settings.library)
+    admin.request("POST", "/users", form={"username": "eve", "password": "eve password 1"})
+    eve = WebSession(api.url, "eve", "eve password 1")
+    assert "Rescan the library" not in eve.page("/activity")
+    assert eve.request("POST", "/activity/rescan", form={})[0] == 403

@@ -285,13 +285,9 @@ async def get_scan_status(call: Call) -> dict:
 async def start_scan(call: Call) -> dict:
     if not call.user.is_admin:
         raise SubsonicError(SubsonicError.NOT_AUTHORIZED, "only an administrator may start a scan")
-    settings, client = call.app[keys.SETTINGS], call.app[keys.RQ_REDIS]
-
-    def enqueue() -> None:
-        for root in settings.library:
-            queueing.enqueue_tree(client, settings, str(root))
-
-    await asyncio.get_running_loop().run_in_executor(None, enqueue)
+    await asyncio.get_running_loop().run_in_executor(
+        None, queueing.enqueue_rescan, call.app[keys.RQ_REDIS], call.app[keys.SETTINGS]
+    )
     status = await get_scan_status(call)
     status["scanStatus"]["scanning"] = True
     return status
