@@ -78,6 +78,30 @@ class Space:
         return [self.ids[i] for i in order if self.ids[i] != track_id][:count]
 
 
+def mix(
+    within: Space, seed: int, count: int, artist_of: dict[int, int | None], pool: int = 100
+) -> list[int]:
+    """A playlist that flows from ``seed``: from its ``pool`` nearest tracks, each next one is
+    the closest to the one before (so tempo and key move in small steps), never by the same
+    artist twice in a row when another candidate is left."""
+    if seed not in within.row:
+        return []
+    candidates = within.nearest(seed, pool)
+    order, current = [seed], seed
+    while candidates and len(order) <= count:
+        rows = [within.row[c] for c in candidates]
+        distances = np.linalg.norm(within.matrix[rows] - within.matrix[within.row[current]], axis=1)
+        ranked = [candidates[i] for i in np.argsort(distances, kind="stable")]
+        last_artist = artist_of.get(current)
+        pick = next(
+            (c for c in ranked if artist_of.get(c) != last_artist or last_artist is None), ranked[0]
+        )
+        order.append(pick)
+        candidates.remove(pick)
+        current = pick
+    return order[: count + 1]
+
+
 def space(conn: apsw.Connection) -> Space:
     rows = conn.execute(
         """SELECT id, bpm, key, scale, loudness_lufs, energy, danceability, timbre

@@ -13,9 +13,9 @@ import re
 from aiohttp import web
 
 from soniquebay.errors import Forbidden, InvalidInput
-from soniquebay.library import annotations, browse, playlists, queries, sql
+from soniquebay.library import annotations, browse, playlists, queries, similarity, sql
 from soniquebay.web import keys
-from soniquebay.web.rest import known_params, path_id, with_display
+from soniquebay.web.rest import int_param, known_params, path_id, with_display
 from soniquebay.web.stream import content_type
 from soniquebay.web.validation import check_object, json_object, query_value
 
@@ -101,6 +101,48 @@ async def search(request: web.Request) -> web.Response:
             "tracks": briefs(request.app, found["tracks"]),
         }
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- more like this
+
+
+async def similar(request: web.Request) -> web.Response:
+    """``GET /api/tracks/{id}/similar?limit=N``: the nearest tracks in tempo, key (circle of
+    fifths), loudness, energy and timbre from the analysis; the same artist, genre and era
+    for a track not analysed yet."""
+    known_params(request, "limit")
+    track_id, database = path_id(request), request.app[keys.DB]
+    database.read(queries.get_track, track_id)  # 404 first
+    limit = int_param(request, "limit", 20, low=1, high=200)
+    within = await request.app[keys.SOUNDS_LIKE].current()
+    ids = database.read(similarity.similar_ids, track_id, limit, within)
+    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    return web.json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+
+
+async def mix(request: web.Request) -> web.Response:
+    """``GET /api/tracks/{id}/mix?limit=N``: an instant mix that starts with the track and
+    flows — each next track the nearest to the last, no artist twice in a row."""
+    known_params(request, "limit")
+    track_id, database = path_id(request), request.app[keys.DB]
+    track = database.read(queries.get_track, track_id)
+    limit = int_param(request, "limit", 25, low=1, high=200)
+    ids = await mix_ids(request.app, track, limit)
+    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    return web.json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+
+
+async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
+    """The seed, then ``limit`` tracks; a track not analysed yet gets its nearest by tags."""
+    database, within = app[keys.DB], await app[keys.SOUNDS_LIKE].current()
+    if track["id"] not in within.row:
+        return [track["id"], *database.read(similarity.similar_ids, track["id"], limit, within)]
+    pool = within.nearest(track["id"], max(100, limit * 4))
+    artists = {
+        r["id"]: r["track_artist_id"]
+        for r in database.read(queries.tracks_by_ids, [*pool, track["id"]])
+    }
+    return similarity.mix(within, track["id"], limit, artists, pool=len(pool))
 
 
 # ---------------------------------------------------------------- playlists

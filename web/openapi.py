@@ -433,6 +433,26 @@ def _paths() -> dict[str, dict[str, Any]]:
                 )
             )
         },
+        "/api/tracks/{id}/similar": {
+            "get": with404(
+                _op(
+                    "More like this: the nearest tracks by the audio analysis (tempo, key,"
+                    " loudness, energy, timbre); by artist, genre and era before analysis",
+                    "listening",
+                    params=[*pid, _q("limit", int, "1 to 200", default=20)],
+                )
+            )
+        },
+        "/api/tracks/{id}/mix": {
+            "get": with404(
+                _op(
+                    "An instant mix from the track: each next the nearest to the last, no"
+                    " artist twice in a row",
+                    "listening",
+                    params=[*pid, _q("limit", int, "1 to 200", default=25)],
+                )
+            )
+        },
         "/api/player/tracks": {
             "get": _op(
                 "Short records of tracks for the player, in the order asked",

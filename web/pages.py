@@ -24,6 +24,7 @@ from soniquebay.library import (
 from soniquebay.plugins import available
 from soniquebay.web import covers, keys
 from soniquebay.web.browse_pages import my_playlists, stars_of
+from soniquebay.web.listening import mix_ids
 from soniquebay.web.render import render
 from soniquebay.web.rest import health_report, path_id, single, with_display
 
@@ -71,6 +72,7 @@ async def track_page(request: web.Request) -> web.Response:
         failures=database.read(stages.failures, track_id),
         scan_errors=database.read(queries.scan_errors_of_path, row["path"]),
         similar=await sounds_like(request, track_id) if row["analyzed_at"] else [],
+        mix=await mix_ids(request.app, row, 25),
         plugin_data={
             plugin: {k: v for k, v in data.items() if k not in HIDDEN_PLUGIN_FIELDS}
             for plugin, data in plugin_data.items()

@@ -127,6 +127,8 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),
         r("GET", "/api/tracks/{id}/stream", stream.stream, READ),
         r("POST", "/api/tracks/{id}/plays", listening.record_play, WRITE),
+        r("GET", "/api/tracks/{id}/similar", listening.similar, READ),
+        r("GET", "/api/tracks/{id}/mix", listening.mix, READ),
         r("GET", "/api/player/tracks", listening.player_tracks, READ),
         r("GET", "/api/search", listening.search, READ),
         r("GET", "/api/playlists", listening.list_playlists, READ),

@@ -538,3 +538,17 @@ def test_the_track_page_shows_what_sounds_like_it(server):
     first_two = [section.find(title) for title in ("Drive B", "Drive C")]
     others = [section.find(title) for title in ("Slow One", "Slow Two", "Fast Odd")]
     assert -1 not in first_two and max(first_two) < min(o for o in others if o != -1)
+
+
+def test_more_like_this_and_an_instant_mix_that_flows(server):
+    ids = {title: int(i.split("-")[1]) for title, i in ids_by_title(server).items()}
+    status, similar = server.request("GET", f"/api/tracks/{ids['Drive A']}/similar?limit=3")
+    assert status == 200 and {t["title"] for t in similar["items"][:2]} == {"Drive B", "Drive C"}
+    status, mixed = server.request("GET", f"/api/tracks/{ids['Slow One']}/mix?limit=5")
+    titles = [t["title"] for t in mixed["items"]]
+    artists = [t["artist"] for t in mixed["items"]]
+    assert titles[0] == "Slow One" and len(titles) == 6 and len(set(titles)) == 6
+    # no artist twice in a row while another is left: Sun Band and The Synths alternate first
+    assert all(a != b for a, b in zip(artists[:5], artists[1:5], strict=False)), artists
+    assert server.request("GET", "/api/tracks/99999/mix")[0] == 404
+    assert server.request("GET", f"/api/tracks/{ids['Slow One']}/mix?limit=0")[0] == 400
