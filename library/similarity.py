@@ -63,7 +63,7 @@ class Space:
     def __init__(self, ids: list[int], vectors: list[list[float]]):
         self.ids = ids
         self.row = {track_id: n for n, track_id in enumerate(ids)}
-        matrix = np.asarray(vectors, dtype=np.float64).reshape(len(ids), -1)
+        matrix = np.asarray(vectors, dtype=np.float64).reshape(len(ids), len(WEIGHTS))
         if len(ids):
             spread = matrix.std(axis=0)
             spread[spread < 1e-9] = 1.0

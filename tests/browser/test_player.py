@@ -180,4 +180,15 @@ def test_a_music_lover_browses_plays_and_makes_playlists(serve, library, audio, 
     phone.wait_for_function("() => document.getElementById('audio').currentTime > 0.2")
     assert no_horizontal_scroll(phone)
     shoot(phone, shots, "album-phone")
+
+    # A track page once the analysis ran: readable units, the features drawn, what sounds like it.
+    nocturne = server.wait_until(
+        lambda: next((t for t in server.tracks() if t["title"] == "Nocturne in C" and t.get("analyzed_at")), None),
+        timeout=120, what="the analysis of Nocturne in C",
+    )  # fmt: skip
+    page.goto(f"{server.url}/tracks/{nocturne['id']}")
+    assert "BPM" in page.locator("main").inner_text() and page.locator("svg.features").count() == 1
+    shoot(page, shots, "track-desktop")
+    page.goto(server.url + "/settings")
+    shoot(page, shots, "settings-desktop")
     assert errors == []
