@@ -61,7 +61,7 @@ class Settings:
     plugins_dir: Path | None = None
     events_stream_maxlen: int = 10000
     embedding_dimension: int = 384
-    embedding_model: str = "mock-v1"
+    embedding_model: str = "all-MiniLM-L6-v2"  # "mock-v1" (hashed words) is for tests only
     log_level: str = "INFO"
     # Which layer the library shows where the file's tags and an enrichment plugin disagree:
     # "tags" (enrichment only fills what the tags lack) or "enriched".

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 # Builtins ship enabled; a [plugin.<name>] enabled = false switches one off. Those that call
 # remote services ship off: nothing leaves the Pi unless its owner says so.
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "tags", "analysis_essentia", "analysis_librosa", "fingerprint", "musicbrainz", "coverart"
+    "tags", "analysis_essentia", "analysis_librosa", "fingerprint", "musicbrainz", "coverart",
+    "vectors",
 )  # fmt: skip
 REMOTE_PLUGINS: tuple[str, ...] = ("musicbrainz", "coverart")
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
@@ -245,7 +246,7 @@ class Plugins:
             lambda: collections.deque(maxlen=RECENT_FAILURES)
         )
         self.failure_counts: collections.Counter[str] = collections.Counter()
-        self.stages: list[Stage] = discover(self.pm)
+        self.stages: list[Stage] = discover(self.pm, settings, self.options)
         self._contexts: dict[str, PluginContext] = {}
 
     def _declared_options(self) -> dict[str, list[Option]]:

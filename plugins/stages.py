@@ -46,28 +46,35 @@ class StageSpec:
 
     produces: tuple[str, ...] = ()
     needs: tuple[str, ...] | None = None
-    version: str = "1"
+    version: str | Callable[[Any, Mapping[str, Any]], str] = "1"
     queue: str | None = None
+
+    def resolved(self, settings: Any, options: Mapping[str, Any]) -> str:
+        return str(self.version(settings, options)) if callable(self.version) else self.version
 
 
 def stage(
     *,
     produces: Iterable[str] = (),
     needs: Iterable[str] | None = None,
-    version: str | int = "1",
+    version: str | int | Callable[[Any, Mapping[str, Any]], str] = "1",
     queue: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Declare a per-track hook implementation's inputs, outputs and version.
 
     ``needs``: fields that must have a value before it runs (track columns, ``"file"`` for the
     file's content, or fields another stage produces); ``produces``: the fields it returns;
-    ``version``: change it when the results would change, and every track runs it again;
+    ``version``: change it when the results would change, and every track runs it again (a
+    function of ``(settings, options)`` when a setting changes the results, e.g. a model);
     ``queue``: one of ``analysis``, ``enrich``, ``vectors``.
     """
     if queue is not None and queue not in names.STAGE_QUEUES:
         raise ValueError(f"queue must be one of {', '.join(names.STAGE_QUEUES)}, got {queue!r}")
     spec = StageSpec(
-        tuple(produces), tuple(needs) if needs is not None else None, str(version), queue
+        tuple(produces),
+        tuple(needs) if needs is not None else None,
+        version if callable(version) else str(version),
+        queue,
     )
 
     def mark(function: Callable) -> Callable:
@@ -128,8 +135,14 @@ def _spec(impl: Any) -> StageSpec:
     return getattr(impl.function, "soniquebay_stage", StageSpec())
 
 
-def discover(pm: pluggy.PluginManager) -> list[Stage]:
-    """Every stage the loaded plugins declare, in a stable order."""
+def discover(
+    pm: pluggy.PluginManager,
+    settings: Any = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Stage]:
+    """Every stage the loaded plugins declare, in a stable order (``settings`` and each
+    plugin's ``options`` resolve versions that depend on them)."""
+    options = options or {}
     found = []
     for hook, defaults in PER_TRACK_HOOKS.items():
         impls = implementations(pm, hook)
@@ -144,9 +157,13 @@ def discover(pm: pluggy.PluginManager) -> list[Stage]:
             produces = tuple(dict.fromkeys(f for s in specs for f in s.produces))
             if hook in FIRST_RESULT_HOOKS:  # alternatives: a new version of any runs it again
                 name = hook
-                version = "+".join(f"{p}:{s.version}" for p, s in zip(plugins, specs, strict=True))
+                version = "+".join(
+                    f"{p}:{s.resolved(settings, options.get(p, {}))}"
+                    for p, s in zip(plugins, specs, strict=True)
+                )
             else:
-                name, version = f"{plugins[0]}.{hook}", specs[0].version
+                name = f"{plugins[0]}.{hook}"
+                version = specs[0].resolved(settings, options.get(plugins[0], {}))
             found.append(
                 Stage(name, hook, plugins, queue, needs, produces, version, defaults.batch)
             )

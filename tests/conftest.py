@@ -74,6 +74,7 @@ def settings(tmp_path, library, redis_url, monkeypatch) -> config.Settings:
         "SONIQUEBAY_LIBRARY": str(library),
         "SONIQUEBAY_DATA_DIR": str(tmp_path / "data"),
         "SONIQUEBAY_REDIS_URL": redis_url,
+        "SONIQUEBAY_EMBEDDING_MODEL": "mock-v1",  # the seed's test double (real: test_vectors)
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

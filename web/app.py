@@ -31,6 +31,7 @@ from soniquebay.web.middleware import (
     on_response_prepare,
 )
 from soniquebay.web.pipeline import pipeline_ctx
+from soniquebay.web.semantic import semantic_ctx
 from soniquebay.web.sounds_like import sounds_like_ctx
 from soniquebay.web.stream import transcoders_ctx
 
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> web.Application:
             covers_ctx,
             transcoders_ctx,
             sounds_like_ctx,
+            semantic_ctx,
             pipeline_ctx,
             maintenance_ctx,
         ]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from soniquebay.web.events_stream import EventHub
     from soniquebay.web.metrics import WebMetrics
     from soniquebay.web.pipeline import Pipeline
+    from soniquebay.web.semantic import SemanticIndex
     from soniquebay.web.sounds_like import SoundsLike
     from soniquebay.web.stream import Transcoders
 
@@ -38,6 +39,7 @@ AUTH: web.AppKey[AuthState] = web.AppKey("auth")
 COVERS: web.AppKey[Covers] = web.AppKey("covers")
 TRANSCODERS: web.AppKey[Transcoders] = web.AppKey("transcoders")
 SOUNDS_LIKE: web.AppKey[SoundsLike] = web.AppKey("sounds_like")
+SEMANTIC: web.AppKey[SemanticIndex] = web.AppKey("semantic")
 # Subsonic's "now playing": user name -> (track id, since when, client name).
 NOW_PLAYING: web.AppKey[dict[str, tuple[int, float, str]]] = web.AppKey("now_playing")
 METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics")

@@ -103,6 +103,30 @@ async def search(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
+async def semantic_search(request: web.Request) -> web.Response:
+    """``GET /api/search/semantic?q=…&limit=N``: tracks by meaning ("quiet piano for the
+    evening"), each with its cosine ``score``, best first."""
+    known_params(request, "q", "limit")
+    text = (query_value(request, "q", str) or "").strip()
+    if not text:
+        raise InvalidInput("q is required: words to search by meaning", details={"field": "q"})
+    limit = int_param(request, "limit", 20, low=1, high=100)
+    found = await request.app[keys.SEMANTIC].search(request.app[keys.REDIS], text, limit)
+    rows = {
+        r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in found])
+    }
+    present = [(rows[i], score) for i, score in found if i in rows]
+    shaped = briefs(request.app, [r for r, _ in present])
+    return web.json_response(
+        {
+            "items": [
+                {**b, "score": round(score, 4)}
+                for b, (_, score) in zip(shaped, present, strict=True)
+            ]
+        }
+    )
+
+
 # ---------------------------------------------------------------- more like this
 
 

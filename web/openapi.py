@@ -468,6 +468,14 @@ def _paths() -> dict[str, dict[str, Any]]:
                 params=[_q("q", str, "words"), _q("limit", int, "per group, 1 to 50", default=8)],
             )
         },
+        "/api/search/semantic": {
+            "get": _op(
+                "Search by meaning: the words embedded by the tracks' text model, against every"
+                " track's vector (cosine), best first with its score",
+                "listening",
+                params=[_q("q", str, "words"), _q("limit", int, "1 to 100", default=20)],
+            )
+        },
         "/api/playlists": {
             "get": _op("The asking user's playlists", "playlists"),
             "post": _op("Create a playlist", "playlists", body="Playlist", ok=201),

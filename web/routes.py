@@ -131,6 +131,7 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/tracks/{id}/mix", listening.mix, READ),
         r("GET", "/api/player/tracks", listening.player_tracks, READ),
         r("GET", "/api/search", listening.search, READ),
+        r("GET", "/api/search/semantic", listening.semantic_search, READ),
         r("GET", "/api/playlists", listening.list_playlists, READ),
         r("POST", "/api/playlists", listening.create_playlist, WRITE),
         r("POST", "/api/playlists/import", listening.import_playlist, WRITE),

@@ -98,6 +98,9 @@ class Server:
             **(env or {}),
         }
         self.env.setdefault("SONIQUEBAY_CONFIG", "")  # no /etc/soniquebay file: only what we pass
+        # The seed's test double for text embeddings, unless a test asks for the real model
+        # (tests/e2e/test_vectors.py does): embedding every file of a 2,000-file test costs.
+        self.env.setdefault("SONIQUEBAY_EMBEDDING_MODEL", "mock-v1")
         self.extra_args = extra_args or []
         self.wrap = wrap or (lambda argv: argv)  # e.g. run it with fewer capabilities
         self.process: subprocess.Popen | None = None

@@ -1,0 +1,95 @@
+"""Issue 13 (the part built so far): text embeddings by the real model, made by the stage
+runner once a track is analysed, and semantic search over them, against a real `serve`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support.audio_files import tag
+
+from soniquebay import embeddings
+from soniquebay.synth import encode, make_track
+
+MODEL = {"SONIQUEBAY_EMBEDDING_MODEL": embeddings.DEFAULT_MODEL}
+# (title, artist, album, genre, year): a library whose right answers are known
+LIBRARY = [
+    ("Moonlight Sonata", "Ludwig van Beethoven", "Piano Sonatas", "Classical Piano", 1801),
+    ("Rue du Temps", "Les Voix du Bitume", "Paris Nord", "French Rap", 2003),
+    ("Thunder Forge", "Iron Wrath", "Steel Hammer", "Heavy Metal", 1986),
+    ("Island Breeze", "Kingston Sun", "Roots Rising", "Reggae", 1978),
+    ("Night Shift Groove", "Club Sector", "Warehouse", "Deep House", 2015),
+    ("Campfire Stories", "The Hollow Pines", "Cabin Songs", "Acoustic Folk", 1969),
+    ("Blue in the Smoke", "Miles Cole Quartet", "Late Set", "Jazz", 1959),
+    ("Neon Highway", "Synth Racer", "Outrun", "Synthwave", 2018),
+    ("Lullaby for Mia", "Sara Lind", "Soft Hours", "Ambient", 2020),
+    ("Stadium Anthem", "The Big Noise", "Arena", "Pop Rock", 1995),
+    ("Requiem Aeternam", "Choir of Saint Anne", "Sacred Voices", "Choral", 1750),
+]
+QUERIES = {
+    "quiet piano for the evening": "Moonlight Sonata",
+    "french rap 2000s": "Rue du Temps",
+    "loud aggressive guitars": "Thunder Forge",
+    "relaxing reggae": "Island Breeze",
+    "dance club music": "Night Shift Groove",
+    "jazz from the fifties": "Blue in the Smoke",
+    "songs around the fire": "Campfire Stories",
+    "church choir": "Requiem Aeternam",
+}
+
+
+def test_the_numpy_model_gives_the_sentence_transformers_answers():
+    """Meaning, measured: related sentences are nearer than unrelated ones, vectors are unit
+    length, and the same text gives the same vector in a batch or alone."""
+    model = embeddings.model(embeddings.DEFAULT_MODEL)
+    texts = ["a calm piano piece", "soft piano music", "a loud metal riff", "the tax return is due"]
+    v = model.encode(texts)
+    assert v.shape == (4, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.6 > v[0] @ v[2] > v[0] @ v[3]
+    assert np.allclose(model.encode(["soft piano music"])[0], v[1], atol=1e-5)
+    with pytest.raises(embeddings.ModelMissing):
+        embeddings.model("no-such-model")
+
+
+def test_vectorization_workflow(serve, library, tmp_path):
+    server = serve(env=MODEL)
+    for n, (title, artist, album, genre, year) in enumerate(LIBRARY):
+        path = tmp_path / f"{n:02d}.flac"
+        encode(make_track(bpm=80 + 8 * n, key="A", seconds=6.0, seed=n), path)
+        tag(path, title=title, artist=artist, album=album, genre=genre, date=str(year))
+        path.rename(library / path.name)
+    server.wait_for_tracks(len(LIBRARY), timeout=60)
+
+    def vectors():
+        page = server.get("/api/track-vectors/?limit=100")
+        return (
+            page["items"]
+            if len([v for v in page["items"] if v["name"] == "text"]) == len(LIBRARY)
+            else None
+        )
+
+    made = server.wait_until(vectors, timeout=240, what="every track analysed and embedded")
+    assert {v["dimension"] for v in made} == {384}
+    for query, expected in QUERIES.items():
+        found = server.get(f"/api/search/semantic?q={query.replace(' ', '+')}&limit=5")["items"]
+        titles = [t["title"] for t in found]
+        assert expected in titles[:3], (query, titles)
+        assert found[0]["score"] >= found[-1]["score"]
+    # more like this, and the track's neighbours include it back (features space)
+    ids = {t["title"]: t["id"] for t in server.tracks()}
+    near = server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")["items"]
+    assert len(near) == 3 and all(t["id"] != ids["Moonlight Sonata"] for t in near)
+    status, body = server.request("GET", "/api/search/semantic?q=")
+    assert status == 400 and body["error"]["details"]["field"] == "q"
+
+    # A changed model: every vector is stale, the stage runs again, search keeps answering.
+    before = {v["track_id"]: v["updated_at"] for v in made if v["name"] == "text"}
+    server.stop()
+    server = serve(env={"SONIQUEBAY_EMBEDDING_MODEL": embeddings.MOCK_MODEL})
+
+    def embedded_again():
+        page = server.get("/api/track-vectors/?limit=100")["items"]
+        again = {v["track_id"]: v["updated_at"] for v in page if v["name"] == "text"}
+        return all(again.get(t, 0) > when for t, when in before.items())
+
+    assert server.get("/api/search/semantic?q=piano")["items"]  # the old vectors answer meanwhile
+    server.wait_until(embedded_again, timeout=120, what="every track embedded again")
