@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from soniquebay import embeddings
 from soniquebay.errors import InvalidInput
 from soniquebay.library import annotations, browse, playlists, queries, sql
 from soniquebay.web import keys
@@ -162,13 +163,26 @@ async def genres_page(request: web.Request) -> web.Response:
 async def search_page(request: web.Request) -> web.Response:
     text = query_value(request, "q", str) or ""
     found = request.app[keys.DB].read(browse.search, text, 30) if text.strip() else None
+    by_meaning = []
     if found:
         found["tracks"] = shown_tracks(request, found["tracks"])
+        try:
+            hits = await request.app[keys.SEMANTIC].search(
+                request.app[keys.REDIS], text.strip(), 10
+            )
+        except embeddings.ModelMissing:
+            hits = []  # no model installed: the words still match
+        rows = {
+            r["id"]: r
+            for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in hits])
+        }
+        by_meaning = shown_tracks(request, [rows[i] for i, _ in hits if i in rows])
     return render(
         request,
         "search.html",
         q=text,
         found=found,
+        by_meaning=by_meaning,
         starred_tracks=stars_of(
             request, "track", [t["id"] for t in (found or {}).get("tracks", [])]
         ),

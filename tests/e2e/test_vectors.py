@@ -78,6 +78,11 @@ def test_vectorization_workflow(serve, library, tmp_path):
     ids = {t["title"]: t["id"] for t in server.tracks()}
     near = server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")["items"]
     assert len(near) == 3 and all(t["id"] != ids["Moonlight Sonata"] for t in near)
+    status, page = server.request(
+        "GET", "/search?q=quiet+piano+for+the+evening", headers={"Accept": "text/html"}
+    )
+    assert status == 200 and "By meaning" in page
+    assert page.index("Moonlight Sonata", page.index("By meaning")) > 0
     status, body = server.request("GET", "/api/search/semantic?q=")
     assert status == 400 and body["error"]["details"]["field"] == "q"
 
