@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import math
+import mmap
 import re
 import struct
 from collections.abc import Sequence
@@ -34,8 +35,11 @@ class ModelMissing(RuntimeError):
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """The tensors of a .safetensors file (a JSON header, then raw little-endian data)."""
-    data = path.read_bytes()
+    """The tensors of a .safetensors file (a JSON header, then raw little-endian data),
+    memory-mapped: float32 weights are read in place, so several processes share one copy
+    and the kernel may drop it under pressure (it is a file, not private memory)."""
+    with open(path, "rb") as fh:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + length])
     base = 8 + length
@@ -44,11 +48,14 @@ def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
         if name == "__metadata__":
             continue
         start, end = info["data_offsets"]
-        kind = np.dtype(SAFETENSOR_TYPES[info["dtype"]])
+        kind = np.dtype(SAFETENSOR_TYPES[info["dtype"]]).newbyteorder("<")
         values = np.frombuffer(
             data, dtype=kind, count=(end - start) // kind.itemsize, offset=base + start
         )
-        tensors[name.removeprefix("bert.")] = values.reshape(info["shape"]).astype(np.float32)
+        values = values.reshape(info["shape"])
+        tensors[name.removeprefix("bert.")] = (
+            values if values.dtype == np.float32 else values.astype(np.float32)
+        )
     return tensors
 
 

@@ -91,7 +91,12 @@ class SemanticIndex:
         if query.shape[0] != self.matrix.shape[1]:
             return []  # vectors from another model: until they are embedded again
         scores = self.matrix @ query
-        top = np.argsort(-scores)[:limit]
+        top = (
+            np.argpartition(-scores, limit - 1)[:limit]
+            if limit < len(scores)
+            else np.arange(len(scores))
+        )
+        top = top[np.argsort(-scores[top])]
         return [(int(self.ids[i]), float(scores[i])) for i in top]
 
 
