@@ -27,6 +27,7 @@ DIMENSION = 384
 MAX_TOKENS = 128  # track texts are short; the model was trained on up to 256
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MOCK_MODEL = "mock-v1"
+TEXT_VECTOR = "text"  # the name of a track's text embedding in track_vectors
 SAFETENSOR_TYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 

@@ -24,6 +24,7 @@ PREFIX = "soniquebay:"
 EVENTS_STREAM = PREFIX + "events"  # capped stream: SSE replay with Last-Event-ID
 WATCHER = PREFIX + "watcher"  # the watcher's heartbeat hash, read by /api/health
 METRICS_PREFIX = PREFIX + "metrics:"  # one hash per shared metric
+QUERY_EMBEDDING_PREFIX = PREFIX + "query-embedding:"  # semantic search: a query's vector
 
 # Pub/sub channels of the live events (the seed's names).
 PROGRESS, NOTIFICATIONS = "progress", "notifications"

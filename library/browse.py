@@ -223,21 +223,14 @@ def random_tracks(
     from_year: int | None = None,
     to_year: int | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = ["missing_since IS NULL"], []
-    if genre:
-        where.append("genre = ? COLLATE NOCASE")
-        params.append(genre)
-    if from_year is not None:
-        where.append("year >= ?")
-        params.append(from_year)
-    if to_year is not None:
-        where.append("year <= ?")
-        params.append(to_year)
+    where, params = queries.track_where(
+        {"genre": genre, "year_min": from_year, "year_max": to_year}
+    )
     # A random sample of ids first (an index walk), then their rows.
     return sql.dict_rows(
         conn,
         f"""SELECT * FROM tracks WHERE id IN (
-              SELECT id FROM tracks WHERE {" AND ".join(where)} ORDER BY random() LIMIT ?)""",
+              SELECT t.id FROM tracks t WHERE {" AND ".join(where)} ORDER BY random() LIMIT ?)""",
         (*params, size),
     )
 

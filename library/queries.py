@@ -86,7 +86,7 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
-def _track_where(
+def track_where(
     filters: dict[str, Any], include_missing: bool = False
 ) -> tuple[list[str], list[Any]]:
     where: list[str] = [] if include_missing else ["t.missing_since IS NULL"]
@@ -225,7 +225,7 @@ def list_tracks(
     filters = {**(filters or {}), "album_id": album_id, "artist_id": artist_id} | {
         k: v for k, v in (filters or {}).items() if v is not None
     }
-    where, params = _track_where(filters, include_missing)
+    where, params = track_where(filters, include_missing)
     count_clause = f"WHERE {' AND '.join(where)}" if where else ""
     direction = "DESC" if descending else "ASC"
     exprs = [expr for expr, _ in _keyset(sort)]
@@ -264,7 +264,7 @@ def list_tracks(
 def count_tracks(
     conn: apsw.Connection, filters: dict[str, Any] | None = None, include_missing: bool = False
 ) -> int:
-    where, params = _track_where(filters or {}, include_missing)
+    where, params = track_where(filters or {}, include_missing)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return conn.execute(f"SELECT count(*) AS n FROM tracks t {clause}", tuple(params)).fetchall()[
         0

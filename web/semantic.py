@@ -17,9 +17,8 @@ import numpy as np
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import embeddings
+from soniquebay import embeddings, names
 from soniquebay.library import db, vectors
-from soniquebay.plugins.builtin.vectors import VECTOR
 from soniquebay.web import keys
 
 log = logging.getLogger(__name__)
@@ -51,10 +50,10 @@ class SemanticIndex:
     def _load(self, known: tuple | None):
         conn = db.connect(self.db_path, readonly=True)
         try:
-            now = vectors.stamp(conn, VECTOR)
+            now = vectors.stamp(conn, embeddings.TEXT_VECTOR)
             if now == known:
                 return None
-            ids, blob, dimension = vectors.matrix(conn, VECTOR)
+            ids, blob, dimension = vectors.matrix(conn, embeddings.TEXT_VECTOR)
             matrix = np.frombuffer(blob, dtype="<f4").reshape(
                 len(ids), dimension or embeddings.DIMENSION
             )
@@ -64,7 +63,8 @@ class SemanticIndex:
 
     async def embed(self, client: aioredis.Redis, text: str) -> np.ndarray:
         key = (
-            "sb:query-embedding:" + hashlib.sha1(f"{self.model_name}\0{text}".encode()).hexdigest()
+            names.QUERY_EMBEDDING_PREFIX
+            + hashlib.sha1(f"{self.model_name}\0{text}".encode()).hexdigest()
         )
         try:
             cached = await client.get(key)

@@ -13,7 +13,6 @@ from typing import Any
 from soniquebay import embeddings, hookimpl, stage
 from soniquebay.plugins.context import PluginContext
 
-VECTOR = "text"  # the vector's name in track_vectors
 STAGE_VERSION = "1"
 
 
@@ -60,4 +59,4 @@ def _version(settings: Any, options: dict[str, Any]) -> str:
 @stage(needs=("title", "analyzed_at"), version=_version, queue="vectors")
 def vectorize_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]:
     vector = embeddings.model(ctx.settings.embedding_model).encode([describe(track)])[0]
-    return {"name": VECTOR, "vector": [float(v) for v in vector]}
+    return {"name": embeddings.TEXT_VECTOR, "vector": [float(v) for v in vector]}
