@@ -59,6 +59,21 @@ JSON_FIELDS = ("timbre", "features_extra")
 
 INTERNAL_FIELDS = ("inode", "device", "quick_hash")
 
+# Every column of the tracks table.
+TRACK_COLUMNS = (
+    "id",
+    "path",
+    *FILE_FIELDS,
+    "track_artist_id",
+    "album_id",
+    *TAG_FIELDS,
+    *FEATURE_FIELDS,
+    "analyzed_at",
+    "date_added",
+    "updated_at",
+    "missing_since",
+)
+
 
 ARTIST_FIELDS = ("name", "musicbrainz_artistid")
 

@@ -30,7 +30,8 @@ def public_track(row: dict[str, Any]) -> dict[str, Any]:
     out = row.copy()  # a C-level copy, then drop a few keys: lists shape 50 of these per page
     for field in INTERNAL_FIELDS:
         out.pop(field, None)
-    out["path"] = display_path(row["path"])
+    if "path" in row:  # a projection (queries.tracks_by_album_ids) may leave it out
+        out["path"] = display_path(row["path"])
     out["missing"] = row.get("missing_since") is not None
     for field in JSON_FIELDS:
         if isinstance(out.get(field), str):

@@ -1,7 +1,7 @@
 """Refuse expensive GraphQL before running it: a depth limit and a cost estimate.
 
-Both are graphql-core validation rules, so a hostile query is rejected by ``validate`` with
-nothing read from the database. Cost: every field costs 1, and a list field multiplies what it
+Checked on the parsed document before graphql-core's validation, so a hostile query is refused
+with nothing validated or read from the database. Cost: every field costs 1, and a list field multiplies what it
 selects by its ``limit`` (or, without one, a fixed estimate: a page size at the top, what a
 real artist or album holds when nested); batch mutations multiply by the number of items sent. Introspection fields are not counted (they have their own switch).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, ValidationRule
+from graphql import GraphQLError
 from graphql.language import (
     DocumentNode,
     FieldNode,
@@ -23,7 +23,6 @@ from graphql.language import (
     SelectionSetNode,
     VariableNode,
 )
-from graphql.language.visitor import BREAK
 
 LIST_FIELDS = {
     "tracks": 50,
@@ -123,38 +122,36 @@ class _Measure:
         return None, seen
 
 
-def limits_rule(max_depth: int, max_cost: int, variables: dict[str, Any]) -> type[ValidationRule]:
-    """A validation rule class bound to this request's limits and variables."""
-
-    class QueryLimits(ValidationRule):
-        def enter_document(self, node: DocumentNode, *_args: Any) -> Any:
-            fragments = {
-                d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-            measure = _Measure(fragments, variables)
-            for definition in node.definitions:
-                if not isinstance(definition, OperationDefinitionNode):
-                    continue
-                depth = measure.depth(definition.selection_set)
-                if depth > max_depth:
-                    self.report_error(
-                        GraphQLError(
-                            f"query depth {depth} exceeds the limit of {max_depth}",
-                            definition,
-                            extensions={"code": "query_too_deep", "depth": depth},
-                        )
-                    )
-                    continue
-                cost = measure.cost(definition.selection_set)
-                if cost > max_cost:
-                    self.report_error(
-                        GraphQLError(
-                            f"query cost {cost} exceeds the limit of {max_cost}; ask for fewer "
-                            "items (limit) or fewer nested lists",
-                            definition,
-                            extensions={"code": "query_too_costly", "cost": cost},
-                        )
-                    )
-            return BREAK
-
-    return QueryLimits
+def check_limits(
+    document: DocumentNode, max_depth: int, max_cost: int, variables: dict[str, Any]
+) -> list[GraphQLError]:
+    """The operations of a parsed document that go past the depth or cost limit, as errors."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    measure = _Measure(fragments, variables)
+    errors = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        depth = measure.depth(definition.selection_set)
+        if depth > max_depth:
+            errors.append(
+                GraphQLError(
+                    f"query depth {depth} exceeds the limit of {max_depth}",
+                    definition,
+                    extensions={"code": "query_too_deep", "depth": depth},
+                )
+            )
+            continue
+        cost = measure.cost(definition.selection_set)
+        if cost > max_cost:
+            errors.append(
+                GraphQLError(
+                    f"query cost {cost} exceeds the limit of {max_cost}; ask for fewer "
+                    "items (limit) or fewer nested lists",
+                    definition,
+                    extensions={"code": "query_too_costly", "cost": cost},
+                )
+            )
+    return errors

@@ -65,12 +65,6 @@ class Loaders:
         self.track = Loader(
             lambda ids: {r["id"]: sql.public_track(r) for r in read(queries.tracks_by_ids, ids)}
         )
-        self.album_tracks = Loader(
-            lambda ids: {
-                k: [sql.public_track(r) for r in rows]
-                for k, rows in _group(read(queries.tracks_by_album_ids, ids), "album_id").items()
-            }
-        )
         self.artist_albums = Loader(
             lambda ids: _group(read(queries.albums_by_artist_ids, ids), "album_artist_id")
         )
@@ -81,6 +75,22 @@ class Loaders:
             lambda ids: _group(read(vectors.vectors_by_track_ids, ids), "track_id")
         )
         self._artist_tracks: dict[tuple[int, int], Loader] = {}
+        self.memo: dict[Any, Any] = {}  # what resolvers work out once per request
+        self._album_tracks: dict[tuple[str, ...] | None, Loader] = {}
+
+    def album_tracks(self, columns: tuple[str, ...] | None = None) -> Loader:
+        """Albums' present tracks, every column or only ``columns``; one loader per set asked."""
+        if columns not in self._album_tracks:
+
+            def batch(ids: Sequence[Hashable]) -> dict[Hashable, Any]:
+                rows = self._read(queries.tracks_by_album_ids, ids, columns)
+                return {
+                    k: [sql.public_track(r) for r in group]
+                    for k, group in _group(rows, "album_id").items()
+                }
+
+            self._album_tracks[columns] = Loader(batch)
+        return self._album_tracks[columns]
 
     def artist_tracks(self, limit: int, offset: int) -> Loader:
         """A page of tracks per artist; one loader per (limit, offset) asked for."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from support.servers import AppServer
 
 from soniquebay.web import keys
@@ -334,3 +335,95 @@ def test_an_ordinary_browse_query_fits_and_nested_lists_take_a_limit(api):
         "POST", "/api/graphql", {"query": "{ albums { items { tracks(limit: 0) { title } } } }"}
     )
     assert answer["errors"][0]["extensions"]["details"]["field"] == "limit"
+
+
+LEAN_CASES = [
+    (
+        """query ($offset: Int) { albums(limit: 50, offset: $offset) {
+          items { id title year album_artist { name } tracks { id title track_number bpm key } } } }""",
+        {"offset": 3},
+    ),
+    (
+        "{ albums(limit: 50) { total items { title album_artist { name albums { title } }"
+        " tracks { title track_number missing artist { name } album { title } } } } }",
+        {},
+    ),
+    (
+        """query Q($with: Boolean!, $skip: Boolean!) {
+          a: albums(limit: 4, sort: year, descending: true) { items { ...A
+            tracks(limit: 2) @include(if: $with) { __typename n: track_number
+              ... on Track { title duration size } ... on Node { node_id } } } }
+          b: artists(limit: 3) { total limit items { name appears_on { id }
+            albums(limit: 1) { title year @skip(if: $skip) } tracks(limit: 1) { total items { title } } } }
+          again: albums(limit: 1) { items { title } items { id } } }
+        fragment A on Album { id title node_id year @skip(if: $skip) ...A }""",
+        {"with": True, "skip": False},
+    ),
+    ("", {"with": False, "skip": True}),  # the query above with other variables
+    (
+        """{ tracks(limit: 6, sort: bpm, descending: true) { total next_cursor items {
+          id path size bpm scale key_confidence danceability timbre features_extra
+          analyzed_at vectors { name dimension } album { album_artist { name } } } } }""",
+        {},
+    ),
+]
+
+
+def test_the_lean_executor_answers_exactly_as_graphql_core(api):
+    """Every case through both executors on the same database: the same data, to the key order."""
+    import asyncio
+
+    from graphql import execute, parse
+
+    from soniquebay.web.graphql_lean import Fallback, LeanExecutor
+    from soniquebay.web.loaders import Loaders
+
+    library(api, albums=12, per_album=3)
+    first = api.graphql("{ tracks(limit: 4) { items { id } } }")["data"]["tracks"]["items"]
+    features = [
+        {"track_id": t["id"], "bpm": 90.5 + i, "key": "A", "scale": "minor", "danceability": 1.25,
+         "timbre": {"mfcc_mean": [1.5, -2.0]}, "analysis_backend": "librosa"}
+        for i, t in enumerate(first)
+    ]  # fmt: skip
+    assert "errors" not in api.graphql(
+        "mutation ($d: [FeaturesInput!]!) { update_features(data: $d) }", {"d": features}
+    )
+    api.settle()
+    schema, database = api.app[keys.SCHEMA], api.app[keys.DB]
+
+    def context():
+        return {"app": api.app, "request": None, "loaders": Loaders(database)}
+
+    async def both(query, variables):
+        document = parse(query)
+        (operation,) = document.definitions[:1]
+        lean = await LeanExecutor(schema, document, operation, variables, context()).run()
+        core = await execute(schema, document, variable_values=variables, context_value=context())
+        return lean, core
+
+    previous = None
+    for query, variables in LEAN_CASES:
+        query = query or previous
+        previous = query
+        lean, core = asyncio.run(both(query, variables))
+        assert not core.errors, core.errors
+        assert json.dumps(lean) == json.dumps(core.data), query
+    assert '"timbre": {"mfcc_mean": [1.5, -2.0]}' in json.dumps(lean)
+
+    # What it does not answer itself, it says so, and the server answers through graphql-core.
+    for query in (
+        '{ node(id: "Album:1") { node_id } }',  # an interface to resolve
+        '{ node(id: "User:1") { node_id } }',  # a resolver raising: the error needs its path
+        "{ __schema { queryType { name } } }",
+        "mutation { delete_tracks(ids: []) }",
+    ):
+        document = parse(query)
+
+        async def lean_only(document=document):
+            await LeanExecutor(schema, document, document.definitions[0], {}, context()).run()
+
+        with pytest.raises(Fallback):
+            asyncio.run(lean_only())
+    partly = api.graphql('{ albums(limit: 1) { items { title } } node(id: "User:1") { node_id } }')
+    assert partly["data"]["node"] is None and partly["data"]["albums"]["items"]
+    assert partly["errors"][0]["path"] == ["node"]

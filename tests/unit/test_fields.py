@@ -81,3 +81,13 @@ def test_the_tag_plugin_speaks_the_field_list(audio, tmp_path):
     columns = {TAG_TO_COLUMN.get(k, k) for k, v in read.items() if v is not None}
     assert columns <= set(TAG_FIELDS)
     assert len(columns) >= 18  # nearly every field is read from this file
+
+
+def test_track_columns_are_the_tables_columns(tmp_path):
+    from soniquebay.library import db
+    from soniquebay.library.fields import TRACK_COLUMNS
+
+    conn = db.connect(tmp_path / "library.db")
+    db.migrate(conn)
+    table = [r["name"] for r in conn.execute("SELECT name FROM pragma_table_info('tracks')")]
+    assert sorted(table) == sorted(TRACK_COLUMNS)
