@@ -83,6 +83,13 @@ class ServiceUnavailable(SoniqueBayError):
     status = 503
 
 
+class StorageFull(ServiceUnavailable):
+    """The disk under the data folder is full: nothing was written (the caller may retry)."""
+
+    code = "storage_full"
+    status = 507
+
+
 class TryLater(ServiceUnavailable):
     """A stage cannot run now (a remote service is down or its circuit breaker is open).
 

@@ -43,11 +43,26 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def backoff(restarts: list[float], now: float) -> tuple[list[float], float]:
+    """The restarts of the last minute (this one too), and how long to wait before starting
+    again: at once for the first few, then doubling up to a minute. A child that cannot run
+    for now (a full disk, Redis refusing writes) is tried again, never given up on."""
+    recent = [t for t in restarts if now - t < 60] + [now]
+    over = len(recent) - MAX_RESTARTS_PER_MINUTE
+    return recent, 0.0 if over <= 0 else min(2.0**over, 60.0)
+
+
+def _restarting(name: str, status: int | None, delay: float) -> None:
+    later = f" in {delay:.0f}s (it keeps failing)" if delay else ""
+    log.warning("%s exited with status %s: restarting%s", name, status, later)
+
+
 class Child:
     def __init__(self, name: str, args: list[str], env: dict[str, str]):
         self.name, self.args, self.env = name, args, env
         self.process: subprocess.Popen | None = None
         self.restarts: list[float] = []
+        self.due: float | None = None  # when an exited child is started again
 
     def start(self) -> None:
         # Each child leads its own process group, so whatever it forked dies with it (below).
@@ -195,38 +210,35 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
             settings.host,
             settings.port,
         )
+        redis_due: float | None = None
         while not stop.wait(0.5):
+            now = time.monotonic()
             if redis_process is not None and redis_process.poll() is not None:
                 # Like any other child: restarted. Its append-only file keeps the queued jobs,
                 # the outbox and the reconcile bring in whatever was in flight.
-                now = time.monotonic()
-                redis_restarts = [t for t in redis_restarts if now - t < 60] + [now]
-                if len(redis_restarts) > MAX_RESTARTS_PER_MINUTE:
-                    log.error("redis-server keeps failing: stopping")
-                    return 1
-                log.warning(
-                    "redis-server exited with status %s: restarting", redis_process.returncode
-                )
-                redis_process = start_private_redis(
-                    settings.data_dir, settings.redis_socket, preexec_fn=die_with_parent
-                )
+                if redis_due is None:
+                    redis_restarts, delay = backoff(redis_restarts, now)
+                    _restarting("redis-server", redis_process.returncode, delay)
+                    redis_due = now + delay
+                if now >= redis_due:
+                    redis_due = None
+                    try:
+                        redis_process = start_private_redis(
+                            settings.data_dir, settings.redis_socket, preexec_fn=die_with_parent
+                        )
+                    except ServiceUnavailable as exc:  # tried again after a pause
+                        log.error("%s", exc)
             for child in children:
                 if child.process.poll() is None:
                     continue
-                now = time.monotonic()
-                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
-                if len(child.restarts) > MAX_RESTARTS_PER_MINUTE:
-                    log.error(
-                        "%s keeps failing (status %s): stopping",
-                        child.name,
-                        child.process.returncode,
-                    )
-                    return 1
-                log.warning(
-                    "%s exited with status %s: restarting", child.name, child.process.returncode
-                )
-                child.reap_orphans()
-                child.start()
+                if child.due is None:
+                    child.restarts, delay = backoff(child.restarts, now)
+                    _restarting(child.name, child.process.returncode, delay)
+                    child.reap_orphans()
+                    child.due = now + delay
+                if now >= child.due:
+                    child.due = None
+                    child.start()
         return 0
     finally:
         for child in reversed(children):

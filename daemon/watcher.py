@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import apsw
 import redis
 from watchdog.events import (
     DirCreatedEvent,
@@ -32,7 +33,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from soniquebay import credentials, names, queueing
+from soniquebay import credentials, disk, names, queueing
 from soniquebay.config import Settings
 from soniquebay.daemon.api_client import ApiClient, ApiSink
 from soniquebay.daemon.debounce import Debouncer
@@ -186,6 +187,10 @@ class Drain:
                 self.redis_ok = False
                 self.stopping.wait(pause)
                 pause = min(pause * 2, 30.0)
+            except apsw.Error as exc:  # the outbox cannot be read: the disk, most likely
+                log.error("cannot read the outbox %s: %s", self.outbox.path, exc)
+                self.stopping.wait(pause)
+                pause = min(pause * 2, 30.0)
 
 
 def _batches(items: list[Pending], size: int) -> list[list[Pending]]:
@@ -220,6 +225,7 @@ def _heartbeat(
     outbox_size: int,
     debouncing: int,
     unreadable: set[bytes],
+    problem: str | None,
 ) -> None:
     """Tell /api/health the watcher is alive, what it watches, and what it holds back."""
     state = {
@@ -229,6 +235,7 @@ def _heartbeat(
         "reconciled_at": reconciled_at or "",
         "outbox": outbox_size,
         "debouncing": debouncing,
+        "problem": problem or "",
         "seen_at": time.time(),
     }
     try:
@@ -280,8 +287,19 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
     unreconciled: set[Path] = set()
     unreadable: set[bytes] = set()
     reconciled_at = None
+    was_full = False
     try:
         while not stop.is_set():
+            # A full data disk: events wait in memory, jobs may have failed meanwhile. Once there
+            # is room, every folder is read again, so whatever did not get in gets in.
+            outbox.retry()
+            full = disk.full(settings.data_dir) or outbox.problem
+            if full and not was_full:
+                log.error("%s", full)
+            elif was_full and not full:
+                log.info("there is room again on %s: reading the library again", settings.data_dir)
+                unreconciled |= watched
+            was_full = bool(full)
             # An existing folder is watched even when empty (a new library); only deletions wait
             # for it to hold something (an empty mount point is an unplugged drive).
             newly_online = [r for r in settings.library if r not in watched and os.path.isdir(r)]
@@ -337,6 +355,7 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
                 len(outbox),
                 debouncer.pending(),
                 unreadable,
+                outbox.problem,
             )
             stop.wait(2.0)
     finally:

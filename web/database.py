@@ -15,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import apsw
+
+from soniquebay.errors import StorageFull
 from soniquebay.library import db
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,11 @@ class Database:
             return await loop.run_in_executor(
                 self._executor, functools.partial(fn, self.writer, *args, **kwargs)
             )
+        except apsw.FullError:
+            raise StorageFull(
+                f"no space left for the library database in {self.path.parent}: nothing was"
+                " written; try again when there is room"
+            ) from None
         finally:
             self.generation += 1
 

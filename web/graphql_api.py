@@ -681,7 +681,10 @@ async def handle_graphql(request: web.Request) -> web.Response:
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
         payload["errors"] = [_error_json(e) for e in result.errors]
-    status = 400 if result.errors and result.data is None else 200
+    status = 200
+    if result.errors and result.data is None:  # a server-side failure keeps its status (507...)
+        status = max(getattr(e.original_error, "status", 400) for e in result.errors)
+        status = status if status >= 500 else 400
     return _answer(payload, status)
 
 

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_PAGE = 500
 SWEEP_PAUSE = 1.0  # seconds between pages: catching up never crowds out new files
+CATCH_UP_PAUSE = 30.0  # seconds between sweeps after stages could not be queued
 
 
 def stage_payload(row: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +109,10 @@ class Pipeline:
                 await publish(self.app, events)
                 if ids:
                     await self.schedule(ids)
-            except Exception:  # the sweep at the next start catches up; keep serving
-                log.exception("could not announce or schedule %d tracks", len(ids))
+            except Exception as exc:  # keep serving; a sweep catches up once it can
+                log.error("could not announce or schedule %d tracks: %s", len(ids), exc)
+                if self._sweep is None or self._sweep.done():
+                    self._sweep = asyncio.create_task(self.catch_up(), name="stage-catch-up")
             finally:
                 self._queue.task_done()
 
@@ -159,9 +162,17 @@ class Pipeline:
         self.scheduled += count
         return count, jobs
 
-    async def sweep(self) -> None:
+    async def catch_up(self) -> None:
+        """After stages could not be queued (Redis refusing writes on a full disk, say): sweep
+        again, and again, until one sweep goes through."""
+        while not await self.sweep():
+            await asyncio.sleep(CATCH_UP_PAUSE)
+
+    async def sweep(self) -> bool:
         """Queue every stage that never ran, or ran at another version, on the present tracks:
-        a new plugin, a new plugin version, or work lost to a crash. Paged and paced."""
+        a new plugin, a new plugin version, or work lost to a crash. Paged and paced.
+        False when some page could not be queued."""
+        clean = True
         await asyncio.sleep(SWEEP_PAUSE)
         for stage in self.stages:
             after = 0
@@ -178,7 +189,9 @@ class Pipeline:
                         log.info("stage %s: %d tracks to catch up on", stage.name, queued)
                 except (redis.RedisError, OSError) as exc:
                     log.warning("stage sweep paused (%s)", exc)
+                    clean = False
                 await asyncio.sleep(SWEEP_PAUSE)
+        return clean
 
 
 class EventHooks:

@@ -13,7 +13,7 @@ import time
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__, names
+from soniquebay import __version__, disk, names
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
 from soniquebay.library import (
     annotations,
@@ -591,6 +591,12 @@ async def health_report(app: web.Application) -> dict:
     client: aioredis.Redis = app[keys.REDIS]
     try:
         await client.ping()
+        persistence = await client.info("persistence")
+        for what in ("aof_last_write_status", "rdb_last_bgsave_status"):
+            if persistence.get(what) == "err":  # Redis refuses writes until it can persist
+                raise aioredis.RedisError(
+                    f"Redis cannot write its data to disk ({what}: err), so it refuses writes"
+                )
         depths, failed = {}, {}
         pipe = client.pipeline(transaction=False)
         for q in QUEUES:
@@ -616,6 +622,7 @@ async def health_report(app: web.Application) -> dict:
             "outbox": int(watcher.get("outbox", 0)),
             "debouncing": int(watcher.get("debouncing", 0)),
             "unreadable": json.loads(watcher.get("unreadable", "[]")),
+            "problem": watcher.get("problem") or None,
         }
         report["warnings"] = [
             f"cannot read {folder}: its tracks are kept, as for an unplugged drive, and it is"
@@ -643,6 +650,23 @@ async def health_report(app: web.Application) -> dict:
             for name, state in report["remote_services"].items()
             if state["state"] == "open"
         ]
-    ok = report["db"].get("ok") and report["redis"]["ok"]
-    report["status"] = "ok" if ok else "degraded"
+    report.setdefault("warnings", [])
+    problems = report["db"].get("problems", []) + (
+        [report["db"]["error"]] if "error" in report["db"] else []
+    )
+    if not report["redis"]["ok"]:
+        problems.append(f"Redis: {report['redis']['error']}")
+    full = disk.full(settings.data_dir)
+    if full:
+        problems.append(full)
+    elif low := disk.low(settings.data_dir):
+        report["warnings"].append(low)
+    if report.get("watcher", {}).get("problem"):
+        problems.append(report["watcher"]["problem"])
+    report["disk"] = {
+        "data_dir": str(settings.data_dir),
+        "free": disk.free_bytes(settings.data_dir),
+    }
+    report["problems"] = problems
+    report["status"] = "degraded" if problems else "ok"
     return report
