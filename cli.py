@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from soniquebay import __version__, config
+from soniquebay import __version__, config, credentials
 from soniquebay.errors import SoniqueBayError
 from soniquebay.names import QUEUES
 
@@ -197,7 +197,6 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
     if args.command == "scan":
         return _scan(args, settings)
     if args.command == "analyze":
-        from soniquebay import credentials
         from soniquebay.daemon.api_client import ApiClient
 
         # The web process owns what runs next: ask it, as the /api/tracks/analyze-audio route.
@@ -221,6 +220,9 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
             )
         finally:
             conn.close()
+        # The workers' API token exists before any service starts (postinst runs migrate), so
+        # no worker can start without it, whichever unit systemd starts first.
+        credentials.worker_token(settings, create=True)
         return 0
     if args.command == "doctor":
         from soniquebay import doctor
@@ -272,7 +274,6 @@ def _plugins(args: argparse.Namespace, settings: config.Settings) -> int:
 
 
 def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
-    from soniquebay import credentials
     from soniquebay.daemon.api_client import ApiClient, ApiSink
     from soniquebay.daemon.scan import scan
     from soniquebay.library import db, ingest
@@ -325,7 +326,6 @@ def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
 def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
     import getpass
 
-    from soniquebay import credentials
     from soniquebay.library import accounts
 
     exists = accounts.user_by_name(conn, args.username) is not None
@@ -373,7 +373,6 @@ def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
     """Tokens and passwords, written straight to the database (a tiny write; WAL lets the
     running web process carry on)."""
 
-    from soniquebay import credentials
     from soniquebay.library import accounts, db
 
     conn = db.connect(settings.db_path)

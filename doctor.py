@@ -12,6 +12,7 @@ import enum
 import importlib
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ SYSCTL_DROP_IN = "/etc/sysctl.d/60-soniquebay-inotify.conf"
 # Below this the database, its backup and the outbox cannot be trusted to fit.
 MIN_FREE_BYTES = 200 * 1024**2
 LOW_FREE_BYTES = 1024**3
+TOOL_TIMEOUT = 20  # seconds: a first run under emulation is slow
 
 
 class Status(enum.StrEnum):
@@ -216,16 +218,34 @@ def check_analysis_backend(settings: Settings) -> Check:
     )
 
 
+def _runs(tool: str) -> str | None:
+    """Why ``tool -version`` does not run, or None when it does (found is not enough: a
+    binary for another architecture, or missing a library, is found and fails)."""
+    path = shutil.which(tool)
+    if path is None:
+        return "not on PATH"
+    try:
+        done = subprocess.run(
+            [path, "-version"], capture_output=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{path} cannot run: {exc}"
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+        return f"{path} -version failed (status {done.returncode}): {last[-1] if last else ''}"
+    return None
+
+
 def check_tools(settings: Settings) -> Check:
-    missing = [tool for tool in ("ffmpeg", "fpcalc") if shutil.which(tool) is None]
-    if missing:
+    problems = {tool: why for tool in ("ffmpeg", "fpcalc") if (why := _runs(tool))}
+    if problems:
         return Check(
             "tools",
             Status.WARN,
-            f"not on PATH: {', '.join(missing)}",
-            "sudo apt install ffmpeg libchromaprint-tools",
+            "; ".join(f"{tool}: {why}" for tool, why in problems.items()),
+            "sudo apt install --reinstall ffmpeg libchromaprint-tools",
         )
-    return Check("tools", Status.OK, "ffmpeg and fpcalc found")
+    return Check("tools", Status.OK, "ffmpeg and fpcalc run")
 
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (

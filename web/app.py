@@ -18,6 +18,7 @@ from aiohttp import web
 from soniquebay.config import Settings
 from soniquebay.library import db, ingest
 from soniquebay.plugins import Plugins, load_plugins
+from soniquebay.systemd_notify import notify
 from soniquebay.web import auth, keys, render, routes
 from soniquebay.web.covers import covers_ctx
 from soniquebay.web.database import Database
@@ -176,6 +177,12 @@ def plugin_routes(plugins: Plugins) -> list[routes.Route]:
     return out
 
 
+def _serving(message: str) -> None:
+    """run_app calls this once every socket listens: the moment to tell systemd we are ready."""
+    log.info("%s", message.strip())
+    notify("READY=1")
+
+
 def run_web(settings: Settings) -> None:
     configure_access_log(settings)
     web.run_app(
@@ -183,6 +190,6 @@ def run_web(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         access_log=None,
-        print=lambda msg: log.info("%s", msg.strip()),
+        print=_serving,
         shutdown_timeout=5,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import apsw
@@ -113,3 +114,15 @@ def test_main_passes_when_nothing_fails(tmp_path, redis_url, monkeypatch, capsys
     monkeypatch.setattr(doctor, "CHECKS", (doctor.check_redis, doctor.check_disk))
     assert doctor.main(settings_for(tmp_path, redis_url=redis_url)) == 0
     assert "2 checks: 0 failed" in capsys.readouterr().out
+
+
+def test_tools_must_run_not_only_be_found(tmp_path, monkeypatch):
+    assert doctor.check_tools(None).status == doctor.Status.OK  # the real ones run
+    fake = tmp_path / "bin" / "ffmpeg"  # as an arm64 ffmpeg is on an x86 machine: found, not run
+    fake.parent.mkdir()
+    fake.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(200))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    check = doctor.check_tools(None)
+    assert check.status == doctor.Status.WARN
+    assert check.message.startswith(f"ffmpeg: {fake} cannot run") and "fpcalc" not in check.message
