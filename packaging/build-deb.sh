@@ -1,7 +1,12 @@
 #!/bin/sh
-# Build the soniquebay .deb for this machine's architecture (amd64, arm64 on a Pi).
+# Build the soniquebay .deb, for this machine's architecture or another one:
 #
-#   packaging/build-deb.sh [OUTPUT_DIR]       (default: dist/deb in the checkout)
+#   packaging/build-deb.sh [--arch amd64|arm64] [OUTPUT_DIR]    (default: dist/deb)
+#
+# Both architectures are built the same way on any machine (an arm64 package on an x86 PC,
+# no emulator): packaging/wheelhouse.py gathers SoniqueBay's wheel and its dependencies'
+# binary wheels for the target from PyPI, the package ships them, and its postinst installs
+# them offline into a venv made by the target's own python3.11.
 #
 # Works from a clean checkout: it copies the tracked and untracked-but-not-ignored files
 # to a scratch folder (so .venv, build/ and editable-install leftovers never reach the
@@ -11,6 +16,15 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+arch=$(dpkg --print-architecture)
+if [ "${1:-}" = "--arch" ]; then
+  arch=${2:?--arch needs amd64 or arm64}
+  shift 2
+fi
+case "$arch" in
+  amd64|arm64) ;;
+  *) echo "build-deb.sh: no package for $arch (amd64 or arm64)" >&2; exit 1 ;;
+esac
 out=${1:-$here/dist/deb}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -33,7 +47,8 @@ rm -rf "$src/debian"
 cp -a "$src/packaging/debian" "$src/debian"
 
 missing_build_deps() {
-  (cd "$src" && dpkg-checkbuilddeps 2>&1 >/dev/null) | sed -n 's/.*Unmet build dependencies: //p'
+  (cd "$src" && dpkg-checkbuilddeps -a "$arch" 2>&1 >/dev/null) |
+    sed -n 's/.*Unmet build dependencies: //p'
 }
 if ! command -v dpkg-buildpackage >/dev/null || [ -n "$(missing_build_deps)" ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -45,15 +60,27 @@ if ! command -v dpkg-buildpackage >/dev/null || [ -n "$(missing_build_deps)" ]; 
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends dpkg-dev build-essential >&2 ||
     { apt-get update >&2 && apt-get install -y --no-install-recommends dpkg-dev build-essential >&2; }
-  apt-get build-dep -y "$src" >&2 ||
-    { apt-get update >&2 && apt-get build-dep -y "$src" >&2; }
+  apt-get install -y --no-install-recommends debhelper python3-venv >&2 ||
+    { apt-get update >&2 && apt-get install -y --no-install-recommends debhelper python3-venv >&2; }
 fi
 
 start=$(date +%s)
-(cd "$src" && dpkg-buildpackage -us -uc -b) >&2
-echo "build-deb.sh: built in $(( $(date +%s) - start )) s" >&2
+# The wheelhouse, gathered by a throwaway venv of this machine's python3 (with `packaging`
+# to decide our requirements' markers for the target).
+python3 -m venv "$scratch/build-venv" >&2
+"$scratch/build-venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --progress-bar=off packaging >&2
+"$scratch/build-venv/bin/python" "$src/packaging/wheelhouse.py" --arch "$arch" \
+  --source "$src" --out "$src/wheels" >&2
+rm -rf "$src/build" "$src"/*.egg-info
+# Nothing is compiled or run for the target (an empty test step), so a cross build needs no
+# emulator: say so to dh, which otherwise warns.
+if [ "$arch" != "$(dpkg --print-architecture)" ]; then
+  export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
+fi
+(cd "$src" && dpkg-buildpackage -us -uc -b -a"$arch") >&2
+echo "build-deb.sh: built for $arch in $(( $(date +%s) - start )) s" >&2
 
-arch=$(dpkg --print-architecture)
 for f in "$scratch"/soniquebay_"$version"_"$arch".deb "$scratch"/soniquebay_"$version"_"$arch".buildinfo \
          "$scratch"/soniquebay_"$version"_"$arch".changes; do
   [ -e "$f" ] && mv -f "$f" "$out/"
