@@ -62,6 +62,9 @@ def decode_floor(path: Path) -> float:
 
 def worker(backend: str, paths: list[str], cache_dir: str) -> None:
     """One analysis worker, as RQ would run it: import once, then track after track."""
+    from soniquebay.daemon.worker import one_native_thread
+
+    one_native_thread()  # as `soniquebay worker` does, before numpy is imported
     started = time.perf_counter()
     from soniquebay.config import Settings
     from soniquebay.plugins import Plugins

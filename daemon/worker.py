@@ -8,6 +8,7 @@ instead of paying for it again.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 
@@ -85,7 +86,20 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# The native libraries' thread pools (OpenBLAS under numpy and scipy, OpenMP): one thread per
+# worker. Workers are the parallelism, one per core at most; with a pool each, two librosa
+# workers on two cores fought over them (54 tracks/min in bench/analysis.py, 74 with one each).
+NATIVE_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_native_thread() -> None:
+    """Set before numpy is first imported (plugins load it); a value given by the user wins."""
+    for name in NATIVE_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def build_worker(settings: Settings, queues: list[str]) -> Worker:
+    one_native_thread()
     queues = expand_queues(queues)
     unknown = set(queues) - set(QUEUES)
     if unknown:
