@@ -32,7 +32,7 @@ from graphql.language import ast as gql_ast
 from graphql.pyutils import is_awaitable
 
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
-from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
+from soniquebay.library import edits, fields, ingest, queries, similarity, sql, stages, vectors
 from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_lean import Fallback, LeanExecutor
@@ -262,6 +262,18 @@ def resolve_track_vectors(_root, info, limit, offset, track_id=None):
         vectors.list_vectors, limit=limit, offset=offset, track_id=track_id, with_vectors=True
     )
     return _page(rows, total, limit, offset)
+
+
+async def resolve_similar_tracks(_root, info, id, limit=20):
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200", details={"field": "limit"})
+    app = info.context["app"]
+    database = app[keys.DB]
+    database.read(queries.get_track, id)  # an unknown track is an error, not an empty list
+    within = await app[keys.SOUNDS_LIKE].current()
+    ids = database.read(similarity.similar_ids, id, limit, within)
+    rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
+    return [rows[i] for i in ids if i in rows]
 
 
 def resolve_track_artist(track, info):
@@ -539,6 +551,7 @@ def _bind(schema: GraphQLSchema) -> None:
             "node": resolve_node,
             "nodes": resolve_nodes,
             "track_vectors": resolve_track_vectors,
+            "similar_tracks": resolve_similar_tracks,
         },
         "Track": {
             "artist": resolve_track_artist,

@@ -31,6 +31,7 @@ LIST_FIELDS = {
     "scan_errors": 100,
     "track_vectors": 50,
     "vectors": 2,
+    "similar_tracks": 20,
 }
 # Lists inside a list's items (an artist's albums, an album's tracks) count what a real one
 # holds, not a page size: a browse query (artists, their albums, their tracks) must fit.

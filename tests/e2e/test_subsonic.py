@@ -544,6 +544,17 @@ def test_more_like_this_and_an_instant_mix_that_flows(server):
     ids = {title: int(i.split("-")[1]) for title, i in ids_by_title(server).items()}
     status, similar = server.request("GET", f"/api/tracks/{ids['Drive A']}/similar?limit=3")
     assert status == 200 and {t["title"] for t in similar["items"][:2]} == {"Drive B", "Drive C"}
+    # GraphQL's similar_tracks is the same list, in the same order
+    query = "query ($id: Int!, $n: Int) { similar_tracks(id: $id, limit: $n) { id title bpm } }"
+    answer = server.graphql(query, {"id": ids["Drive A"], "n": 3})
+    assert [t["id"] for t in answer["data"]["similar_tracks"]] == [
+        t["id"] for t in similar["items"]
+    ]
+    unknown = server.graphql(query, {"id": 99999, "n": 3})
+    assert unknown["errors"][0]["extensions"]["code"] == "not_found"
+    assert server.graphql(query, {"id": ids["Drive A"], "n": 0})["errors"][0]["extensions"][
+        "details"
+    ] == {"field": "limit"}
     status, mixed = server.request("GET", f"/api/tracks/{ids['Slow One']}/mix?limit=5")
     titles = [t["title"] for t in mixed["items"]]
     artists = [t["artist"] for t in mixed["items"]]
