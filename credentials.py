@@ -16,10 +16,12 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from soniquebay.config import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 TOKEN_PREFIX = "sbt_"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -107,6 +109,8 @@ def secret_key_path(settings: Settings) -> Path:
 
 
 def _fernet(settings: Settings) -> Fernet:
+    from cryptography.fernet import Fernet  # only the Subsonic passwords need it
+
     key = _secret_file(secret_key_path(settings), lambda: Fernet.generate_key().decode(), True)
     return Fernet(key.encode())
 
@@ -117,6 +121,8 @@ def seal(settings: Settings, secret: str) -> str:
 
 def unseal(settings: Settings, sealed: str) -> str | None:
     """The secret, or None when it cannot be read (the key file was replaced)."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(settings).decrypt(sealed.encode()).decode()
     except (InvalidToken, ValueError):

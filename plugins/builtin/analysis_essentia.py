@@ -17,9 +17,7 @@ import functools
 import logging
 from typing import Any
 
-import numpy as np
-
-from soniquebay import hookimpl
+from soniquebay import hookimpl, lazy
 from soniquebay.errors import ConfigError
 from soniquebay.names import ANALYSIS
 from soniquebay.plugins.builtin import audio_features as features
@@ -33,6 +31,8 @@ from soniquebay.plugins.builtin.analysis_options import (
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio, decode
 from soniquebay.plugins.context import PluginContext
 from soniquebay.plugins.stages import FILE, stage
+
+np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
 STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
 SAMPLE_RATE = 44100

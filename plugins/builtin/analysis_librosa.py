@@ -25,9 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from soniquebay import hookimpl
+from soniquebay import hookimpl, lazy
 from soniquebay.names import ANALYSIS
 from soniquebay.plugins.builtin import audio_features as features
 from soniquebay.plugins.builtin.analysis_options import (
@@ -38,7 +36,8 @@ from soniquebay.plugins.builtin.analysis_options import (
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio, Loudness, decode
 from soniquebay.plugins.context import PluginContext
 from soniquebay.plugins.stages import FILE, stage
-from soniquebay.synth import make_track
+
+np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
 STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
 SAMPLE_RATE = 22050
@@ -53,14 +52,15 @@ ONSET_MAX_HZ = 2000.0
 TEMPO_BLOCK_FRAMES = 2584  # 60 s of onset envelope at 22.05 kHz / 512
 
 # Key profiles (probe-tone ratings), tonic first: Krumhansl & Kessler 1982; Temperley 1999.
+# Tuples, not arrays: numpy is not needed to load this module (see soniquebay.lazy).
 PROFILES = {
     "krumhansl": (
-        np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
-        np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+        (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88),
+        (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17),
     ),
     "temperley": (
-        np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0]),
-        np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0]),
+        (5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0),
+        (5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0),
     ),
 }
 
@@ -236,6 +236,8 @@ def warm_up(cache_dir: str | Path | None = None) -> float:
     if cache_dir is not None:
         options = AnalysisOptions(backend="librosa", numba_cache_dir=Path(cache_dir))
     use_numba_cache(options.numba_cache_dir)
+    from soniquebay.synth import make_track
+
     samples = make_track(120.0, "A", "minor", seconds=12.0, sr=SAMPLE_RATE)
     audio = DecodedAudio(samples, SAMPLE_RATE, 0.0, 12.0, 1, SAMPLE_RATE, Loudness(-20.0, 1.0, 0.5))
     analyze_signal(audio, options)

@@ -25,9 +25,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-import numpy as np
-
+from soniquebay import lazy
 from soniquebay.errors import BadAudioFile
+
+np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
 DEFAULT_MAX_SECONDS = 600.0
 STDERR_TAIL = 64 * 1024  # the ebur128 summary and the last errors are at the end

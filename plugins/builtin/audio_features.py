@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
+from soniquebay import lazy
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio
+
+np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
 RESULT_KEYS = (
     "bpm", "bpm_confidence", "key", "scale", "key_confidence",

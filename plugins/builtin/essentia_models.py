@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from soniquebay import lazy
+
+np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
 AUDIO_ALGORITHMS = (
     "TensorflowPredictMusiCNN",

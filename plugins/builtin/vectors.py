@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from soniquebay import embeddings, hookimpl, stage
+from soniquebay import hookimpl, stage
+from soniquebay.config import Settings
 from soniquebay.plugins.context import PluginContext
 
 STAGE_VERSION = "1"
@@ -51,12 +52,14 @@ def sound_words(track: dict[str, Any]) -> list[str]:
 
 
 def _version(settings: Any, options: dict[str, Any]) -> str:
-    model = getattr(settings, "embedding_model", embeddings.DEFAULT_MODEL)
+    model = getattr(settings, "embedding_model", Settings.embedding_model)
     return f"{STAGE_VERSION}:{model}"
 
 
 @hookimpl
 @stage(needs=("title", "analyzed_at"), version=_version, queue="vectors")
 def vectorize_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]:
+    from soniquebay import embeddings  # numpy and the tokenizer: only where tracks are embedded
+
     vector = embeddings.model(ctx.settings.embedding_model).encode([describe(track)])[0]
     return {"name": embeddings.TEXT_VECTOR, "vector": [float(v) for v in vector]}
