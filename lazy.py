@@ -14,6 +14,7 @@ module when it registers it.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 
@@ -34,6 +35,4 @@ class LazyModule:
 
 def module(name: str) -> Any:
     """``name`` itself if it is imported already, else a stand-in that imports it when used."""
-    import sys
-
     return sys.modules.get(name) or LazyModule(name)
