@@ -1,6 +1,7 @@
 """Text embeddings of each track, for semantic search: a sentence about the track — its
-title, artist, album, genre, era, and how it sounds (tempo, key, loudness, energy from the
-analysis) — embedded by ``embedding_model`` (all-MiniLM-L6-v2, 384 dimensions, on the CPU;
+title, artist, album, genre, era, how it sounds (tempo, key, loudness, energy from the
+analysis) and the mood and genre labels of the classifiers that fired (Essentia's models,
+where installed) — embedded by ``embedding_model`` (all-MiniLM-L6-v2, 384 dimensions, on the CPU;
 see :mod:`soniquebay.embeddings`). Runs after the analysis, on queue ``vectors``; a new model
 is a new stage version, so every track is embedded again in the background while search goes
 on answering from the vectors it has.
@@ -8,13 +9,16 @@ on answering from the vectors it has.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from soniquebay import hookimpl, stage
 from soniquebay.config import Settings
 from soniquebay.plugins.context import PluginContext
 
-STAGE_VERSION = "1"
+STAGE_VERSION = "2"  # 2: the classifiers' labels joined the sentence
+LABEL_THRESHOLD = 0.5  # a label's mean activation over the track, from 0 to 1
+MAX_LABELS = 6
 
 
 def describe(track: dict[str, Any]) -> str:
@@ -30,7 +34,32 @@ def describe(track: dict[str, Any]) -> str:
     if year:
         parts.append(f"{year}, the {year // 10 % 10}0s" if year >= 1900 else str(year))
     parts += sound_words(track)
+    parts += label_words(track)
     return ". ".join(p for p in parts if p)
+
+
+def label_words(track: dict[str, Any]) -> list[str]:
+    """The labels the classifiers gave the track (``features_extra["labels"]``: per model,
+    label -> mean activation), strongest first: "happy", "Electronic, House"; never the
+    negative class of a binary model ("non_happy", "not sad")."""
+    extra = track.get("features_extra")
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            return []
+    fired: dict[str, float] = {}
+    for per_model in ((extra or {}).get("labels") or {}).values():
+        for label, activation in (per_model or {}).items():
+            word = str(label).replace("---", ", ").replace("_", " ").strip()
+            negative = word.lower().startswith(("non ", "not "))
+            if (
+                isinstance(activation, (int, float))
+                and activation >= LABEL_THRESHOLD
+                and not negative
+            ):
+                fired[word] = max(activation, fired.get(word, 0.0))
+    return sorted(fired, key=lambda w: -fired[w])[:MAX_LABELS]
 
 
 def sound_words(track: dict[str, Any]) -> list[str]:
