@@ -13,16 +13,14 @@ test's cost, not the Pi's speed.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from support import arm64
-from support.servers import free_port
+from support.servers import free_port, get_json
 
 from soniquebay import synth
 
@@ -87,14 +85,6 @@ def test_the_package_installs_offline_into_a_venv_of_the_guests_python(guest):
     assert vec.returncode == 0 and vec.stdout.startswith("v0.1."), vec.stderr  # a 64-bit vec0.so
 
 
-def get_json(url: str, token: str = "") -> dict:
-    request = urllib.request.Request(url)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
-
-
 def test_serve_lists_a_landed_flac_and_librosa_finds_its_key(guest):
     rootfs, _ = guest
     port = free_port()
@@ -133,7 +123,7 @@ def test_serve_lists_a_landed_flac_and_librosa_finds_its_key(guest):
                 + (rootfs / "srv" / "serve.log").read_text()[-4000:]
             )
 
-        wait("serve to answer", lambda: get_json(base + "/api/health"), 900)
+        wait("serve to answer", lambda: get_json(base + "/api/health", timeout=30), 900)
         timed("serve answering under emulation", started)
         token = (data / "worker-token").read_text().strip()
 
@@ -142,7 +132,7 @@ def test_serve_lists_a_landed_flac_and_librosa_finds_its_key(guest):
         )
         assert doctor.returncode == 0, doctor.stdout + doctor.stderr
         assert "[ ok ] tools" in doctor.stdout and "[ ok ] redis" in doctor.stdout, doctor.stdout
-        assert "librosa" in doctor.stdout
+        assert "librosa" in doctor.stdout and "[ ok ] vectors: sqlite-vec" in doctor.stdout
 
         landing = rootfs / "srv" / "landing.flac"
         synth.encode(
@@ -154,7 +144,7 @@ def test_serve_lists_a_landed_flac_and_librosa_finds_its_key(guest):
         started = time.monotonic()
 
         def track():
-            items = get_json(base + "/api/tracks", token)["items"]
+            items = get_json(base + "/api/tracks", token, timeout=30)["items"]
             return items[0] if items else None
 
         listed = wait("the FLAC to be listed", track, 600)

@@ -31,6 +31,16 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     return value
 
 
+def get_json(url: str, token: str = "", timeout: float = 5) -> Any:
+    """A GET of a JSON document, with a bearer token if given (the installed-package tests,
+    which talk to a service they did not start)."""
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
