@@ -191,6 +191,29 @@ def check_database(settings: Settings) -> Check:
     )
 
 
+def check_vectors(settings: Settings) -> Check:
+    """sqlite-vec, which semantic search and "more like this" by meaning need, loads."""
+    import apsw
+
+    from soniquebay.library import db
+
+    conn = apsw.Connection(":memory:")
+    try:
+        db.load_vec(conn)
+        if db.has_vec(conn):
+            version = conn.execute("SELECT vec_version()").fetchall()[0][0]
+            return Check("vectors", Status.OK, f"sqlite-vec {version} loads")
+    finally:
+        conn.close()
+    return Check(
+        "vectors",
+        Status.FAIL,
+        db.vec_failure() or "sqlite-vec did not load",
+        "Reinstall the package (its wheelhouse has sqlite-vec >= 0.1.7 for this machine);"
+        " without it semantic search answers 503 and more-like-this uses the sound alone.",
+    )
+
+
 def _importable(module: str) -> tuple[bool, str]:
     try:
         imported = importlib.import_module(module)
@@ -255,4 +278,5 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_database,
     check_analysis_backend,
     check_tools,
+    check_vectors,
 )

@@ -25,6 +25,7 @@ EVENTS_STREAM = PREFIX + "events"  # capped stream: SSE replay with Last-Event-I
 WATCHER = PREFIX + "watcher"  # the watcher's heartbeat hash, read by /api/health
 METRICS_PREFIX = PREFIX + "metrics:"  # one hash per shared metric
 QUERY_EMBEDDING_PREFIX = PREFIX + "query-embedding:"  # semantic search: a query's vector
+NEIGHBOURS_PREFIX = PREFIX + "neighbours:"  # more like this: a track's nearest, per version
 
 # Pub/sub channels of the live events (the seed's names).
 PROGRESS, NOTIFICATIONS = "progress", "notifications"

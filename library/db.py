@@ -22,6 +22,41 @@ def _dict_rows(cursor: apsw.Cursor, row: tuple) -> dict:
     return {name: value for (name, _), value in zip(cursor.getdescription(), row, strict=True)}
 
 
+def load_vec(conn: apsw.Connection) -> None:
+    """sqlite-vec into this connection (the vector index's ``vec0`` tables need it in every
+    connection that touches them); SQL itself may not load extensions afterwards."""
+    global _vec_failure
+    if _vec_failure is not None:
+        return
+    try:
+        import sqlite_vec
+
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+    except (ImportError, apsw.Error) as exc:
+        _vec_failure = f"sqlite-vec could not be loaded: {exc}"
+        log.warning("%s; semantic search falls back to a scan in memory", _vec_failure)
+    finally:
+        conn.enable_load_extension(False)
+
+
+_vec_failure: str | None = None
+
+
+def vec_failure() -> str | None:
+    """Why sqlite-vec did not load in this process, if it did not."""
+    return _vec_failure
+
+
+def has_vec(conn: apsw.Connection) -> bool:
+    """Whether sqlite-vec is loaded in ``conn``."""
+    try:
+        conn.execute("SELECT vec_version()").fetchall()
+    except apsw.SQLError:
+        return False
+    return True
+
+
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     """Open the library database; rows come back as dicts."""
     flags = (
@@ -34,6 +69,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     conn = apsw.Connection(str(path), flags=flags)
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
     conn.row_trace = _dict_rows
+    load_vec(conn)
     if not readonly:
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")

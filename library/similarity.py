@@ -79,14 +79,21 @@ class Space:
 
 
 def mix(
-    within: Space, seed: int, count: int, artist_of: dict[int, int | None], pool: int = 100
+    within: Space,
+    seed: int,
+    count: int,
+    artist_of: dict[int, int | None],
+    candidates: list[int] | None = None,
 ) -> list[int]:
-    """A playlist that flows from ``seed``: from its ``pool`` nearest tracks, each next one is
-    the closest to the one before (so tempo and key move in small steps), never by the same
-    artist twice in a row when another candidate is left."""
+    """A playlist that flows from ``seed``: from ``candidates`` (its 100 nearest by default),
+    each next one is the closest in ``within`` to the one before (so tempo and key move in
+    small steps), never by the same artist twice in a row when another candidate is left."""
     if seed not in within.row:
         return []
-    candidates = within.nearest(seed, pool)
+    candidates = [
+        c for c in (within.nearest(seed, 100) if candidates is None else candidates)
+        if c in within.row and c != seed
+    ]  # fmt: skip
     order, current = [seed], seed
     while candidates and len(order) <= count:
         rows = [within.row[c] for c in candidates]
@@ -100,6 +107,23 @@ def mix(
         candidates.remove(pick)
         current = pick
     return order[: count + 1]
+
+
+SOUND_WEIGHT = 2.0  # how alike two tracks sound counts twice what their words say
+POOL = 50  # nearest taken from each space before they are fused
+FUSION_K = 60  # reciprocal rank fusion's damping (Cormack et al.): ranks, not raw distances
+
+
+def fuse(rankings: list[tuple[list[int], float]], count: int) -> list[int]:
+    """Several nearest-first lists of ids as one, by weighted reciprocal rank fusion: an id
+    scores ``weight / (FUSION_K + rank)`` in each list it is in. Distances in different spaces
+    do not compare; ranks do, and an id near in both comes before one near in only one."""
+    scores: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, track_id in enumerate(ids, 1):
+            scores[track_id] = scores.get(track_id, 0.0) + weight / (FUSION_K + rank)
+    first_seen = {i: n for n, i in enumerate(i for ids, _ in rankings for i in ids)}
+    return sorted(scores, key=lambda i: (-scores[i], first_seen[i]))[:count]
 
 
 def space(conn: apsw.Connection) -> Space:
@@ -117,11 +141,18 @@ def space(conn: apsw.Connection) -> Space:
 
 
 def similar_ids(
-    conn: apsw.Connection, track_id: int, count: int = 50, within: Space | None = None
+    conn: apsw.Connection,
+    track_id: int,
+    count: int = 50,
+    within: Space | None = None,
+    by_meaning: list[int] = (),
 ) -> list[int]:
     """Up to ``count`` present tracks most like ``track_id``, nearest first (it excluded);
-    ``within``: a :class:`Space` built earlier (else one is built now)."""
-    found = (within or space(conn)).nearest(track_id, count)
+    ``within``: a :class:`Space` built earlier (else one is built now); ``by_meaning``: the
+    nearest by text vector, fused with the sound's nearest (the sound weighs twice as much)."""
+    found = (within or space(conn)).nearest(track_id, max(count, POOL) if by_meaning else count)
+    if by_meaning:
+        found = fuse([(found, SOUND_WEIGHT), (list(by_meaning), 1.0)], count)
     if len(found) < count:
         found += _fallback(conn, track_id, count - len(found), exclude={track_id, *found})
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from soniquebay import embeddings
-from soniquebay.errors import InvalidInput
+from soniquebay.errors import InvalidInput, ServiceUnavailable
 from soniquebay.library import annotations, browse, playlists, queries, sql
 from soniquebay.web import keys
 from soniquebay.web.render import render
@@ -170,8 +170,8 @@ async def search_page(request: web.Request) -> web.Response:
             hits = await request.app[keys.SEMANTIC].search(
                 request.app[keys.REDIS], text.strip(), 10
             )
-        except embeddings.ModelMissing:
-            hits = []  # no model installed: the words still match
+        except (embeddings.ModelMissing, ServiceUnavailable):
+            hits = []  # no model or no sqlite-vec here: the words still match
         rows = {
             r["id"]: r
             for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in hits])

@@ -42,6 +42,7 @@ class Database:
         self._cache: dict[Any, Any] = {}
         self._cache_generation = 0
         self._cache_time = 0.0
+        self.written = asyncio.Event()  # set by every write; cleared by whoever waits on it
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -56,6 +57,7 @@ class Database:
             ) from None
         finally:
             self.generation += 1
+            self.written.set()
 
     def writer_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A write at start-up, before the event loop serves anyone (no other writer yet)."""

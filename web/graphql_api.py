@@ -32,7 +32,7 @@ from graphql.language import ast as gql_ast
 from graphql.pyutils import is_awaitable
 
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
-from soniquebay.library import edits, fields, ingest, queries, similarity, sql, stages, vectors
+from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
 from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_lean import Fallback, LeanExecutor
@@ -270,8 +270,7 @@ async def resolve_similar_tracks(_root, info, id, limit=20):
     app = info.context["app"]
     database = app[keys.DB]
     database.read(queries.get_track, id)  # an unknown track is an error, not an empty list
-    within = await app[keys.SOUNDS_LIKE].current()
-    ids = database.read(similarity.similar_ids, id, limit, within)
+    ids = await app[keys.SOUNDS_LIKE].similar(app, id, limit)
     rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
     return [rows[i] for i in ids if i in rows]
 

@@ -105,13 +105,15 @@ async def search(request: web.Request) -> web.Response:
 
 async def semantic_search(request: web.Request) -> web.Response:
     """``GET /api/search/semantic?q=…&limit=N``: tracks by meaning ("quiet piano for the
-    evening"), each with its cosine ``score``, best first."""
+    evening"), each with its cosine ``score``, best first; ``indexed``: how many tracks the
+    index holds (it follows the text vectors within a second or so of their writing)."""
     known_params(request, "q", "limit")
     text = (query_value(request, "q", str) or "").strip()
     if not text:
         raise InvalidInput("q is required: words to search by meaning", details={"field": "q"})
     limit = int_param(request, "limit", 20, low=1, high=100)
-    found = await request.app[keys.SEMANTIC].search(request.app[keys.REDIS], text, limit)
+    index = request.app[keys.SEMANTIC]
+    found = await index.search(request.app[keys.REDIS], text, limit)
     rows = {
         r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in found])
     }
@@ -122,7 +124,8 @@ async def semantic_search(request: web.Request) -> web.Response:
             "items": [
                 {**b, "score": round(score, 4)}
                 for b, (_, score) in zip(shaped, present, strict=True)
-            ]
+            ],
+            "indexed": index.indexed,
         }
     )
 
@@ -132,14 +135,13 @@ async def semantic_search(request: web.Request) -> web.Response:
 
 async def similar(request: web.Request) -> web.Response:
     """``GET /api/tracks/{id}/similar?limit=N``: the nearest tracks in tempo, key (circle of
-    fifths), loudness, energy and timbre from the analysis; the same artist, genre and era
-    for a track not analysed yet."""
+    fifths), loudness, energy and timbre from the analysis, fused with the nearest by text
+    vector; the same artist, genre and era for a track with neither."""
     known_params(request, "limit")
     track_id, database = path_id(request), request.app[keys.DB]
     database.read(queries.get_track, track_id)  # 404 first
     limit = int_param(request, "limit", 20, low=1, high=200)
-    within = await request.app[keys.SOUNDS_LIKE].current()
-    ids = database.read(similarity.similar_ids, track_id, limit, within)
+    ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, limit)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
     return web.json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
 
@@ -158,15 +160,16 @@ async def mix(request: web.Request) -> web.Response:
 
 async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
     """The seed, then ``limit`` tracks; a track not analysed yet gets its nearest by tags."""
-    database, within = app[keys.DB], await app[keys.SOUNDS_LIKE].current()
+    database, sounds = app[keys.DB], app[keys.SOUNDS_LIKE]
+    within = await sounds.current()
+    pool = await sounds.similar(app, track["id"], max(100, limit * 4))  # the blended space's
     if track["id"] not in within.row:
-        return [track["id"], *database.read(similarity.similar_ids, track["id"], limit, within)]
-    pool = within.nearest(track["id"], max(100, limit * 4))
+        return [track["id"], *pool[:limit]]
     artists = {
         r["id"]: r["track_artist_id"]
         for r in database.read(queries.tracks_by_ids, [*pool, track["id"]])
     }
-    return similarity.mix(within, track["id"], limit, artists, pool=len(pool))
+    return similarity.mix(within, track["id"], limit, artists, candidates=pool)
 
 
 # ---------------------------------------------------------------- playlists

@@ -103,9 +103,9 @@ async def track_page(request: web.Request) -> web.Response:
 
 
 async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> list[dict]:
-    """Analysed tracks nearest to this one in tempo, key, loudness and timbre."""
+    """The tracks most like this one (:meth:`SoundsLike.similar`)."""
     database = request.app[keys.DB]
-    ids = (await request.app[keys.SOUNDS_LIKE].current()).nearest(track_id, count)
+    ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, count)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
     return with_display(request.app, [sql.public_track(rows[i]) for i in ids if i in rows])
 

@@ -1,65 +1,66 @@
 """Semantic search: a query in words, embedded by the same model as the tracks' text vectors
-(``embedding_model``), against every track's vector by cosine similarity.
+(``embedding_model``), against the sqlite-vec index of those vectors
+(:mod:`soniquebay.library.vector_index`).
 
-The vectors are read on a thread with its own read-only connection into one float32 matrix,
-again only when they changed (at most every ``REFRESH_SECONDS``); the query's embedding is
-computed on a thread too, and kept in Redis for a day (the same words cost nothing twice).
+The index follows ``track_vectors`` on the writer thread (a few seconds behind, in small
+transactions, only after writes); queries run on a thread with a read-only connection of its
+own, so a search never holds the event loop. A query's embedding is computed on a thread
+too, and kept in Redis for a day (the same words cost nothing twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import threading
 import time
 
+import apsw
 import numpy as np
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import embeddings, names
-from soniquebay.library import db, vectors
+from soniquebay.errors import ServiceUnavailable
+from soniquebay.library import db, vector_index
 from soniquebay.web import keys
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 30.0
+SYNC_DELAY = 0.5  # after a write, for the writes that follow it to land in one sync
 QUERY_CACHE_SECONDS = 86400
 
 
 class SemanticIndex:
-    def __init__(self, db_path, model_name: str):
-        self.db_path, self.model_name = db_path, model_name
-        self.ids: np.ndarray = np.zeros(0, dtype=np.int64)
-        self.matrix: np.ndarray = np.zeros((0, embeddings.DIMENSION), dtype=np.float32)
-        self._stamp: tuple | None = None
-        self._checked = 0.0
-        self._lock = asyncio.Lock()
+    def __init__(self, database, model_name: str):
+        self.database, self.model_name = database, model_name
+        self.available = db.has_vec(database.reader)
+        self.synced_generation = -1
+        self.indexed = 0  # tracks the index holds
+        self.version = time.time()  # changes whenever the index does (cached neighbours key on it)
+        self._local = threading.local()
+        self._connections: list[apsw.Connection] = []
 
-    async def refresh(self) -> None:
-        if time.monotonic() - self._checked < REFRESH_SECONDS and self._stamp is not None:
-            return
-        async with self._lock:
-            if time.monotonic() - self._checked < REFRESH_SECONDS and self._stamp is not None:
-                return
-            self._checked = time.monotonic()
-            loaded = await asyncio.get_running_loop().run_in_executor(None, self._load, self._stamp)
-            if loaded is not None:
-                self._stamp, self.ids, self.matrix = loaded
-
-    def _load(self, known: tuple | None):
-        conn = db.connect(self.db_path, readonly=True)
-        try:
-            now = vectors.stamp(conn, embeddings.TEXT_VECTOR)
-            if now == known:
-                return None
-            ids, blob, dimension = vectors.matrix(conn, embeddings.TEXT_VECTOR)
-            matrix = np.frombuffer(blob, dtype="<f4").reshape(
-                len(ids), dimension or embeddings.DIMENSION
-            )
-            return now, np.asarray(ids, dtype=np.int64), matrix
-        finally:
-            conn.close()
+    async def keep_synced(self) -> None:
+        """Forever: after any write, bring the index up to date, a batch at a time."""
+        while self.available:
+            if self.database.generation != self.synced_generation:
+                try:
+                    while await self.database.write(vector_index.sync, embeddings.TEXT_VECTOR):
+                        self.version = time.time()
+                    # Read at once after the last batch: a write queued behind it has not
+                    # bumped the generation yet (its completion runs on this loop, later).
+                    self.synced_generation = self.database.generation
+                    self.indexed = self.database.read(vector_index.size)
+                except Exception:
+                    log.exception("the vector index could not be brought up to date; will retry")
+                    await asyncio.sleep(5)
+            self.database.written.clear()
+            if self.database.generation == self.synced_generation:
+                await self.database.written.wait()
+            await asyncio.sleep(SYNC_DELAY)
 
     async def embed(self, client: aioredis.Redis, text: str) -> np.ndarray:
         key = (
@@ -80,27 +81,52 @@ class SemanticIndex:
             pass
         return vector
 
+    def _reader(self) -> apsw.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = db.connect(self.database.path, readonly=True)
+            self._connections.append(conn)
+        return conn
+
+    async def nearest(self, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """(track id, cosine similarity) of the present tracks nearest ``query``, best first."""
+        if not self.available:
+            raise ServiceUnavailable(
+                "semantic search needs the sqlite-vec extension, which did not load here"
+                " (see `soniquebay doctor`)"
+            )
+        return await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: vector_index.search(self._reader(), embeddings.TEXT_VECTOR, query, limit),
+        )
+
+    async def near_track(self, track_id: int, limit: int) -> list[tuple[int, float]]:
+        """The tracks whose text vectors are nearest this one's (none without sqlite-vec)."""
+        if not self.available:
+            return []
+        return await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: vector_index.neighbours(
+                self._reader(), embeddings.TEXT_VECTOR, track_id, limit
+            ),
+        )
+
     async def search(
         self, client: aioredis.Redis, text: str, limit: int
     ) -> list[tuple[int, float]]:
         """(track id, cosine similarity) best first."""
-        await self.refresh()
-        if not len(self.ids):
-            return []
-        query = await self.embed(client, text)
-        if query.shape[0] != self.matrix.shape[1]:
-            return []  # vectors from another model: until they are embedded again
-        scores = self.matrix @ query
-        top = (
-            np.argpartition(-scores, limit - 1)[:limit]
-            if limit < len(scores)
-            else np.arange(len(scores))
-        )
-        top = top[np.argsort(-scores[top])]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
+        return await self.nearest(await self.embed(client, text), limit)
+
+    def close(self) -> None:
+        for conn in self._connections:
+            conn.close()
 
 
 async def semantic_ctx(app: web.Application):
-    settings = app[keys.SETTINGS]
-    app[keys.SEMANTIC] = SemanticIndex(settings.db_path, settings.embedding_model)
+    index = app[keys.SEMANTIC] = SemanticIndex(app[keys.DB], app[keys.SETTINGS].embedding_model)
+    task = asyncio.create_task(index.keep_synced(), name="vector-index")
     yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    index.close()

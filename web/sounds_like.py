@@ -4,19 +4,28 @@ Building it reads every analysed track (about a second at 100,000 tracks here, s
 Pi), so it is never built on the event loop: a thread with its own read-only connection
 builds it, at most once every ``REFRESH_SECONDS``, and only when the analysed tracks changed.
 Until the first one is ready, callers wait for it; after that they get the last one built.
+
+"More like this" (:meth:`SoundsLike.similar`) fuses that space's nearest with the nearest by
+text vector (the sqlite-vec index, :mod:`soniquebay.web.semantic`) where a track has both,
+and keeps each answer in Redis until either space changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
+from soniquebay import names
 from soniquebay.library import db, similarity
 from soniquebay.web import keys
 
 REFRESH_SECONDS = 30.0
+NEIGHBOURS_SECONDS = 3600
 
 
 class SoundsLike:
@@ -38,6 +47,28 @@ class SoundsLike:
                 if space is not None:
                     self.space, self._stamp = space, stamp
         return self.space
+
+    async def similar(self, app: web.Application, track_id: int, count: int) -> list[int]:
+        """Up to ``count`` present tracks most like ``track_id`` (it excluded), nearest first."""
+        within, semantic = await self.current(), app[keys.SEMANTIC]
+        version = hashlib.sha1(repr((self._stamp, semantic.version)).encode()).hexdigest()[:16]
+        key = f"{names.NEIGHBOURS_PREFIX}{version}:{track_id}:{count}"
+        client = app[keys.REDIS]
+        try:
+            cached = await client.get(key)
+        except (aioredis.RedisError, OSError):
+            cached = None  # Redis down: compute it
+        if cached:
+            return json.loads(cached)
+        by_meaning = await semantic.near_track(track_id, similarity.POOL)
+        ids = app[keys.DB].read(
+            similarity.similar_ids, track_id, count, within, [i for i, _ in by_meaning]
+        )
+        try:
+            await client.set(key, json.dumps(ids), ex=NEIGHBOURS_SECONDS)
+        except (aioredis.RedisError, OSError):
+            pass
+        return ids
 
     def _build(self, known: tuple | None) -> tuple[tuple, similarity.Space | None]:
         conn = db.connect(self.db_path, readonly=True)

@@ -69,6 +69,11 @@ def test_vectorization_workflow(serve, library, tmp_path):
 
     made = server.wait_until(vectors, timeout=240, what="every track analysed and embedded")
     assert {v["dimension"] for v in made} == {384}
+    server.wait_until(
+        lambda: server.get("/api/search/semantic?q=music")["indexed"] == len(LIBRARY),
+        timeout=30,
+        what="every vector in the sqlite-vec index",
+    )
     for query, expected in QUERIES.items():
         found = server.get(f"/api/search/semantic?q={query.replace(' ', '+')}&limit=5")["items"]
         titles = [t["title"] for t in found]
@@ -78,6 +83,8 @@ def test_vectorization_workflow(serve, library, tmp_path):
     ids = {t["title"]: t["id"] for t in server.tracks()}
     near = server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")["items"]
     assert len(near) == 3 and all(t["id"] != ids["Moonlight Sonata"] for t in near)
+    back = server.get(f"/api/tracks/{near[0]['id']}/similar?limit=3")["items"]
+    assert ids["Moonlight Sonata"] in [t["id"] for t in back]  # it is in its neighbour's list
     status, page = server.request(
         "GET", "/search?q=quiet+piano+for+the+evening", headers={"Accept": "text/html"}
     )

@@ -29,7 +29,15 @@ def by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:
 
 def test_every_check_reports_and_none_raises(tmp_path):
     checks = doctor.run(settings_for(tmp_path))
-    assert [c.name for c in checks] == ["redis", "inotify", "disk", "database", "analysis", "tools"]
+    assert [c.name for c in checks] == [
+        "redis",
+        "inotify",
+        "disk",
+        "database",
+        "analysis",
+        "tools",
+        "vectors",
+    ]
     assert all(isinstance(c.status, Status) and c.message for c in checks)
 
 
@@ -107,7 +115,7 @@ def test_main_prints_each_check_and_fails_on_a_failure(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1  # redis is unreachable
     assert "[fail] redis:" in out
-    assert "6 checks:" in out
+    assert "7 checks:" in out
 
 
 def test_main_passes_when_nothing_fails(tmp_path, redis_url, monkeypatch, capsys):

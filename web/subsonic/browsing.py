@@ -271,8 +271,9 @@ async def get_similar_songs2(call: Call, element: str = "similarSongs2") -> dict
     """SoniqueBay's instant mix: the nearest tracks in tempo, key, loudness, energy and
     timbre from its own analysis (same artist, genre, era for tracks not analysed yet)."""
     seed = _seed_track(call)
-    within = await call.app[keys.SOUNDS_LIKE].current()
-    ids = call.read(similarity.similar_ids, seed, call.params.int("count", 50, 1, MAX_LIST), within)
+    ids = await call.app[keys.SOUNDS_LIKE].similar(
+        call.app, seed, call.params.int("count", 50, 1, MAX_LIST)
+    )
     return {element: {"song": call.songs_by_ids(ids)}}
 
 

@@ -1,0 +1,183 @@
+"""The sqlite-vec index of the tracks' text vectors, which semantic search asks.
+
+A plain float32 ``vec0`` table scans every vector at about a third of numpy's speed, so this
+index keeps each vector as 384 bits instead — the sign of each dimension once the library's
+mean vector is taken off (MiniLM's dimensions are not centred on zero: raw signs would tell
+little apart) — in a ``vec0`` ``bit[384]`` table, 48 bytes a track. A query takes the
+``CANDIDATES`` nearest by Hamming distance there, then ranks those by exact cosine on their
+float32 vectors in ``track_vectors``: one SQL statement, and nothing held in the web
+process's memory however large the library.
+
+The index is derived from ``track_vectors`` and rebuilt from it at will. The writer brings it
+up to date (:func:`sync`) in small transactions, keyed on ``(updated_at, id)``; when the
+number of vectors has doubled or halved since the mean was taken (a first fill, a new
+model), the mean is taken again and every vector quantised anew, row by row, while search
+goes on answering from the rows as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import apsw
+import numpy as np
+
+from soniquebay.library import db
+
+DIMENSION = 384
+TABLE = "vec_text_bits"
+CANDIDATES = 200  # re-scored exactly; the measured recall@10 is in bench/vectors.py
+SYNC_BATCH = 2000  # vectors per transaction: other writes wait at most this long
+
+
+def bits(vectors: np.ndarray, mean: np.ndarray) -> list[bytes]:
+    """Each row's sign bits after the mean is taken off, in sqlite-vec's bit order."""
+    signs = np.atleast_2d(vectors) - mean > 0
+    return [row.tobytes() for row in np.packbits(signs, axis=1, bitorder="little")]
+
+
+def ensure(conn: apsw.Connection) -> None:
+    """The index's tables (not in a migration: they need the sqlite-vec extension, and being
+    derived they may be dropped and made again)."""
+    conn.execute(
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0(bits bit[{DIMENSION}]);
+            CREATE TABLE IF NOT EXISTS vector_index_state (
+                name TEXT PRIMARY KEY, mean BLOB NOT NULL, mean_of INTEGER NOT NULL,
+                synced_at REAL NOT NULL, synced_id INTEGER NOT NULL)"""
+    )
+
+
+def _count(conn: apsw.Connection, name: str) -> int:
+    return conn.execute(
+        "SELECT count(*) AS n FROM track_vectors WHERE name = ? AND dimension = ?",
+        (name, DIMENSION),
+    ).fetchall()[0]["n"]
+
+
+def _chunks(conn: apsw.Connection, name: str, size: int = 5000) -> Iterator[np.ndarray]:
+    last = 0
+    while True:
+        rows = conn.execute(
+            """SELECT id, vector FROM track_vectors WHERE name = ? AND dimension = ? AND id > ?
+               ORDER BY id LIMIT ?""",
+            (name, DIMENSION, last, size),
+        ).fetchall()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4").reshape(-1, DIMENSION)
+
+
+def _state(conn: apsw.Connection, name: str) -> dict[str, Any] | None:
+    rows = conn.execute("SELECT * FROM vector_index_state WHERE name = ?", (name,)).fetchall()
+    return rows[0] if rows else None
+
+
+def sync(conn: apsw.Connection, name: str) -> int:
+    """Bring the index up to date with ``track_vectors`` by up to ``SYNC_BATCH`` vectors, in
+    one transaction; returns how many it changed (call again until 0)."""
+    if not db.has_vec(conn):
+        return 0
+    with conn:
+        ensure(conn)
+        state, count = _state(conn, name), _count(conn, name)
+        if state is None or (count and not state["mean_of"] / 2 <= count <= state["mean_of"] * 2):
+            total, n = np.zeros(DIMENSION, dtype=np.float64), 0
+            for chunk in _chunks(conn, name):
+                total += chunk.sum(axis=0, dtype=np.float64)
+                n += len(chunk)
+            mean = (total / max(n, 1)).astype("<f4")
+            # From the start again, replacing each row in turn: meanwhile search goes on
+            # answering from the bits quantised around the old mean.
+            conn.execute(
+                """INSERT OR REPLACE INTO vector_index_state (name, mean, mean_of, synced_at, synced_id)
+                   VALUES (?, ?, ?, -1, 0)""",
+                (name, mean.tobytes(), max(n, 1)),
+            )
+            state = _state(conn, name)
+        mean = np.frombuffer(state["mean"], dtype="<f4")
+        rows = conn.execute(
+            """SELECT id, track_id, vector, updated_at FROM track_vectors
+               WHERE name = ? AND dimension = ? AND (updated_at, id) > (?, ?)
+               ORDER BY updated_at, id LIMIT ?""",
+            (name, DIMENSION, state["synced_at"], state["synced_id"], SYNC_BATCH),
+        ).fetchall()
+        if rows:
+            matrix = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4")
+            for row, packed in zip(rows, bits(matrix.reshape(-1, DIMENSION), mean), strict=True):
+                conn.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (row["track_id"],))
+                conn.execute(
+                    f"INSERT INTO {TABLE} (rowid, bits) VALUES (?, vec_bit(?))",
+                    (row["track_id"], packed),
+                )
+            conn.execute(
+                "UPDATE vector_index_state SET synced_at = ?, synced_id = ? WHERE name = ?",
+                (rows[-1]["updated_at"], rows[-1]["id"], name),
+            )
+        gone = 0
+        if len(rows) < SYNC_BATCH:  # caught up: now drop what track_vectors no longer has
+            indexed = conn.execute(f"SELECT count(*) AS n FROM {TABLE}").fetchall()[0]["n"]
+            if indexed > count:
+                conn.execute(
+                    f"""DELETE FROM {TABLE} WHERE rowid NOT IN (
+                          SELECT track_id FROM track_vectors WHERE name = ? AND dimension = ?)""",
+                    (name, DIMENSION),
+                )
+                gone = conn.changes()
+    return len(rows) + gone
+
+
+def search(
+    conn: apsw.Connection, name: str, query: np.ndarray, limit: int, candidates: int = CANDIDATES
+) -> list[tuple[int, float]]:
+    """(track id, cosine similarity) of the ``limit`` present tracks nearest ``query``."""
+    state = _state(conn, name) if db.has_vec(conn) and _indexed(conn) else None
+    if state is None or query.shape != (DIMENSION,):
+        return []
+    mean = np.frombuffer(state["mean"], dtype="<f4")
+    rows = conn.execute(
+        f"""WITH near AS (SELECT rowid AS track_id FROM {TABLE}
+                          WHERE bits MATCH vec_bit(?) AND k = ?)
+            SELECT n.track_id, vec_distance_cosine(v.vector, ?) AS distance
+            FROM near n JOIN track_vectors v ON v.track_id = n.track_id AND v.name = ?
+            JOIN tracks t ON t.id = n.track_id AND t.missing_since IS NULL
+            WHERE v.dimension = ? ORDER BY distance, n.track_id LIMIT ?""",
+        (
+            bits(query, mean)[0],
+            max(candidates, limit),
+            query.astype("<f4").tobytes(),
+            name,
+            DIMENSION,
+            limit,
+        ),
+    ).fetchall()
+    return [(r["track_id"], 1.0 - r["distance"]) for r in rows]
+
+
+def neighbours(
+    conn: apsw.Connection, name: str, track_id: int, limit: int
+) -> list[tuple[int, float]]:
+    """The ``limit`` present tracks whose ``name`` vector is nearest this track's, it excluded."""
+    rows = conn.execute(
+        "SELECT vector FROM track_vectors WHERE track_id = ? AND name = ? AND dimension = ?",
+        (track_id, name, DIMENSION),
+    ).fetchall()
+    if not rows:
+        return []
+    query = np.frombuffer(rows[0]["vector"], dtype="<f4")
+    return [hit for hit in search(conn, name, query, limit + 1) if hit[0] != track_id][:limit]
+
+
+def size(conn: apsw.Connection) -> int:
+    """How many vectors the index holds."""
+    if not (db.has_vec(conn) and _indexed(conn)):
+        return 0
+    return conn.execute(f"SELECT count(*) AS n FROM {TABLE}").fetchall()[0]["n"]
+
+
+def _indexed(conn: apsw.Connection) -> bool:
+    found = conn.execute(
+        "SELECT count(*) AS n FROM sqlite_master WHERE name IN (?, 'vector_index_state')", (TABLE,)
+    ).fetchall()
+    return found[0]["n"] == 2
