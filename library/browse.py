@@ -3,6 +3,7 @@ and search grouped by kind. (Lists for API clients, with every filter, are in ``
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -240,6 +241,16 @@ def albums_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, A
     return queries.albums_by_ids(conn, ids, GRID_COLUMNS)
 
 
+MARK = ("\x02", "\x03")  # around the matched words in a track's ``snippet`` (see snippet_html)
+
+
+def snippet_html(snippet: str | None) -> str | None:
+    """A search snippet as HTML: the text escaped, the matched words in ``<mark>``."""
+    if snippet is None:
+        return None
+    return html.escape(snippet).replace(MARK[0], "<mark>").replace(MARK[1], "</mark>")
+
+
 def paged_search(
     conn: apsw.Connection, text: str, sizes: dict[str, tuple[int, int]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -307,7 +318,8 @@ def paged_search(
     }
     found["tracks"] = sql.dict_rows(
         conn,
-        """SELECT t.* FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
+        f"""SELECT t.*, snippet(tracks_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 12) AS snippet
+           FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
            WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
            ORDER BY bm25(tracks_fts, 10.0, 4.0, 3.0, 2.0, 1.0), t.id LIMIT ? OFFSET ?""",
         (words, s_count, s_offset),

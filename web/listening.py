@@ -85,7 +85,9 @@ async def player_tracks(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    """``GET /api/search?q=…&limit=N``: artists, albums and tracks, each group best first."""
+    """``GET /api/search?q=…&limit=N``: artists, albums and tracks, each group best first
+    (bm25: a match in the title counts most, then artist, album, album artist, genre); each
+    track with ``snippet_html``, the field that matched best with the words in ``<mark>``."""
     known_params(request, "q", "limit")
     text = query_value(request, "q", str) or ""
     limit = query_value(request, "limit", int) or 8
@@ -98,7 +100,8 @@ async def search(request: web.Request) -> web.Response:
                          "cover_album_id": a["cover_album_id"]} for a in found["artists"]],
             "albums": [{"id": a["id"], "title": a["title"], "artist": a["album_artist_name"],
                         "year": a["year"]} for a in found["albums"]],
-            "tracks": briefs(request.app, found["tracks"]),
+            "tracks": [{**b, "snippet_html": browse.snippet_html(t["snippet"])}
+                       for b, t in zip(briefs(request.app, found["tracks"]), found["tracks"], strict=True)],
         }
     )  # fmt: skip
 

@@ -463,7 +463,8 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/search": {
             "get": _op(
                 "Full-text search grouped by kind: artists, albums, tracks (accents ignored,"
-                " each word a prefix, best first)",
+                " each word a prefix, ranked by bm25); each track with snippet_html, the best"
+                " matching field escaped with the matched words in <mark>",
                 "listening",
                 params=[_q("q", str, "words"), _q("limit", int, "per group, 1 to 50", default=8)],
             )

@@ -300,6 +300,42 @@ def test_search_groups_artists_albums_and_tracks_ignoring_accents(api, library, 
     assert admin.request("GET", "/api/search?q=" + "x" * 500)[0] == 400
 
 
+def test_search_ranks_by_bm25_with_snippets_and_forgets_deleted_tracks(api, library, audio, admin):
+    """A match in the title outranks one in the album, which outranks one in the genre; the
+    snippet marks the words that matched, escaped; a deleted track leaves no ghost result."""
+    make = lambda name, **tags: add_file(api, audio.make(library / name), **tags)  # noqa: E731
+    make(
+        "n1.mp3", title="Etude", artist_name="Ben Ode", album_title="Studies", genre="Nocturne Jazz"
+    )
+    make("n2.mp3", title="Opening", artist_name="Cy Lane", album_title="Nocturnes", genre="Piano")
+    make(
+        "n3.mp3",
+        title="Nocturne in Blue",
+        artist_name="Ana Ruiz",
+        album_title="Night",
+        genre="Jazz",
+    )
+    hostile = make("n4.mp3", title="<b>Noctis</b>", artist_name="Dee", album_title="X", genre="Pop")
+    found = admin.request("GET", "/api/search?q=noct")[1]["tracks"]
+    titles = [t["title"] for t in found]
+    assert titles.index("Nocturne in Blue") < titles.index("Opening") < titles.index("Etude")
+    snippets = {t["title"]: t["snippet_html"] for t in found}
+    assert snippets["Nocturne in Blue"] == "<mark>Nocturne</mark> in Blue"
+    assert snippets["Opening"] == "<mark>Nocturnes</mark>"
+    assert snippets["<b>Noctis</b>"] == "&lt;b&gt;<mark>Noctis</mark>&lt;/b&gt;"
+    etude = next(t for t in found if t["title"] == "Etude")
+    assert api.request("DELETE", f"/api/tracks/{etude['id']}")[0] == 204
+    again = admin.request("GET", "/api/search?q=noct")[1]["tracks"]
+    assert "Etude" not in [t["title"] for t in again] and len(again) == 3
+    assert admin.request("GET", "/api/search?q=ben+ode")[1] == {
+        "artists": [],
+        "albums": [],
+        "tracks": [],
+    }
+    assert api.request("DELETE", f"/api/tracks/{hostile['id']}")[0] == 204
+    assert admin.request("GET", "/api/search?q=noctis")[1]["tracks"] == []
+
+
 def test_pages_escape_tag_text_and_show_readable_units(api, library, audio, admin):
     hostile = "<img src=x onerror=alert(1)>"
     path = audio.make(library / "h.mp3", title=hostile)
