@@ -3,11 +3,15 @@ runner once a track is analysed, and semantic search over them, against a real `
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from redis import Redis
 from support.audio_files import tag
 
 from soniquebay import embeddings
+from soniquebay.names import NEIGHBOURS_PREFIX as NEIGHBOURS
 from soniquebay.synth import encode, make_track
 
 MODEL = {"SONIQUEBAY_EMBEDDING_MODEL": embeddings.DEFAULT_MODEL}
@@ -24,6 +28,8 @@ LIBRARY = [
     ("Lullaby for Mia", "Sara Lind", "Soft Hours", "Ambient", 2020),
     ("Stadium Anthem", "The Big Noise", "Arena", "Pop Rock", 1995),
     ("Requiem Aeternam", "Choir of Saint Anne", "Sacred Voices", "Choral", 1750),
+    # the same recording as the first, live: it must land among the first's neighbours
+    ("Moonlight Sonata (live)", "Ludwig van Beethoven", "Piano Sonatas", "Classical Piano", 1801),
 ]
 QUERIES = {
     "quiet piano for the evening": "Moonlight Sonata",
@@ -54,7 +60,8 @@ def test_vectorization_workflow(serve, library, tmp_path):
     server = serve(env=MODEL)
     for n, (title, artist, album, genre, year) in enumerate(LIBRARY):
         path = tmp_path / f"{n:02d}.flac"
-        encode(make_track(bpm=80 + 8 * n, key="A", seconds=6.0, seed=n), path)
+        same = 0 if title.endswith("(live)") else n
+        encode(make_track(bpm=80 + 8 * same, key="A", seconds=6.0, seed=same), path)
         tag(path, title=title, artist=artist, album=album, genre=genre, date=str(year))
         path.rename(library / path.name)
     server.wait_for_tracks(len(LIBRARY), timeout=60)
@@ -83,8 +90,15 @@ def test_vectorization_workflow(serve, library, tmp_path):
     ids = {t["title"]: t["id"] for t in server.tracks()}
     near = server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")["items"]
     assert len(near) == 3 and all(t["id"] != ids["Moonlight Sonata"] for t in near)
-    back = server.get(f"/api/tracks/{near[0]['id']}/similar?limit=3")["items"]
-    assert ids["Moonlight Sonata"] in [t["id"] for t in back]  # it is in its neighbour's list
+    # the live take, which sounds and reads the same, is first in each other's lists
+    assert near[0]["id"] == ids["Moonlight Sonata (live)"]
+    live = server.get(f"/api/tracks/{ids['Moonlight Sonata (live)']}/similar?limit=3")["items"]
+    assert live[0]["id"] == ids["Moonlight Sonata"]
+    # the list is kept in Redis, under a key naming the version of both spaces
+    redis = Redis(unix_socket_path=str(tmp_path / "data" / "redis.sock"), decode_responses=True)
+    cached = {k: json.loads(redis.get(k)) for k in redis.scan_iter(NEIGHBOURS + "*")}
+    moonlight = [k for k in cached if k.endswith(f":{ids['Moonlight Sonata']}:3")]
+    assert len(moonlight) == 1 and cached[moonlight[0]] == [t["id"] for t in near]
     status, page = server.request(
         "GET", "/search?q=quiet+piano+for+the+evening", headers={"Accept": "text/html"}
     )
@@ -105,3 +119,25 @@ def test_vectorization_workflow(serve, library, tmp_path):
 
     assert server.get("/api/search/semantic?q=piano")["items"]  # the old vectors answer meanwhile
     server.wait_until(embedded_again, timeout=120, what="every track embedded again")
+    # a vector changes: a new version, so the list is worked out again, not read from the old key
+    redis = Redis(unix_socket_path=str(tmp_path / "data" / "redis.sock"), decode_responses=True)
+
+    def moonlight_keys() -> set[str]:
+        suffix = f":{ids['Moonlight Sonata']}:3"
+        return {k for k in redis.scan_iter(NEIGHBOURS + "*") if k.endswith(suffix)}
+
+    server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")
+    seen = moonlight_keys()
+    vector = next(v for v in made if v["track_id"] == ids["Requiem Aeternam"])
+    status, _ = server.request(
+        "PUT", f"/api/track-vectors/{vector['id']}", {"vector": [0.05] * 384}
+    )
+    assert status == 200
+    server.wait_until(
+        lambda: (
+            server.get(f"/api/tracks/{ids['Moonlight Sonata']}/similar?limit=3")
+            and moonlight_keys() - seen
+        ),
+        timeout=30,
+        what="a new cached list once the index holds the changed vector",
+    )
