@@ -274,54 +274,81 @@ def paged_search(
         ).fetchall()
         tracks, _ = queries.list_tracks(conn, limit=s_count, offset=s_offset, with_total=False)
         return {"artists": artists, "albums": albums, "tracks": tracks}
-    # Matches are read first (MATERIALIZED: FTS5's rank only exists on its own table's rows),
-    # then grouped by the artist (of the track, or of its album) or album they belong to.
     artist_ids = [
         r["id"]
         for r in conn.execute(
-            """WITH by_artist AS MATERIALIZED (
-                 SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?),
-               by_album_artist AS MATERIALIZED (
-                 SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?)
-               SELECT id FROM (
-                 SELECT t.track_artist_id AS id, h.rank FROM by_artist h JOIN tracks t ON t.id = h.rowid
-                  WHERE t.missing_since IS NULL AND t.track_artist_id IS NOT NULL
-                 UNION ALL
-                 SELECT al.album_artist_id, h.rank FROM by_album_artist h JOIN tracks t ON t.id = h.rowid
-                   JOIN albums al ON al.id = t.album_id
-                  WHERE t.missing_since IS NULL AND al.album_artist_id IS NOT NULL)
-               GROUP BY id ORDER BY min(rank), id LIMIT ? OFFSET ?""",
-            (
-                f"{{artist_name}} : ({words})",
-                f"{{album_artist_name}} : ({words})",
-                a_count,
-                a_offset,
-            ),
+            """SELECT a.id FROM artists_fts f JOIN artists a ON a.id = f.rowid
+               WHERE artists_fts MATCH ?
+                 AND (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id
+                                AND t.missing_since IS NULL)
+                      OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
+                                 WHERE al.album_artist_id = a.id AND t.missing_since IS NULL))
+               ORDER BY f.rank, a.id LIMIT ? OFFSET ?""",
+            (words, a_count, a_offset),
         )
     ]
     album_ids = [
         r["id"]
         for r in conn.execute(
-            """WITH hits AS MATERIALIZED (
-                 SELECT rowid, rank FROM tracks_fts WHERE tracks_fts MATCH ?)
-               SELECT t.album_id AS id FROM hits h JOIN tracks t ON t.id = h.rowid
-               WHERE t.missing_since IS NULL AND t.album_id IS NOT NULL
-               GROUP BY t.album_id ORDER BY min(h.rank), t.album_id LIMIT ? OFFSET ?""",
-            (f"{{album_title}} : ({words})", al_count, al_offset),
+            """SELECT al.id FROM albums_fts f JOIN albums al ON al.id = f.rowid
+               WHERE albums_fts MATCH ?
+                 AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id
+                               AND t.missing_since IS NULL)
+               ORDER BY f.rank, al.id LIMIT ? OFFSET ?""",
+            (words, al_count, al_offset),
         )
     ]
     artists = {r["id"]: r for r in artist_cards(conn, ids=artist_ids, limit=len(artist_ids) or 1)}
     albums = {r["id"]: r for r in albums_by_ids(conn, album_ids)}
-    found = {
+    return {
         "artists": [artists[i] for i in artist_ids if i in artists],
         "albums": [albums[i] for i in album_ids if i in albums],
+        "tracks": _track_hits(conn, words, s_count, s_offset),
     }
-    found["tracks"] = sql.dict_rows(
-        conn,
-        f"""SELECT t.*, snippet(tracks_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 12) AS snippet
-           FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
-           WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
-           ORDER BY bm25(tracks_fts, 10.0, 4.0, 3.0, 2.0, 1.0), t.id LIMIT ? OFFSET ?""",
-        (words, s_count, s_offset),
-    )
+
+
+# bm25's weight of each tracks_fts column: title, artist, album, album artist, genre.
+TRACK_WEIGHTS = "10.0, 4.0, 3.0, 2.0, 1.0"
+
+
+def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> list[dict]:
+    """Tracks matching ``words``, best first: those matching in the title (which bm25's
+    weights put first anyway), then the rest. In two steps because ranking is the cost — a
+    short prefix can match a tenth of the library in some column, far fewer in the titles —
+    and the second step only runs when the titles do not fill the page."""
+    in_title = f"{{title}} : ({words})"
+    steps = [in_title, f"({words}) NOT ({in_title})"]
+    found: list[dict] = []
+    for n, match in enumerate(steps):
+        # Ranked on ids alone (a sort of whole rows and snippets for every match is what
+        # costs), then the page's rows and snippets read.
+        ids = [
+            r["id"]
+            for r in conn.execute(
+                f"""SELECT f.rowid AS id FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
+                    WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
+                    ORDER BY bm25(tracks_fts, {TRACK_WEIGHTS}), f.rowid LIMIT ? OFFSET ?""",
+                (match, count - len(found), offset),
+            )
+        ]
+        if ids:
+            rows = sql.dict_rows(
+                conn,
+                f"""SELECT t.*, snippet(tracks_fts, -1, '{MARK[0]}', '{MARK[1]}', '…', 12) AS snippet
+                    FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
+                    WHERE tracks_fts MATCH ? AND f.rowid IN ({sql.placeholders(ids)})""",
+                (match, *ids),
+            )
+            by_id = {r["id"]: r for r in rows}
+            found += [by_id[i] for i in ids]
+        if len(found) >= count or n == len(steps) - 1:
+            break
+        if ids:
+            offset = 0  # the page goes on with the first of the next step
+        else:  # the page starts past this step's matches
+            offset -= conn.execute(
+                """SELECT count(*) AS n FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
+                   WHERE tracks_fts MATCH ? AND t.missing_since IS NULL""",
+                (match,),
+            ).fetchall()[0]["n"]
     return found
