@@ -472,7 +472,9 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/search/semantic": {
             "get": _op(
                 "Search by meaning: the words embedded by the tracks' text model, against every"
-                " tracks' vectors in the sqlite-vec index (cosine), best first with its score",
+                " tracks' vectors in the sqlite-vec index (cosine), best first with its score;"
+                " indexed: how many tracks the index holds (it follows new vectors within a"
+                " second or so)",
                 "listening",
                 params=[_q("q", str, "words"), _q("limit", int, "1 to 100", default=20)],
             )
