@@ -307,6 +307,9 @@ def paged_search(
     }
 
 
+# A tracks_fts row whose track is present: the missing ones (usually none) by their index.
+PRESENT = """rowid NOT IN (SELECT id FROM tracks INDEXED BY idx_tracks_album_missing
+                          WHERE missing_since IS NOT NULL)"""
 # bm25's weight of each tracks_fts column: title, artist, album, album artist, genre.
 TRACK_WEIGHTS = "10.0, 4.0, 3.0, 2.0, 1.0"
 
@@ -320,14 +323,15 @@ def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> l
     steps = [in_title, f"({words}) NOT ({in_title})"]
     found: list[dict] = []
     for n, match in enumerate(steps):
-        # Ranked on ids alone (a sort of whole rows and snippets for every match is what
-        # costs), then the page's rows and snippets read.
+        # Ranked on ids alone, within the FTS table (a join to the tracks, or a sort of whole
+        # rows and snippets, for every match is what costs), the missing tracks (usually none)
+        # left out by their partial index; then the page's rows and snippets read.
         ids = [
             r["id"]
             for r in conn.execute(
-                f"""SELECT f.rowid AS id FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
-                    WHERE tracks_fts MATCH ? AND t.missing_since IS NULL
-                    ORDER BY bm25(tracks_fts, {TRACK_WEIGHTS}), f.rowid LIMIT ? OFFSET ?""",
+                f"""SELECT rowid AS id FROM tracks_fts
+                    WHERE tracks_fts MATCH ? AND {PRESENT}
+                    ORDER BY bm25(tracks_fts, {TRACK_WEIGHTS}), rowid LIMIT ? OFFSET ?""",
                 (match, count - len(found), offset),
             )
         ]
@@ -347,8 +351,7 @@ def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> l
             offset = 0  # the page goes on with the first of the next step
         else:  # the page starts past this step's matches
             offset -= conn.execute(
-                """SELECT count(*) AS n FROM tracks_fts f JOIN tracks t ON t.id = f.rowid
-                   WHERE tracks_fts MATCH ? AND t.missing_since IS NULL""",
+                f"SELECT count(*) AS n FROM tracks_fts WHERE tracks_fts MATCH ? AND {PRESENT}",
                 (match,),
             ).fetchall()[0]["n"]
     return found

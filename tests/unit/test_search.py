@@ -32,3 +32,9 @@ def test_pages_walk_title_matches_then_the_rest_once_each(db_conn):
         assert walked == whole, size
     assert [a["name"] for a in page(1, 0)["artists"]] == ["Blue Band"]
     assert page(5, 12)["tracks"] == [] and page(5, 40)["tracks"] == []
+    # a missing file is not found, and pages close up over it
+    ingest.mark_missing(db_conn, [b"/m/1.flac", b"/m/6.flac"])
+    present = [t for t in whole if t not in ("Blue 1", "Song 1")]
+    assert [t["title"] for t in page(50, 0)["tracks"]] == present
+    walked = [t["title"] for offset in range(0, 12, 3) for t in page(3, offset)["tracks"]]
+    assert walked == present
