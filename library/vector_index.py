@@ -3,10 +3,12 @@
 A plain float32 ``vec0`` table scans every vector at about a third of numpy's speed, so this
 index keeps each vector as 384 bits instead — the sign of each dimension once the library's
 mean vector is taken off (MiniLM's dimensions are not centred on zero: raw signs would tell
-little apart) — in a ``vec0`` ``bit[384]`` table, 48 bytes a track. A query takes the
-``CANDIDATES`` nearest by Hamming distance there, then ranks those by exact cosine on their
-float32 vectors in ``track_vectors``: one SQL statement, and nothing held in the web
-process's memory however large the library.
+little apart) — in a ``vec0`` ``bit[384]`` table, 48 bytes a track, split by a partition key
+into ``PARTITIONS`` (track id modulo): sqlite-vec's KNN costs about rows × k, so the nearest
+``PER_PARTITION`` of each of 16 partitions (768 candidates) cost what 48 of the whole
+table would. Those candidates are then ranked by exact cosine on their float32 vectors in
+``track_vectors``. Nothing is held in the web process's memory however large the library;
+bench/vectors.py measures the speed and recall@10 against numpy's exact answer.
 
 The index is derived from ``track_vectors`` and rebuilt from it at will. The writer brings it
 up to date (:func:`sync`) in small transactions, keyed on ``(updated_at, id)``; when the
@@ -17,6 +19,7 @@ goes on answering from the rows as they are.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +30,8 @@ from soniquebay.library import db
 
 DIMENSION = 384
 TABLE = "vec_text_bits"
-CANDIDATES = 200  # re-scored exactly; the measured recall@10 is in bench/vectors.py
+PARTITIONS = 16
+PER_PARTITION = 48  # candidates from each partition, re-scored exactly
 SYNC_BATCH = 2000  # vectors per transaction: other writes wait at most this long
 
 
@@ -41,11 +45,16 @@ def ensure(conn: apsw.Connection) -> None:
     """The index's tables (not in a migration: they need the sqlite-vec extension, and being
     derived they may be dropped and made again)."""
     conn.execute(
-        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0(bits bit[{DIMENSION}]);
-            CREATE TABLE IF NOT EXISTS vector_index_state (
-                name TEXT PRIMARY KEY, mean BLOB NOT NULL, mean_of INTEGER NOT NULL,
-                synced_at REAL NOT NULL, synced_id INTEGER NOT NULL)"""
+        """CREATE TABLE IF NOT EXISTS vector_index_state (
+               name TEXT PRIMARY KEY, mean BLOB NOT NULL, mean_of INTEGER NOT NULL,
+               synced_at REAL NOT NULL, synced_id INTEGER NOT NULL)"""
     )
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchall():
+        conn.execute(
+            f"""CREATE VIRTUAL TABLE {TABLE} USING vec0(
+                  part INTEGER PARTITION KEY, bits bit[{DIMENSION}])"""
+        )
+        conn.execute("DELETE FROM vector_index_state")  # a new table: fill it from the start
 
 
 def _count(conn: apsw.Connection, name: str) -> int:
@@ -108,8 +117,8 @@ def sync(conn: apsw.Connection, name: str) -> int:
             for row, packed in zip(rows, bits(matrix.reshape(-1, DIMENSION), mean), strict=True):
                 conn.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (row["track_id"],))
                 conn.execute(
-                    f"INSERT INTO {TABLE} (rowid, bits) VALUES (?, vec_bit(?))",
-                    (row["track_id"], packed),
+                    f"INSERT INTO {TABLE} (rowid, part, bits) VALUES (?, ?, vec_bit(?))",
+                    (row["track_id"], row["track_id"] % PARTITIONS, packed),
                 )
             conn.execute(
                 "UPDATE vector_index_state SET synced_at = ?, synced_id = ? WHERE name = ?",
@@ -129,28 +138,31 @@ def sync(conn: apsw.Connection, name: str) -> int:
 
 
 def search(
-    conn: apsw.Connection, name: str, query: np.ndarray, limit: int, candidates: int = CANDIDATES
+    conn: apsw.Connection,
+    name: str,
+    query: np.ndarray,
+    limit: int,
+    per_partition: int = PER_PARTITION,
 ) -> list[tuple[int, float]]:
     """(track id, cosine similarity) of the ``limit`` present tracks nearest ``query``."""
     state = _state(conn, name) if db.has_vec(conn) and _indexed(conn) else None
     if state is None or query.shape != (DIMENSION,):
         return []
-    mean = np.frombuffer(state["mean"], dtype="<f4")
+    code = bits(query, np.frombuffer(state["mean"], dtype="<f4"))[0]
+    candidates = [
+        r["rowid"]
+        for part in range(PARTITIONS)
+        for r in conn.execute(
+            f"SELECT rowid FROM {TABLE} WHERE bits MATCH vec_bit(?) AND k = ? AND part = ?",
+            (code, max(per_partition, limit), part),
+        )
+    ]
     rows = conn.execute(
-        f"""WITH near AS (SELECT rowid AS track_id FROM {TABLE}
-                          WHERE bits MATCH vec_bit(?) AND k = ?)
-            SELECT n.track_id, vec_distance_cosine(v.vector, ?) AS distance
-            FROM near n JOIN track_vectors v ON v.track_id = n.track_id AND v.name = ?
-            JOIN tracks t ON t.id = n.track_id AND t.missing_since IS NULL
-            WHERE v.dimension = ? ORDER BY distance, n.track_id LIMIT ?""",
-        (
-            bits(query, mean)[0],
-            max(candidates, limit),
-            query.astype("<f4").tobytes(),
-            name,
-            DIMENSION,
-            limit,
-        ),
+        """SELECT v.track_id, vec_distance_cosine(v.vector, ?) AS distance
+           FROM track_vectors v JOIN tracks t ON t.id = v.track_id AND t.missing_since IS NULL
+           WHERE v.name = ? AND v.dimension = ? AND v.track_id IN (SELECT value FROM json_each(?))
+           ORDER BY distance, v.track_id LIMIT ?""",
+        (query.astype("<f4").tobytes(), name, DIMENSION, json.dumps(candidates), limit),
     ).fetchall()
     return [(r["track_id"], 1.0 - r["distance"]) for r in rows]
 
