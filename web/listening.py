@@ -100,7 +100,7 @@ async def search(request: web.Request) -> web.Response:
                          "cover_album_id": a["cover_album_id"]} for a in found["artists"]],
             "albums": [{"id": a["id"], "title": a["title"], "artist": a["album_artist_name"],
                         "year": a["year"]} for a in found["albums"]],
-            "tracks": [{**b, "snippet_html": browse.snippet_html(t["snippet"])}
+            "tracks": [{**b, "snippet_html": browse.snippet_html(t, text)}
                        for b, t in zip(briefs(request.app, found["tracks"]), found["tracks"], strict=True)],
         }
     )  # fmt: skip

@@ -38,3 +38,13 @@ def test_pages_walk_title_matches_then_the_rest_once_each(db_conn):
     assert [t["title"] for t in page(50, 0)["tracks"]] == present
     walked = [t["title"] for offset in range(0, 12, 3) for t in page(3, offset)["tracks"]]
     assert walked == present
+
+
+def test_a_snippet_marks_the_words_as_the_search_matched_them():
+    track = {"title": "Clair de lune", "artist_name": "Debussy", "album_title": "Rêveries"}
+    assert browse.snippet_html(track, "reve") == "<mark>Rêveries</mark>"  # accents, prefix
+    assert browse.snippet_html(track, "CLAIR lu") == "<mark>Clair</mark> de <mark>lune</mark>"
+    hostile = {"title": "<b>Noctis</b> & co", "genre": "Pop"}
+    assert browse.snippet_html(hostile, "noct") == "&lt;b&gt;<mark>Noctis</mark>&lt;/b&gt; &amp; co"
+    assert browse.snippet_html(hostile, "pop") == "<mark>Pop</mark>"
+    assert browse.snippet_html(hostile, "jazz") is None
