@@ -2,6 +2,10 @@
 tempo, key (on the circle of fifths), loudness, energy, danceability and timbre, each feature
 standardised over the library so none dominates. No model needed, so it works on a Pi.
 
+Where Essentia's classifier models ran (amd64 with models installed), their mood and genre
+labels join the space as further features, together weighing as much as the tempo; where
+they did not (arm64, no models), the space is the portable features alone.
+
 Tracks not analysed yet fall back to the same artist, then the same genre, then the same era.
 """
 
@@ -20,6 +24,8 @@ PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
 # Weights after standardising: what makes two tracks feel alike in a mix.
 WEIGHTS = np.array([2.0, 1.5, 1.5, 0.8, 1.0, 0.6, 0.6, 0.4, 0.4, 0.4, 0.4, 0.4])
+LABELS_WEIGHT = 2.0  # all the classifiers' labels together, as much as the tempo
+MAX_LABELS = 64  # the most common labels kept as features (a bound on the space's width)
 
 
 def key_position(key: str | None, scale: str | None) -> tuple[float, float] | None:
@@ -56,18 +62,60 @@ def _vector(row: dict[str, Any]) -> list[float] | None:
     ]
 
 
+def _standardised(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    if not len(matrix):
+        return matrix
+    spread = matrix.std(axis=0)
+    spread[spread < 1e-9] = 1.0
+    return (matrix - matrix.mean(axis=0)) / spread * weights
+
+
+def labels_of(row: dict[str, Any]) -> dict[str, float]:
+    """The classifiers' labels in ``features_extra`` as ``{"model/label": activation}``."""
+    extra = row.get("features_extra")
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except ValueError:
+            return {}
+    found = {}
+    for model, labels in ((extra or {}).get("labels") or {}).items():
+        for label, activation in (labels or {}).items():
+            if isinstance(activation, (int, float)) and math.isfinite(activation):
+                found[f"{model}/{label}"] = float(activation)
+    return found
+
+
 class Space:
     """Every analysed track as a standardised, weighted feature vector (built once, asked many
-    times: the web process keeps one until the next write)."""
+    times: the web process keeps one until the next write). ``labels``: per track, its
+    classifier labels (:func:`labels_of`), which become further columns (0 where a label is
+    absent: only each model's strongest labels are stored)."""
 
-    def __init__(self, ids: list[int], vectors: list[list[float]]):
+    def __init__(
+        self,
+        ids: list[int],
+        vectors: list[list[float]],
+        labels: list[dict[str, float]] | None = None,
+    ):
         self.ids = ids
         self.row = {track_id: n for n, track_id in enumerate(ids)}
         matrix = np.asarray(vectors, dtype=np.float64).reshape(len(ids), len(WEIGHTS))
-        if len(ids):
-            spread = matrix.std(axis=0)
-            spread[spread < 1e-9] = 1.0
-            matrix = (matrix - matrix.mean(axis=0)) / spread * WEIGHTS[: matrix.shape[1]]
+        matrix = _standardised(matrix, WEIGHTS)
+        counts: dict[str, int] = {}
+        for each in labels or ():
+            for name in each:
+                counts[name] = counts.get(name, 0) + 1
+        self.labels = sorted(counts, key=lambda n: (-counts[n], n))[:MAX_LABELS]
+        if self.labels:
+            column = {name: n for n, name in enumerate(self.labels)}
+            extra = np.zeros((len(ids), len(self.labels)))
+            for n, each in enumerate(labels):
+                for name, activation in each.items():
+                    if name in column:
+                        extra[n, column[name]] = activation
+            weights = np.full(len(self.labels), LABELS_WEIGHT / math.sqrt(len(self.labels)))
+            matrix = np.hstack([matrix, _standardised(extra, weights)])
         self.matrix = matrix
 
     def nearest(self, track_id: int, count: int) -> list[int]:
@@ -128,16 +176,18 @@ def fuse(rankings: list[tuple[list[int], float]], count: int) -> list[int]:
 
 def space(conn: apsw.Connection) -> Space:
     rows = conn.execute(
-        """SELECT id, bpm, key, scale, loudness_lufs, energy, danceability, timbre
+        """SELECT id, bpm, key, scale, loudness_lufs, energy, danceability, timbre,
+                  features_extra
            FROM tracks WHERE missing_since IS NULL AND analyzed_at IS NOT NULL"""
     )
-    ids, vectors = [], []
+    ids, vectors, labels = [], [], []
     for row in rows:
         vector = _vector(row)
         if vector is not None:
             ids.append(row["id"])
             vectors.append(vector)
-    return Space(ids, vectors)
+            labels.append(labels_of(row))
+    return Space(ids, vectors, labels)
 
 
 def similar_ids(

@@ -54,3 +54,24 @@ def test_a_mix_never_plays_one_artist_twice_in_a_row_while_another_is_left():
     assert order[0] == 1 and len(order) == 7 and len(set(order)) == 7
     shown = [artists[n] for n in order]
     assert shown[:6] == ["a", "b", "a", "b", "a", "b"]
+
+
+def test_the_classifiers_labels_join_the_space_where_they_exist():
+    """Same tempo and key throughout: only the mood labels tell the tracks apart."""
+    moods = {1: 0.9, 2: 0.1, 3: 0.85, 4: 0.15}
+    rows = [
+        {**row(n, 120, "C"), "features_extra": json.dumps(
+            {"labels": {"mood_happy": {"happy": happy, "non_happy": 1 - happy}}})}
+        for n, happy in moods.items()
+    ]  # fmt: skip
+    within = similarity.Space(
+        [r["id"] for r in rows],
+        [similarity._vector(r) for r in rows],
+        [similarity.labels_of(r) for r in rows],
+    )
+    assert within.labels == ["mood_happy/happy", "mood_happy/non_happy"]
+    assert within.nearest(1, 1) == [3] and within.nearest(2, 1) == [4]
+    # no labels anywhere (librosa, arm64): the portable features alone, as before
+    plain = space_of([row(n, 120 + n, "C") for n in range(1, 5)])
+    assert plain.labels == [] and plain.matrix.shape == (4, len(similarity.WEIGHTS))
+    assert similarity.labels_of({"features_extra": "{not json"}) == {}
