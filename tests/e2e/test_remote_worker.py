@@ -38,6 +38,18 @@ def namespace():
     # Skipped only where it cannot run: network namespaces need root (CI runs as root).
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
+    # A run killed before its clean-up leaves its namespace and veth, still holding HOST_IP:
+    # traffic to the new namespace would be routed into the stale one.
+    for stale in subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True
+    ).stdout.split("\n"):
+        if stale.startswith("sbw-"):
+            subprocess.run(["ip", "netns", "del", stale.split()[0]], capture_output=True)
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    for line in links.splitlines():
+        link = line.split(":")[1].strip().split("@")[0]
+        if link.startswith("sbh"):
+            subprocess.run(["ip", "link", "del", link], capture_output=True)
     name, tag = "sbw-" + secrets.token_hex(3), secrets.token_hex(2)
     host_if, ns_if = f"sbh{tag}", f"sbn{tag}"
     ip("netns", "add", name)
@@ -104,10 +116,16 @@ def test_a_worker_in_another_network_namespace_takes_its_share_of_a_scan(
         far = ("ip", "netns", "exec", namespace)
         run("far-worker", "worker", "--queue", "scan", prefix=far, data="far-data")
         run("near-worker", "worker", "--queue", "scan")
-        run("watch", "watch")
-
         client = redis.Redis.from_url(env["SONIQUEBAY_REDIS_URL"])
         queue = queueing.get_queue(client, "scan")
+
+        def worker_ips() -> set[str]:
+            return {w.ip_address.rsplit(":", 1)[0] for w in Worker.all(connection=client)}
+
+        # Both workers listen before the scan starts: on a busy machine the far one, slower to
+        # start, could otherwise find the near one had done every job already.
+        wait_for(lambda: worker_ips() == {HOST_IP, WORKER_IP}, 60, "both workers to register")
+        run("watch", "watch")
 
         def all_listed() -> bool:
             request = urllib.request.Request(
