@@ -85,8 +85,9 @@ def _state(conn: apsw.Connection, name: str) -> dict[str, Any] | None:
 
 def sync(conn: apsw.Connection, name: str) -> int:
     """Bring the index up to date with ``track_vectors`` by up to ``SYNC_BATCH`` vectors, in
-    one transaction; returns how many it changed (call again until 0)."""
-    if not db.has_vec(conn):
+    one transaction; returns how many it changed (call again until 0). Opens no
+    transaction when there is nothing to do (it runs after every write of the library)."""
+    if not db.has_vec(conn) or not _work_to_do(conn, name):
         return 0
     with conn:
         ensure(conn)
@@ -135,6 +136,21 @@ def sync(conn: apsw.Connection, name: str) -> int:
                 )
                 gone = conn.changes()
     return len(rows) + gone
+
+
+def _work_to_do(conn: apsw.Connection, name: str) -> bool:
+    count = _count(conn, name)
+    state = _state(conn, name) if _indexed(conn) else None
+    if state is None:
+        return count > 0
+    if count and not state["mean_of"] / 2 <= count <= state["mean_of"] * 2:
+        return True
+    newer = conn.execute(
+        """SELECT 1 FROM track_vectors WHERE name = ? AND dimension = ?
+             AND (updated_at, id) > (?, ?) LIMIT 1""",
+        (name, DIMENSION, state["synced_at"], state["synced_id"]),
+    ).fetchall()
+    return bool(newer) or size(conn) > count
 
 
 def search(
