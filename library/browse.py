@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -248,25 +247,19 @@ SNIPPET_FIELDS = ("title", "artist_name", "album_title", "album_artist_name", "g
 TOKEN = re.compile(r"[^\W_]+")  # FTS5's unicode61: runs of letters and digits
 
 
-def _fold(word: str) -> str:
-    """As unicode61 with remove_diacritics compares words: no accents, no case."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def snippet_html(track: dict[str, Any], text: str) -> str | None:
     """The first of the track's searched fields where a word of ``text`` matches (as a
     prefix, accents and case ignored, as the search itself matches), as HTML: escaped, the
     matched words in ``<mark>``. Worked out here for the page's few tracks: FTS5's own
     snippet() walks every match of the query again, as long as the ranking did."""
-    wanted = {_fold(t) for t in TOKEN.findall(text)}
+    wanted = {sql.fold(t) for t in TOKEN.findall(text)}
     for field in SNIPPET_FIELDS:
         value = track.get(field)
         if not value:
             continue
         out, last, marked = [], 0, False
         for token in TOKEN.finditer(value):
-            if any(_fold(token.group()).startswith(w) for w in wanted):
+            if any(sql.fold(token.group()).startswith(w) for w in wanted):
                 out += [html.escape(value[last : token.start()]), "<mark>",
                         html.escape(token.group()), "</mark>"]  # fmt: skip
                 last, marked = token.end(), True

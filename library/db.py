@@ -35,7 +35,9 @@ def load_vec(conn: apsw.Connection) -> None:
         conn.load_extension(sqlite_vec.loadable_path())
     except (ImportError, apsw.Error) as exc:
         _vec_failure = f"sqlite-vec could not be loaded: {exc}"
-        log.warning("%s; semantic search falls back to a scan in memory", _vec_failure)
+        log.warning(
+            "%s; semantic search will answer 503, more like this uses the sound alone", _vec_failure
+        )
     finally:
         conn.enable_load_extension(False)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,13 @@ from soniquebay.library.fields import INTERNAL_FIELDS, JSON_FIELDS, NUMBER_RANGE
 
 def name_key(text: str) -> str:
     return " ".join(text.casefold().split())
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, as FTS5's unicode61 with remove_diacritics compares words:
+    "Rêverie" -> "reverie"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def display_path(path: bytes) -> str:

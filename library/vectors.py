@@ -144,31 +144,3 @@ def vectors_by_track_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict
         tuple(ids),
     ).fetchall()
     return [_vector_row(r) for r in rows]
-
-
-def matrix(conn: apsw.Connection, name: str) -> tuple[list[int], bytes, int]:
-    """(track ids, their vectors concatenated as float32 bytes, dimension) of every present
-    track's vector called ``name`` (the most common dimension only)."""
-    rows = conn.execute(
-        """SELECT v.track_id, v.dimension, v.vector FROM track_vectors v
-           JOIN tracks t ON t.id = v.track_id
-           WHERE v.name = ? AND t.missing_since IS NULL ORDER BY v.track_id""",
-        (name,),
-    ).fetchall()
-    if not rows:
-        return [], b"", 0
-    dims: dict[int, int] = {}
-    for r in rows:
-        dims[r["dimension"]] = dims.get(r["dimension"], 0) + 1
-    dimension = max(dims, key=dims.get)
-    kept = [r for r in rows if r["dimension"] == dimension]
-    return [r["track_id"] for r in kept], b"".join(r["vector"] for r in kept), dimension
-
-
-def stamp(conn: apsw.Connection, name: str) -> tuple:
-    """Changes whenever a vector called ``name`` is added, replaced or removed."""
-    row = conn.execute(
-        "SELECT count(*) AS n, max(updated_at) AS last, max(id) AS top FROM track_vectors WHERE name = ?",
-        (name,),
-    ).fetchall()[0]
-    return (row["n"], row["last"], row["top"])

@@ -2,7 +2,7 @@
 (``embedding_model``), against the sqlite-vec index of those vectors
 (:mod:`soniquebay.library.vector_index`).
 
-The index follows ``track_vectors`` on the writer thread (a few seconds behind, in small
+The index follows ``track_vectors`` on the writer thread (within a second or so, in small
 transactions, only after writes); queries run on a thread with a read-only connection of its
 own, so a search never holds the event loop. A query's embedding is computed on a thread
 too, and kept in Redis for a day (the same words cost nothing twice).
@@ -53,7 +53,7 @@ class SemanticIndex:
                     # Read at once after the last batch: a write queued behind it has not
                     # bumped the generation yet (its completion runs on this loop, later).
                     self.synced_generation = self.database.generation
-                    self.indexed = self.database.read(vector_index.size)
+                    self.indexed = self.database.read(vector_index.size, embeddings.TEXT_VECTOR)
                 except Exception:
                     log.exception("the vector index could not be brought up to date; will retry")
                     await asyncio.sleep(5)

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from typing import Any
 
 from soniquebay import Option, hookimpl, remote, stage
+from soniquebay.library import sql
 from soniquebay.plugins.context import PluginContext
 
 STAGE_VERSION = "1"
@@ -311,6 +311,4 @@ def _norm(text: Any) -> str:
     """Case, accents, punctuation and spacing folded: "Café (Live)!" == "cafe live"."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKD", str(text).casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+    return " ".join(re.sub(r"[^\w]+", " ", sql.fold(str(text))).split())

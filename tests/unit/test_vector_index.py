@@ -74,6 +74,7 @@ def test_the_index_follows_the_vectors_and_answers_the_exact_nearest(db_conn, mo
     store(db_conn, ids, matrix)  # one timestamp for every row: the keyset still pages them
     assert sync_all(db_conn) == 1000
     assert sync_all(db_conn) == 0  # nothing more to do
+    assert vector_index.size(db_conn, NAME) == 1000
     queries = mixtures(40, seed=2)  # not in the library
     recall = np.mean(
         [
@@ -106,7 +107,7 @@ def test_the_index_follows_the_vectors_and_answers_the_exact_nearest(db_conn, mo
     ingest.mark_missing(db_conn, [b"/m/4.flac"])
     assert sync_all(db_conn) == 1
     indexed = db_conn.execute(f"SELECT count(*) AS n FROM {vector_index.TABLE}").fetchall()
-    assert indexed[0]["n"] == 999
+    assert indexed[0]["n"] == 999 == vector_index.size(db_conn, NAME)  # the kept count is right
     found = {t for q in queries for t, _ in vector_index.search(db_conn, NAME, q, 50)}
     assert ids[3] not in found and ids[4] not in found
 
@@ -123,7 +124,7 @@ def test_a_library_that_doubles_is_quantised_again_around_its_new_mean(db_conn):
     after = db_conn.execute("SELECT mean, mean_of FROM vector_index_state").fetchall()[0]
     assert before["mean_of"] == 50 and after["mean_of"] == 250 and after["mean"] != before["mean"]
     indexed = db_conn.execute(f"SELECT count(*) AS n FROM {vector_index.TABLE}").fetchall()
-    assert indexed[0]["n"] == 250
+    assert indexed[0]["n"] == 250 == vector_index.size(db_conn, NAME)
     q = matrix[17]
     assert vector_index.search(db_conn, NAME, q, 1)[0][0] == more[17]
 
