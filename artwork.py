@@ -15,14 +15,13 @@ from html import escape
 
 import mutagen
 from mutagen.flac import Picture
-from PIL import Image, UnidentifiedImageError
 
 COVER_NAMES = ("cover", "folder", "front", "album", "albumart")
 COVER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 THUMB_SIZES = (64, 300, 600)
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
 # A cover is a few megapixels; a "cover" of 100,000 x 100,000 is an attack on memory.
-Image.MAX_IMAGE_PIXELS = 50_000_000
+MAX_IMAGE_PIXELS = 50_000_000
 IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
 
 
@@ -74,6 +73,9 @@ def embedded_cover(path: str) -> bytes | None:
 
 def thumbnail(data: bytes, size: int) -> bytes:
     """A JPEG at most ``size`` pixels on its longer side (never enlarged)."""
+    from PIL import Image, UnidentifiedImageError  # with the first thumbnail, not at start-up
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.draft("RGB", (size, size))  # JPEG: decode at a fraction of full size

@@ -19,16 +19,18 @@ import struct
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-from scipy.special import erf
-from tokenizers import Tokenizer
+from soniquebay import lazy
+
+# Loaded when a text is first embedded: the web process imports this module for semantic
+# search, and numpy, scipy.special and tokenizers together are 50 MB of an idle process.
+np = lazy.module("numpy")
 
 DIMENSION = 384
 MAX_TOKENS = 128  # track texts are short; the model was trained on up to 256
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MOCK_MODEL = "mock-v1"
 TEXT_VECTOR = "text"  # the name of a track's text embedding in track_vectors
-SAFETENSOR_TYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+SAFETENSOR_TYPES = {"F32": "float32", "F16": "float16", "I64": "int64"}
 
 
 class ModelMissing(RuntimeError):
@@ -72,6 +74,10 @@ class MiniLM:
     heads = 12
 
     def __init__(self, folder: Path):
+        from scipy.special import erf
+        from tokenizers import Tokenizer
+
+        self.erf = erf
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -120,7 +126,7 @@ class MiniLM:
                 w[p + "attention.output.LayerNorm.bias"],
             )
             inner = dense(x, "intermediate.dense")
-            inner = 0.5 * inner * (1.0 + erf(inner / math.sqrt(2.0)))  # BERT's exact GELU
+            inner = 0.5 * inner * (1.0 + self.erf(inner / math.sqrt(2.0)))  # BERT's exact GELU
             x = _layer_norm(
                 dense(inner, "output.dense") + x,
                 w[p + "output.LayerNorm.weight"],

@@ -11,7 +11,9 @@ fingerprint bits; unrelated audio differs in about half. The comparison allows a
 
 from __future__ import annotations
 
-import numpy as np
+from soniquebay import lazy
+
+np = lazy.module("numpy")  # when fingerprints are compared, not when the web starts
 
 HEAD_ITEMS = 120  # fingerprint items compared: ~8 per second of audio
 MAX_SHIFT = 4  # items either way

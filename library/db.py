@@ -6,7 +6,10 @@ database for writing; the watcher opens it read-only to reconcile.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import logging
+import os
 import time
 from importlib import resources
 from pathlib import Path
@@ -29,10 +32,8 @@ def load_vec(conn: apsw.Connection) -> None:
     if _vec_failure is not None:
         return
     try:
-        import sqlite_vec
-
         conn.enable_load_extension(True)
-        conn.load_extension(sqlite_vec.loadable_path())
+        conn.load_extension(_vec_path())
     except (ImportError, apsw.Error) as exc:
         _vec_failure = f"sqlite-vec could not be loaded: {exc}"
         log.warning(
@@ -43,6 +44,16 @@ def load_vec(conn: apsw.Connection) -> None:
 
 
 _vec_failure: str | None = None
+
+
+@functools.cache
+def _vec_path() -> str:
+    """sqlite_vec.loadable_path() without importing the package, whose ``__init__`` imports
+    numpy (15 MB in every process that opens the library, the watcher included)."""
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the sqlite-vec package is not installed")
+    return os.path.join(spec.submodule_search_locations[0], "vec0")
 
 
 def vec_failure() -> str | None:

@@ -16,14 +16,16 @@ import math
 from typing import Any
 
 import apsw
-import numpy as np
 
+from soniquebay import lazy
 from soniquebay.library import sql
+
+np = lazy.module("numpy")  # when a neighbour is first asked for, not when the web starts
 
 PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
 # Weights after standardising: what makes two tracks feel alike in a mix.
-WEIGHTS = np.array([2.0, 1.5, 1.5, 0.8, 1.0, 0.6, 0.6, 0.4, 0.4, 0.4, 0.4, 0.4])
+WEIGHTS = (2.0, 1.5, 1.5, 0.8, 1.0, 0.6, 0.6, 0.4, 0.4, 0.4, 0.4, 0.4)
 LABELS_WEIGHT = 2.0  # all the classifiers' labels together, as much as the tempo
 MAX_LABELS = 64  # the most common labels kept as features (a bound on the space's width)
 
@@ -101,7 +103,7 @@ class Space:
         self.ids = ids
         self.row = {track_id: n for n, track_id in enumerate(ids)}
         matrix = np.asarray(vectors, dtype=np.float64).reshape(len(ids), len(WEIGHTS))
-        matrix = _standardised(matrix, WEIGHTS)
+        matrix = _standardised(matrix, np.array(WEIGHTS))
         counts: dict[str, int] = {}
         for each in labels or ():
             for name in each:

@@ -24,9 +24,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import apsw
-import numpy as np
 
+from soniquebay import lazy
 from soniquebay.library import db
+
+np = lazy.module("numpy")  # when the first vectors arrive or a search runs
 
 DIMENSION = 384
 TABLE = "vec_text_bits"

@@ -18,16 +18,16 @@ import threading
 import time
 
 import apsw
-import numpy as np
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import embeddings, names
+from soniquebay import embeddings, lazy, names
 from soniquebay.errors import ServiceUnavailable
 from soniquebay.library import db, vector_index
 from soniquebay.web import keys
 
 log = logging.getLogger(__name__)
+np = lazy.module("numpy")  # with the first query
 
 SYNC_DELAY = 0.5  # after a write, for the writes that follow it to land in one sync
 QUERY_CACHE_SECONDS = 86400
