@@ -34,8 +34,9 @@ def display_path(path: bytes) -> str:
     return path.decode("utf-8", "replace")
 
 
-def public_track(row: dict[str, Any]) -> dict[str, Any]:
-    out = row.copy()  # a C-level copy, then drop a few keys: lists shape 50 of these per page
+def public_track(row: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
+    """A track row as the API shows it; ``copy=False`` reshapes a row nobody else holds."""
+    out = row.copy() if copy else row  # a C-level copy, then drop a few keys
     for field in INTERNAL_FIELDS:
         out.pop(field, None)
     if "path" in row:  # a projection (queries.tracks_by_album_ids) may leave it out

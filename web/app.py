@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 
@@ -123,6 +124,14 @@ async def forget_url(app: web.Application) -> None:
     app[keys.SETTINGS].web_url_path.unlink(missing_ok=True)
 
 
+async def freeze_start_up(app: web.Application) -> None:
+    """What start-up built (modules, the schema, templates, plugins) lives as long as the
+    process: out of the garbage collector's sight. Under load (GraphQL at concurrency 32) a
+    full collection came every 0.4 s and walked all of it, 40-60 ms each with every request
+    waiting; frozen, the same collections take 0.2-4 ms."""
+    gc.freeze()
+
+
 async def close_event_streams(app: web.Application) -> None:
     app[keys.HUB].close_all()
 
@@ -154,6 +163,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(on_response_prepare)
     app.on_shutdown.append(close_event_streams)
     app.on_startup.append(announce_url)
+    app.on_startup.append(freeze_start_up)  # last: after every cleanup_ctx has opened
     app.on_cleanup.append(forget_url)
     routes.install(app, routes.table(settings) + plugin_routes(plugins))
     return app

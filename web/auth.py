@@ -28,6 +28,7 @@ from soniquebay import credentials
 from soniquebay.errors import Forbidden, InvalidInput, Unauthorized
 from soniquebay.library import accounts
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import render
 from soniquebay.web.throttle import LoginThrottle, client_address, is_https, parse_proxies
 
@@ -350,7 +351,7 @@ async def revoke(request: web.Request, token_id: int) -> None:
 
 
 async def list_tokens(request: web.Request) -> web.Response:
-    return web.json_response({"items": request.app[keys.DB].read(accounts.list_tokens)})
+    return json_response({"items": request.app[keys.DB].read(accounts.list_tokens)})
 
 
 async def create_token(request: web.Request) -> web.Response:
@@ -358,7 +359,7 @@ async def create_token(request: web.Request) -> web.Response:
 
     body = check_object(await json_object(request), {"name": str, "scope": str}, required=("name",))
     token, row = await make_token(request, body["name"], body.get("scope") or "write")
-    return web.json_response(
+    return json_response(
         {**row, "token": token}, status=201, headers={"Location": f"/api/tokens/{row['id']}"}
     )
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import duplicates, queries, sql, stages
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.rest import int_param, path_id
 from soniquebay.web.validation import json_object
 
@@ -30,7 +31,7 @@ MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 async def track_duplicates(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     database.read(queries.get_track, track_id)  # 404 for an unknown track
-    return web.json_response({"items": _public(database.read(duplicates.of_track, track_id))})
+    return json_response({"items": _public(database.read(duplicates.of_track, track_id))})
 
 
 async def list_duplicates(request: web.Request) -> web.Response:
@@ -46,7 +47,7 @@ async def list_duplicates(request: web.Request) -> web.Response:
           "format": rows[i]["format"]} for i in g if i in rows]
         for g in groups
     ]  # fmt: skip
-    return web.json_response({"items": items, "next_after_id": groups[-1][0] if groups else None})
+    return json_response({"items": items, "next_after_id": groups[-1][0] if groups else None})
 
 
 def _public(rows: list[dict]) -> list[dict]:
@@ -59,7 +60,7 @@ async def accept_match(request: web.Request) -> web.Response:
     track_id = path_id(request)
     body = await json_object(request)
     recording = await _accept(request, track_id, body.get("recording_id"))
-    return web.json_response({"track_id": track_id, "recording_id": recording}, status=202)
+    return json_response({"track_id": track_id, "recording_id": recording}, status=202)
 
 
 async def accept_match_form(request: web.Request) -> web.Response:

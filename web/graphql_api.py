@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -37,7 +38,8 @@ from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_lean import Fallback, LeanExecutor
 from soniquebay.web.graphql_limits import check_limits
-from soniquebay.web.loaders import Loaders
+from soniquebay.web.jsonbody import json_response
+from soniquebay.web.loaders import Loader, Loaders, then
 from soniquebay.web.render import render
 from soniquebay.web.validation import MAX_QUERY_TEXT, check_text, parse_json
 
@@ -275,9 +277,19 @@ async def resolve_similar_tracks(_root, info, id, limit=20):
     return [rows[i] for i in ids if i in rows]
 
 
+def _artists(info: Any) -> Loader:
+    """The artist loader for this selection: counting an artist's tracks reads every one of
+    them, so only when ``track_count`` (or ``tracks``, whose total falls back on it) is asked."""
+    key = ("artist counts", id(info.field_nodes[0]))
+    memo = _loaders(info).memo
+    if key not in memo:
+        memo[key] = bool(_selected_fields(info) & {"track_count", "tracks", "*"})
+    return _loaders(info).artist if memo[key] else _loaders(info).artist_uncounted
+
+
 def resolve_track_artist(track, info):
     artist_id = track.get("track_artist_id")
-    return _loaders(info).artist.load(artist_id) if artist_id else None
+    return _artists(info).load(artist_id) if artist_id else None
 
 
 def resolve_track_album(track, info):
@@ -285,8 +297,8 @@ def resolve_track_album(track, info):
     return _loaders(info).album.load(album_id) if album_id else None
 
 
-async def resolve_track_vectors_field(track, info):
-    return await _loaders(info).track_vectors.load(track["id"]) or []
+def resolve_track_vectors_field(track, info):
+    return then(_loaders(info).track_vectors.load(track["id"]), _or_empty)
 
 
 NESTED_MAX = 500  # Album.tracks, Artist.albums: the most one nested list returns
@@ -331,31 +343,41 @@ def _track_columns(info: Any) -> tuple[str, ...] | None:
     return memo[key]
 
 
-async def resolve_album_tracks(album, info, limit=None):
-    rows = await _loaders(info).album_tracks(_track_columns(info)).load(album["id"]) or []
-    return rows[: _nested_limit(limit)]
+def _or_empty(rows: list | None) -> list:
+    return rows or []
+
+
+def _first(limit: int | None) -> Callable[[list | None], list]:
+    count = _nested_limit(limit)
+    return lambda rows: (rows or [])[:count]
+
+
+def resolve_album_tracks(album, info, limit=None):
+    return then(_loaders(info).album_tracks(_track_columns(info)).load(album["id"]), _first(limit))
 
 
 def resolve_album_artist(album, info):
     artist_id = album.get("album_artist_id")
-    return _loaders(info).artist.load(artist_id) if artist_id else None
+    return _artists(info).load(artist_id) if artist_id else None
 
 
-async def resolve_artist_albums(artist, info, limit=None):
-    rows = await _loaders(info).artist_albums.load(artist["id"]) or []
-    return rows[: _nested_limit(limit)]
+def resolve_artist_albums(artist, info, limit=None):
+    return then(_loaders(info).artist_albums.load(artist["id"]), _first(limit))
 
 
-async def resolve_artist_appears_on(artist, info, limit=None):
-    rows = await _loaders(info).artist_appears_on.load(artist["id"]) or []
-    return rows[: _nested_limit(limit)]
+def resolve_artist_appears_on(artist, info, limit=None):
+    return then(_loaders(info).artist_appears_on.load(artist["id"]), _first(limit))
 
 
-async def resolve_artist_tracks(artist, info, limit, offset):
+def resolve_artist_tracks(artist, info, limit, offset):
     _check_page(limit, offset)
-    rows = await _loaders(info).artist_tracks(limit, offset).load(artist["id"]) or []
-    total = rows[0]["_total"] if rows else artist.get("track_count") or 0
-    return _page([sql.public_track(r) for r in rows], total, limit, offset)
+
+    def page(rows: list | None) -> dict[str, Any]:
+        rows = rows or []
+        total = rows[0]["_total"] if rows else artist.get("track_count") or 0
+        return _page([sql.public_track(r) for r in rows], total, limit, offset)
+
+    return then(_loaders(info).artist_tracks(limit, offset).load(artist["id"]), page)
 
 
 # ------------------------------------------------------------------ mutations
@@ -626,10 +648,8 @@ def _operation(document: gql_ast.DocumentNode, name: str | None) -> OperationDef
 
 
 def _answer(payload: dict[str, Any], status: int = 200) -> web.Response:
-    # ensure_ascii: a non-UTF-8 path echoed back to a worker survives as \udcXX escapes.
-    return web.json_response(
-        payload, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=True)
-    )
+    # A non-UTF-8 path echoed back to a worker survives as \udcXX escapes (jsonbody.dumps).
+    return json_response(payload, status=status)
 
 
 def _refused(errors: list[GraphQLError]) -> web.Response:

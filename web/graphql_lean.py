@@ -137,31 +137,38 @@ class LeanExecutor:
     ) -> dict[str, list[FieldNode]]:
         fields: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
-
-        def walk(selection_set: SelectionSetNode) -> None:
-            for selection in selection_set.selections:
-                if not self._included(selection):
-                    continue
-                if isinstance(selection, FieldNode):
-                    key = (selection.alias or selection.name).value
-                    fields.setdefault(key, []).append(selection)
-                elif isinstance(selection, InlineFragmentNode):
-                    if self._applies(selection.type_condition, runtime_type):
-                        walk(selection.selection_set)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    if getattr(selection, "arguments", None):
-                        raise Fallback("fragment arguments")
-                    fragment = self.fragments.get(name)
-                    if name in visited or fragment is None:
-                        continue
-                    visited.add(name)
-                    if self._applies(fragment.type_condition, runtime_type):
-                        walk(fragment.selection_set)
-
         for selection_set in selection_sets:
-            walk(selection_set)
+            self._walk(runtime_type, selection_set, fields, visited)
         return fields
+
+    def _walk(
+        self,
+        runtime_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        fields: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        # A method, not a closure calling itself: that closure is a reference cycle, garbage
+        # only the collector frees, and three of them per request made it run far more often.
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._applies(selection.type_condition, runtime_type):
+                    self._walk(runtime_type, selection.selection_set, fields, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if getattr(selection, "arguments", None):
+                    raise Fallback("fragment arguments")
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition, runtime_type):
+                    self._walk(runtime_type, fragment.selection_set, fields, visited)
 
     # ------------------------------------------------------------ execution
 
@@ -175,6 +182,7 @@ class LeanExecutor:
         fields = self._collect(object_type, selection_sets)
         resolved: list[tuple[str, list[FieldNode], Any, list[Any]]] = []
         pending: list[tuple[list[Any], int, Any]] = []
+        plain_objects: bool | None = None  # all dicts? worked out once, for the first key read
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -184,7 +192,9 @@ class LeanExecutor:
             if field is None:  # __schema, __type: introspection
                 raise Fallback("introspection")
             if field.resolve is None:
-                if not set(map(type, objects)) <= {dict}:
+                if plain_objects is None:
+                    plain_objects = set(map(type, objects)) <= {dict}
+                if not plain_objects:
                     raise Fallback("not a plain object")
                 values = [obj.get(name) for obj in objects]
             else:
@@ -214,18 +224,37 @@ class LeanExecutor:
                         pending.append((values, i, value))
             resolved.append((key, nodes, field.type, values))
         if pending:
-            results = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
-            for (values, i, _), result in zip(pending, results, strict=True):
-                if isinstance(result, BaseException):
-                    raise Fallback("a resolver raised") from result
-                values[i] = result
-        out: list[dict[str, Any]] = [{} for _ in objects]
+            await self._settle(pending)
+        keys, columns = [], []
         for key, nodes, type_, values in resolved:
             if type_ is not None:
                 values = await self._complete(type_, values, nodes)
-            for row, value in zip(out, values, strict=True):
-                row[key] = value
-        return out
+            keys.append(key)
+            columns.append(values)
+        if not columns:
+            return [{} for _ in objects]
+        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    @staticmethod
+    async def _settle(pending: list[tuple[list[Any], int, Any]]) -> None:
+        """Put the awaited results in place. Futures (what loaders give) were all asked for
+        already, so awaiting them one by one waits for the batches once; a coroutine is only
+        started when awaited, so those are gathered, or their loads would go one by one."""
+        if all(map(asyncio.isfuture, (p[2] for p in pending))):
+            try:
+                for values, i, future in pending:
+                    values[i] = await future
+            except Exception as error:
+                for _, _, future in pending:  # seen, so asyncio does not log them as lost
+                    if future.done() and not future.cancelled():
+                        future.exception()
+                raise Fallback("a resolver raised") from error
+            return
+        results = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
+        for (values, i, _), result in zip(pending, results, strict=True):
+            if isinstance(result, BaseException):
+                raise Fallback("a resolver raised") from result
+            values[i] = result
 
     async def _complete(self, type_: Any, values: list[Any], nodes: list[FieldNode]) -> list[Any]:
         """Complete the values of one field on many objects; all lists flattened into one level."""

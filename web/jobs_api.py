@@ -19,6 +19,7 @@ from soniquebay import queueing
 from soniquebay.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from soniquebay.library import queries
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.validation import check_object, json_body
 
 MAX_FAILED_LISTED = 100
@@ -56,7 +57,7 @@ async def analyze_audio(request: web.Request) -> web.Response:
     if not analysis:
         raise Unprocessable("no analysis plugin is enabled", details={"field": "plugins"})
     tracks, jobs = await request.app[keys.PIPELINE].schedule(found, only=analysis, force=True)
-    return web.json_response({"tracks": tracks, "jobs": jobs}, status=202)
+    return json_response({"tracks": tracks, "jobs": jobs}, status=202)
 
 
 def _job_json(job: Job, *, with_reason: bool = False) -> dict[str, Any]:
@@ -105,7 +106,7 @@ async def list_jobs(request: web.Request) -> web.Response:
 
     limit = int_param(request, "limit", 20, low=1, high=MAX_FAILED_LISTED)
     report = await asyncio.to_thread(_jobs_report, request.app[keys.RQ_REDIS], limit)
-    return web.json_response(report)
+    return json_response(report)
 
 
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
@@ -140,7 +141,7 @@ async def retry_job(request: web.Request) -> web.Response:
         job.requeue()
         return _job_json(job)
 
-    return web.json_response(await asyncio.to_thread(retry))
+    return json_response(await asyncio.to_thread(retry))
 
 
 async def cancel_job(request: web.Request) -> web.Response:
@@ -158,4 +159,4 @@ async def cancel_job(request: web.Request) -> web.Response:
             raise Conflict(str(exc), details={"id": job_id}) from None
         return _job_json(job)
 
-    return web.json_response(await asyncio.to_thread(cancel))
+    return json_response(await asyncio.to_thread(cancel))

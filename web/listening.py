@@ -15,6 +15,7 @@ from aiohttp import web
 from soniquebay.errors import Forbidden, InvalidInput
 from soniquebay.library import annotations, browse, playlists, queries, similarity, sql
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.rest import int_param, known_params, path_id, with_display
 from soniquebay.web.stream import content_type
 from soniquebay.web.validation import check_object, json_object, query_value
@@ -81,7 +82,7 @@ async def player_tracks(request: web.Request) -> web.Response:
     ids = ids_param(request)
     rows = {r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, ids)}
     ordered = [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
-    return web.json_response({"items": briefs(request.app, ordered)})
+    return json_response({"items": briefs(request.app, ordered)})
 
 
 async def search(request: web.Request) -> web.Response:
@@ -94,7 +95,7 @@ async def search(request: web.Request) -> web.Response:
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and 50", details={"field": "limit"})
     found = request.app[keys.DB].read(browse.search, text, limit)
-    return web.json_response(
+    return json_response(
         {
             "artists": [{"id": a["id"], "name": a["name"], "album_count": a["album_count"],
                          "cover_album_id": a["cover_album_id"]} for a in found["artists"]],
@@ -122,7 +123,7 @@ async def semantic_search(request: web.Request) -> web.Response:
     }
     present = [(rows[i], score) for i, score in found if i in rows]
     shaped = briefs(request.app, [r for r, _ in present])
-    return web.json_response(
+    return json_response(
         {
             "items": [
                 {**b, "score": round(score, 4)}
@@ -146,7 +147,7 @@ async def similar(request: web.Request) -> web.Response:
     limit = int_param(request, "limit", 20, low=1, high=200)
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, limit)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return web.json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+    return json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
 
 
 async def mix(request: web.Request) -> web.Response:
@@ -158,7 +159,7 @@ async def mix(request: web.Request) -> web.Response:
     limit = int_param(request, "limit", 25, low=1, high=200)
     ids = await mix_ids(request.app, track, limit)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return web.json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+    return json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
 
 
 async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
@@ -191,7 +192,7 @@ def _playlist_json(app: web.Application, playlist: dict) -> dict:
 
 async def list_playlists(request: web.Request) -> web.Response:
     rows = request.app[keys.DB].read(playlists.list_playlists, user_of(request))
-    return web.json_response({"items": rows})
+    return json_response({"items": rows})
 
 
 async def create_playlist(request: web.Request) -> web.Response:
@@ -203,12 +204,12 @@ async def create_playlist(request: web.Request) -> web.Response:
         id_list(body.get("track_ids") or []),
         body.get("comment") or "",
     )
-    return web.json_response(row, status=201, headers={"Location": f"/api/playlists/{row['id']}"})
+    return json_response(row, status=201, headers={"Location": f"/api/playlists/{row['id']}"})
 
 
 async def get_playlist(request: web.Request) -> web.Response:
     playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
-    return web.json_response(_playlist_json(request.app, playlist))
+    return json_response(_playlist_json(request.app, playlist))
 
 
 async def patch_playlist(request: web.Request) -> web.Response:
@@ -223,7 +224,7 @@ async def patch_playlist(request: web.Request) -> web.Response:
         comment=body.get("comment"),
         track_ids=track_ids,
     )
-    return web.json_response(row)
+    return json_response(row)
 
 
 async def delete_playlist(request: web.Request) -> web.Response:
@@ -236,7 +237,7 @@ async def add_playlist_tracks(request: web.Request) -> web.Response:
     row = await request.app[keys.DB].write(
         playlists.add_tracks, user_of(request), path_id(request), id_list(body["track_ids"])
     )
-    return web.json_response(row)
+    return json_response(row)
 
 
 async def export_playlist(request: web.Request) -> web.Response:
@@ -257,7 +258,7 @@ async def import_playlist(request: web.Request) -> web.Response:
     known_params(request, "name")
     raw = await request.read()
     created = await import_m3u8(request, raw, query_value(request, "name", str))
-    return web.json_response(
+    return json_response(
         created, status=201, headers={"Location": f"/api/playlists/{created['id']}"}
     )
 
@@ -309,7 +310,7 @@ async def list_stars(request: web.Request) -> web.Response:
     tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
     albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
     artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
-    return web.json_response(
+    return json_response(
         {
             "tracks": briefs(request.app, [tracks[i] for i in ids["track"] if i in tracks]),
             "albums": [albums[i] for i in ids["album"] if i in albums],

@@ -20,6 +20,7 @@ from aiohttp import hdrs, web
 from soniquebay.config import Settings
 from soniquebay.errors import SoniqueBayError
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import error_page, wants_html
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ GZIP_MIN_BYTES = 1400  # below one packet, compressing saves nothing
 def error_response(
     status: int, code: str, message: str, details: dict | None = None
 ) -> web.Response:
-    return web.json_response(
+    return json_response(
         {"error": {"code": code, "message": message, "details": details or {}}}, status=status
     )
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from soniquebay import __version__
 from soniquebay.library import queries
 from soniquebay.web import rest
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import render
 from soniquebay.web.validation import JSON
 
@@ -722,7 +723,7 @@ def document() -> dict[str, Any]:
 
 
 async def handle_openapi(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return json_response(document())
 
 
 async def handle_docs(request: web.Request) -> web.Response:

@@ -30,6 +30,7 @@ from soniquebay.library import (
 from soniquebay.library_roots import is_online
 from soniquebay.names import QUEUES
 from soniquebay.web import keys
+from soniquebay.web.jsonbody import json_response
 from soniquebay.web.metrics import remote_services
 from soniquebay.web.validation import JSON, check_object, json_object, query_value
 
@@ -102,7 +103,7 @@ def path_id(request: web.Request, name: str = "id") -> int:
 
 
 def created(body: dict, location: str) -> web.Response:
-    return web.json_response(body, status=201, headers={"Location": location})
+    return json_response(body, status=201, headers={"Location": location})
 
 
 def no_content() -> web.Response:
@@ -152,7 +153,7 @@ async def list_tracks(request: web.Request) -> web.Response:
     items = [sql.public_track(r) for r in rows]
     if enrichment_shown(request.app):
         with_display(request.app, items)
-    return web.json_response(page(items, total, limit, offset, next_cursor))
+    return json_response(page(items, total, limit, offset, next_cursor))
 
 
 def with_display(app: web.Application, tracks: list[dict]) -> list[dict]:
@@ -192,7 +193,7 @@ async def get_track(request: web.Request) -> web.Response:
             "play_count": 0,
             "last_played": None,
         }
-    return web.json_response(track)
+    return json_response(track)
 
 
 async def revert_edits(request: web.Request) -> web.Response:
@@ -209,7 +210,7 @@ async def revert_edits(request: web.Request) -> web.Response:
     track = sql.public_track(database.read(queries.get_track, track_id))
     if reverted:
         request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
-    return web.json_response({"reverted": reverted, "track": track})
+    return json_response({"reverted": reverted, "track": track})
 
 
 async def create_track(request: web.Request) -> web.Response:
@@ -235,7 +236,7 @@ async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
         raise single(exc) from None
     track = sql.public_track(database.read(queries.get_track, track_id))
     request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
-    return web.json_response(track)
+    return json_response(track)
 
 
 async def patch_track(request: web.Request) -> web.Response:
@@ -265,7 +266,7 @@ async def put_features(request: web.Request) -> web.Response:
     await database.write(stages.update_features, [{"track_id": track_id, **body}])
     track = sql.public_track(database.read(queries.get_track, track_id))
     request.app[keys.PIPELINE].stored([{"id": track_id, "change": "analysed"}])
-    return web.json_response(track)
+    return json_response(track)
 
 
 # ------------------------------------------------------------------ artists
@@ -285,11 +286,11 @@ async def list_artists(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
     )
-    return web.json_response(page(rows, total, limit, offset))
+    return json_response(page(rows, total, limit, offset))
 
 
 async def get_artist(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(queries.get_artist, path_id(request)))
+    return json_response(request.app[keys.DB].read(queries.get_artist, path_id(request)))
 
 
 async def create_artist(request: web.Request) -> web.Response:
@@ -305,7 +306,7 @@ async def _update_artist(request: web.Request, *, replace: bool) -> web.Response
     body = check_object(await json_object(request), ARTIST_SPEC, not_null=("name",), **spec_kwargs)
     if replace:
         body = {field: body.get(field) for field in ARTIST_SPEC}
-    return web.json_response(
+    return json_response(
         await request.app[keys.DB].write(edits.update_artist, path_id(request), body)
     )
 
@@ -338,7 +339,7 @@ async def artist_albums(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
     )
-    return web.json_response(page(rows, total, limit, offset))
+    return json_response(page(rows, total, limit, offset))
 
 
 async def artist_tracks(request: web.Request) -> web.Response:
@@ -356,7 +357,7 @@ async def artist_tracks(request: web.Request) -> web.Response:
         descending=descending,
         artist_id=artist_id,
     )
-    return web.json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
+    return json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
 
 
 # ------------------------------------------------------------------ albums
@@ -379,11 +380,11 @@ async def list_albums(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
     )
-    return web.json_response(page(rows, total, limit, offset))
+    return json_response(page(rows, total, limit, offset))
 
 
 async def get_album(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(queries.get_album, path_id(request)))
+    return json_response(request.app[keys.DB].read(queries.get_album, path_id(request)))
 
 
 async def create_album(request: web.Request) -> web.Response:
@@ -399,7 +400,7 @@ async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
     body = check_object(await json_object(request), ALBUM_SPEC, not_null=("title",), **spec_kwargs)
     if replace:
         body = {field: body.get(field) for field in ALBUM_SPEC}
-    return web.json_response(
+    return json_response(
         await request.app[keys.DB].write(edits.update_album, path_id(request), body)
     )
 
@@ -426,7 +427,7 @@ async def album_tracks(request: web.Request) -> web.Response:
     rows, total = database.read(
         queries.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
     )
-    return web.json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
+    return json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
 
 
 # ------------------------------------------------------------------ track vectors
@@ -465,11 +466,11 @@ async def list_vectors(request: web.Request) -> web.Response:
         name=query_value(request, "name", str),
         with_vectors=bool(query_value(request, "with_vectors", bool)),
     )
-    return web.json_response(page(rows, total, limit, offset))
+    return json_response(page(rows, total, limit, offset))
 
 
 async def get_vector(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.DB].read(vectors.get_vector, path_id(request)))
+    return json_response(request.app[keys.DB].read(vectors.get_vector, path_id(request)))
 
 
 async def create_vector(request: web.Request) -> web.Response:
@@ -495,7 +496,7 @@ async def put_vector(request: web.Request) -> web.Response:
     row = await request.app[keys.DB].write(
         vectors.update_vector, path_id(request), {"vector": blob, "dimension": dimension}
     )
-    return web.json_response(row)
+    return json_response(row)
 
 
 async def delete_vector(request: web.Request) -> web.Response:
@@ -510,7 +511,7 @@ async def list_scan_errors(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS)
     limit, offset = page_params(request)
     rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=limit, offset=offset)
-    return web.json_response(page(rows, total, limit, offset))
+    return json_response(page(rows, total, limit, offset))
 
 
 async def library_files(request: web.Request) -> web.Response:
@@ -524,7 +525,7 @@ async def library_files(request: web.Request) -> web.Response:
         for path, (size, mtime, bad) in states.items()
         if path.startswith(prefix)
     ]
-    return web.json_response({"files": files}, dumps=lambda o: json.dumps(o, ensure_ascii=True))
+    return json_response({"files": files})
 
 
 async def list_plugins(request: web.Request) -> web.Response:
@@ -556,7 +557,7 @@ async def list_plugins(request: web.Request) -> web.Response:
         }
         for s in plugins.stages
     ]
-    return web.json_response({"plugins": loaded, "failed": failed, "stages": stages_declared})
+    return json_response({"plugins": loaded, "failed": failed, "stages": stages_declared})
 
 
 OVERDUE_SECONDS = 60
@@ -572,7 +573,7 @@ async def _overdue_scheduled(client: aioredis.Redis) -> dict[str, int]:
 
 async def health(request: web.Request) -> web.Response:
     report = await health_report(request.app)
-    return web.json_response(report, status=200 if report["status"] == "ok" else 503)
+    return json_response(report, status=200 if report["status"] == "ok" else 503)
 
 
 async def health_report(app: web.Application) -> dict:

@@ -360,6 +360,11 @@ LEAN_CASES = [
         {"with": True, "skip": False},
     ),
     ("", {"with": False, "skip": True}),  # the query above with other variables
+    (  # the same artists counted and not counted in one request: two loaders, one answer each
+        """{ albums(limit: 5) { items { album_artist { name } } }
+          tracks(limit: 5) { items { artist { name track_count } } } }""",
+        {},
+    ),
     (
         """{ tracks(limit: 6, sort: bpm, descending: true) { total next_cursor items {
           id path size bpm scale key_confidence danceability timbre features_extra

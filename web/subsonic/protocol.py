@@ -19,6 +19,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from soniquebay import __version__
+from soniquebay.web.jsonbody import json_response
 
 API_VERSION = "1.16.1"
 NAMESPACE = "http://subsonic.org/restapi"
@@ -187,7 +188,7 @@ def to_xml(body: dict[str, Any]) -> str:
 def respond(params: Params, body: dict[str, Any]) -> web.Response:
     fmt = (params.get("f") or "xml").lower()
     if fmt == "json":
-        return web.json_response({"subsonic-response": body})
+        return json_response({"subsonic-response": body})
     if fmt == "jsonp":
         callback = params.get("callback") or ""
         if not CALLBACK.match(callback):
