@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         " three (default: all of them)",
     )
     worker.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="only say whether this worker runs in the memory profile (exit 0) or not (exit 1):"
+        " the systemd units' ExecCondition",
+    )
     scan = sub.add_parser("scan", help="scan files or folders once, with a progress bar")
     common(scan)
     scan.add_argument("paths", nargs="+", help="files or folders to read")
@@ -144,6 +150,9 @@ def _settings(args: argparse.Namespace) -> config.Settings:
     return config.load(args.config, **overrides)
 
 
+CONDITION_FAILED = 255
+
+
 def main(argv: list[str] | None = None) -> int:
     # What SoniqueBay creates is its own: the database holds password hashes and the data folder
     # the worker token, so files are 0600 and folders 0700 (issue: library.db was 0644).
@@ -153,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = _settings(args)
     except SoniqueBayError as exc:
         print(f"soniquebay: configuration error: {exc}", file=sys.stderr)
-        return 2
+        # systemd's ExecCondition= skips a unit quietly on 1-254; 255 makes it fail, as it must.
+        return CONDITION_FAILED if getattr(args, "check", False) else 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
@@ -191,9 +201,15 @@ def _run(args: argparse.Namespace, settings: config.Settings) -> int | None:
 
         return run_watch(settings)
     if args.command == "worker":
+        from soniquebay.daemon.layout import runs_in_profile
         from soniquebay.daemon.worker import run_worker
 
-        return run_worker(settings, args.queue or list(QUEUES), burst=args.burst)
+        queues = args.queue or list(QUEUES)
+        if args.check:
+            runs, why = runs_in_profile(settings, queues)
+            print(f"worker {' '.join(queues)}: {why}")
+            return 0 if runs else 1
+        return run_worker(settings, queues, burst=args.burst)
     if args.command == "scan":
         return _scan(args, settings)
     if args.command == "analyze":

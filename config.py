@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import functools
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -30,6 +31,24 @@ ENV_ALIASES = {
     "SCAN_TIMEOUT": "job_timeout",
     "API_URL": "api_url",
 }
+
+
+MEMORY_PROFILES = ("auto", "low", "standard")
+LOW_MEMORY_RAM = 3 * 1024**3
+LOW_MEMORY_SPAN = 300.0  # seconds analysed per track in the low-memory profile (unless set)
+
+
+@functools.cache
+def machine_memory() -> int | None:
+    """MemTotal in bytes (None where /proc/meminfo cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +92,20 @@ class Settings:
     checkpoint_seconds: int = 300
     max_transcodes: int = 3  # ffmpeg encodes at once (players on slow links); a Pi 4 does a few
     backup_keep: int = 3
+    # "low" for 1-2 GB Pis: one worker serves every queue, the analysis backend loads per job
+    # and analyses at most LOW_MEMORY_SPAN seconds; "auto" picks it below LOW_MEMORY_RAM.
+    memory: str = "auto"  # auto | low | standard
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def low_memory(self) -> bool:
+        """The low-memory profile: ``memory = low``, or ``auto`` on a machine with less than
+        :data:`LOW_MEMORY_RAM` of RAM (a 1 or 2 GB Pi; a 4 GB one reports about 3.7 GiB)."""
+        if self.memory != "auto":
+            return self.memory == "low"
+        total = machine_memory()
+        return total is not None and total < LOW_MEMORY_RAM
 
     @property
     def db_path(self) -> Path:
@@ -242,6 +273,8 @@ def load(
         raise ConfigError(
             SECTION, "metadata_prefer", f"expected one of {', '.join(METADATA_LAYERS)}"
         )
+    if values.get("memory", "auto") not in MEMORY_PROFILES:
+        raise ConfigError(SECTION, "memory", f"expected one of {', '.join(MEMORY_PROFILES)}")
     if values.get("secure_cookies", "auto") not in ("auto", "always"):
         raise ConfigError(SECTION, "secure_cookies", "expected auto or always")
     if values.get("trusted_proxies"):

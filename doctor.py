@@ -241,6 +241,27 @@ def check_analysis_backend(settings: Settings) -> Check:
     )
 
 
+def check_memory(settings: Settings) -> Check:
+    """Which memory profile the workers follow, and why (``memory = auto`` decides by RAM)."""
+    from soniquebay.config import LOW_MEMORY_RAM, machine_memory
+
+    total = machine_memory()
+    ram = f"{total / 1024**3:.1f} GiB of RAM" if total else "RAM unknown"
+    chosen = "chosen by memory = auto" if settings.memory == "auto" else "set in the configuration"
+    if settings.low_memory:
+        return Check(
+            "memory",
+            Status.OK,
+            f"low-memory profile ({ram}, {chosen}): one worker for every queue, the analysis"
+            " backend loaded per job",
+        )
+    hint = ""
+    if total and total < LOW_MEMORY_RAM:
+        hint = "memory = low (or auto) runs one worker and loads the analysis backend per job"
+    status = Status.WARN if hint else Status.OK
+    return Check("memory", status, f"standard profile ({ram}, {chosen})", hint)
+
+
 def _runs(tool: str) -> str | None:
     """Why ``tool -version`` does not run, or None when it does (found is not enough: a
     binary for another architecture, or missing a library, is found and fails)."""
@@ -279,4 +300,5 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_analysis_backend,
     check_tools,
     check_vectors,
+    check_memory,
 )

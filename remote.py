@@ -32,10 +32,13 @@ from urllib.parse import urlencode
 
 import apsw
 import redis
-import requests
 
-from soniquebay import __version__, names
+from soniquebay import __version__, lazy, names
 from soniquebay.errors import SoniqueBayError, TryLater
+
+# With the first call out: the web imports this module for its breakers' state, and requests
+# (urllib3, charset_normalizer, idna, certifi) is 6 MB of an idle process that never calls out.
+requests = lazy.module("requests")
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ import urllib.request
 
 from soniquebay import credentials
 from soniquebay.config import Settings
+from soniquebay.daemon.layout import runs_in_profile
 from soniquebay.daemon.redis_server import start_private_redis
 from soniquebay.errors import ServiceUnavailable
 from soniquebay.names import SCAN
@@ -196,7 +197,11 @@ def serve(settings: Settings, config_path: str | None = None) -> int:
         Child("watch", ["watch"], env),
         # The scan queue has a worker of its own: a new file never waits behind analysis.
         Child("scan-worker", ["worker", "--queue", SCAN], env),
-        Child("stage-worker", ["worker", "--queue", "stages"], env),
+        *(
+            [Child("stage-worker", ["worker", "--queue", "stages"], env)]
+            if runs_in_profile(settings, ["stages"])[0]
+            else []  # low-memory profile: the scan worker serves every queue
+        ),
     ]
     try:
         web = children[0]

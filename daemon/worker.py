@@ -19,7 +19,8 @@ from rq.serializers import JSONSerializer
 from soniquebay import names, queueing
 from soniquebay.config import Settings
 from soniquebay.daemon import jobs
-from soniquebay.names import QUEUES, expand_queues
+from soniquebay.daemon.layout import profile_queues
+from soniquebay.names import QUEUES
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,9 @@ def one_native_thread() -> None:
 
 def build_worker(settings: Settings, queues: list[str]) -> Worker:
     one_native_thread()
-    queues = expand_queues(queues)
+    queues = profile_queues(settings, queues)
+    if settings.low_memory:
+        log.info("low-memory profile: serving %s", ", ".join(queues))
     unknown = set(queues) - set(QUEUES)
     if unknown:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(QUEUES)}")

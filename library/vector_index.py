@@ -20,6 +20,7 @@ goes on answering from the rows as they are.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,19 +29,60 @@ import apsw
 from soniquebay import lazy
 from soniquebay.library import db
 
-np = lazy.module("numpy")  # when the first vectors arrive or a search runs
+np = lazy.module("numpy")  # for big batches and searches (see SMALL)
 
 DIMENSION = 384
 TABLE = "vec_text_bits"
 PARTITIONS = 16
 PER_PARTITION = 48  # candidates from each partition, re-scored exactly
 SYNC_BATCH = 2000  # vectors per transaction: other writes wait at most this long
+# Up to this many vectors (a mean of a small library, a sync after a few files landed) are
+# worked in plain Python: the web process then never loads numpy for its everyday writes,
+# 25 MB of an idle Pi process. Both ways give the same bits: a sign bit is "above the mean".
+SMALL = 512
+VECTOR = struct.Struct(f"<{DIMENSION}f")
 
 
 def bits(vectors: np.ndarray, mean: np.ndarray) -> list[bytes]:
     """Each row's sign bits after the mean is taken off, in sqlite-vec's bit order."""
     signs = np.atleast_2d(vectors) - mean > 0
     return [row.tobytes() for row in np.packbits(signs, axis=1, bitorder="little")]
+
+
+def _plain_bits(vector: bytes, mean: tuple[float, ...]) -> bytes:
+    """:func:`bits` of one stored vector, without numpy (bit i of byte j is element 8j + i)."""
+    out = bytearray(DIMENSION // 8)
+    for i, (value, centre) in enumerate(zip(VECTOR.unpack(vector), mean, strict=True)):
+        if value > centre:
+            out[i >> 3] |= 1 << (i & 7)
+    return bytes(out)
+
+
+def _mean(conn: apsw.Connection, name: str, count: int) -> tuple[bytes, int]:
+    """The mean of the stored vectors, as float32 bytes, and how many it is the mean of."""
+    if count <= SMALL:
+        rows = conn.execute(
+            "SELECT vector FROM track_vectors WHERE name = ? AND dimension = ?",
+            (name, DIMENSION),
+        ).fetchall()
+        total = [0.0] * DIMENSION
+        for row in rows:
+            total = [t + v for t, v in zip(total, VECTOR.unpack(row["vector"]), strict=True)]
+        n = max(len(rows), 1)
+        return VECTOR.pack(*(t / n for t in total)), n
+    total, n = np.zeros(DIMENSION, dtype=np.float64), 0
+    for chunk in _chunks(conn, name):
+        total += chunk.sum(axis=0, dtype=np.float64)
+        n += len(chunk)
+    return (total / max(n, 1)).astype("<f4").tobytes(), max(n, 1)
+
+
+def _bits_of(rows: list[dict[str, Any]], mean: bytes) -> list[bytes]:
+    if len(rows) <= SMALL:
+        centre = VECTOR.unpack(mean)
+        return [_plain_bits(r["vector"], centre) for r in rows]
+    matrix = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4")
+    return bits(matrix.reshape(-1, DIMENSION), np.frombuffer(mean, dtype="<f4"))
 
 
 def ensure(conn: apsw.Connection) -> None:
@@ -98,11 +140,7 @@ def sync(conn: apsw.Connection, name: str) -> int:
         ensure(conn)
         state, count = _state(conn, name), _count(conn, name)
         if state is None or (count and not state["mean_of"] / 2 <= count <= state["mean_of"] * 2):
-            total, n = np.zeros(DIMENSION, dtype=np.float64), 0
-            for chunk in _chunks(conn, name):
-                total += chunk.sum(axis=0, dtype=np.float64)
-                n += len(chunk)
-            mean = (total / max(n, 1)).astype("<f4")
+            mean, n = _mean(conn, name, count)
             # From the start again, replacing each row in turn: meanwhile search goes on
             # answering from the bits quantised around the old mean.
             conn.execute(
@@ -110,10 +148,9 @@ def sync(conn: apsw.Connection, name: str) -> int:
                    VALUES (?, ?, ?, -1, 0)
                    ON CONFLICT (name) DO UPDATE SET mean = excluded.mean,
                      mean_of = excluded.mean_of, synced_at = -1, synced_id = 0""",
-                (name, mean.tobytes(), max(n, 1)),
+                (name, mean, n),
             )
             state = _state(conn, name)
-        mean = np.frombuffer(state["mean"], dtype="<f4")
         rows = conn.execute(
             """SELECT id, track_id, vector, updated_at FROM track_vectors
                WHERE name = ? AND dimension = ? AND (updated_at, id) > (?, ?)
@@ -124,8 +161,7 @@ def sync(conn: apsw.Connection, name: str) -> int:
         # it (40 ms at 100,000 here), and the check before each sync needs it.
         added = 0
         if rows:
-            matrix = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4")
-            for row, packed in zip(rows, bits(matrix.reshape(-1, DIMENSION), mean), strict=True):
+            for row, packed in zip(rows, _bits_of(rows, state["mean"]), strict=True):
                 conn.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", (row["track_id"],))
                 added += 1 - conn.changes()
                 conn.execute(

@@ -12,6 +12,9 @@
                               # jobs start warm; it holds ~150-250 MB while idle (false: each job
                               # loads it, for small Pis)
 
+In the low-memory profile (``memory = low``, or ``auto`` on a 1-2 GB machine) ``preload``
+defaults to false and ``max_seconds`` to 300; values set here still win.
+
 Each backend's ``analyze_audio`` returns ``None`` unless :func:`chosen_backend` names it, so a
 third backend is one more plugin module that checks the same way.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from soniquebay.config import Settings
+from soniquebay.config import LOW_MEMORY_SPAN, Settings
 from soniquebay.errors import ConfigError
 
 SECTION = "analysis"
@@ -56,11 +59,13 @@ def analysis_options(settings: Any) -> AnalysisOptions:
         raise ConfigError(
             section, "backend", f"expected one of {', '.join(BACKENDS)}, got {backend!r}"
         )
-    max_seconds = _positive_float(section, "max_seconds", raw.get("max_seconds", "600"))
+    low = settings.low_memory
+    span = raw.get("max_seconds", str(LOW_MEMORY_SPAN if low else 600.0))
+    max_seconds = _positive_float(section, "max_seconds", span)
     threshold = _float(section, "silence_threshold_db", raw.get("silence_threshold_db", "-60"))
     models = raw.get("models_dir", "").strip()
     cache = raw.get("numba_cache_dir", "").strip()
-    preload = raw.get("preload", "true").strip().lower()
+    preload = raw.get("preload", "false" if low else "true").strip().lower()
     if preload not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
         raise ConfigError(section, "preload", f"expected true or false, got {preload!r}")
     return AnalysisOptions(

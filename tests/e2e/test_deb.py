@@ -178,14 +178,17 @@ def test_lintian_reports_no_errors_and_no_warnings(deb):
 # --- the installed services, started as their units would start them ------------------------
 
 
-def unit_service(unit: str, instance: str = "") -> tuple[list[str], dict[str, str], str]:
-    """The unit's ExecStart= argv, Environment= and User=, with %i filled in."""
+def unit_service(unit: str, instance: str = "") -> tuple[list[str], dict[str, str], str, list[str]]:
+    """The unit's ExecStart= argv, Environment=, User= and ExecCondition= argv (empty when it
+    has none), with %i filled in."""
     text = (UNITS / unit).read_text().replace("%i", instance)
-    argv, env, user = [], {}, "root"
+    argv, env, user, condition = [], {}, "root", []
     for line in text.splitlines():
         key, _, value = line.partition("=")
         if key == "ExecStart":
             argv = shlex.split(value)
+        elif key == "ExecCondition":
+            condition = shlex.split(value)
         elif key == "Environment":
             for assignment in shlex.split(value):
                 name, _, val = assignment.partition("=")
@@ -193,7 +196,7 @@ def unit_service(unit: str, instance: str = "") -> tuple[list[str], dict[str, st
         elif key == "User":
             user = value
     assert argv, f"{unit} has no ExecStart="
-    return argv, env, user
+    return argv, env, user, condition
 
 
 def free_port() -> int:
@@ -219,15 +222,17 @@ def wait_for(what: str, predicate, timeout: float, logs: Path):
     pytest.fail(f"timed out waiting for {what} (last error: {last_error})\n{tails}")
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (an RQ worker forks a work-horse)."""
+def tree_rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of a process and its children (an RQ worker forks its scheduler and a
+    work-horse per job); ``field="Pss"`` shares the pages they share instead of counting
+    them in each."""
     total = 0
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        total += int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+        source = Path(f"/proc/{pid}/smaps_rollup" if field == "Pss" else f"/proc/{pid}/status")
+        total += int(re.search(rf"^{field}:\s+(\d+) kB", source.read_text(), re.M).group(1))
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                total += tree_rss_kib(int(child))
+                total += tree_rss_kib(int(child), field)
     except (OSError, AttributeError):
         pass
     return total
@@ -247,7 +252,10 @@ def sandbox():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
+@pytest.mark.parametrize("memory", ["standard", "low"])
+def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox, memory):
+    """The units as systemd would run them, in both memory profiles: the file is listed and
+    analysed; idle, the low-memory profile's services fit in 180 MiB (Redis aside)."""
     redis_port, web_port = free_port(), free_port()
     config = sandbox / "soniquebay.conf"
     config.write_text(
@@ -258,6 +266,7 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
         f"port = {web_port}\n"
         f"redis_url = redis://127.0.0.1:{redis_port}/0\n"
         "plugins_dir = /etc/soniquebay/plugins.d\n"
+        f"memory = {memory}\n"
     )
     config.chmod(0o644)
     logs = sandbox / "logs"
@@ -312,10 +321,22 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
         assert queues, "soniquebay.target wants no worker"
         services += [(f"worker-{q}", "soniquebay-worker@.service", q) for q in queues]
 
+        skipped = {}
         for name, unit, instance in services:
-            argv, env, user = unit_service(unit, instance)
+            argv, env, user, condition = unit_service(unit, instance)
             assert env.pop("SONIQUEBAY_CONFIG") == CONF
             env = {**base_env, **env, "SONIQUEBAY_CONFIG": str(config)}
+            if condition:  # ExecCondition=: exit 0 starts the unit, 1-254 skips it, quietly
+                check = run(
+                    ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *condition],
+                    check=False,
+                    env=env,
+                    cwd=sandbox / "data",
+                )
+                assert check.returncode in (0, 1), check.stdout + check.stderr
+                if check.returncode:
+                    skipped[name] = check.stdout.strip()
+                    continue
             start(name, argv, env, user)
             if name == "web":  # watch and the workers are ordered after web
                 wait_for(
@@ -347,6 +368,19 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
 
         wait_for("the new file in GET /api/tracks", listed, 90, logs)
 
+        def analysed():
+            token = (sandbox / "data" / "worker-token").read_text().strip()
+            items = get_json(f"http://127.0.0.1:{web_port}/api/tracks", token)["items"]
+            return items and items[0].get("analyzed_at") and items[0]
+
+        track = wait_for("the file analysed", analysed, 180, logs)
+        assert track["analysis_error"] is None, track["analysis_error"]
+        if memory == "low":  # one worker for every queue: the stage worker's unit is skipped
+            assert set(skipped) == {f"worker-{q}" for q in queues if q != "scan"}, skipped
+            assert all("low-memory profile" in why for why in skipped.values()), skipped
+        else:
+            assert not skipped, skipped
+
         # doctor, run as the service user against the same configuration.
         doctor = run(
             ["setpriv", "--reuid=soniquebay", "--regid=soniquebay", "--init-groups",
@@ -358,13 +392,19 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox):
         assert doctor.returncode == 0, doctor.stdout + doctor.stderr
         assert "[ ok ] redis" in doctor.stdout and "[ ok ] database" in doctor.stdout
 
-        # Idle memory of the services (Redis aside), once the file's jobs are done.
+        # Idle memory of the services (Redis aside), once the file's jobs are done: RSS of each
+        # process tree (an RQ worker's scheduler is a child), so shared pages count twice.
         time.sleep(10)
         rss = {name: tree_rss_kib(p.pid) for name, p in processes.items() if name != "redis"}
-        first_worker = f"worker-{queues[0]}"
-        idle = rss["web"] + rss["watch"] + rss[first_worker]
+        idle = sum(rss.values())
+        pss = sum(tree_rss_kib(p.pid, "Pss") for n, p in processes.items() if n != "redis")
         report = ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib in rss.items())
-        print(f"\nidle RSS: {report}; web + watch + {first_worker} = {idle / 1024:.0f} MiB")
+        print(
+            f"\nidle RSS ({memory} memory profile): {report}; all {idle / 1024:.0f} MiB"
+            f" (PSS {pss / 1024:.0f} MiB)"
+        )
+        if memory == "low":
+            assert idle < 180 * 1024, f"idle services take {idle / 1024:.0f} MiB: {report}"
         for name, proc in processes.items():
             assert proc.poll() is None, f"{name} died: {(logs / f'{name}.log').read_text()[-3000:]}"
     finally:

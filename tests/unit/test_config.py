@@ -66,3 +66,29 @@ def test_children_see_the_same_settings():
     settings = config.load(environ={"SONIQUEBAY_PORT": "8123", "SONIQUEBAY_LIBRARY": "/m1:/m2"})
     again = config.load(environ=settings.env())
     assert again == settings
+
+
+def test_the_memory_profile_is_chosen_from_the_machine_unless_set():
+    total = config.machine_memory()
+    with open("/proc/meminfo") as meminfo:
+        assert total == int(meminfo.readline().split()[1]) * 1024  # MemTotal, the first line
+    auto = config.load(environ={})
+    assert auto.memory == "auto" and auto.low_memory == (total < config.LOW_MEMORY_RAM)
+    assert config.load(environ={"SONIQUEBAY_MEMORY": "low"}).low_memory
+    assert not config.load(environ={"SONIQUEBAY_MEMORY": "standard"}).low_memory
+    with pytest.raises(ConfigError) as caught:
+        config.load(environ={"SONIQUEBAY_MEMORY": "tiny"})
+    assert caught.value.key == "memory"
+
+
+def test_the_low_memory_profile_loads_the_analysis_backend_per_job_on_a_shorter_span():
+    from soniquebay.plugins.builtin.analysis_options import analysis_options
+
+    low = analysis_options(config.load(environ={"SONIQUEBAY_MEMORY": "low"}))
+    assert (low.preload, low.max_seconds) == (False, config.LOW_MEMORY_SPAN)
+    standard = analysis_options(config.load(environ={"SONIQUEBAY_MEMORY": "standard"}))
+    assert (standard.preload, standard.max_seconds) == (True, 600.0)
+    chosen = config.Settings(
+        memory="low", plugins={"analysis": {"preload": "true", "max_seconds": "900"}}
+    )
+    assert (analysis_options(chosen).preload, analysis_options(chosen).max_seconds) == (True, 900)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def test_every_check_reports_and_none_raises(tmp_path):
         "analysis",
         "tools",
         "vectors",
+        "memory",
     ]
     assert all(isinstance(c.status, Status) and c.message for c in checks)
 
@@ -115,7 +117,7 @@ def test_main_prints_each_check_and_fails_on_a_failure(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1  # redis is unreachable
     assert "[fail] redis:" in out
-    assert "7 checks:" in out
+    assert "8 checks:" in out
 
 
 def test_main_passes_when_nothing_fails(tmp_path, redis_url, monkeypatch, capsys):
@@ -134,3 +136,11 @@ def test_tools_must_run_not_only_be_found(tmp_path, monkeypatch):
     check = doctor.check_tools(None)
     assert check.status == doctor.Status.WARN
     assert check.message.startswith(f"ffmpeg: {fake} cannot run") and "fpcalc" not in check.message
+
+
+def test_the_memory_check_names_the_profile_and_why(tmp_path):
+    low = doctor.check_memory(dataclasses.replace(settings_for(tmp_path), memory="low"))
+    assert low.status is Status.OK and "low-memory profile" in low.message
+    assert "set in the configuration" in low.message
+    auto = doctor.check_memory(settings_for(tmp_path))
+    assert "chosen by memory = auto" in auto.message

@@ -139,3 +139,17 @@ def test_no_index_yet_or_another_dimension_answers_nothing(db_conn):
     sync_all(db_conn)
     assert vector_index.search(db_conn, NAME, np.ones(8, dtype=np.float32), 5) == []
     assert vector_index.neighbours(db_conn, NAME, track, 5) == []
+
+
+def test_small_work_gives_the_bits_and_mean_numpy_gives(db_conn):
+    """The plain-Python path (a few vectors, the web's everyday sync) and numpy's agree."""
+    matrix = mixtures(40, seed=5).astype("<f4")
+    store(db_conn, add_tracks(db_conn, 40), matrix)
+    plain, n = vector_index._mean(db_conn, NAME, 40)
+    with_numpy, m = vector_index._mean(db_conn, NAME, vector_index.SMALL + 1)
+    assert n == m == 40
+    assert np.allclose(np.frombuffer(plain, "<f4"), np.frombuffer(with_numpy, "<f4"), atol=1e-6)
+    rows = [{"vector": v.tobytes()} for v in matrix]
+    mean = matrix.astype(np.float64).mean(axis=0).astype("<f4")
+    assert vector_index._bits_of(rows, mean.tobytes()) == vector_index.bits(matrix, mean)
+    assert len(vector_index._bits_of(rows, mean.tobytes())[0]) == 48

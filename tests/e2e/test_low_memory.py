@@ -1,0 +1,69 @@
+"""The low-memory profile (1-2 GB Pis): one worker for every queue, the analysis backend
+loaded per job rather than held, at most 300 s of a track analysed."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from soniquebay.synth import encode, make_track
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def maps_numpy(pid: int) -> bool:
+    """Whether numpy's C core is mapped into the process (librosa and Essentia need it)."""
+    return "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_one_worker_serves_every_queue_and_holds_no_backend_while_idle(serve, library, tmp_path):
+    server = serve(env={"SONIQUEBAY_MEMORY": "low"})
+    workers = [p for p in children(server.process.pid) if " worker " in command_line(p)]
+    assert [re.search(r"--queue (\S+)", command_line(p)).group(1) for p in workers] == ["scan"]
+
+    # A long track: listed, analysed by that one worker, on the middle 300 s only.
+    source = tmp_path / "long.flac"
+    encode(make_track(bpm=120.0, key="D", scale="major", seconds=330.0), source)
+    source.rename(library / "long.flac")
+    track = server.wait_until(
+        lambda: (t := server.tracks()) and t[0].get("analyzed_at") and t[0],
+        timeout=180,
+        what="the analysis to finish",
+    )
+    assert track["analysis_error"] is None
+    assert (track["key"], track["scale"]) == ("D", "major")
+    assert abs(track["bpm"] - 120.0) / 120.0 < 0.02
+    assert abs(track["analyzed_seconds"] - 300.0) < 1.0
+    assert track["duration"] > 329
+
+    # The analysis ran in the job's work-horse: the worker itself never loaded numpy.
+    (worker,) = workers
+    assert not maps_numpy(worker)
+    assert "low-memory profile: serving scan, analysis, enrich, vectors" in server.log()
+
+
+def test_the_units_condition_skips_the_stage_worker_only_in_the_low_memory_profile(tmp_path):
+    def check(memory: str, queue: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "soniquebay", "worker", "--queue", queue, "--check"],
+            env={"SONIQUEBAY_CONFIG": "", "SONIQUEBAY_MEMORY": memory, "PATH": "/usr/bin:/bin",
+                 "SONIQUEBAY_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+
+    skipped = check("low", "stages")
+    assert skipped.returncode == 1 and "low-memory profile" in skipped.stdout
+    assert check("low", "scan").returncode == 0
+    assert check("standard", "stages").returncode == 0
+    refused = check("tiny", "scan")
+    assert refused.returncode == 255 and "memory" in refused.stderr  # the unit fails, loudly
