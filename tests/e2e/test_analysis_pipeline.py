@@ -3,18 +3,13 @@
 import subprocess
 import sys
 
-from soniquebay.synth import encode, make_track
+from support.audio_files import land_analysed
 
 
 def test_a_new_track_is_analysed_and_its_features_are_listed(serve, library, tmp_path):
     server = serve()
-    source = tmp_path / "beat.flac"
-    encode(make_track(bpm=128.0, key="A", scale="minor", seconds=12.0), source)
-    source.rename(library / "beat.flac")
-    track = server.wait_until(
-        lambda: (t := server.tracks()) and t[0].get("analysis_backend") and t[0],
-        timeout=120,
-        what="the analysis to finish",
+    track = land_analysed(
+        server, library, tmp_path, "beat.flac", bpm=128.0, key="A", scale="minor", seconds=12.0
     )
     assert track["analysis_error"] is None
     assert abs(track["bpm"] - 128.0) / 128.0 < 0.02

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from soniquebay.synth import encode, make_track
+from support.audio_files import land_analysed
 
 
 def children(pid: int) -> list[int]:
@@ -31,13 +31,16 @@ def test_one_worker_serves_every_queue_and_holds_no_backend_while_idle(serve, li
     assert [re.search(r"--queue (\S+)", command_line(p)).group(1) for p in workers] == ["scan"]
 
     # A long track: listed, analysed by that one worker, on the middle 300 s only.
-    source = tmp_path / "long.flac"
-    encode(make_track(bpm=120.0, key="D", scale="major", seconds=330.0), source)
-    source.rename(library / "long.flac")
-    track = server.wait_until(
-        lambda: (t := server.tracks()) and t[0].get("analyzed_at") and t[0],
-        timeout=180,
-        what="the analysis to finish",
+    track = land_analysed(
+        server,
+        library,
+        tmp_path,
+        "long.flac",
+        180,
+        bpm=120.0,
+        key="D",
+        scale="major",
+        seconds=330.0,
     )
     assert track["analysis_error"] is None
     assert (track["key"], track["scale"]) == ("D", "major")

@@ -20,7 +20,12 @@ def test_a_killed_worker_does_not_hold_delayed_jobs_back(serve):
     client = redis.Redis(unix_socket_path=str(server.data_dir / "redis.sock"))
     lock = rq_scheduler_lock("scan")
     holder = wait_for(lambda: client.get(lock), timeout=30, what="a scheduler for the scan queue")
-    scheduler = client.hgetall(rq_scheduler(holder.decode()))
+    # The lock is taken before the scheduler process registers itself (its pid): wait for both.
+    scheduler = wait_for(
+        lambda: (found := client.hgetall(rq_scheduler(holder.decode()))).get(b"pid") and found,
+        timeout=30,
+        what="the scheduler to register its pid",
+    )
     worker = int(open(f"/proc/{int(scheduler[b'pid'])}/stat").read().split()[3])  # its parent
     os.kill(worker, signal.SIGKILL)  # RQ would keep its lock a minute, then wait up to ten more
     wait_for(

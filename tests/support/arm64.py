@@ -16,8 +16,11 @@ from pathlib import Path
 
 MIRROR = "http://deb.debian.org/debian"
 # What the package depends on, installed with the base system (no apt run under emulation).
+# debootstrap does not resolve virtual packages: python3.11-venv depends on python3.11-distutils
+# (since a bookworm point release), which only python3-distutils provides, so that is named.
 PACKAGES = (
-    "python3.11,python3.11-venv,ffmpeg,libchromaprint-tools,redis-server,adduser,ca-certificates"
+    "python3.11,python3.11-venv,python3-distutils,ffmpeg,libchromaprint-tools,redis-server,"
+    "adduser,ca-certificates"
 )
 CPU = "cortex-a72"  # a Raspberry Pi 4's
 HOST_TOOLS = {

@@ -196,3 +196,21 @@ def embed_cover(path: Path, image: bytes) -> None:
         flac.save()
     else:
         raise ValueError(f"no cover embedding for {path.suffix} here")
+
+
+def land_analysed(
+    server: Any, folder: Path, staging: Path, name: str, timeout: float = 120, **track: Any
+) -> dict:
+    """Write a synthetic track (``soniquebay.synth.make_track(**track)``) in ``staging``, move it
+    into the library ``folder`` at once, as a copy finishing would, and return the server's
+    listing of it once its analysis is done (the first track listed)."""
+    from soniquebay.synth import encode, make_track
+
+    source = staging / name
+    encode(make_track(**track), source)
+    source.rename(folder / name)
+    return server.wait_until(
+        lambda: (t := server.tracks()) and t[0].get("analyzed_at") and t[0],
+        timeout=timeout,
+        what=f"the analysis of {name} to finish",
+    )
