@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from soniquebay.config import Settings
+from soniquebay.config import LOW_MEMORY_RAM, Settings, machine_memory
 
 INOTIFY_WATCHES = Path("/proc/sys/fs/inotify/max_user_watches")
 SYSCTL_DROP_IN = "/etc/sysctl.d/60-soniquebay-inotify.conf"
@@ -243,8 +243,6 @@ def check_analysis_backend(settings: Settings) -> Check:
 
 def check_memory(settings: Settings) -> Check:
     """Which memory profile the workers follow, and why (``memory = auto`` decides by RAM)."""
-    from soniquebay.config import LOW_MEMORY_RAM, machine_memory
-
     total = machine_memory()
     ram = f"{total / 1024**3:.1f} GiB of RAM" if total else "RAM unknown"
     chosen = "chosen by memory = auto" if settings.memory == "auto" else "set in the configuration"
