@@ -92,9 +92,13 @@ class Settings:
     checkpoint_seconds: int = 300
     max_transcodes: int = 3  # ffmpeg encodes at once (players on slow links); a Pi 4 does a few
     backup_keep: int = 3
-    # "low" for 1-2 GB Pis: one worker serves every queue, the analysis backend loads per job
-    # and analyses at most LOW_MEMORY_SPAN seconds; "auto" picks it below LOW_MEMORY_RAM.
+    # "low" for 1-2 GB Pis: one worker serves every queue, the analysis backend is loaded when
+    # work comes (not held while idle) and analyses at most LOW_MEMORY_SPAN seconds; "auto"
+    # picks it below LOW_MEMORY_RAM.
     memory: str = "auto"  # auto | low | standard
+    # A worker that loaded a plugin's libraries when work came (warm_up) restarts itself in
+    # place after this long without a job, giving that memory back.
+    release_idle_seconds: float = 300.0
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
@@ -275,6 +279,8 @@ def load(
         )
     if values.get("memory", "auto") not in MEMORY_PROFILES:
         raise ConfigError(SECTION, "memory", f"expected one of {', '.join(MEMORY_PROFILES)}")
+    if float(values.get("release_idle_seconds", 1.0)) <= 0:
+        raise ConfigError(SECTION, "release_idle_seconds", "must be positive")
     if values.get("secure_cookies", "auto") not in ("auto", "always"):
         raise ConfigError(SECTION, "secure_cookies", "expected auto or always")
     if values.get("trusted_proxies"):

@@ -81,6 +81,20 @@ def startup(ctx: PluginContext, process: str) -> None:
 
 
 @hookspec
+def warm_up(ctx: PluginContext, queue: str) -> bool | None:
+    """A worker is about to fork for its first job from ``queue``. Collected; in workers.
+
+    Called in the worker's own process, once per queue, before the work-horse of that first
+    job is forked: load here what this queue's jobs need and ``startup`` did not load (a
+    plugin that preloads nothing while idle, as the analysis backends do in the low-memory
+    profile), and every job after it starts warm. Return ``True`` when that memory should be
+    given back once work stops: after ``release_idle_seconds`` without a job the worker
+    restarts itself in place (same process id, nothing loaded) and this hook runs again on
+    the next job. Return ``None`` when there was nothing to load.
+    """
+
+
+@hookspec
 def audio_extensions() -> list[str]:
     """File name extensions (lower case, with the dot) this plugin can read. Collected.
 

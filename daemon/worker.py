@@ -2,14 +2,20 @@
 
 The context (settings, plugins, connections) is built from the settings this process was
 started with and bound before the first fork, so each job starts with plugins already imported
-instead of paying for it again.
+instead of paying for it again. What a plugin did not load at start (the analysis backend in
+the low-memory profile) it loads in ``warm_up`` before the first job of its queue; the worker
+then holds it only while work keeps coming, and restarts itself in place (``execv``: same
+process id, so neither systemd nor ``serve`` sees a stop) after ``release_idle_seconds``
+without a job, which gives that memory back.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
+import sys
 import time
 
 import redis
@@ -21,6 +27,7 @@ from soniquebay.config import Settings
 from soniquebay.daemon import jobs
 from soniquebay.daemon.layout import profile_queues
 from soniquebay.names import QUEUES
+from soniquebay.plugins import Plugins
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +106,52 @@ def one_native_thread() -> None:
         os.environ.setdefault(name, "1")
 
 
-def build_worker(settings: Settings, queues: list[str]) -> Worker:
+class LibraryWorker(Worker):
+    """RQ's forking worker, with the plugins' ``warm_up`` before the first job of each queue,
+    and ``released`` set when what they loaded should be given back (an idle spell)."""
+
+    def __init__(self, *args: object, plugins: Plugins, release_after: float, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.plugins = plugins
+        self.release_after = release_after
+        self.warmed: set[str] = set()
+        self.holding: list[str] = []  # plugins whose warm-up is given back when work stops
+        self.released = False
+
+    def execute_job(self, job, queue) -> None:
+        if queue.name not in self.warmed:
+            self.warmed.add(queue.name)
+            started = time.perf_counter()
+            loaded = self.plugins.warm_up(queue.name)
+            if loaded:
+                self.holding += loaded
+                log.info("%s loaded for the %s queue in %.1fs; given back after %gs without a job",
+                         ", ".join(loaded), queue.name, time.perf_counter() - started,
+                         self.release_after)  # fmt: skip
+            self.heartbeat()
+        super().execute_job(job, queue)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        if self.holding and max_idle_time is None:
+            max_idle_time = max(1, math.ceil(self.release_after))
+        result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        if result is None and self.holding and timeout is not None:
+            self.released = True  # idle that long (not a burst's empty queue): work() returns
+        return result
+
+
+def restart_in_place() -> None:
+    """Run this worker's command again in this process: what plugins loaded is gone, the pid
+    stays (systemd's unit and ``serve``'s supervisor keep watching the same process)."""
+    for name in ("RQ_WORKER_ID", "RQ_JOB_ID", "RQ_EXECUTION_ID"):  # the last job's, set by RQ
+        os.environ.pop(name, None)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, sys.orig_argv)
+
+
+def build_worker(settings: Settings, queues: list[str]) -> LibraryWorker:
     one_native_thread()
     queues = profile_queues(settings, queues)
     if settings.low_memory:
@@ -109,10 +161,13 @@ def build_worker(settings: Settings, queues: list[str]) -> Worker:
         raise ValueError(f"unknown queue(s) {sorted(unknown)}; known: {', '.join(QUEUES)}")
     client = queueing.connect(settings)
     wait_for_redis(client)
-    jobs.bind(jobs.WorkerContext.build(settings, tuple(queues)))
+    context = jobs.WorkerContext.build(settings, tuple(queues))
+    jobs.bind(context)
     release_dead_schedulers(client, queues)
-    return Worker(
+    return LibraryWorker(
         [queueing.get_queue(client, q) for q in queues],
+        plugins=context.plugins,
+        release_after=settings.release_idle_seconds,
         connection=client,
         serializer=JSONSerializer,
         exception_handlers=[jobs.on_stage_timeout],
@@ -124,3 +179,7 @@ def build_worker(settings: Settings, queues: list[str]) -> Worker:
 def run_worker(settings: Settings, queues: list[str], *, burst: bool = False) -> None:
     worker = build_worker(settings, queues)
     worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    if worker.released and not burst and not worker._stop_requested:
+        log.info("no job for %gs: restarting in place to give back what %s loaded",
+                 worker.release_after, ", ".join(worker.holding))  # fmt: skip
+        restart_in_place()

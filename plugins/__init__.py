@@ -311,6 +311,10 @@ class Plugins:
             if _failed(result):
                 log.error("plugin %s failed at start-up: %s", plugin, result.reason)
 
+    def warm_up(self, queue: str) -> list[str]:
+        """Run ``warm_up`` for ``queue``: the plugins that loaded something to give back later."""
+        return [plugin for plugin, result in self.each("warm_up", queue=queue) if result is True]
+
     # ------------------------------------------------------------ what is loaded
 
     def implementations(self, hook: str) -> list[Any]:

@@ -55,6 +55,18 @@ def startup(ctx: PluginContext, process: str) -> None:
             import_essentia()
 
 
+@hookimpl(specname="warm_up")
+def warm_up_for_jobs(ctx: PluginContext, queue: str) -> bool | None:
+    """Not preloaded (the low-memory profile): import Essentia in the worker when the first
+    analysis job comes; the worker gives the memory back once the work stops."""
+    options = analysis_options(ctx.settings)
+    if queue != ANALYSIS or options.preload or chosen_backend(options) != "essentia":
+        return None
+    if not essentia_importable():  # imports it, or says why not
+        return None
+    return True
+
+
 @hookimpl
 @stage(produces=features.RESULT_KEYS, needs=(FILE,), version=STAGE_VERSION, queue=ANALYSIS)
 def analyze_audio(

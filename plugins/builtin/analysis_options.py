@@ -9,8 +9,9 @@
     numba_cache_dir =         # librosa's compiled-code cache; empty: <data_dir>/numba-cache
     silence_threshold_db = -60
     preload = true            # a worker serving the analysis queue loads its backend at start:
-                              # jobs start warm; it holds ~150-250 MB while idle (false: each job
-                              # loads it, for small Pis)
+                              # jobs start warm; it holds ~150-250 MB while idle (false, for
+                              # small Pis: the worker loads it when the first analysis job
+                              # comes and gives it back after release_idle_seconds idle)
 
 In the low-memory profile (``memory = low``, or ``auto`` on a 1-2 GB machine) ``preload``
 defaults to false and ``max_seconds`` to 300; values set here still win.

@@ -139,3 +139,33 @@ def test_librosa_backend_runs_where_essentia_cannot_be_imported(tmp_path, track,
 def test_warm_up_fills_the_numba_cache(numba_cache):
     analysis_librosa.warm_up(numba_cache)
     assert any(numba_cache.rglob("*.nbi")), "no numba index files were written"
+
+
+def test_a_worker_with_a_cold_numba_cache_compiles_in_a_child_and_only_loads(tmp_path):
+    """A worker keeps what it compiled (some 200 MB, enough to cross the units' MemoryMax once
+    a work-horse forks): with a cold cache, load_backend fills it from a child process, and
+    the worker's own process compiles only what a load from a warm cache compiles (a few of
+    numba's own helpers, never cached; a cold compile in-process is ten times as many)."""
+    cache = tmp_path / "numba-cold"
+
+    def compiled_in_process(call: str) -> int:
+        script = textwrap.dedent(
+            f"""
+            import json
+            from numba.core import event
+            from soniquebay.plugins.builtin import analysis_librosa
+
+            with event.install_recorder("numba:compile") as compiled:
+                analysis_librosa.{call}({str(cache)!r})
+            print(json.dumps(len(compiled.buffer)))
+            """
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    cold = compiled_in_process("load_backend")
+    assert any(cache.rglob("*.nbi")), "the child wrote no numba index files"
+    assert cold == compiled_in_process("warm_up")  # the same as loading from a warm cache

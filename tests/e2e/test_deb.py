@@ -267,6 +267,7 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox, memory)
         f"redis_url = redis://127.0.0.1:{redis_port}/0\n"
         "plugins_dir = /etc/soniquebay/plugins.d\n"
         f"memory = {memory}\n"
+        "release_idle_seconds = 5\n"  # the low profile's worker gives its backend back soon
     )
     config.chmod(0o644)
     logs = sandbox / "logs"
@@ -391,6 +392,14 @@ def test_installed_services_take_a_file_from_folder_to_api(deb, sandbox, memory)
         )  # fmt: skip
         assert doctor.returncode == 0, doctor.stdout + doctor.stderr
         assert "[ ok ] redis" in doctor.stdout and "[ ok ] database" in doctor.stdout
+
+        if memory == "low":  # the worker loaded the backend for the job; idle, it gives it back
+
+            def released():
+                log = (logs / "worker-scan.log").read_text(errors="replace")
+                return "restarting in place" in log and log.count("low-memory profile:") == 2
+
+            wait_for("the worker to restart in place, idle", released, 90, logs)
 
         # Idle memory of the services (Redis aside), once the file's jobs are done: RSS of each
         # process tree (an RQ worker's scheduler is a child), so shared pages count twice.

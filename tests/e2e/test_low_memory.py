@@ -1,5 +1,5 @@
 """The low-memory profile (1-2 GB Pis): one worker for every queue, the analysis backend
-loaded per job rather than held, at most 300 s of a track analysed."""
+loaded when work comes and given back when it stops, at most 300 s of a track analysed."""
 
 import re
 import subprocess
@@ -25,10 +25,20 @@ def maps_numpy(pid: int) -> bool:
     return "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def test_one_worker_serves_every_queue_and_holds_no_backend_while_idle(serve, library, tmp_path):
-    server = serve(env={"SONIQUEBAY_MEMORY": "low"})
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def test_one_worker_serves_every_queue_and_holds_the_backend_only_while_busy(
+    serve, library, tmp_path
+):
+    server = serve(env={"SONIQUEBAY_MEMORY": "low", "SONIQUEBAY_RELEASE_IDLE_SECONDS": "4"})
     workers = [p for p in children(server.process.pid) if " worker " in command_line(p)]
     assert [re.search(r"--queue (\S+)", command_line(p)).group(1) for p in workers] == ["scan"]
+    (worker,) = workers
+    assert not maps_numpy(worker)  # idle from the start: no backend held
+    idle_rss = rss_mib(worker)
 
     # A long track: listed, analysed by that one worker, on the middle 300 s only.
     track = land_analysed(
@@ -47,11 +57,36 @@ def test_one_worker_serves_every_queue_and_holds_no_backend_while_idle(serve, li
     assert abs(track["bpm"] - 120.0) / 120.0 < 0.02
     assert abs(track["analyzed_seconds"] - 300.0) < 1.0
     assert track["duration"] > 329
+    log = server.log()
+    assert "low-memory profile: serving scan, analysis, enrich, vectors" in log
+    # The worker itself loaded the backend for the analysis jobs (once), not each work-horse...
+    assert log.count("loaded for the analysis queue") == 1
 
-    # The analysis ran in the job's work-horse: the worker itself never loaded numpy.
-    (worker,) = workers
-    assert not maps_numpy(worker)
-    assert "low-memory profile: serving scan, analysis, enrich, vectors" in server.log()
+    # ...and gives it back after the idle spell: the same process, run again, without numpy.
+    server.wait_until(
+        lambda: server.log().count("low-memory profile: serving") == 2 and not maps_numpy(worker),
+        timeout=60,
+        what="the worker to restart in place, idle",
+    )
+    assert "restarting in place to give back what" in server.log()
+    assert worker in children(server.process.pid)
+    assert rss_mib(worker) < idle_rss + 20
+
+    # Work after the release loads it again, and is analysed as well.
+    from soniquebay.synth import encode, make_track
+
+    encode(make_track(bpm=96.0, key="A", scale="minor", seconds=30.0), tmp_path / "short.mp3")
+    (tmp_path / "short.mp3").rename(library / "short.mp3")
+    again = server.wait_until(
+        lambda: next(
+            (t for t in server.tracks() if t["path"].endswith("short.mp3") and t["analyzed_at"]),
+            None,
+        ),
+        timeout=120,
+        what="the analysis of short.mp3 to finish",
+    )
+    assert (again["key"], again["scale"]) == ("A", "minor")
+    assert server.log().count("loaded for the analysis queue") == 2
 
 
 def test_the_units_condition_skips_the_stage_worker_only_in_the_low_memory_profile(tmp_path):

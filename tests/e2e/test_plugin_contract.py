@@ -43,6 +43,12 @@ PROBE = textwrap.dedent(
 
 
     @hookimpl
+    def warm_up(ctx, queue):
+        called("warm_up", ctx, queue=queue)
+        return None  # nothing loaded: the worker has nothing to give back
+
+
+    @hookimpl
     def audio_extensions():
         called("audio_extensions")
         return [".mp3"]
@@ -113,6 +119,7 @@ PROCESS = {
     "audio_extensions": None,
     "read_tags": None,
     "startup": {"web", "watch", "worker"},
+    "warm_up": {"worker"},
     "analyze_audio": {"worker"},
     "fingerprint_track": {"worker"},
     "enrich_track": {"worker"},
@@ -166,6 +173,8 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
             assert seen <= processes and seen, (hook, seen)
     assert {c["process"] for c in called if c["hook"] == "startup"} == {"web", "watch", "worker"}
     assert all(c["option"] == "hello" for c in called if c["hook"] == "startup")
+    warmed = [c["queue"] for c in called if c["hook"] == "warm_up"]
+    assert {"scan", "analysis"} <= set(warmed) and len(warmed) == len(set(warmed))  # once each
     enrich = next(c for c in called if c["hook"] == "enrich_track")
     assert enrich["fingerprint"] == "ffffffff"  # it ran after what it needs
     assert "track.added" in {c.get("type") for c in called if c["hook"] == "on_event"}

@@ -79,9 +79,13 @@ def test_the_memory_profile_is_chosen_from_the_machine_unless_set():
     with pytest.raises(ConfigError) as caught:
         config.load(environ={"SONIQUEBAY_MEMORY": "tiny"})
     assert caught.value.key == "memory"
+    assert config.load(environ={"SONIQUEBAY_RELEASE_IDLE_SECONDS": "30"}).release_idle_seconds == 30
+    with pytest.raises(ConfigError) as caught:
+        config.load(environ={"SONIQUEBAY_RELEASE_IDLE_SECONDS": "0"})
+    assert caught.value.key == "release_idle_seconds"
 
 
-def test_the_low_memory_profile_loads_the_analysis_backend_per_job_on_a_shorter_span():
+def test_the_low_memory_profile_loads_the_analysis_backend_when_work_comes_on_a_shorter_span():
     from soniquebay.plugins.builtin.analysis_options import analysis_options
 
     low = analysis_options(config.load(environ={"SONIQUEBAY_MEMORY": "low"}))
