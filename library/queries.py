@@ -378,14 +378,15 @@ def list_albums(
     clause, params = _album_where(artist_id, year_min, year_max, q)
     order = _sort_order(ALBUM_SORTS, sort, descending, "al.id")
     # The page's ids first, from the sort's index alone: rows an OFFSET skips are not joined.
-    rows = conn.execute(
+    rows = sql.dict_rows(
+        conn,
         f"""SELECT {ALBUM_COLUMNS}
             FROM (SELECT al.id FROM albums al WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?)
                  page
             JOIN albums al ON al.id = page.id LEFT JOIN artists ar ON ar.id = al.album_artist_id
             ORDER BY {order}""",
         (*params, limit, offset),
-    ).fetchall()
+    )
     total = count_albums(conn, artist_id, year_min, year_max, q) if with_total else None
     return rows, total
 
@@ -466,10 +467,9 @@ def artists_by_ids(
     if not ids:
         return []
     columns = ARTIST_COLUMNS if counted else ARTIST_FIELDS
-    return conn.execute(
-        f"SELECT {columns} FROM artists a WHERE a.id IN ({sql.placeholders(ids)})",
-        tuple(ids),
-    ).fetchall()
+    return sql.dict_rows(
+        conn, f"SELECT {columns} FROM artists a WHERE a.id IN ({sql.placeholders(ids)})", ids
+    )
 
 
 def albums_by_ids(

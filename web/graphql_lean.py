@@ -50,6 +50,8 @@ from graphql.language import (
 )
 from graphql.pyutils import is_awaitable
 
+from soniquebay.library.sql import rows_as_dicts
+
 INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
 
@@ -233,7 +235,7 @@ class LeanExecutor:
             columns.append(values)
         if not columns:
             return [{} for _ in objects]
-        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+        return rows_as_dicts(tuple(keys))(zip(*columns, strict=True))
 
     @staticmethod
     async def _settle(pending: list[tuple[list[Any], int, Any]]) -> None:
