@@ -65,7 +65,16 @@ def test_workers_started_before_the_web_run_every_job(tmp_path, library, audio, 
         tracks = web.wait_for_tracks(3, timeout=90)
         assert sorted(t["title"] for t in tracks) == ["First 0", "First 1", "First 2"]
         queue = Queue(SCAN, connection=client)
-        assert [j.get_status(refresh=True) for j in jobs] == ["finished"] * 3
+        # A job's track is listed before its work-horse marks it finished: wait for the ends.
+        ends = web.wait_until(
+            lambda: (
+                (s := [j.get_status(refresh=True) for j in jobs])
+                and all(x in ("finished", "failed") for x in s)
+                and s
+            ),
+            what="the three jobs to end",
+        )
+        assert ends == ["finished"] * 3
         assert FailedJobRegistry(queue=queue).count == 0
         assert "answered 401" not in worker_log.read_text()
     finally:
