@@ -99,8 +99,18 @@ class Settings:
     # A worker that loaded a plugin's libraries when work came (warm_up) restarts itself in
     # place after this long without a job, giving that memory back.
     release_idle_seconds: float = 300.0
+    # Processes that answer GraphQL queries beside the web's event loop (web/readers.py):
+    # "auto" is one per core up to two, none in the low-memory profile or on one core.
+    graphql_readers: str = "auto"
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def graphql_reader_count(self) -> int:
+        if self.graphql_readers != "auto":
+            return int(self.graphql_readers)
+        cores = len(os.sched_getaffinity(0))
+        return 0 if self.low_memory or cores < 2 else min(cores, 2)
 
     @property
     def low_memory(self) -> bool:
@@ -279,6 +289,9 @@ def load(
         )
     if values.get("memory", "auto") not in MEMORY_PROFILES:
         raise ConfigError(SECTION, "memory", f"expected one of {', '.join(MEMORY_PROFILES)}")
+    readers = str(values.get("graphql_readers", "auto"))
+    if readers != "auto" and not (readers.isascii() and readers.isdigit()):
+        raise ConfigError(SECTION, "graphql_readers", f"expected auto or a number, got {readers!r}")
     if float(values.get("release_idle_seconds", 1.0)) <= 0:
         raise ConfigError(SECTION, "release_idle_seconds", "must be positive")
     if values.get("secure_cookies", "auto") not in ("auto", "always"):

@@ -51,6 +51,16 @@ async def database_ctx(app: web.Application):
     database.close()
 
 
+async def readers_ctx(app: web.Application):
+    from soniquebay.web.readers import Readers
+
+    readers = app[keys.READERS] = Readers(
+        app[keys.SETTINGS], app[keys.SETTINGS].graphql_reader_count
+    )
+    yield
+    readers.close()
+
+
 async def redis_ctx(app: web.Application):
     url = app[keys.SETTINGS].effective_redis_url
     client = aioredis.Redis.from_url(
@@ -150,6 +160,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend(
         [
             database_ctx,
+            readers_ctx,
             auth.auth_ctx,
             redis_ctx,
             covers_ctx,

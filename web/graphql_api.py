@@ -692,14 +692,36 @@ async def handle_graphql(request: web.Request) -> web.Response:
     ) or list(_validate(schema, body["query"], settings.graphql_introspection))
     if errors:
         return _refused(errors)
+    readers = app.get(keys.READERS)
+    if readers is not None and readers.takes(operation):
+        answered = await readers.execute(body["query"], variables, operation_name)
+        if answered is not None:
+            status, body_bytes = answered
+            return web.Response(body=body_bytes, status=status, content_type="application/json")
     context = {"request": request, "app": app, "loaders": Loaders(app[keys.DB])}
+    payload, status = await run_operation(
+        schema, document, operation, operation_name, variables, context
+    )
+    return _answer(payload, status)
+
+
+async def run_operation(
+    schema: GraphQLSchema,
+    document: gql_ast.DocumentNode,
+    operation: OperationDefinitionNode | None,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    context: dict[str, Any],
+) -> tuple[dict[str, Any], int]:
+    """Execute a validated operation: the lean executor when it can, else graphql-core.
+    Returns the answer and its HTTP status. Runs in the web process and in its readers."""
     if operation is not None:
         try:
             data = await LeanExecutor(schema, document, operation, variables, context).run()
         except Fallback:
-            context["loaders"] = Loaders(app[keys.DB])
+            context["loaders"] = Loaders(context["app"][keys.DB])
         else:
-            return _answer({"data": data})
+            return {"data": data}, 200
     result = execute(
         schema,
         document,
@@ -717,7 +739,7 @@ async def handle_graphql(request: web.Request) -> web.Response:
     if result.errors and result.data is None:  # a server-side failure keeps its status (507...)
         status = max(getattr(e.original_error, "status", 400) for e in result.errors)
         status = status if status >= 500 else 400
-    return _answer(payload, status)
+    return payload, status
 
 
 async def graphiql_page(request: web.Request) -> web.Response:

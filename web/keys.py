@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from soniquebay.web.events_stream import EventHub
     from soniquebay.web.metrics import WebMetrics
     from soniquebay.web.pipeline import Pipeline
+    from soniquebay.web.readers import Readers
     from soniquebay.web.semantic import SemanticIndex
     from soniquebay.web.sounds_like import SoundsLike
     from soniquebay.web.stream import Transcoders
@@ -34,6 +35,7 @@ PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 # (method, route path) -> the scope it needs: see soniquebay.web.routes.
 SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
+READERS: web.AppKey[Readers] = web.AppKey("readers")
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 AUTH: web.AppKey[AuthState] = web.AppKey("auth")
 COVERS: web.AppKey[Covers] = web.AppKey("covers")

@@ -643,6 +643,8 @@ async def health_report(app: web.Application) -> dict:
     report["event_listeners"] = app[keys.HUB].listeners
     pipeline = app[keys.PIPELINE]
     report["pipeline"] = {"backlog": pipeline.backlog, "stage_items_queued": pipeline.scheduled}
+    readers = app[keys.READERS]
+    report["graphql_readers"] = {"processes": readers.processes, "answered": readers.answered}
     if report["redis"]["ok"]:
         report["remote_services"] = await remote_services(client)
         report["warnings"] += [

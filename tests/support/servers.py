@@ -317,14 +317,17 @@ class SSEReader:
 
 class AppServer(Server):
     """The web application in a thread of this process, on a real socket: cheap to start per
-    test, and its parts (``app``, the database connections) can be looked at directly."""
+    test, and its parts (``app``, the database connections) can be looked at directly. So
+    that what is looked at is what answers, GraphQL queries stay in this process unless the
+    settings ask for reader processes (``graphql_readers``; test_graphql_readers does)."""
 
     def __init__(self, settings: Any, token: str | None = None, port: int | None = None):
         import dataclasses
 
         self.token = token or settings.api_token or "sbt_test_" + secrets.token_hex(8)
+        readers = "0" if settings.graphql_readers == "auto" else settings.graphql_readers
         self.settings = dataclasses.replace(
-            settings, api_token=self.token, port=port or free_port()
+            settings, api_token=self.token, port=port or free_port(), graphql_readers=readers
         )
         self.port = self.settings.port
         self.process = None

@@ -1,0 +1,196 @@
+"""GraphQL queries answered by reader processes, so that reading uses every core.
+
+The web process is one event loop, and one GraphQL query of 50 albums with their tracks holds
+it for about 5 ms (SQL, rows, the executor): at concurrency 32 the last query in line waited
+150 ms however many cores were idle. A reader is a process of its own (spawned, not forked:
+the web process has threads) with a read-only connection to the library and the same schema
+and resolvers (:func:`soniquebay.web.graphql_api.run_operation`). The web process still does
+everything about the request itself (authentication, the size and cost limits, validation,
+the response and its compression) and hands the readers only the query's text, variables and
+operation name; they send back the answer as JSON bytes.
+
+What stays in the web process: mutations (it is the only writer), queries whose root fields
+need what only it holds (``similar_tracks``: the in-memory neighbour index), introspection,
+and everything while the readers start. A reader sees each commit as soon as it is made (every
+statement is its own read transaction) and drops its cached list totals when ``PRAGMA
+data_version`` says another connection wrote.
+
+A reader that dies (killed, out of memory) costs nothing but time: the query it held is
+answered in the web process, which answers every query itself for ``RETRY_SECONDS`` and then
+starts the readers again. A reader follows the web process when it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import math
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from graphql.language import FieldNode, OperationDefinitionNode, OperationType
+
+from soniquebay.config import Settings
+from soniquebay.library import db
+
+log = logging.getLogger(__name__)
+
+# Root fields a reader can answer from the database alone.
+READER_FIELDS = frozenset(
+    {"tracks", "track", "artists", "artist", "albums", "album", "node", "nodes", "scan_errors",
+     "track_vectors"}
+)  # fmt: skip
+RETRY_SECONDS = 10.0
+
+
+class Readers:
+    """The pool of reader processes, started on the first query that one could answer."""
+
+    def __init__(self, settings: Settings, processes: int):
+        self.settings, self.processes = settings, processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future] = []
+        self._ready = False
+        self._broken_at = -math.inf
+        self.answered = 0  # queries the readers answered (the health report shows it)
+
+    def takes(self, operation: OperationDefinitionNode | None) -> bool:
+        """Whether a reader answers this operation (else the web process does, as before)."""
+        if self.processes == 0 or operation is None or operation.operation != OperationType.QUERY:
+            return False
+        if not all(
+            isinstance(s, FieldNode) and s.name.value in READER_FIELDS
+            for s in operation.selection_set.selections
+        ):
+            return False
+        return self._started()
+
+    def _started(self) -> bool:
+        if self._ready:
+            return True
+        if time.monotonic() - self._broken_at < RETRY_SECONDS:
+            return False
+        if self._pool is None:  # start them; this query and those until they are up: in-process
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=context,
+                initializer=start_reader,
+                initargs=(self.settings,),
+            )
+            self._warming = [self._pool.submit(os.getpid) for _ in range(self.processes)]
+            return False
+        if not all(f.done() for f in self._warming):
+            return False
+        failed = next((f.exception() for f in self._warming if f.exception()), None)
+        if failed is not None:
+            self._broken(failed)
+            return False
+        log.info("GraphQL readers: %d processes answer the queries", self.processes)
+        self._ready = True
+        return True
+
+    async def execute(
+        self, query: str, variables: dict[str, Any], operation_name: str | None
+    ) -> tuple[int, bytes] | None:
+        """(status, JSON body) from a reader; None: answer it in the web process."""
+        pool = self._pool
+        if pool is None:
+            return None
+        try:
+            answered = await asyncio.get_running_loop().run_in_executor(
+                pool, answer, query, variables, operation_name
+            )
+        except BrokenProcessPool as exc:
+            if pool is self._pool:  # the first of the queries it failed says so
+                self._broken(exc)
+            return None
+        if answered is not None:
+            self.answered += 1
+        return answered
+
+    def _broken(self, exc: BaseException) -> None:
+        log.error("a GraphQL reader died (%s): the web process answers every query for %gs,"
+                  " then starts them again", exc, RETRY_SECONDS)  # fmt: skip
+        self.close()
+        self._broken_at = time.monotonic()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool, self._warming, self._ready = None, [], False
+
+
+# ---------------------------------------------------------------- in a reader process
+
+
+class ReadOnlyDatabase:
+    """What the resolvers ask of :class:`soniquebay.web.database.Database`, read-only."""
+
+    def __init__(self, path: Path):
+        self.reader = db.connect(path, readonly=True)
+        self._cache: dict[Any, Any] = {}
+        self._version: int | None = None
+
+    def read(self, fn, *args: Any, **kwargs: Any) -> Any:
+        return fn(self.reader, *args, **kwargs)
+
+    def cached_read(self, key: Any, fn, *args: Any, **kwargs: Any) -> Any:
+        """``read``, remembered until another connection commits (the web process writes)."""
+        version = self.reader.execute("PRAGMA data_version").fetchone()
+        version = next(iter(version.values())) if isinstance(version, dict) else version[0]
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+        try:
+            return self._cache[key]
+        except KeyError:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            value = self._cache[key] = fn(self.reader, *args, **kwargs)
+            return value
+
+
+_state: tuple[Any, dict, asyncio.AbstractEventLoop] | None = None
+
+
+def start_reader(settings: Settings) -> None:
+    """A reader's start: follow the web process, open the library, build the schema."""
+    global _state
+    from soniquebay.daemon.supervisor import die_with_parent
+    from soniquebay.web import keys
+    from soniquebay.web.graphql_api import load_schema
+
+    die_with_parent()
+    app = {keys.SETTINGS: settings, keys.DB: ReadOnlyDatabase(settings.db_path)}
+    _state = (load_schema(), app, asyncio.new_event_loop())
+    gc.freeze()  # what start-up built lives as long as the process (see web.app)
+
+
+def answer(query: str, variables: dict[str, Any], operation_name: str | None):
+    """One query in a reader: (status, JSON bytes), or None when the web process should answer
+    it (an unexpected error: there it gets the web's own error handling and its log)."""
+    from soniquebay.web import graphql_api, jsonbody, keys
+    from soniquebay.web.loaders import Loaders
+
+    assert _state is not None, "start_reader did not run"
+    schema, app, loop = _state
+    try:
+        document = graphql_api._parse(query)
+        operation = graphql_api._operation(document, operation_name)
+        context = {"request": None, "app": app, "loaders": Loaders(app[keys.DB])}
+        payload, status = loop.run_until_complete(
+            graphql_api.run_operation(
+                schema, document, operation, operation_name, variables, context
+            )
+        )
+        return status, jsonbody.dumps(payload)
+    except Exception:
+        log.exception("a GraphQL reader could not answer; the web process will")
+        return None
