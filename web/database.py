@@ -25,6 +25,29 @@ T = TypeVar("T")
 CACHE_SECONDS = 5.0
 
 
+class ReadCache:
+    """Read results (list totals) kept while the data they came from is unchanged: each
+    ``get`` says the data's current version, and a new version drops them all. Bounded."""
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+        self._version: Any = None
+
+    def get(self, version: Any, key: Any, compute: Callable[[], T]) -> T:
+        if version != self._version:
+            self._values.clear()
+            self._version = version
+        try:
+            return self._values[key]
+        except KeyError:
+            if len(self._values) > self.SIZE:
+                self._values.clear()
+            value = self._values[key] = compute()
+            return value
+
+
 class Database:
     def __init__(self, path: Path, backup_dir: Path):
         self.path = path
@@ -39,9 +62,8 @@ class Database:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         # Bumped by every write: cached read results (list totals) are valid for one generation.
         self.generation = 0
-        self._cache: dict[Any, Any] = {}
-        self._cache_generation = 0
-        self._cache_time = 0.0
+        self._cache = ReadCache()
+        self._cache_epoch, self._cache_time = 0, 0.0  # and at most CACHE_SECONDS old
         self.written = asyncio.Event()  # set by every write; cleared by whoever waits on it
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -71,16 +93,10 @@ class Database:
         process writes; the cache is also dropped after a few seconds to bound that.
         """
         now = time.monotonic()
-        if self._cache_generation != self.generation or now - self._cache_time > CACHE_SECONDS:
-            self._cache.clear()
-            self._cache_generation, self._cache_time = self.generation, now
-        try:
-            return self._cache[key]
-        except KeyError:
-            if len(self._cache) > 256:
-                self._cache.clear()
-            value = self._cache[key] = fn(self.reader, *args, **kwargs)
-            return value
+        if now - self._cache_time > CACHE_SECONDS:
+            self._cache_epoch, self._cache_time = self._cache_epoch + 1, now
+        version = (self.generation, self._cache_epoch)
+        return self._cache.get(version, key, lambda: fn(self.reader, *args, **kwargs))
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self.reader, *args, **kwargs)

@@ -38,6 +38,7 @@ from graphql.language import FieldNode, OperationDefinitionNode, OperationType
 
 from soniquebay.config import Settings
 from soniquebay.library import db
+from soniquebay.web.database import ReadCache
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,7 @@ class ReadOnlyDatabase:
 
     def __init__(self, path: Path):
         self.reader = db.connect(path, readonly=True)
-        self._cache: dict[Any, Any] = {}
-        self._version: int | None = None
+        self._cache = ReadCache()
 
     def read(self, fn, *args: Any, **kwargs: Any) -> Any:
         return fn(self.reader, *args, **kwargs)
@@ -145,16 +145,7 @@ class ReadOnlyDatabase:
         """``read``, remembered until another connection commits (the web process writes)."""
         version = self.reader.execute("PRAGMA data_version").fetchone()
         version = next(iter(version.values())) if isinstance(version, dict) else version[0]
-        if version != self._version:
-            self._cache.clear()
-            self._version = version
-        try:
-            return self._cache[key]
-        except KeyError:
-            if len(self._cache) > 256:
-                self._cache.clear()
-            value = self._cache[key] = fn(self.reader, *args, **kwargs)
-            return value
+        return self._cache.get(version, key, lambda: fn(self.reader, *args, **kwargs))
 
 
 _state: tuple[Any, dict, asyncio.AbstractEventLoop] | None = None
