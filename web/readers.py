@@ -78,14 +78,16 @@ class Readers:
         if time.monotonic() - self._broken_at < RETRY_SECONDS:
             return False
         if self._pool is None:  # start them; this query and those until they are up: in-process
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.processes,
-                mp_context=context,
-                initializer=start_reader,
-                initargs=(self.settings,),
-            )
-            self._warming = [self._pool.submit(os.getpid) for _ in range(self.processes)]
+            try:
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=start_reader,
+                    initargs=(self.settings,),
+                )
+                self._warming = [self._pool.submit(os.getpid) for _ in range(self.processes)]
+            except (OSError, ImportError, RuntimeError) as exc:  # no sem_open, no processes left
+                self._broken(exc)
             return False
         if not all(f.done() for f in self._warming):
             return False
@@ -117,8 +119,8 @@ class Readers:
         return answered
 
     def _broken(self, exc: BaseException) -> None:
-        log.error("a GraphQL reader died (%s): the web process answers every query for %gs,"
-                  " then starts them again", exc, RETRY_SECONDS)  # fmt: skip
+        log.error("a GraphQL reader died or could not start (%s): the web process answers"
+                  " every query for %gs, then starts them again", exc, RETRY_SECONDS)  # fmt: skip
         self.close()
         self._broken_at = time.monotonic()
 
