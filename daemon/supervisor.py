@@ -35,12 +35,14 @@ PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Run in a child between fork and exec: when serve dies, even by SIGKILL, the kernel sends
-    the child SIGTERM, so no orphan keeps the port, the socket or the queues."""
-    parent = os.getppid()
+    the child SIGTERM, so no orphan keeps the port, the socket or the queues. ``parent``: the
+    pid that started the child, when the child runs this later than at once (a process that
+    imports first may find itself an orphan already)."""
+    parent = os.getppid() if parent is None else parent
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # serve died before the line above: follow it now
+    if os.getppid() != parent:  # the parent died before the line above: follow it now
         os.kill(os.getpid(), signal.SIGTERM)
 
 

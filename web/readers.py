@@ -83,7 +83,7 @@ class Readers:
                     self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=start_reader,
-                    initargs=(self.settings,),
+                    initargs=(self.settings, os.getpid()),
                 )
                 self._warming = [self._pool.submit(os.getpid) for _ in range(self.processes)]
             except (OSError, ImportError, RuntimeError) as exc:  # no sem_open, no processes left
@@ -153,14 +153,15 @@ class ReadOnlyDatabase:
 _state: tuple[Any, dict, asyncio.AbstractEventLoop] | None = None
 
 
-def start_reader(settings: Settings) -> None:
-    """A reader's start: follow the web process, open the library, build the schema."""
+def start_reader(settings: Settings, web_pid: int) -> None:
+    """A reader's start: follow the web process (already gone: go too), open the library,
+    build the schema."""
     global _state
     from soniquebay.daemon.supervisor import die_with_parent
     from soniquebay.web import keys
     from soniquebay.web.graphql_api import load_schema
 
-    die_with_parent()
+    die_with_parent(web_pid)
     app = {keys.SETTINGS: settings, keys.DB: ReadOnlyDatabase(settings.db_path)}
     _state = (load_schema(), app, asyncio.new_event_loop())
     gc.freeze()  # what start-up built lives as long as the process (see web.app)
