@@ -38,7 +38,7 @@ from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_lean import Fallback, LeanExecutor
 from soniquebay.web.graphql_limits import check_limits
-from soniquebay.web.jsonbody import json_response
+from soniquebay.web.jsonbody import encoded_response, json_response
 from soniquebay.web.loaders import Loader, Loaders, then
 from soniquebay.web.render import render
 from soniquebay.web.validation import MAX_QUERY_TEXT, check_text, parse_json
@@ -696,8 +696,8 @@ async def handle_graphql(request: web.Request) -> web.Response:
     if readers is not None and readers.takes(operation):
         answered = await readers.execute(body["query"], variables, operation_name)
         if answered is not None:
-            status, body_bytes = answered
-            return web.Response(body=body_bytes, status=status, content_type="application/json")
+            status, encoded = answered
+            return encoded_response(encoded, status=status)
     context = {"request": request, "app": app, "loaders": Loaders(app[keys.DB])}
     payload, status = await run_operation(
         schema, document, operation, operation_name, variables, context
