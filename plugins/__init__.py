@@ -16,6 +16,7 @@ import os
 import stat
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -221,8 +222,17 @@ class HookFailure:
 
 
 def one_line(exc: BaseException) -> str:
+    """A failure as one line people can act on: the exception and its message; one raised with
+    no message says where (file, line, function), never a bare exception name."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")[:500]
+    if text and text[0]:
+        return f"{type(exc).__name__}: {text[0]}"[:500]
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    if not frames:
+        return f"{type(exc).__name__} (raised with no message)"
+    last = frames[-1]
+    where = f"{os.path.basename(last.filename)}:{last.lineno} in {last.name}"
+    return f"{type(exc).__name__} (raised with no message) at {where}"[:500]
 
 
 class Plugins:

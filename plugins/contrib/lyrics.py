@@ -21,8 +21,13 @@ from typing import Any
 
 import mutagen
 from aiohttp import web
+from mutagen._vorbis import VComment
+from mutagen.apev2 import APEv2
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4Tags
 
 from soniquebay import Option, hookimpl, stage
+from soniquebay.errors import BadAudioFile
 from soniquebay.library import stages
 from soniquebay.web import keys
 
@@ -71,32 +76,46 @@ def _beside(path: str) -> tuple[str, str] | None:
 
 
 def _embedded(path: str) -> tuple[str, str] | None:
-    audio = mutagen.File(path)
+    """Lyrics in the file's own tags, read the way each tag format names them."""
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError) as exc:
+        raise BadAudioFile(f"cannot read the file's tags for lyrics: {exc}") from None
     tags = getattr(audio, "tags", None)
     if not tags:
         return None
-    if hasattr(tags, "getall"):  # ID3
-        synced = tags.getall("SYLT")
-        if synced and synced[0].text:
-            frames = synced[0]
-            scale = 1000.0 if frames.format == 2 else None  # 2: milliseconds
-            if scale:
-                lines = [
-                    f"[{int(t / scale // 60):02d}:{t / scale % 60:05.2f}]{w}"
-                    for w, t in frames.text
-                ]
-                return "\n".join(lines), "embedded (SYLT)"
-        plain = tags.getall("USLT")
-        if plain and plain[0].text.strip():
-            return plain[0].text, "embedded (USLT)"
+    if isinstance(tags, ID3):
+        return _from_id3(tags)
+    if isinstance(tags, MP4Tags):
+        return _first_text(tags.get("\xa9lyr"), "embedded (MP4)")
+    if isinstance(tags, VComment):  # Ogg Vorbis, Opus, FLAC: keys are case-insensitive
+        for key in ("LYRICS", "UNSYNCEDLYRICS", "UNSYNCED LYRICS"):
+            found = _first_text(tags.get(key), f"embedded ({key})")
+            if found:
+                return found
         return None
-    for key in ("LYRICS", "UNSYNCEDLYRICS", "lyrics", "unsyncedlyrics", "\xa9lyr"):
-        value = tags.get(key)
-        if value:
-            text = value[0] if isinstance(value, list) else value
-            if str(text).strip():
-                return str(text), "embedded"
+    if isinstance(tags, APEv2):  # Monkey's Audio, WavPack, APE on MP3
+        return _first_text([str(tags[k]) for k in tags.keys() if k.lower() == "lyrics"], "embedded")
     return None
+
+
+def _from_id3(tags: ID3) -> tuple[str, str] | None:
+    synced = tags.getall("SYLT")
+    if synced and synced[0].text and synced[0].format == 2:  # 2: milliseconds
+        lines = [f"[{int(t / 1000 // 60):02d}:{t / 1000 % 60:05.2f}]{w}" for w, t in synced[0].text]
+        return "\n".join(lines), "embedded (SYLT)"
+    plain = tags.getall("USLT")
+    if plain and plain[0].text.strip():
+        return plain[0].text, "embedded (USLT)"
+    return None
+
+
+def _first_text(values: Any, source: str) -> tuple[str, str] | None:
+    if not values:
+        return None
+    text = values[0] if isinstance(values, list) else values
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return (text, source) if text.strip() else None
 
 
 @hookimpl
