@@ -292,7 +292,7 @@ def _plugins(args: argparse.Namespace, settings: config.Settings) -> int:
 def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
     from soniquebay.daemon.api_client import ApiClient, ApiSink
     from soniquebay.daemon.scan import scan
-    from soniquebay.library import db, ingest
+    from soniquebay.library import db, grouping, ingest
     from soniquebay.library_roots import root_of
 
     outside = [p for p in args.paths if root_of(os.path.abspath(p), settings.library) is None]
@@ -320,7 +320,9 @@ def _scan(args: argparse.Namespace, settings: config.Settings) -> int:
     else:  # no web process: this command is the only writer
         conn = db.connect(settings.db_path)
         db.migrate(conn, backup_dir=settings.data_dir / "backups")
-        sink, where = ingest.DirectSink(conn), f"to {settings.db_path}"
+        grouping.regroup_library(conn, grouping.Rules.from_settings(settings))
+        sink = ingest.DirectSink(conn, grouping.Rules.from_settings(settings))
+        where = f"to {settings.db_path}"
     try:
         summary = scan(settings, args.paths, sink, jobs=args.jobs, progress=not args.quiet)
     finally:

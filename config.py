@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import ipaddress
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,14 @@ class Settings:
     # Processes that answer GraphQL queries beside the web's event loop (web/readers.py):
     # "auto" is one per core up to two, none in the low-memory profile or on one core.
     graphql_readers: str = "auto"
+    # How tracks group into albums and artists (docs/library.md). Lists are written as quoted
+    # strings: artist_separators = ";" "/" " feat. "
+    artist_separators: tuple[str, ...] = (";", "/", " feat. ", " feat ", " ft. ", " featuring ")
+    genre_separators: tuple[str, ...] = (";", "/", ",")
+    never_split: tuple[str, ...] = ("AC/DC", "Au/Ra", "Earth, Wind & Fire")
+    sort_articles: tuple[str, ...] = ("The", "Les", "Le", "La", "Die")
+    album_identity: str = "musicbrainz"  # musicbrainz (a release id is the album) | tags
+    folder_compilations: bool = True  # one folder, one title, several artists: one compilation
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
@@ -179,11 +188,14 @@ class Settings:
                 continue
             if field.name == "library":
                 value = os.pathsep.join(str(p) for p in value)
+            elif field.type == "tuple[str, ...]":
+                value = shlex.join(value)
             out[f"SONIQUEBAY_{field.name.upper()}"] = str(value)
         return out
 
 
 METADATA_LAYERS = ("tags", "enriched")
+ALBUM_IDENTITIES = ("musicbrainz", "tags")
 
 
 def _parse_bool(section: str, key: str, raw: str) -> bool:
@@ -217,6 +229,8 @@ def _coerce(key: str, raw: str) -> Any:
             return value
         if field_type == "bool":
             return _parse_bool(SECTION, key, raw)
+        if field_type == "tuple[str, ...]":
+            return tuple(shlex.split(raw))
         if field_type == "Path":
             return Path(raw).expanduser()
         if field_type == "Path | None":
@@ -286,6 +300,10 @@ def load(
     if values.get("metadata_prefer", "tags") not in METADATA_LAYERS:
         raise ConfigError(
             SECTION, "metadata_prefer", f"expected one of {', '.join(METADATA_LAYERS)}"
+        )
+    if values.get("album_identity", "musicbrainz") not in ALBUM_IDENTITIES:
+        raise ConfigError(
+            SECTION, "album_identity", f"expected one of {', '.join(ALBUM_IDENTITIES)}"
         )
     if values.get("memory", "auto") not in MEMORY_PROFILES:
         raise ConfigError(SECTION, "memory", f"expected one of {', '.join(MEMORY_PROFILES)}")

@@ -9,8 +9,12 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import NotFound
-from soniquebay.library import queries, sql
+from soniquebay.library import grouping, queries, sql
 from soniquebay.library.fields import ALBUM_FIELDS, ARTIST_FIELDS, TRACK_EDITABLE
+
+
+def _sort_name(name: str) -> str:
+    return grouping.sort_name(name, None, grouping.default_rules().sort_articles)
 
 
 def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
@@ -18,9 +22,17 @@ def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]
     with conn:
         row = sql.returning_one(
             conn,
-            """INSERT INTO artists (name, name_key, musicbrainz_artistid, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?) RETURNING id""",
-            (name, sql.name_key(name), item.get("musicbrainz_artistid"), now, now),
+            """INSERT INTO artists (name, name_key, sort_name, musicbrainz_artistid, created_at,
+                                    updated_at)
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+            (
+                name,
+                sql.name_key(name),
+                _sort_name(name),
+                item.get("musicbrainz_artistid"),
+                now,
+                now,
+            ),
             f"artist {name!r}",
         )
     return queries.get_artist(conn, row["id"])
@@ -31,6 +43,7 @@ def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any])
     if "name" in fields:
         fields["name"] = fields["name"].strip()
         fields["name_key"] = sql.name_key(fields["name"])
+        fields["sort_name"] = _sort_name(fields["name"])
     with conn:
         sets = "".join(f"{k} = ?, " for k in fields)
         sql.returning_one(
@@ -119,11 +132,17 @@ def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
     return queries.get_track(conn, row["id"])
 
 
-def update_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[int]:
+def update_tracks(
+    conn: apsw.Connection,
+    items: Sequence[dict[str, Any]],
+    rules: grouping.Rules | None = None,
+) -> list[int]:
     """Edit tracks: each item has ``id`` and any of TRACK_EDITABLE. One transaction.
 
     Every field set is recorded as an edit (``track_edits``) with the file's value beside it, so
     a rescan keeps the edit (:func:`keep_edits`) and :func:`revert` can bring the file's back.
+    The edited tracks' folders are regrouped: a new album or artist moves the track to the album
+    it now names (merging or splitting albums; empty ones go).
     """
     now = time.time()
 
@@ -150,7 +169,10 @@ def update_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> lis
         )
         return item["id"]
 
-    return sql.run_batch(conn, items, one)
+    with conn:
+        ids = sql.run_batch(conn, items, one)
+        grouping.regroup(conn, grouping.folders_of(conn, ids), rules, now)
+    return ids
 
 
 def keep_edits(conn: apsw.Connection, track_id: int, from_file: dict[str, Any]) -> dict[str, Any]:
@@ -174,8 +196,14 @@ def keep_edits(conn: apsw.Connection, track_id: int, from_file: dict[str, Any]) 
     return out
 
 
-def revert(conn: apsw.Connection, track_id: int, fields: Sequence[str] | None = None) -> list[str]:
-    """Drop a track's edits (all, or ``fields``): the file's values come back. One transaction."""
+def revert(
+    conn: apsw.Connection,
+    track_id: int,
+    fields: Sequence[str] | None = None,
+    rules: grouping.Rules | None = None,
+) -> list[str]:
+    """Drop a track's edits (all, or ``fields``): the file's values come back, and the track
+    the album they name. One transaction."""
     with conn:
         queries.get_track(conn, track_id)  # 404 first
         rows = conn.execute(
@@ -194,6 +222,8 @@ def revert(conn: apsw.Connection, track_id: int, fields: Sequence[str] | None = 
                 "DELETE FROM track_edits WHERE track_id = ? AND field = ?", (track_id, field)
             )
             reverted.append(field)
+        if reverted:
+            grouping.regroup(conn, grouping.folders_of(conn, [track_id]), rules)
     return reverted
 
 

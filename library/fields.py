@@ -25,6 +25,16 @@ TAG_FIELDS = (
     "musicbrainz_albumid",
     "musicbrainz_artistid",
     "musicbrainz_albumartistid",
+    # What decides the grouping or a careful library shows (docs/library.md).
+    "compilation",
+    "composer",
+    "artist_sort",
+    "album_artist_sort",
+    "title_sort",
+    "original_year",
+    "disc_subtitle",
+    "release_type",
+    "album_version",
 )
 
 
@@ -57,7 +67,7 @@ FEATURE_FIELDS = (
 JSON_FIELDS = ("timbre", "features_extra")
 
 
-INTERNAL_FIELDS = ("inode", "device", "quick_hash")
+INTERNAL_FIELDS = ("inode", "device", "quick_hash", "folder")
 
 # Every column of the tracks table.
 TRACK_COLUMNS = (
@@ -72,6 +82,8 @@ TRACK_COLUMNS = (
     "date_added",
     "updated_at",
     "missing_since",
+    "folder",
+    "display_artist",
 )
 
 
@@ -91,6 +103,8 @@ TAG_TO_COLUMN = {
     "musicbrainz_recordingid": "musicbrainz_id",
 }
 INT_TAGS = (
+    "compilation",
+    "original_year",
     "track_number",
     "track_total",
     "disc_number",
@@ -119,6 +133,8 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
     "disc_number": (0, 999),
     "disc_total": (0, 999),
     "year": (0, 9999),
+    "original_year": (0, 9999),
+    "compilation": (0, 1),
     "duration": (0, 7 * 86400),
     "bitrate": (0, 100_000_000),
     "sample_rate": (0, 10_000_000),

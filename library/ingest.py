@@ -14,7 +14,7 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import InvalidInput, SoniqueBayError
-from soniquebay.library import annotations, edits, sql
+from soniquebay.library import annotations, edits, grouping, sql
 from soniquebay.library.fields import FILE_FIELDS, TAG_FIELDS
 
 ARTIST_UPSERT = """
@@ -110,7 +110,8 @@ def _find_moved(
     return candidates[0] if candidates else None
 
 
-TRACK_COLUMNS = ("path", *FILE_FIELDS, "track_artist_id", "album_id", *TAG_FIELDS)
+TRACK_COLUMNS = ("path", "folder", *FILE_FIELDS, *TAG_FIELDS)
+PLACED_BY_ID = ("track_artist_id", "album_id")
 
 
 def _upsert_track(
@@ -133,11 +134,14 @@ def _upsert_track(
     row = existing[0] if existing else _find_moved(conn, item, any_missing)
     if row is not None and any_edits:  # what people changed outlives the file's tags
         item = edits.keep_edits(conn, row["id"], item)
-    values = [item.get(c) for c in TRACK_COLUMNS]
+    item["folder"] = grouping.folder_of(item["path"])
+    # The seed's create_tracks may name the album and artist by id: those are kept as sent.
+    columns = TRACK_COLUMNS + tuple(c for c in PLACED_BY_ID if c in item)
+    values = [item.get(c) for c in columns]
     if row is None:
         new_id = conn.execute(
-            f"""INSERT INTO tracks ({", ".join(TRACK_COLUMNS)}, date_added, updated_at)
-                VALUES ({", ".join("?" * len(TRACK_COLUMNS))}, ?, ?) RETURNING id""",
+            f"""INSERT INTO tracks ({", ".join(columns)}, date_added, updated_at)
+                VALUES ({", ".join("?" * len(columns))}, ?, ?) RETURNING id""",
             (*values, now, now),
         ).fetchall()[0]["id"]
         result = {"id": new_id, "path": item["path"], "action": "added"}
@@ -153,7 +157,7 @@ def _upsert_track(
         else:
             action = "updated"
         content_changed = row["quick_hash"] != item.get("quick_hash")
-        assignments = ", ".join(f"{c} = ?" for c in TRACK_COLUMNS)
+        assignments = ", ".join(f"{c} = ?" for c in columns)
         reset = ", analyzed_at = NULL" if content_changed else ""
         conn.execute(
             f"""UPDATE tracks SET {assignments}, missing_since = NULL, updated_at = ?{reset}
@@ -163,70 +167,56 @@ def _upsert_track(
         if content_changed:  # new content: every stage is due again, even after a crash
             conn.execute("DELETE FROM track_stages WHERE track_id = ?", (row["id"],))
         result = {"id": row["id"], "path": item["path"], "action": action}
+        if action == "moved":
+            result["previous_folder"] = grouping.folder_of(row["path"])
     conn.execute("DELETE FROM scan_errors WHERE path = ?", (item["path"],))
     return result
 
 
-def upsert_tracks(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def upsert_tracks(
+    conn: apsw.Connection,
+    items: Sequence[dict[str, Any]],
+    rules: grouping.Rules | None = None,
+) -> list[dict[str, Any]]:
     """Create or update tracks by path; a moved file keeps its id. One transaction, all or nothing.
 
     Returns ``{"id", "path", "action"}`` per item, action being added, updated, moved or unchanged.
     """
     now = time.time()
-    return sql.run_batch(conn, items, lambda item: _upsert_track(conn, item, now))
+    with conn:
+        done = sql.run_batch(conn, items, lambda item: _upsert_track(conn, item, now))
+        by_name = [
+            d for d, i in zip(done, items, strict=True) if not any(c in i for c in PLACED_BY_ID)
+        ]
+        grouping.regroup(conn, _regrouped_folders(by_name), rules, now)
+    return [_public(d) for d in done]
 
 
-def _owner(track: dict[str, Any]) -> str | None:
-    return track.get("album_artist_name") or track.get("artist_name")
+def _public(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "previous_folder"}
 
 
-def _resolve_names(
-    conn: apsw.Connection, tracks: Sequence[dict[str, Any]], now: float
-) -> list[dict[str, Any]]:
-    """The tracks with ``track_artist_id`` and ``album_id`` set from their names, creating the
-    artists and albums that do not exist yet. One normalisation rule: :func:`sql.name_key`."""
-    artists: dict[str, int] = {}
-
-    def artist_id(name: str | None, mbid: str | None = None) -> int | None:
-        if not name or not name.strip():
-            return None
-        key = sql.name_key(name)
-        if key not in artists or mbid:
-            item = {"name": name, "musicbrainz_artistid": mbid}
-            artists[key] = _upsert_artist(conn, item, now)["id"]
-        return artists[key]
-
-    albums: dict[str, int] = {}
-    out = []
-    for track in tracks:
-        item = dict(track)
-        item["track_artist_id"] = artist_id(
-            track.get("artist_name"), track.get("musicbrainz_artistid")
-        )
-        owner_id = artist_id(_owner(track))
-        title = (track.get("album_title") or "").strip()
-        if title:
-            key = sql.album_key(title, owner_id)
-            if key not in albums:
-                album = {
-                    "title": title,
-                    "album_artist_id": owner_id,
-                    "year": track.get("year"),
-                    "musicbrainz_albumid": track.get("musicbrainz_albumid"),
-                }
-                albums[key] = _upsert_album(conn, album, now)["id"]
-            item["album_id"] = albums[key]
-        out.append(item)
-    return out
+def _regrouped_folders(done: Sequence[dict[str, Any]]) -> set[bytes]:
+    """The folders whose grouping a chunk may change: those of new, changed and moved files,
+    and those a move left (a file unchanged since the last scan changes nothing)."""
+    folders = set()
+    for result in done:
+        if result["action"] in ("added", "updated", "moved"):
+            folders.add(grouping.folder_of(result["path"]))
+            if "previous_folder" in result:
+                folders.add(result["previous_folder"])
+    return folders
 
 
 def ingest(
     conn: apsw.Connection,
     tracks: Sequence[dict[str, Any]],
     errors: Sequence[dict[str, Any]] = (),
+    rules: grouping.Rules | None = None,
 ) -> list[dict[str, Any]]:
-    """One scan chunk in one transaction: artists and albums resolved from the tracks' names,
-    tracks created or updated (moves keep their ids), unreadable files recorded.
+    """One scan chunk in one transaction: tracks created or updated (moves keep their ids),
+    the folders they are in regrouped into albums and artists (:mod:`grouping`), unreadable
+    files recorded.
 
     A track the database refuses does not sink the chunk: it is recorded as a scan error of
     stage ``store`` with the reason, and the others are stored. Returns, per track in order,
@@ -242,7 +232,7 @@ def ingest(
             conn.execute("SELECT 1 FROM tracks WHERE missing_since IS NOT NULL LIMIT 1").fetchall()
         )
         any_edits = bool(conn.execute("SELECT 1 FROM track_edits LIMIT 1").fetchall())
-        for item in _resolve_names(conn, tracks, now):
+        for item in map(dict, tracks):
             try:
                 # No savepoint needed: a track's one write (INSERT or UPDATE) is atomic, and a
                 # refused one has written nothing.
@@ -262,9 +252,10 @@ def ingest(
                 )
                 if isinstance(item.get("path"), bytes):
                     refused.append({**item, "stage": "store", "reason": reason})
+        grouping.regroup(conn, _regrouped_folders(results), rules, now)
         if errors or refused or warned:
             record_scan_errors(conn, [*errors, *refused, *warned])
-    return results
+    return [_public(r) for r in results]
 
 
 def record_scan_errors(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> int:
@@ -357,11 +348,14 @@ class DirectSink:
     (the command is then the only writer). :class:`soniquebay.daemon.api_client.ApiSink` is
     its twin."""
 
-    def __init__(self, conn: apsw.Connection):
-        self.conn = conn
+    def __init__(self, conn: apsw.Connection, rules: grouping.Rules | None = None):
+        self.conn, self.rules = conn, rules
 
     def ingest(self, tracks: list[dict], errors: list[dict]) -> list[dict]:
         done = ingest(
-            self.conn, [sql.from_wire(t) for t in tracks], [sql.from_wire(e) for e in errors]
+            self.conn,
+            [sql.from_wire(t) for t in tracks],
+            [sql.from_wire(e) for e in errors],
+            self.rules,
         )
         return [{"id": d["id"], "change": d["action"], "reason": d.get("reason")} for d in done]

@@ -70,7 +70,8 @@ TRACK_FILTERS: dict[str, type] = {
 }
 
 
-ARTIST_SORTS = {"name": "a.name COLLATE NOCASE", "id": "a.id"}
+# Artists sort by their sort name (sort tag, else the name without a leading article).
+ARTIST_SORTS = {"name": "coalesce(a.sort_name, a.name) COLLATE NOCASE", "id": "a.id"}
 
 
 ALBUM_SORTS = {"title": "al.title COLLATE NOCASE", "year": "al.year", "id": "al.id"}
@@ -271,17 +272,24 @@ def count_tracks(
     ]["n"]
 
 
-# An artist is listed while one of its tracks (or a track of one of its albums) is present, or
-# while it has no track at all (just created): an artist whose every file vanished is hidden.
+# An artist is listed while it is credited on a present track (as artist or album artist, also
+# second in a list), heads an album with one, or has no track at all (just created): an artist
+# whose every file vanished, or who is only a composer, is not.
 ARTIST_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
     OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
                WHERE al.album_artist_id = a.id AND t.missing_since IS NULL)
+    OR EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
+               WHERE ta.artist_id = a.id AND ta.role = 'artist' AND t.missing_since IS NULL)
     OR NOT (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id)
+            OR EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = a.id)
             OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
                        WHERE al.album_artist_id = a.id)))"""
 
 
-ARTIST_FIELDS = "a.id, a.name, a.musicbrainz_artistid, a.created_at, a.updated_at"
+ARTIST_FIELDS = (
+    "a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name, a.musicbrainz_artistid,"
+    " a.created_at, a.updated_at"
+)
 ARTIST_COLUMNS = f"""{ARTIST_FIELDS},
     (SELECT count(*) FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
       AS track_count"""
@@ -295,7 +303,8 @@ ALBUM_VISIBLE = """(NOT EXISTS (SELECT 1 FROM tracks t INDEXED BY idx_tracks_alb
 
 
 ALBUM_COLUMNS = """al.id, al.title, al.album_artist_id, ar.name AS album_artist_name, al.year,
-    al.musicbrainz_albumid, al.created_at, al.updated_at,
+    al.musicbrainz_albumid, al.created_at, al.updated_at, al.disc_total, al.release_type,
+    al.compilation, al.from_folder, al.disc_subtitles,
     (SELECT count(*) FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)
       AS track_count"""
 

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay.config import Settings
-from soniquebay.library import db, ingest
+from soniquebay.library import db, grouping, ingest
 from soniquebay.plugins import Plugins, load_plugins
 from soniquebay.systemd_notify import notify
 from soniquebay.web import auth, keys, render, routes
@@ -47,6 +47,18 @@ async def database_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     database = Database(settings.db_path, settings.data_dir / "backups")
     app[keys.DB] = database
+    app[keys.GROUPING] = grouping.Rules.from_settings(settings)
+    # An upgrade, or changed grouping settings: every folder is regrouped once, ids kept.
+    started = time.monotonic()
+    regrouped = database.writer_call(
+        grouping.regroup_library, grouping.Rules.from_settings(settings)
+    )
+    if regrouped:
+        log.info(
+            "regrouped the library's %d folders into albums and artists (%.1f s)",
+            regrouped,
+            time.monotonic() - started,
+        )
     yield
     database.close()
 

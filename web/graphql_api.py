@@ -95,6 +95,10 @@ def _db(info: Any):
     return info.context["app"][keys.DB]
 
 
+def _rules(info: Any):
+    return info.context["app"][keys.GROUPING]
+
+
 def _batch(info: Any, data: list) -> None:
     cap = info.context["app"][keys.SETTINGS].chunk_size
     if len(data) > cap:
@@ -396,7 +400,9 @@ async def resolve_create_albums(_root, info, data):
 async def resolve_create_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
-    done = await database.write(ingest.upsert_tracks, [sql.from_wire(item) for item in data])
+    done = await database.write(
+        ingest.upsert_tracks, [sql.from_wire(item) for item in data], _rules(info)
+    )
     wanted = _selected_fields(info)
     if wanted <= {"id", "path", "change", *fields.TAG_FIELDS}:
         # What was asked for is what was sent: answer from the input, no second read.
@@ -417,7 +423,10 @@ async def resolve_create_tracks(_root, info, data):
 async def resolve_ingest_tracks(_root, info, tracks, errors=None):
     _batch(info, tracks)
     done = await _db(info).write(
-        ingest.ingest, [sql.from_wire(t) for t in tracks], [sql.from_wire(e) for e in errors or ()]
+        ingest.ingest,
+        [sql.from_wire(t) for t in tracks],
+        [sql.from_wire(e) for e in errors or ()],
+        _rules(info),
     )
     changes = [
         {**{k: t.get(k) for k in CARRIED}, "id": d["id"], "change": d["action"]}
@@ -505,7 +514,7 @@ async def resolve_update_features(_root, info, data):
 async def resolve_update_tracks(_root, info, data):
     _batch(info, data)
     database = _db(info)
-    ids = await database.write(edits.update_tracks, [dict(item) for item in data])
+    ids = await database.write(edits.update_tracks, [dict(item) for item in data], _rules(info))
     rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
     out = [rows[i] for i in ids]
     _pipeline(info).stored([{**t, "change": "edited"} for t in out])

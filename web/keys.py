@@ -10,6 +10,7 @@ from aiohttp import web
 from graphql import GraphQLSchema
 
 from soniquebay.config import Settings
+from soniquebay.library.grouping import Rules
 
 if TYPE_CHECKING:
     import redis
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from soniquebay.web.stream import Transcoders
 
 SETTINGS = web.AppKey("settings", Settings)
+GROUPING = web.AppKey("grouping", Rules)  # how tracks group into albums
 DB: web.AppKey[Database] = web.AppKey("db")
 REDIS = web.AppKey("redis", aioredis.Redis)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")

@@ -153,9 +153,11 @@ async def track_edit_form(request: web.Request) -> web.Response:
             changes[field] = value
     try:
         if changes:
-            await database.write(edits.update_tracks, [{"id": track_id, **changes}])
+            await database.write(
+                edits.update_tracks, [{"id": track_id, **changes}], request.app[keys.GROUPING]
+            )
         if reverts:
-            await database.write(edits.revert, track_id, reverts)
+            await database.write(edits.revert, track_id, reverts, request.app[keys.GROUPING])
     except BatchFailed as exc:
         raise single(exc) from None
     if changes or reverts:

@@ -206,7 +206,7 @@ async def revert_edits(request: web.Request) -> web.Response:
         if unknown:
             raise InvalidInput(f"not an editable field: {unknown[0]}", details={"field": "field"})
     database = request.app[keys.DB]
-    reverted = await database.write(edits.revert, track_id, chosen)
+    reverted = await database.write(edits.revert, track_id, chosen, request.app[keys.GROUPING])
     track = sql.public_track(database.read(queries.get_track, track_id))
     if reverted:
         request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
@@ -231,7 +231,9 @@ async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
     database = request.app[keys.DB]
     database.read(queries.get_track, track_id)  # 404 before anything else
     try:
-        await database.write(edits.update_tracks, [{"id": track_id, **body}])
+        await database.write(
+            edits.update_tracks, [{"id": track_id, **body}], request.app[keys.GROUPING]
+        )
     except BatchFailed as exc:
         raise single(exc) from None
     track = sql.public_track(database.read(queries.get_track, track_id))

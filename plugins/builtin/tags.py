@@ -50,12 +50,23 @@ ID3_TEXT = {
     "TPOS": "disc_number",
     "TDRC": "year",
     "TYER": "year",
+    "TCOM": "composer",
+    "TCMP": "compilation",
+    "TSOP": "artist_sort",
+    "TSO2": "album_artist_sort",
+    "TSOT": "title_sort",
+    "TDOR": "original_year",
+    "TORY": "original_year",
+    "TSST": "disc_subtitle",
 }
 ID3_TXXX = {
     "MusicBrainz Album Id": "musicbrainz_albumid",
     "MusicBrainz Artist Id": "musicbrainz_artistid",
     "MusicBrainz Album Artist Id": "musicbrainz_albumartistid",
     "MusicBrainz Release Track Id": "musicbrainz_trackid",
+    "MusicBrainz Album Type": "release_type",
+    "RELEASETYPE": "release_type",
+    "ALBUMVERSION": "album_version",
 }
 VORBIS = {
     "title": "title",
@@ -77,6 +88,17 @@ VORBIS = {
     "musicbrainz_albumid": "musicbrainz_albumid",
     "musicbrainz_artistid": "musicbrainz_artistid",
     "musicbrainz_albumartistid": "musicbrainz_albumartistid",
+    "composer": "composer",
+    "compilation": "compilation",
+    "artistsort": "artist_sort",
+    "albumartistsort": "album_artist_sort",
+    "titlesort": "title_sort",
+    "originaldate": "original_year",
+    "originalyear": "original_year",
+    "discsubtitle": "disc_subtitle",
+    "releasetype": "release_type",
+    "musicbrainz_albumtype": "release_type",
+    "albumversion": "album_version",
 }
 APE = {**VORBIS, "track": "track_number", "disc": "disc_number", "musicbrainz_trackid":
        "musicbrainz_recordingid"}  # fmt: skip
@@ -94,7 +116,20 @@ MP4 = {
     "----:com.apple.iTunes:MusicBrainz Album Id": "musicbrainz_albumid",
     "----:com.apple.iTunes:MusicBrainz Artist Id": "musicbrainz_artistid",
     "----:com.apple.iTunes:MusicBrainz Album Artist Id": "musicbrainz_albumartistid",
+    "\xa9wrt": "composer",
+    "soar": "artist_sort",
+    "soaa": "album_artist_sort",
+    "sonm": "title_sort",
+    "----:com.apple.iTunes:ORIGINALDATE": "original_year",
+    "----:com.apple.iTunes:DISCSUBTITLE": "disc_subtitle",
+    "----:com.apple.iTunes:MusicBrainz Album Type": "release_type",
+    "----:com.apple.iTunes:RELEASETYPE": "release_type",
 }
+# Fields that hold a list: every value is kept, joined by "; " (the store splits them again on
+# its configured separators, docs/library.md).
+MULTI = ("artist", "album_artist", "genre", "composer")
+MAX_VALUES = 100  # values kept of one repeated field
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 @hookimpl
@@ -184,8 +219,18 @@ def read_tags(path: str) -> dict[str, Any] | None:
 
 
 def _clean(value: Any) -> str:
-    text = str(value).replace("\x00", " ").strip()
+    text = CONTROL.sub(" ", str(value)).strip()
     return text[:MAX_TEXT]
+
+
+def _values(raw: Any) -> str:
+    """One field's values as one string: a list (repeated comments, ID3v2.4's NUL-separated
+    frames, MP4 atoms) joined by "; ", capped like any tag text."""
+    if isinstance(raw, list | tuple):
+        parts = [_clean(v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+                 for v in raw[:MAX_VALUES]]  # fmt: skip
+        return _clean("; ".join(p for p in parts if p))
+    return _clean(raw)
 
 
 def _number_pair(raw: str) -> tuple[int | None, int | None]:
@@ -207,8 +252,8 @@ def _year(raw: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _store(result: dict[str, Any], key: str, raw: str) -> None:
-    raw = _clean(raw)
+def _store(result: dict[str, Any], key: str, raw: Any) -> None:
+    raw = _values(raw) if key in MULTI else _clean(raw[0] if isinstance(raw, list) else raw)
     if not raw:
         return
     if key == "track_number":
@@ -221,8 +266,10 @@ def _store(result: dict[str, Any], key: str, raw: str) -> None:
             result["disc_total"] = total
     elif key in ("track_total", "disc_total"):
         result[key] = _int(raw)
-    elif key == "year":
-        result["year"] = _year(raw)
+    elif key in ("year", "original_year"):
+        result[key] = _year(raw)
+    elif key == "compilation":
+        result[key] = 1 if raw.strip().lower() in ("1", "true", "yes") else 0
     else:
         result[key] = raw
 
@@ -232,11 +279,11 @@ def _from_id3(tags: ID3) -> dict[str, Any]:
     for frame_id, key in ID3_TEXT.items():
         frame = tags.get(frame_id)
         if frame is not None and frame.text and key not in result:
-            _store(result, key, frame.text[0])
+            _store(result, key, [str(t) for t in frame.text])
     for frame in tags.getall("TXXX"):
         key = ID3_TXXX.get(frame.desc)
         if key and frame.text:
-            _store(result, key, frame.text[0])
+            _store(result, key, [str(t) for t in frame.text])
     for frame in tags.getall("UFID"):
         if frame.owner == "http://musicbrainz.org" and frame.data:
             _store(result, "musicbrainz_recordingid", frame.data.decode("ascii", "replace"))
@@ -250,7 +297,9 @@ def _from_vorbis(tags: Any, names: dict[str, str] | None = None) -> dict[str, An
         key = names.get(str(raw_key).lower())
         values = tags[raw_key]
         if key and values and key not in result:
-            _store(result, key, values[0] if isinstance(values, list) else values)
+            _store(result, key, values)
+        elif key in MULTI and values and key in result:  # "ARTIST" and "artist" both present
+            _store(result, key, [result[key], *(values if isinstance(values, list) else [values])])
     return result
 
 
@@ -324,10 +373,8 @@ def _from_mp4(tags: MP4Tags) -> dict[str, Any]:
     for raw_key, key in MP4.items():
         values = tags.get(raw_key)
         if values:
-            value = values[0]
-            if isinstance(value, bytes):
-                value = value.decode("utf-8", "replace")
-            _store(result, key, value)
+            _store(result, key, [v.decode("utf-8", "replace") if isinstance(v, bytes)
+                                 else str(v) for v in values])  # fmt: skip
     for raw_key, number, total in (
         ("trkn", "track_number", "track_total"),
         ("disk", "disc_number", "disc_total"),
@@ -338,4 +385,6 @@ def _from_mp4(tags: MP4Tags) -> dict[str, Any]:
             result[number] = _int(n)
             if t:
                 result[total] = _int(t)
+    if tags.get("cpil") is not None:
+        result["compilation"] = 1 if tags["cpil"] else 0
     return result

@@ -63,6 +63,10 @@ ID3_FRAMES = {
     "album_artist": id3.TPE2,
     "genre": id3.TCON,
     "date": id3.TDRC,
+    "composer": id3.TCOM,
+    "compilation": id3.TCMP,
+    "original_date": id3.TDOR,
+    "artist_sort": id3.TSOP,
 }
 ID3_TXXX = {
     "musicbrainz_albumid": "MusicBrainz Album Id",
@@ -74,6 +78,8 @@ VORBIS_KEYS = {
     "track": "tracknumber",
     "disc": "discnumber",
     "musicbrainz_recordingid": "musicbrainz_trackid",
+    "original_date": "originaldate",
+    "artist_sort": "artistsort",
 }
 MP4_KEYS = {
     "title": "\xa9nam",
@@ -82,13 +88,22 @@ MP4_KEYS = {
     "album_artist": "aART",
     "genre": "\xa9gen",
     "date": "\xa9day",
+    "composer": "\xa9wrt",
+    "lyrics": "\xa9lyr",
+    "artist_sort": "soar",
 }
+
+
+def _values(value: Any) -> list[str]:
+    """A list writes a multi-valued tag (repeated comments, an ID3v2.4 list, MP4 atoms)."""
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
 
 def tag(path: Path, **tags: Any) -> None:
     """Write tags with mutagen. Keys: title, artist, album, album_artist, genre, date, track
-    ("3/12"), disc ("1/2"), musicbrainz_recordingid, musicbrainz_albumid, musicbrainz_artistid,
-    musicbrainz_albumartistid."""
+    ("3/12"), disc ("1/2"), composer, compilation, original_date, artist_sort, lyrics,
+    musicbrainz_recordingid, musicbrainz_albumid, musicbrainz_artistid,
+    musicbrainz_albumartistid. A list value writes several values."""
     audio = mutagen.File(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in ("mp3", "wav", "aiff"):
@@ -97,7 +112,9 @@ def tag(path: Path, **tags: Any) -> None:
         frames = audio.tags
         for key, value in tags.items():
             if key in ID3_FRAMES:
-                frames.add(ID3_FRAMES[key](encoding=3, text=[str(value)]))
+                frames.add(ID3_FRAMES[key](encoding=3, text=_values(value)))
+            elif key == "lyrics":
+                frames.add(id3.USLT(encoding=3, lang="eng", desc="", text=str(value)))
             elif key == "track":
                 frames.add(id3.TRCK(encoding=3, text=[str(value)]))
             elif key == "disc":
@@ -111,7 +128,9 @@ def tag(path: Path, **tags: Any) -> None:
         mp4 = MP4(path)
         for key, value in tags.items():
             if key in MP4_KEYS:
-                mp4[MP4_KEYS[key]] = [str(value)]
+                mp4[MP4_KEYS[key]] = _values(value)
+            elif key == "compilation":
+                mp4["cpil"] = bool(int(value))
             elif key in ("track", "disc"):
                 number, _, total = str(value).partition("/")
                 mp4["trkn" if key == "track" else "disk"] = [(int(number), int(total or 0))]
@@ -126,7 +145,7 @@ def tag(path: Path, **tags: Any) -> None:
         mp4.save()
     else:
         for key, value in tags.items():
-            audio[VORBIS_KEYS.get(key, key)] = [str(value)]
+            audio[VORBIS_KEYS.get(key, key)] = _values(value)
         audio.save()
 
 
