@@ -31,10 +31,10 @@ def _grid_where(genre: str | None, year: int | None) -> tuple[str, list[Any]]:
     where, params = [queries.ALBUM_VISIBLE], []
     if genre:
         where.append(
-            """al.id IN (SELECT t.album_id FROM tracks t
-                         WHERE t.genre = ? COLLATE NOCASE AND t.missing_since IS NULL)"""
+            f"""al.id IN (SELECT t.album_id FROM tracks t
+                         WHERE {queries.GENRE_MATCH} AND t.missing_since IS NULL)"""
         )
-        params.append(genre)
+        params += [genre, genre]
     if year is not None:
         where.append("al.year = ?")
         params.append(year)
@@ -82,13 +82,18 @@ def album_years(conn: apsw.Connection) -> list[int]:
 def genres(conn: apsw.Connection) -> list[dict[str, Any]]:
     """Every genre of a present track, with its track and album counts, most used first."""
     return conn.execute(
-        """SELECT genre AS name, count(*) AS track_count, count(DISTINCT album_id) AS album_count
-           FROM tracks WHERE missing_since IS NULL AND genre IS NOT NULL AND genre != ''
-           GROUP BY genre COLLATE NOCASE ORDER BY track_count DESC, genre COLLATE NOCASE"""
+        """SELECT name, count(*) AS track_count, count(DISTINCT album_id) AS album_count
+           FROM (SELECT g.genre AS name, t.album_id FROM track_genres g
+                 JOIN tracks t ON t.id = g.track_id WHERE t.missing_since IS NULL
+                 UNION ALL  -- tracks stored by id, never grouped: their genre tag as it is
+                 SELECT t.genre, t.album_id FROM tracks t
+                 WHERE t.missing_since IS NULL AND t.genre IS NOT NULL AND t.genre != ''
+                   AND NOT EXISTS (SELECT 1 FROM track_genres g WHERE g.track_id = t.id))
+           GROUP BY name COLLATE NOCASE ORDER BY track_count DESC, name COLLATE NOCASE"""
     ).fetchall()
 
 
-ARTIST_CARD = f"""a.id, a.name,
+ARTIST_CARD = f"""a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name,
     (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id AND {queries.ALBUM_VISIBLE}) AS album_count,
     (SELECT count(*) FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
       AS track_count,
@@ -111,7 +116,7 @@ def artist_cards(
         params.extend(ids)
     return conn.execute(
         f"""SELECT {ARTIST_CARD} FROM artists a WHERE {" AND ".join(where)}
-            ORDER BY a.name COLLATE NOCASE, a.id LIMIT ? OFFSET ?""",
+            ORDER BY coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id LIMIT ? OFFSET ?""",
         (*params, limit, offset),
     ).fetchall()
 
@@ -123,7 +128,8 @@ def count_artists(conn: apsw.Connection) -> int:
 
 
 def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[str, Any]]]:
-    """``own``: albums the artist heads; ``appears_on``: others holding one of their tracks."""
+    """``own``: albums the artist heads; ``appears_on``: others holding one of their tracks
+    (also as second artist of a list); ``composed``: others holding a track they composed."""
     own = conn.execute(
         f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
             WHERE al.album_artist_id = ? AND {queries.ALBUM_VISIBLE}
@@ -131,7 +137,8 @@ def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[
         (artist_id,),
     ).fetchall()
     appears = queries.appears_on_by_artist_ids(conn, [artist_id])
-    return {"own": own, "appears_on": appears}
+    composed = queries.appears_on_by_artist_ids(conn, [artist_id], "composer")
+    return {"own": own, "appears_on": appears, "composed": composed}
 
 
 def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[dict[str, Any]]:

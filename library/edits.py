@@ -88,23 +88,84 @@ def create_album(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
     return queries.get_album(conn, row["id"])
 
 
-def update_album(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
-    fields = {k: v for k, v in fields.items() if k in ALBUM_FIELDS}
+# An album's fields as its tracks hold them: editing an album sets them on every track.
+ALBUM_ON_TRACKS = {
+    "title": "album_title",
+    "album_artist_name": "album_artist_name",
+    "year": "year",
+    "original_year": "original_year",
+    "musicbrainz_albumid": "musicbrainz_albumid",
+    "genre": "genre",
+    "compilation": "compilation",
+    "disc_total": "disc_total",
+    "release_type": "release_type",
+    "album_version": "album_version",
+}
+
+
+def update_album(
+    conn: apsw.Connection,
+    album_id: int,
+    fields: dict[str, Any],
+    rules: grouping.Rules | None = None,
+) -> dict:
+    """Edit a whole album at once: each field is set on every one of its tracks as an edit
+    (kept over rescans, undone per track), in one transaction, and the tracks regroup — a new
+    title or album artist renames the album, or merges it into the one that already has them.
+    Returns the album the tracks are in now. An album with no track (made by hand) is edited
+    as a row."""
     with conn:
-        current = queries.get_album(conn, album_id)
+        queries.get_album(conn, album_id)  # 404 first
+        fields = dict(fields)
+        if "album_artist_id" in fields:
+            artist = fields.pop("album_artist_id")
+            fields["album_artist_name"] = (
+                None if artist is None else queries.get_artist(conn, artist)["name"]
+            )
         if "title" in fields:
             fields["title"] = fields["title"].strip()
-        if "title" in fields or "album_artist_id" in fields:
-            merged = {**current, **fields}
-            fields["album_key"] = sql.album_key(merged["title"], merged["album_artist_id"])
-        sets = "".join(f"{k} = ?, " for k in fields)
-        sql.returning_one(
-            conn,
-            f"UPDATE albums SET {sets}updated_at = ? WHERE id = ? RETURNING id",
-            (*fields.values(), time.time(), album_id),
-            f"album {album_id}",
+        ids = [
+            r["id"] for r in conn.execute("SELECT id FROM tracks WHERE album_id = ?", (album_id,))
+        ]
+        if not ids:
+            return _update_album_row(conn, album_id, fields)
+        changes = {ALBUM_ON_TRACKS[k]: v for k, v in fields.items() if k in ALBUM_ON_TRACKS}
+        if changes:
+            update_tracks(conn, [{"id": i, **changes} for i in ids], rules)
+        now_in = conn.execute("SELECT album_id FROM tracks WHERE id = ?", (ids[0],)).fetchall()
+        pinned = conn.execute(
+            f"""SELECT 1 FROM track_edits WHERE field = 'album_id'
+                AND track_id IN ({sql.placeholders(ids)}) LIMIT 1""",
+            tuple(ids),
+        ).fetchall()
+        if pinned and now_in[0]["album_id"] == album_id:  # tracks placed by id: the row too
+            return _update_album_row(conn, album_id, fields)
+    return queries.get_album(conn, now_in[0]["album_id"])
+
+
+def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
+    if "album_artist_name" in fields:
+        name = fields.pop("album_artist_name")
+        fields["album_artist_id"] = (
+            create_or_find_artist(conn, name) if name and name.strip() else None
         )
+    fields = {k: v for k, v in fields.items() if k in ALBUM_FIELDS}
+    current = queries.get_album(conn, album_id)
+    if "title" in fields or "album_artist_id" in fields:
+        merged = {**current, **fields}
+        fields["album_key"] = sql.album_key(merged["title"], merged["album_artist_id"])
+    sets = "".join(f"{k} = ?, " for k in fields)
+    sql.returning_one(
+        conn,
+        f"UPDATE albums SET {sets}updated_at = ? WHERE id = ? RETURNING id",
+        (*fields.values(), time.time(), album_id),
+        f"album {album_id}",
+    )
     return queries.get_album(conn, album_id)
+
+
+def create_or_find_artist(conn: apsw.Connection, name: str) -> int:
+    return grouping.Grouper(conn, grouping.default_rules()).artist_id(name.strip())
 
 
 def delete_album(conn: apsw.Connection, album_id: int) -> None:
@@ -129,7 +190,22 @@ def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
             [item[c] for c in columns] + [now, now],
             f"track {sql.display_path(item['path'])!r}",
         )
+        pin_placement(conn, row["id"], item, now)
     return queries.get_track(conn, row["id"])
+
+
+def pin_placement(conn: apsw.Connection, track_id: int, item: dict[str, Any], now: float) -> None:
+    """An album or artist named by id when a track is created is a person's (or a client's)
+    choice: kept as an edit, so the grouping leaves the track there (until reverted)."""
+    for field in ("album_id", "track_artist_id"):
+        if item.get(field) is not None:
+            conn.execute(
+                """INSERT INTO track_edits (track_id, field, value, file_value, edited_at)
+                   VALUES (?, ?, ?, NULL, ?)
+                   ON CONFLICT (track_id, field) DO UPDATE SET
+                     value = excluded.value, edited_at = excluded.edited_at""",
+                (track_id, field, item[field], now),
+            )
 
 
 def update_tracks(

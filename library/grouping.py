@@ -179,6 +179,7 @@ class Grouper:
         self.left_artists: set[int] = set()
         self.touched_albums: set[int] = set()
         self.pinned: dict[int, set[str]] = {}
+        self.folders: set[bytes] = set()
 
     # -- artists -------------------------------------------------------------------------
     def artist_id(self, name: str, sort_tag: str | None = None) -> int:
@@ -201,7 +202,8 @@ class Grouper:
 
     # -- folders -------------------------------------------------------------------------
     def regroup(self, folders: Iterable[bytes]) -> None:
-        for folder in set(folders):
+        self.folders = set(folders)
+        for folder in self.folders:
             rows = sql.dict_rows(
                 self.conn, f"SELECT {TRACK_INPUTS} FROM tracks WHERE folder = ?", (folder,)
             )
@@ -248,6 +250,9 @@ class Grouper:
         from_folder = not title_key
         for track in tracks:
             owner = owners[track["id"]]
+            if "album_id" in self.pinned.get(track["id"], ()):
+                self._place_track(track, track["album_id"], artists[track["id"]], owner)
+                continue
             title = clean(track["album_title"])[:MAX_NAME] or folder_title(folder)
             owner_id = self.artist_id(owner[0], track["album_artist_sort"])
             mbid = clean(track["musicbrainz_albumid"]).lower()
@@ -272,7 +277,7 @@ class Grouper:
         if found:
             album_id = found[0]["id"]
         else:
-            album_id = self._rekey(track["album_id"], track["id"], key)
+            album_id = self._rekey(track["album_id"], key)
             if album_id is None:
                 album_id = self.conn.execute(
                     """INSERT INTO albums (title, album_key, album_artist_id, musicbrainz_albumid,
@@ -296,18 +301,16 @@ class Grouper:
         self.albums[key] = album_id
         return album_id
 
-    def _rekey(self, old_album: int | None, track_id: int, key: str) -> int | None:
+    def _rekey(self, old_album: int | None, key: str) -> int | None:
         """An album whose tracks all move to a new key keeps its id (and what users kept of it):
         an upgrade's regrouping renames albums rather than replacing them."""
         if old_album is None or old_album in self.touched_albums:
             return None
-        others = self.conn.execute(
-            "SELECT 1 FROM tracks WHERE album_id = ? AND folder IS NOT (SELECT folder FROM tracks"
-            " WHERE id = ?) LIMIT 1",
-            (old_album, track_id),
+        spread = self.conn.execute(
+            "SELECT DISTINCT folder FROM tracks WHERE album_id = ?", (old_album,)
         ).fetchall()
-        if others:
-            return None
+        if any(r["folder"] not in self.folders for r in spread):
+            return None  # tracks elsewhere stay in it: the new key is a new album
         self.conn.execute("UPDATE albums SET album_key = ? WHERE id = ?", (key, old_album))
         return old_album
 
@@ -316,11 +319,20 @@ class Grouper:
     ) -> None:
         pins = self.pinned.get(track["id"], set())
         rules = self.rules
-        names = artists or [UNKNOWN_ARTIST]
-        ids = [self.artist_id(n, track["artist_sort"] if i == 0 else None)
-               for i, n in enumerate(names)]  # fmt: skip
+        if not artists and "track_artist_id" in pins and track["track_artist_id"] is not None:
+            ids = [track["track_artist_id"]]  # named by id, no artist tag: that artist
+        else:
+            ids = [self.artist_id(n, track["artist_sort"] if i == 0 else None)
+                   for i, n in enumerate(artists or [UNKNOWN_ARTIST])]  # fmt: skip
         roles = [("artist", i, a) for i, a in enumerate(ids)]
-        roles += [("albumartist", i, self.artist_id(n)) for i, n in enumerate(owners)]
+        if "album_id" in pins:  # the album's own artist, whatever the tags say
+            head = self.conn.execute(
+                "SELECT album_artist_id FROM albums WHERE id = ?", (track["album_id"],)
+            ).fetchall()
+            owner_ids = [head[0]["album_artist_id"]] if head and head[0]["album_artist_id"] else []
+        else:
+            owner_ids = [self.artist_id(n) for n in owners]
+        roles += [("albumartist", i, a) for i, a in enumerate(owner_ids)]
         composers = split(track["composer"], rules.artist_separators, rules.never_split)
         roles += [("composer", i, self.artist_id(n)) for i, n in enumerate(composers)]
         new_album = track["album_id"] if "album_id" in pins else album_id
@@ -427,8 +439,8 @@ class Grouper:
                      for r in rows if clean(r["disc_subtitle"])}  # fmt: skip
         types = Counter(clean(r["release_type"]).lower() for r in rows if clean(r["release_type"]))
         self.conn.execute(
-            """UPDATE albums SET year = ?, disc_total = ?, disc_subtitles = ?, release_type = ?
-               WHERE id = ?""",
+            """UPDATE albums SET year = coalesce(?, year), disc_total = ?, disc_subtitles = ?,
+                 release_type = ? WHERE id = ?""",
             (
                 year,
                 max(discs) if discs else None,

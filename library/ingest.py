@@ -145,6 +145,7 @@ def _upsert_track(
             (*values, now, now),
         ).fetchall()[0]["id"]
         result = {"id": new_id, "path": item["path"], "action": "added"}
+        edits.pin_placement(conn, new_id, item, now)
     else:
         if row["path"] != item["path"]:
             action = "moved"

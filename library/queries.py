@@ -51,6 +51,37 @@ def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, A
     return sql.dict_rows(conn, f"SELECT * FROM tracks WHERE id IN ({marks})", ids)
 
 
+# A track of a genre: one of its genres (a multi-valued tag), or its tag as it is.
+GENRE_MATCH = """(t.genre = ? COLLATE NOCASE
+    OR t.id IN (SELECT track_id FROM track_genres WHERE genre = ? COLLATE NOCASE))"""
+CREDIT_ROLES = {"artist": "artists", "albumartist": "album_artists", "composer": "composers"}
+
+
+def credits(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, dict[str, list]]:
+    """track id -> its artists, album artists and composers (``{"id", "name"}`` each, in tag
+    order) and genres, as the grouping stored them (docs/library.md). Two queries a page."""
+    out: dict[int, dict[str, list]] = {
+        i: {"artists": [], "album_artists": [], "composers": [], "genres": []} for i in ids
+    }
+    if not ids:
+        return out
+    marks = sql.placeholders(ids)
+    for r in conn.execute(
+        f"""SELECT ta.track_id, ta.role, a.id, a.name FROM track_artists ta
+            JOIN artists a ON a.id = ta.artist_id
+            WHERE ta.track_id IN ({marks}) ORDER BY ta.track_id, ta.role, ta.position""",
+        tuple(ids),
+    ):
+        out[r["track_id"]][CREDIT_ROLES[r["role"]]].append({"id": r["id"], "name": r["name"]})
+    for r in conn.execute(
+        f"""SELECT track_id, genre FROM track_genres WHERE track_id IN ({marks})
+            ORDER BY track_id, position""",
+        tuple(ids),
+    ):
+        out[r["track_id"]]["genres"].append(r["genre"])
+    return out
+
+
 # Filters a client may use on track lists, with the type each value must have.
 TRACK_FILTERS: dict[str, type] = {
     "artist_id": int,
@@ -111,7 +142,8 @@ def track_where(
     if "album" in f:
         add("t.album_title = ? COLLATE NOCASE", f["album"])
     if "genre" in f:
-        add("t.genre = ? COLLATE NOCASE", f["genre"])
+        where.append(GENRE_MATCH)
+        params += [f["genre"], f["genre"]]
     if "year_min" in f:
         add("t.year >= ?", f["year_min"])
     if "year_max" in f:
@@ -505,19 +537,31 @@ def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict
     ).fetchall()
 
 
-def appears_on_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Albums another artist heads (or nobody) holding a present track of these artists; rows
-    carry ``for_artist_id``."""
+def appears_on_by_artist_ids(
+    conn: apsw.Connection, ids: Sequence[int], role: str = "artist"
+) -> list[dict[str, Any]]:
+    """Albums another artist heads (or nobody) holding a present track these artists are
+    credited on in ``role`` (artist: also second in a list; composer); rows carry
+    ``for_artist_id``."""
     if not ids:
         return []
+    if role not in CREDIT_ROLES:
+        raise ValueError(f"no such role: {role!r}")
+    marks = sql.placeholders(ids)
+    # Tracks stored by id (the seed's create_tracks) have no credits: their main artist counts.
+    by_id = f"""UNION SELECT t.track_artist_id, t.album_id FROM tracks t
+                WHERE t.track_artist_id IN ({marks}) AND t.missing_since IS NULL"""
     return conn.execute(
-        f"""SELECT DISTINCT t.track_artist_id AS for_artist_id, {ALBUM_COLUMNS}
-            FROM tracks t JOIN albums al ON al.id = t.album_id
+        f"""SELECT DISTINCT c.artist_id AS for_artist_id, {ALBUM_COLUMNS}
+            FROM (SELECT ta.artist_id, t.album_id FROM track_artists ta
+                  JOIN tracks t ON t.id = ta.track_id
+                  WHERE ta.artist_id IN ({marks}) AND ta.role = ? AND t.missing_since IS NULL
+                  {by_id if role == "artist" else ""}) c
+            JOIN albums al ON al.id = c.album_id
             LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE t.track_artist_id IN ({sql.placeholders(ids)}) AND t.missing_since IS NULL
-              AND al.album_artist_id IS NOT t.track_artist_id
+            WHERE al.album_artist_id IS NOT c.artist_id
             ORDER BY al.title COLLATE NOCASE, al.id""",
-        tuple(ids),
+        (*ids, role, *(ids if role == "artist" else ())),
     ).fetchall()
 
 

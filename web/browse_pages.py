@@ -3,6 +3,8 @@ genres, search. Thin: parse the query, read through ``library.browse``/``queries
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from soniquebay import embeddings
@@ -75,6 +77,8 @@ async def album_page(request: web.Request) -> web.Response:
     tracks = shown_tracks(request, database.read(queries.tracks_by_album_ids, [album_id]))
     genres = sorted({t["display"].get("genre") for t in tracks if t["display"].get("genre")})
     discs = sorted({t.get("disc_number") or 1 for t in tracks})
+    if len(discs) > 1:
+        album["disc_total"] = max(album.get("disc_total") or 0, discs[-1])
     return render(
         request,
         "album.html",
@@ -82,6 +86,7 @@ async def album_page(request: web.Request) -> web.Response:
         tracks=tracks,
         genres=genres,
         several_discs=len(discs) > 1,
+        disc_subtitles=json.loads(album.get("disc_subtitles") or "{}"),
         duration=sum(t.get("duration") or 0 for t in tracks),
         starred=stars_of(request, "album", [album_id]),
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
@@ -114,6 +119,7 @@ async def artist_page(request: web.Request) -> web.Response:
         artist=artist,
         albums=albums["own"],
         appears_on=albums["appears_on"],
+        composed=albums["composed"],
         top=top,
         starred=stars_of(request, "artist", [artist_id]),
         starred_tracks=stars_of(request, "track", [t["id"] for t in top]),

@@ -301,6 +301,13 @@ def resolve_track_album(track, info):
     return _loaders(info).album.load(album_id) if album_id else None
 
 
+def _credit(role: str):
+    def resolve(track, info):
+        return then(_loaders(info).credits.load(track["id"]), lambda found: found[role])
+
+    return resolve
+
+
 def resolve_track_vectors_field(track, info):
     return then(_loaders(info).track_vectors.load(track["id"]), _or_empty)
 
@@ -323,6 +330,7 @@ TRACK_DERIVED = {
     "artist": ("track_artist_id",),
     "album": ("album_id",),
     "vectors": ("id",),
+    **{role: ("id",) for role in ("artists", "album_artists", "composers", "genres")},
     "change": (),
     "__typename": (),
 }
@@ -587,6 +595,7 @@ def _bind(schema: GraphQLSchema) -> None:
             "artist": resolve_track_artist,
             "album": resolve_track_album,
             "vectors": resolve_track_vectors_field,
+            **{role: _credit(role) for role in ("artists", "album_artists", "composers", "genres")},
             "node_id": _node_id("Track"),
         },
         "Album": {

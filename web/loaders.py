@@ -97,6 +97,7 @@ class Loaders:
         self.artist_appears_on = Loader(
             lambda ids: _group(read(queries.appears_on_by_artist_ids, ids), "for_artist_id")
         )
+        self.credits = Loader(lambda ids: read(queries.credits, ids))
         self.track_vectors = Loader(
             lambda ids: _group(read(vectors.vectors_by_track_ids, ids), "track_id")
         )

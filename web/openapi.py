@@ -36,6 +36,13 @@ def _schema_of(spec: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str
     return out
 
 
+def _patch_schema(spec: dict[str, Any], not_null: str) -> dict[str, Any]:
+    """A PATCH body: every field optional, ``not_null`` never null."""
+    schema = _schema_of(spec)
+    schema["properties"][not_null]["nullable"] = False
+    return schema
+
+
 ERROR = {
     "type": "object",
     "properties": {
@@ -93,6 +100,8 @@ def _components() -> dict[str, Any]:
             "Features": _schema_of(rest.FEATURE_SPEC),
             "Artist": _schema_of(rest.ARTIST_SPEC, ("name",)),
             "Album": _schema_of(rest.ALBUM_SPEC, ("title",)),
+            "AlbumPatch": _patch_schema(rest.ALBUM_PATCH_SPEC, "title"),
+            "ArtistPatch": _patch_schema(rest.ARTIST_SPEC, "name"),
             "TrackVectorCreate": {
                 "type": "object",
                 "required": ["track_id", "vector"],
@@ -301,7 +310,17 @@ def _paths() -> dict[str, dict[str, Any]]:
                 _op(f"Replace an {single}'s fields", plural, params=pid, body=spec_name)
             ),
             "patch": with404(
-                _op(f"Change some of an {single}'s fields", plural, params=pid, body=spec_name)
+                _op(
+                    f"Change some of an {single}'s fields"
+                    + (
+                        " (set on every one of its tracks, which regroup)"
+                        if single == "album"
+                        else ""
+                    ),
+                    plural,
+                    params=pid,
+                    body=f"{spec_name}Patch",
+                )
             ),
             "delete": with404(
                 _op(f"Delete an {single} (its tracks stay)", plural, params=pid, ok=204)

@@ -46,6 +46,11 @@ TRACK_CREATE_SPEC = {**TRACK_SPEC, "path": str, "size": int, "mtime_ns": int}
 FEATURE_SPEC = {f: JSON if t == "json" else t for f, t in fields.FEATURE_TYPES.items()}
 ARTIST_SPEC = {"name": str, "musicbrainz_artistid": str}
 ALBUM_SPEC = {"title": str, "album_artist_id": int, "year": int, "musicbrainz_albumid": str}
+# PATCH may also set any album-wide tag on every track of the album.
+ALBUM_PATCH_SPEC = {
+    **ALBUM_SPEC,
+    **{f: fields.TAG_TYPES[c] for f, c in edits.ALBUM_ON_TRACKS.items() if f not in ALBUM_SPEC},
+}
 VECTOR_SPEC = {"track_id": int, "name": str, "vector": JSON}
 
 
@@ -153,12 +158,19 @@ async def list_tracks(request: web.Request) -> web.Response:
     items = [sql.public_track(r) for r in rows]
     if enrichment_shown(request.app):
         with_display(request.app, items)
+    else:  # the credit lists alone (with_display adds them with the layers)
+        credited = database.read(queries.credits, [t["id"] for t in items])
+        for track in items:
+            track.update(credited[track["id"]])
     return json_response(page(items, total, limit, offset, next_cursor))
 
 
 def with_display(app: web.Application, tracks: list[dict]) -> list[dict]:
     """A page of tracks, each with ``display``: the layers combined as the library shows them."""
     database, ids = app[keys.DB], [t["id"] for t in tracks]
+    credited = database.read(queries.credits, ids)
+    for track in tracks:
+        track.update(credited[track["id"]])
     return layers.display_many(
         tracks,
         database.read(stages.plugin_data, ids),
@@ -175,6 +187,7 @@ def enrichment_shown(app: web.Application) -> bool:
 async def get_track(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     track = sql.public_track(database.read(queries.get_track, track_id))
+    track.update(database.read(queries.credits, [track_id])[track_id])
     plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
     track["plugin_data"] = plugin_data
     track["stage_failures"] = database.read(stages.failures, track_id)
@@ -399,12 +412,23 @@ async def create_album(request: web.Request) -> web.Response:
 
 async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
     spec_kwargs = {"required": ("title",)} if replace else {}
-    body = check_object(await json_object(request), ALBUM_SPEC, not_null=("title",), **spec_kwargs)
+    spec = ALBUM_SPEC if replace else ALBUM_PATCH_SPEC
+    body = check_object(await json_object(request), spec, not_null=("title",), **spec_kwargs)
     if replace:
         body = {field: body.get(field) for field in ALBUM_SPEC}
-    return json_response(
-        await request.app[keys.DB].write(edits.update_album, path_id(request), body)
+    database = request.app[keys.DB]
+    before = {
+        r["id"] for r in database.read(queries.tracks_by_album_ids, [path_id(request)], ["id"])
+    }
+    album = await database.write(
+        edits.update_album, path_id(request), body, request.app[keys.GROUPING]
     )
+    if before:  # the tracks' events: pages showing them refresh
+        rows = database.read(queries.tracks_by_ids, sorted(before))
+        request.app[keys.PIPELINE].stored(
+            [{**sql.public_track(r), "change": "edited"} for r in rows]
+        )
+    return json_response(album)
 
 
 async def patch_album(request: web.Request) -> web.Response:

@@ -39,9 +39,8 @@ CREATE TABLE track_genres (
 CREATE INDEX idx_track_genres_genre ON track_genres(genre COLLATE NOCASE);
 
 -- An artist's name for sorting and indexing: its sort tag, else its name without a leading
--- article ("The Beatles" under B).
+-- article ("The Beatles" under B). Filled by the regrouping; reads fall back to the name.
 ALTER TABLE artists ADD COLUMN sort_name TEXT;
-UPDATE artists SET sort_name = name;
 
 -- What an album gathers from all its tracks.
 ALTER TABLE albums ADD COLUMN disc_total INTEGER;

@@ -200,3 +200,22 @@ def test_regrouping_an_upgraded_library_keeps_ids_and_stars(db_conn):
     star = db_conn.execute("SELECT item_id FROM annotations WHERE kind = 'album'").fetchall()
     assert [r["item_id"] for r in star] == [album]
     assert grouping.regroup_library(db_conn, grouping.default_rules()) is None  # done once
+
+
+def test_an_album_edit_sets_every_track_and_merges_the_split_album(db_conn):
+    """Two folders of one album, tagged with two spellings of its title: one album edit
+    renames the second, which then merges into the first (one transaction, ids kept)."""
+    ingest.ingest(db_conn, [
+        file(b"/m/cd1/1.flac", title="A", artist_name="Kim", album_title="Blue", disc_number=1),
+        file(b"/m/cd2/1.flac", title="B", artist_name="Kim", album_title="Blue (CD2)",
+             disc_number=2),
+    ])  # fmt: skip
+    blue, cd2 = [a["id"] for a in db_conn.execute("SELECT id FROM albums ORDER BY title")]
+    merged = edits.update_album(db_conn, cd2, {"title": "Blue", "year": 1999})
+    assert merged["id"] == blue
+    assert albums(db_conn) == [("Blue", "Kim", ["A", "B"])]
+    assert db_conn.execute("SELECT year, disc_total FROM albums").fetchall() == [
+        {"year": 1999, "disc_total": 2}
+    ]
+    track = db_conn.execute("SELECT id FROM tracks WHERE title = 'B'").fetchall()[0]["id"]
+    assert edits.edits_of(db_conn, track)["album_title"]["file_value"] == "Blue (CD2)"

@@ -14,7 +14,6 @@ from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import SubsonicError, Text, make_id, not_found, parse_id
 
-IGNORED_ARTICLES = "The El La Los Las Le Les Die Der Das"
 MAX_LIST = 500
 
 
@@ -54,31 +53,27 @@ async def get_music_folders(call: Call) -> dict:
     }
 
 
-def _index_letter(name: str) -> str:
-    words = name.split()
-    if len(words) > 1 and words[0] in IGNORED_ARTICLES.split():
-        name = " ".join(words[1:])
-    first = unicodedata.normalize("NFKD", name[:1]).encode("ascii", "ignore").decode().upper()
+def _index_letter(sort_name: str) -> str:
+    first = unicodedata.normalize("NFKD", sort_name[:1]).encode("ascii", "ignore").decode().upper()
     return first if first.isalpha() else "#"
 
 
-def _sort_name(name: str) -> str:
-    words = name.split()
-    if len(words) > 1 and words[0] in IGNORED_ARTICLES.split():
-        return " ".join(words[1:]).casefold()
-    return name.casefold()
-
-
 def _indexed(call: Call, shape) -> list[dict[str, Any]]:
+    """Artists under the first letter of their sort name (sort tag, else the name less a
+    leading article: docs/library.md), in that order."""
     rows = call.read(browse.artist_cards, limit=100_000)
     groups: dict[str, list] = {}
-    for row in sorted(rows, key=lambda r: _sort_name(r["name"])):
-        groups.setdefault(_index_letter(row["name"]), []).append(row)
+    for row in sorted(rows, key=lambda r: r["sort_name"].casefold()):
+        groups.setdefault(_index_letter(row["sort_name"]), []).append(row)
     return [{"name": letter, "artist": shape(groups[letter])} for letter in sorted(groups)]
 
 
+def _articles(call: Call) -> str:
+    return " ".join(call.app[keys.GROUPING].sort_articles)
+
+
 async def get_artists(call: Call) -> dict:
-    return {"artists": {"ignoredArticles": IGNORED_ARTICLES, "index": _indexed(call, call.artists)}}
+    return {"artists": {"ignoredArticles": _articles(call), "index": _indexed(call, call.artists)}}
 
 
 async def get_indexes(call: Call) -> dict:
@@ -88,7 +83,7 @@ async def get_indexes(call: Call) -> dict:
     return {
         "indexes": {
             "lastModified": int(time.time() * 1000),
-            "ignoredArticles": IGNORED_ARTICLES,
+            "ignoredArticles": _articles(call),
             "index": _indexed(call, plain),
         }
     }

@@ -32,7 +32,8 @@ CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,100}$")
 # stays valid against the Subsonic 1.16.1 schema that older apps were written for.
 OPEN_SUBSONIC_ONLY = frozenset(
     {"bpm", "mediaType", "samplingRate", "channelCount", "genres", "replayGain", "musicBrainzId",
-     "played", "isCompilation", "displayArtist", "sortName"}
+     "played", "isCompilation", "displayArtist", "sortName", "artists", "albumArtists",
+     "displayAlbumArtist", "contributors", "displayComposer"}
 )  # fmt: skip
 ROOT_OPEN_SUBSONIC = ("type", "serverVersion", "openSubsonic")
 # XML 1.0 cannot hold these even escaped: tag text from files may carry them.

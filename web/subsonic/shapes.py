@@ -43,13 +43,18 @@ def child(track: dict[str, Any], ann: Annotation, roots: tuple[Path, ...]) -> di
     suffix = os.path.splitext(path)[1].decode("ascii", "replace").lstrip(".").lower()
     album_id = track.get("album_id")
     gain, peak = track.get("replaygain_track_gain"), track.get("replaygain_track_peak")
+    # The grouping's "A, B" / "A feat. B", unless an enrichment layer shows another artist.
+    artist = shown.get("artist_name")
+    if artist == track.get("artist_name") and track.get("display_artist"):
+        artist = track["display_artist"]
+    genres = track.get("genres") or ([shown["genre"]] if shown.get("genre") else [])
     return {
         "id": make_id("track", track["id"]),
         "parent": make_id("album", album_id) if album_id else None,
         "isDir": False,
         "title": shown.get("title") or os.path.basename(sql.display_path(path)),
         "album": shown.get("album_title"),
-        "artist": shown.get("artist_name"),
+        "artist": artist,
         "track": shown.get("track_number"),
         "year": shown.get("year"),
         "genre": shown.get("genre"),
@@ -73,10 +78,28 @@ def child(track: dict[str, Any], ann: Annotation, roots: tuple[Path, ...]) -> di
         "mediaType": "song",
         "samplingRate": track.get("sample_rate"),
         "channelCount": track.get("channels"),
-        "genres": [{"name": shown["genre"]}] if shown.get("genre") else None,
+        "genres": [{"name": g} for g in genres] if genres else None,
+        "displayArtist": artist,
+        "artists": _credits(track.get("artists")),
+        "albumArtists": _credits(track.get("album_artists")),
+        "displayAlbumArtist": ", ".join(a["name"] for a in track.get("album_artists") or ())
+        or None,
+        "contributors": [
+            {"role": "composer", "artist": c} for c in _credits(track.get("composers")) or ()
+        ]
+        or None,
+        "displayComposer": ", ".join(a["name"] for a in track.get("composers") or ()) or None,
+        "sortName": track.get("title_sort"),
         "replayGain": {"trackGain": gain, "trackPeak": peak} if gain is not None else None,
         **_mine(ann),
     }
+
+
+def _credits(artists: list[dict[str, Any]] | None) -> list[dict[str, str]] | None:
+    """OpenSubsonic's ArtistID3 list of a song's credits (``artists``, ``albumArtists``)."""
+    if not artists:
+        return None
+    return [{"id": make_id("artist", a["id"]), "name": a["name"]} for a in artists]
 
 
 def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
@@ -94,7 +117,7 @@ def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
         "year": album.get("year"),
         "genre": album.get("genre"),
         "musicBrainzId": album.get("musicbrainz_albumid"),
-        "isCompilation": artist_id is None,
+        "isCompilation": bool(album.get("compilation")) or artist_id is None,
         "starred": iso(ann.get("starred_at")) if ann else None,
         "playCount": (ann or {}).get("play_count") or 0,
         "played": iso(ann.get("last_played")) if ann else None,
