@@ -46,29 +46,55 @@ def folder_cover(path: str) -> str | None:
     return None
 
 
-def embedded_cover(path: str) -> bytes | None:
-    """The first picture embedded in the file (ID3 APIC, FLAC/Vorbis pictures, MP4 covr)."""
+FRONT_COVER = 3  # the picture type ID3 APIC and FLAC pictures give a front cover
+
+
+def embedded_pictures(audio: object) -> list[tuple[int, int]]:
+    """(picture type, size in bytes) of every picture a mutagen file holds: what the tag
+    reader checks without keeping any (MP4 covers have no type: taken as front covers)."""
+    return [(kind, len(data)) for kind, data in _pictures(audio)]
+
+
+def _pictures(audio: object) -> list[tuple[int, bytes]]:
+    found: list[tuple[int, bytes]] = []
+    for picture in getattr(audio, "pictures", None) or []:  # FLAC
+        found.append((int(picture.type), bytes(picture.data)))
+    tags = getattr(audio, "tags", None) or {}
+    for key in list(getattr(tags, "keys", lambda: [])()):
+        value = tags[key]
+        if str(key).startswith("APIC"):
+            found.append((int(value.type), bytes(value.data)))
+        elif key == "covr":
+            found.extend((FRONT_COVER, bytes(v)) for v in value)
+        elif str(key).lower() == "metadata_block_picture":
+            for raw in value:
+                try:
+                    picture = Picture(base64.b64decode(raw))
+                except (ValueError, TypeError, mutagen.MutagenError):
+                    continue
+                found.append((int(picture.type), bytes(picture.data)))
+    return found
+
+
+def best_embedded(path: str) -> tuple[bool, bytes] | None:
+    """The file's best embedded picture, and whether it is a front cover: a front cover before
+    any other, then the largest; pictures over :data:`MAX_IMAGE_BYTES`, or that are no image,
+    are passed over."""
     try:
         audio = mutagen.File(path)
     except Exception:  # unreadable here is the tag reader's business, not the cover's
         return None
     if audio is None:
         return None
-    for picture in getattr(audio, "pictures", None) or []:  # FLAC
-        return bytes(picture.data)
-    tags = audio.tags or {}
-    for key in list(getattr(tags, "keys", lambda: [])()):
-        value = tags[key]
-        if str(key).startswith("APIC"):
-            return bytes(value.data)
-        if key == "covr" and value:
-            return bytes(value[0])
-        if str(key).lower() == "metadata_block_picture" and value:
-            try:
-                return bytes(Picture(base64.b64decode(value[0])).data)
-            except (ValueError, TypeError, mutagen.MutagenError):
-                return None
-    return None
+    usable = [(kind == FRONT_COVER, data) for kind, data in _pictures(audio)
+              if len(data) <= MAX_IMAGE_BYTES and image_type(data)]  # fmt: skip
+    return max(usable, key=lambda p: (p[0], len(p[1]))) if usable else None
+
+
+def embedded_cover(path: str) -> bytes | None:
+    """The file's best embedded picture (:func:`best_embedded`), as bytes."""
+    found = best_embedded(path)
+    return found[1] if found else None
 
 
 def thumbnail(data: bytes, size: int) -> bytes:

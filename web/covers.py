@@ -1,7 +1,8 @@
 """Cover art over HTTP: the original image, thumbnails made once and kept, a placeholder.
 
-Where a cover comes from, first found wins: the picture embedded in the (first) file, an image
-beside the files (``cover.jpg``, ``folder.png``, ``front.webp``…), the Cover Art Archive's
+Where an album's cover comes from, first found wins: an image beside its files (``cover.jpg``,
+``folder.png``, ``front.webp``…), the best picture embedded in any of its first
+:data:`EMBEDDED_LOOKS` files (a front cover first, then the largest), the Cover Art Archive's
 (fetched by the cover art stage, kept one per album in ``<data_dir>/covers``). Thumbnails
 (64, 300, 600 px) are made with Pillow the first time they are asked for and kept in
 ``<data_dir>/thumbs`` under a digest of the source's path, size and mtime, so a changed cover
@@ -33,6 +34,7 @@ from soniquebay.web.rest import path_id
 log = logging.getLogger(__name__)
 
 SOURCE_SECONDS = 60.0  # how long "where is album N's cover" is remembered
+EMBEDDED_LOOKS = 8  # an album's files opened to find its best embedded picture
 MAX_SOURCES = 4096
 
 
@@ -78,15 +80,20 @@ class Covers:
         self._sources.pop(("album", album_id), None)
 
     def _find(self, paths: list[str], stored: Path | None) -> Source | None:
-        for path in paths:
-            if root_of(path, self.roots) is None:
-                continue  # a row whose file is (now) outside every library folder
-            picture = artwork.embedded_cover(path)
-            if picture and artwork.image_type(picture):
-                return Source("embedded", path, "embedded:" + _stamp(path))
-            beside = artwork.folder_cover(path)
+        paths = [p for p in paths if root_of(p, self.roots) is not None]  # files now elsewhere
+        for folder in dict.fromkeys(os.path.dirname(p) for p in paths):
+            beside = artwork.folder_cover(os.path.join(folder, "-"))
             if beside and root_of(beside, self.roots) is not None:
                 return Source("folder", beside, "folder:" + _stamp(beside))
+        best: tuple[tuple[bool, int], str] | None = None
+        for path in paths[:EMBEDDED_LOOKS]:
+            found = artwork.best_embedded(path)
+            if found:
+                rank = (found[0], len(found[1]))
+                if best is None or rank > best[0]:
+                    best = (rank, path)
+        if best is not None:
+            return Source("embedded", best[1], "embedded:" + _stamp(best[1]))
         if stored is not None and stored.exists():
             return Source("coverartarchive", str(stored), "caa:" + _stamp(str(stored)))
         return None
@@ -138,7 +145,7 @@ def size_param(request: web.Request, raw: str | None = None) -> int | None:
 
 
 async def album_source(app: web.Application, album_id: int) -> Source | None:
-    rows = app[keys.DB].read(queries.album_track_paths, album_id, 1)
+    rows = app[keys.DB].read(queries.album_track_paths, album_id, 500)
     paths = [os.fsdecode(r["path"]) for r in rows]
     return await app[keys.COVERS].source(("album", album_id), paths, album_id)
 

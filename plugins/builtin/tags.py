@@ -18,7 +18,7 @@ from mutagen.id3 import ID3
 from mutagen.id3._id3v1 import ParseID3v1
 from mutagen.mp4 import MP4Tags
 
-from soniquebay import hookimpl
+from soniquebay import artwork, hookimpl
 from soniquebay.errors import BadAudioFile
 from soniquebay.library.fields import NUMBER_RANGES
 from soniquebay.plugins.builtin import integrity
@@ -213,6 +213,11 @@ def read_tags(path: str) -> dict[str, Any] | None:
         value = result.get(field)
         if isinstance(value, int | float) and not low <= value <= high:
             result[field] = None
+    oversized = [n for _, n in artwork.embedded_pictures(audio) if n > artwork.MAX_IMAGE_BYTES]
+    if oversized:  # kept in the file, never read again: covers pass it over
+        limit = artwork.MAX_IMAGE_BYTES // 2**20
+        note = f"embedded picture of {max(oversized) / 2**20:.0f} MB ignored (over {limit} MB)"
+        warning = f"{warning}; {note}" if warning else note
     if warning:
         result["warning"] = warning
     return result

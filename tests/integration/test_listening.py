@@ -129,7 +129,9 @@ def test_transcoded_stream_is_the_asked_format_and_bitrate(api, library, audio, 
         assert kbps * 0.5 < rate < kbps * 1.6, rate
 
 
-def test_covers_embedded_first_then_the_folder_with_thumbnails(api, library, audio, tmp_path):
+def test_covers_the_folder_image_first_then_the_embedded_with_thumbnails(
+    api, library, audio, tmp_path
+):
     embedded = picture(tmp_path / "red.jpg", (800, 800), (200, 30, 30))
     beside = picture(tmp_path / "blue.jpg", (500, 500), (30, 30, 200))
     one = audio.make(library / "One" / "01.mp3", title="A", album="One", artist="X")
@@ -138,31 +140,38 @@ def test_covers_embedded_first_then_the_folder_with_thumbnails(api, library, aud
     two = audio.make(library / "Two" / "01.flac", title="B", album="Two", artist="X")
     (library / "Two" / "folder.jpg").write_bytes(beside)
     three = audio.make(library / "Three" / "01.ogg", title="C", album="Three", artist="X")
+    # An album whose first file has no picture and whose second does: any track's counts.
+    four_bare = audio.make(library / "Four" / "01.mp3", title="D1", album="Four", artist="X")
+    four = audio.make(library / "Four" / "02.mp3", title="D2", album="Four", artist="X")
+    embed_cover(four, embedded)
     albums = {}
-    for path, album in ((one, "One"), (two, "Two"), (three, "Three")):
+    for path, album in ((one, "One"), (two, "Two"), (three, "Three"), (four_bare, "Four")):
         albums[album] = add_file(api, path, title=album, album_title=album)["album_id"]
+    add_file(api, four, title="Four b", album_title="Four", track_number=2)
 
     status, body, headers = fetch(api, f"/api/albums/{albums['One']}/cover")
-    assert status == 200 and body == embedded and headers["X-Cover-Source"] == "embedded"
+    assert status == 200 and body == beside and headers["X-Cover-Source"] == "folder"
     status, body, headers = fetch(api, f"/api/albums/{albums['Two']}/cover")
     assert status == 200 and body == beside and headers["X-Cover-Source"] == "folder"
+    status, body, headers = fetch(api, f"/api/albums/{albums['Four']}/cover")
+    assert status == 200 and body == embedded and headers["X-Cover-Source"] == "embedded"
 
     for asked, longest in ((64, 64), (300, 300), (250, 300), (2000, 600)):
-        status, body, headers = fetch(api, f"/api/albums/{albums['One']}/cover?size={asked}")
+        status, body, headers = fetch(api, f"/api/albums/{albums['Four']}/cover?size={asked}")
         assert status == 200 and headers["Content-Type"] == "image/jpeg"
         with Image.open(io.BytesIO(body)) as image:
             assert max(image.size) == longest
             assert image.getpixel((image.size[0] // 2, image.size[1] // 2))[0] > 150  # red
         etag = headers["ETag"]
         assert (
-            fetch(api, f"/api/albums/{albums['One']}/cover?size={asked}", {"If-None-Match": etag})[
+            fetch(api, f"/api/albums/{albums['Four']}/cover?size={asked}", {"If-None-Match": etag})[
                 0
             ]
             == 304
         )
     thumbs = list((api.settings.data_dir / "thumbs").iterdir())
     assert len(thumbs) == 3  # 64, 300 and 600, each made once
-    status, body, headers = fetch(api, f"/api/albums/{albums['One']}/cover?size=64")
+    status, body, headers = fetch(api, f"/api/albums/{albums['Four']}/cover?size=64")
     assert "max-age" in headers["Cache-Control"]
 
     assert fetch(api, f"/api/albums/{albums['Three']}/cover")[0] == 404

@@ -56,3 +56,47 @@ def test_a_failure_without_a_message_says_where_it_was_raised():
         reason = one_line(exc)
     assert reason.startswith("ValueError (raised with no message) at test_messy_tags.py:")
     assert reason.endswith("in plugin_code")
+
+
+def _flac_with_pictures(audio, path, pictures):
+    from mutagen.flac import FLAC, Picture
+
+    audio.make(path, title="T")
+    flac = FLAC(path)
+    for kind, data in pictures:
+        pic = Picture()
+        pic.type, pic.mime, pic.data = kind, "image/jpeg", data
+        flac.add_picture(pic)
+    flac.save()
+    return path
+
+
+def test_the_best_embedded_picture_is_the_front_cover_then_the_largest(audio, tmp_path):
+    from support.audio_files import picture
+
+    from soniquebay import artwork
+
+    small_front = picture(tmp_path / "front.jpg", (100, 100))
+    large_back = picture(tmp_path / "back.jpg", (800, 800), (10, 10, 200))
+    path = _flac_with_pictures(audio, tmp_path / "p.flac", [(4, large_back), (3, small_front)])
+    assert artwork.best_embedded(str(path)) == (True, small_front)
+    only_backs = _flac_with_pictures(
+        audio, tmp_path / "b.flac", [(4, small_front), (4, large_back)]
+    )
+    assert artwork.best_embedded(str(only_backs)) == (False, large_back)
+
+
+def test_an_oversized_embedded_picture_is_passed_over_with_a_recorded_warning(audio, tmp_path):
+    from soniquebay import artwork
+
+    from mutagen.id3 import APIC, ID3
+
+    huge = b"\xff\xd8\xff" + bytes(artwork.MAX_IMAGE_BYTES + 1)  # FLAC blocks cap at 16 MB
+    path = audio.make(tmp_path / "h.mp3", title="T")
+    id3 = ID3(path)
+    id3.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="", data=huge))
+    id3.save()
+    read = tags.read_tags(str(path))
+    assert read["title"] == "T"
+    assert read["warning"].startswith("embedded picture of 16 MB ignored (over 16 MB)")
+    assert artwork.best_embedded(str(path)) is None
