@@ -143,6 +143,37 @@ def update_album(
     return queries.get_album(conn, now_in[0]["album_id"])
 
 
+def album_edited(conn: apsw.Connection, track_ids: Sequence[int]) -> bool:
+    """Whether any of these tracks has an edit of an album-wide field."""
+    if not track_ids:
+        return False
+    fields = tuple(ALBUM_ON_TRACKS.values())
+    return bool(
+        conn.execute(
+            f"""SELECT 1 FROM track_edits WHERE track_id IN ({sql.placeholders(track_ids)})
+                AND field IN ({sql.placeholders(fields)}) LIMIT 1""",
+            (*track_ids, *fields),
+        ).fetchall()
+    )
+
+
+def revert_album(
+    conn: apsw.Connection, album_id: int, rules: grouping.Rules | None = None
+) -> dict[str, Any]:
+    """Undo an album edit: every track of the album gets its files' album-wide tags back (its
+    other edits stay) and regroups. One transaction; returns the album its first track is in."""
+    with conn:
+        queries.get_album(conn, album_id)
+        ids = [
+            r["id"] for r in conn.execute("SELECT id FROM tracks WHERE album_id = ?", (album_id,))
+        ]
+        for track_id in ids:
+            _revert(conn, track_id, tuple(ALBUM_ON_TRACKS.values()))
+        grouping.regroup(conn, grouping.folders_of(conn, ids), rules)
+        now_in = conn.execute("SELECT album_id FROM tracks WHERE id = ?", (ids[0],)).fetchall()
+    return queries.get_album(conn, now_in[0]["album_id"] if ids else album_id)
+
+
 def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
     if "album_artist_name" in fields:
         name = fields.pop("album_artist_name")
@@ -282,24 +313,27 @@ def revert(
     the album they name. One transaction."""
     with conn:
         queries.get_track(conn, track_id)  # 404 first
-        rows = conn.execute(
-            "SELECT field, file_value FROM track_edits WHERE track_id = ?", (track_id,)
-        ).fetchall()
-        reverted = []
-        for row in rows:
-            field = row["field"]
-            if (fields is not None and field not in fields) or field not in TRACK_EDITABLE:
-                continue
-            conn.execute(
-                f"UPDATE tracks SET {field} = ?, updated_at = ? WHERE id = ?",
-                (row["file_value"], time.time(), track_id),
-            )
-            conn.execute(
-                "DELETE FROM track_edits WHERE track_id = ? AND field = ?", (track_id, field)
-            )
-            reverted.append(field)
+        reverted = _revert(conn, track_id, fields)
         if reverted:
             grouping.regroup(conn, grouping.folders_of(conn, [track_id]), rules)
+    return reverted
+
+
+def _revert(conn: apsw.Connection, track_id: int, fields: Sequence[str] | None) -> list[str]:
+    rows = conn.execute(
+        "SELECT field, file_value FROM track_edits WHERE track_id = ?", (track_id,)
+    ).fetchall()
+    reverted = []
+    for row in rows:
+        field = row["field"]
+        if (fields is not None and field not in fields) or field not in TRACK_EDITABLE:
+            continue
+        conn.execute(
+            f"UPDATE tracks SET {field} = ?, updated_at = ? WHERE id = ?",
+            (row["file_value"], time.time(), track_id),
+        )
+        conn.execute("DELETE FROM track_edits WHERE track_id = ? AND field = ?", (track_id, field))
+        reverted.append(field)
     return reverted
 
 

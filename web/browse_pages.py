@@ -9,7 +9,7 @@ from aiohttp import web
 
 from soniquebay import embeddings
 from soniquebay.errors import InvalidInput, ServiceUnavailable
-from soniquebay.library import annotations, browse, playlists, queries, sql
+from soniquebay.library import annotations, browse, edits, playlists, queries, sql
 from soniquebay.web import keys
 from soniquebay.web.render import render
 from soniquebay.web.rest import int_param, path_id, with_display
@@ -87,6 +87,7 @@ async def album_page(request: web.Request) -> web.Response:
         genres=genres,
         several_discs=len(discs) > 1,
         disc_subtitles=json.loads(album.get("disc_subtitles") or "{}"),
+        album_edited=database.read(edits.album_edited, [t["id"] for t in tracks]),
         duration=sum(t.get("duration") or 0 for t in tracks),
         starred=stars_of(request, "album", [album_id]),
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),

@@ -571,6 +571,16 @@ def _paths() -> dict[str, dict[str, Any]]:
                 )
             )
         },
+        "/api/albums/{id}/edits": {
+            "delete": with404(
+                _op(
+                    "Undo album edits: every track of the album gets its files' album-wide tags"
+                    " back and regroups; answers the album they are in now",
+                    "albums",
+                    params=pid,
+                )
+            )
+        },
         "/api/tracks/{id}/duplicates": {
             "get": with404(
                 _op("Tracks whose acoustic fingerprint matches this one's", "tracks", params=pid)

@@ -166,6 +166,50 @@ async def track_edit_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/tracks/{track_id}")
 
 
+ALBUM_FORM_TEXT = ("title", "album_artist_name", "genre")
+
+
+async def album_edit_form(request: web.Request) -> web.Response:
+    """The album page's form: each field set on every track of the album (one transaction);
+    the tracks regroup, so the page it leads to may be the album they merged into."""
+    album_id, form = path_id(request), await request.post()
+    database = request.app[keys.DB]
+    album = database.read(queries.get_album, album_id)
+    changes: dict[str, object] = {}
+    for field in ALBUM_FORM_TEXT:
+        if field in form:
+            raw = " ".join(str(form[field]).split())[:500]
+            if field == "title" and not raw:
+                raise InvalidInput("an album needs a title", details={"field": "title"})
+            changes[field] = raw or None
+    raw_year = str(form.get("year", "")).strip()
+    if raw_year and not (raw_year.isascii() and raw_year.isdigit() and len(raw_year) <= 4):
+        raise InvalidInput("year must be a year, like 1999", details={"field": "year"})
+    changes["year"] = int(raw_year) if raw_year else None
+    changes["compilation"] = 1 if form.get("compilation") == "1" else 0
+    same = {"title": album["title"], "album_artist_name": album["album_artist_name"],
+            "year": album["year"], "compilation": album.get("compilation") or 0}  # fmt: skip
+    if changes.get("genre") is None:
+        changes.pop("genre", None)  # an empty genre box is no edit: genres stay per track
+    wanted = {k: v for k, v in changes.items() if k == "genre" or same.get(k) != v}
+    now = await database.write(edits.update_album, album_id, wanted, request.app[keys.GROUPING])
+    _announce_album(request, now["id"])
+    raise web.HTTPSeeOther(f"/albums/{now['id']}")
+
+
+async def album_revert_form(request: web.Request) -> web.Response:
+    """Undo the album's edits: its tracks get their files' album tags back and regroup."""
+    database = request.app[keys.DB]
+    now = await database.write(edits.revert_album, path_id(request), request.app[keys.GROUPING])
+    _announce_album(request, now["id"])
+    raise web.HTTPSeeOther(f"/albums/{now['id']}")
+
+
+def _announce_album(request: web.Request, album_id: int) -> None:
+    rows = request.app[keys.DB].read(queries.tracks_by_album_ids, [album_id])
+    request.app[keys.PIPELINE].stored([{**sql.public_track(r), "change": "edited"} for r in rows])
+
+
 async def activity_page(request: web.Request) -> web.Response:
     """What the library is doing: queues, workers, the watcher, recent errors; live progress
     arrives over the event stream."""

@@ -431,6 +431,15 @@ async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
     return json_response(album)
 
 
+async def revert_album_edits(request: web.Request) -> web.Response:
+    """``DELETE /api/albums/{id}/edits``: the album's tracks get their files' album tags back."""
+    database = request.app[keys.DB]
+    album = await database.write(edits.revert_album, path_id(request), request.app[keys.GROUPING])
+    rows = database.read(queries.tracks_by_album_ids, [album["id"]])
+    request.app[keys.PIPELINE].stored([{**sql.public_track(r), "change": "edited"} for r in rows])
+    return json_response(album)
+
+
 async def patch_album(request: web.Request) -> web.Response:
     return await _update_album(request, replace=False)
 

@@ -67,6 +67,8 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/search", browse_pages.search_page, READ),
         r("GET", "/tracks/{id}", pages.track_page, READ),
         r("POST", "/tracks/{id}/edit", pages.track_edit_form, WRITE),
+        r("POST", "/albums/{id}/edit", pages.album_edit_form, WRITE),
+        r("POST", "/albums/{id}/revert", pages.album_revert_form, WRITE),
         # pages: each user's own listening
         r("GET", "/playlists", listening_pages.playlists_page, READ),
         r("POST", "/playlists", listening_pages.create_form, WRITE),
@@ -122,6 +124,7 @@ def table(settings: Settings) -> list[Route]:
         r("PUT", "/api/albums/{id}", rest.put_album, WRITE),
         r("PATCH", "/api/albums/{id}", rest.patch_album, WRITE),
         r("DELETE", "/api/albums/{id}", rest.delete_album, WRITE),
+        r("DELETE", "/api/albums/{id}/edits", rest.revert_album_edits, WRITE),
         r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
         r("GET", "/api/albums/{id}/cover", covers.album_cover, READ),
         r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),

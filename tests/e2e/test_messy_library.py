@@ -179,3 +179,32 @@ def test_an_album_edit_regroups_and_the_empty_album_disappears(server):
     server.request("DELETE", f"/api/tracks/{hit['id']}/edits")
     box = next(a for a in server.get("/api/albums?limit=100")["items"] if a["title"] == "Box")
     assert box["track_count"] == 2
+
+
+def test_the_album_page_form_merges_a_split_album_and_undo_splits_it_again(server):
+    """Two albums a typo split ("Hits" and "Hits!" by Various Artists): one form on the
+    album page merges them; undo gives the files' own titles back."""
+    from support.servers import WebSession
+
+    session = WebSession(server.url, "admin", PASSWORD)
+    hit = next(t for t in server.tracks() if t["title"] == "Hit 1")
+    server.request("PATCH", f"/api/tracks/{hit['id']}", {"album_title": "Hits!"})
+    albums = {a["title"]: a for a in server.get("/api/albums?limit=100")["items"]}
+    assert albums["Hits"]["track_count"] == 1 and albums["Hits!"]["track_count"] == 1
+    page = session.page(f"/albums/{albums['Hits!']['id']}")
+    assert "Edit the album" in page and 'action="/albums/' in page
+    status, merged, _ = session.request(
+        "POST", f"/albums/{albums['Hits!']['id']}/edit",
+        form={"title": "Hits", "album_artist_name": "Various Artists", "year": "2001",
+              "genre": "", "compilation": "1"},
+        headers={"Accept": "text/html"},
+    )  # fmt: skip
+    assert status == 200 and "Undo album edits" in merged
+    albums = {a["title"]: a for a in server.get("/api/albums?limit=100")["items"]}
+    assert "Hits!" not in albums and albums["Hits"]["track_count"] == 2
+    assert albums["Hits"]["year"] == 2001
+    status, back = server.request("DELETE", f"/api/albums/{albums['Hits']['id']}/edits")
+    assert status == 200, back
+    titles = {a["title"]: a["track_count"] for a in server.get("/api/albums?limit=100")["items"]}
+    assert titles["Hits"] == 2  # the files say "Hits" for both: the undo keeps them together
+    assert server.get("/api/albums?limit=100")["items"] and "Hits!" not in titles

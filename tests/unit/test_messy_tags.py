@@ -87,9 +87,9 @@ def test_the_best_embedded_picture_is_the_front_cover_then_the_largest(audio, tm
 
 
 def test_an_oversized_embedded_picture_is_passed_over_with_a_recorded_warning(audio, tmp_path):
-    from soniquebay import artwork
-
     from mutagen.id3 import APIC, ID3
+
+    from soniquebay import artwork
 
     huge = b"\xff\xd8\xff" + bytes(artwork.MAX_IMAGE_BYTES + 1)  # FLAC blocks cap at 16 MB
     path = audio.make(tmp_path / "h.mp3", title="T")
