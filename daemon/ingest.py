@@ -21,6 +21,7 @@ from rq.timeouts import JobTimeoutException
 
 from soniquebay.errors import BadAudioFile
 from soniquebay.library.fields import TAG_TO_COLUMN
+from soniquebay.plugins.stages import sidecar_extensions, sidecar_stamps
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
         )
     track = {TAG_TO_COLUMN.get(k, k): v for k, v in tags.items() if v is not None and v != ""}
     track.update(base, inode=st.st_ino, device=st.st_dev, quick_hash=digest)
+    extensions = sidecar_extensions(pm)
+    if extensions:  # a .lrc added later changes this, and the stage reading it runs again
+        track["sidecars"] = sidecar_stamps(path, extensions)
     # The store never looks at the disk: a move is named only once its source is really gone.
     if src and not os.path.lexists(src):
         track["previous_path"] = src

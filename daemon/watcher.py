@@ -42,6 +42,7 @@ from soniquebay.daemon.reconcile import reconcile
 from soniquebay.errors import SoniqueBayError
 from soniquebay.library_roots import is_audio
 from soniquebay.plugins import load_plugins
+from soniquebay.plugins.stages import sidecar_extensions
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,17 @@ class LibraryEventHandler(FileSystemEventHandler):
     """Turns watchdog events into debouncer touches and outbox rows."""
 
     def __init__(
-        self, debouncer: Debouncer, outbox: Outbox, extensions: frozenset[str], burst_threshold: int
+        self,
+        debouncer: Debouncer,
+        outbox: Outbox,
+        extensions: frozenset[str],
+        burst_threshold: int,
+        sidecars: frozenset[str] = frozenset(),
     ):
         self.debouncer = debouncer
         self.outbox = outbox
         self.extensions = extensions
+        self.sidecars = sidecars  # a .lrc beside a track: the track is read again
         self.burst_threshold = burst_threshold
         self._window = Counter()
         self._window_start = time.monotonic()
@@ -98,8 +105,28 @@ class LibraryEventHandler(FileSystemEventHandler):
             return
         self.debouncer.touch(path, closed=closed, wrote=wrote, src=src)
 
+    def _sidecar_changed(self, path: bytes) -> bool:
+        """A file a stage reads beside tracks (``song.lrc``) came, changed or went: the tracks
+        of that name are read again, so their stamp changes and that stage runs again."""
+        extension = os.path.splitext(path)[1].decode("ascii", "replace").lower()
+        if extension not in self.sidecars:
+            return False
+        folder, stem = os.path.dirname(path), os.path.splitext(os.path.basename(path))[0]
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return True
+        for name in names:
+            if os.path.splitext(name)[0] == stem and self._audio(name):
+                self._touch(os.path.join(folder, name), closed=True)
+        return True
+
     def on_any_event(self, event: FileSystemEvent) -> None:
         src = _fs(event.src_path)
+        if not event.is_directory:
+            dest = _fs(getattr(event, "dest_path", b"") or b"")
+            if self._sidecar_changed(src) | (bool(dest) and self._sidecar_changed(dest)):
+                return
         if isinstance(event, FileMovedEvent):
             dest = _fs(event.dest_path)
             self.debouncer.forget(src)
@@ -275,7 +302,13 @@ def run_watch(settings: Settings, stop: threading.Event | None = None) -> None:
         drain.wake.set()
 
     debouncer = Debouncer(ready, quiet=settings.debounce_seconds, settle=settings.settle_seconds)
-    handler = LibraryEventHandler(debouncer, outbox, extensions, settings.burst_threshold)
+    handler = LibraryEventHandler(
+        debouncer,
+        outbox,
+        extensions,
+        settings.burst_threshold,
+        frozenset(sidecar_extensions(plugins.pm)),
+    )
     observer = Observer()
     debouncer.start()
     drain_thread = threading.Thread(target=drain.run, name="drain", daemon=True)

@@ -38,7 +38,8 @@ TAG_FIELDS = (
 )
 
 
-FILE_FIELDS = ("size", "mtime_ns", "inode", "device", "quick_hash")
+# sidecars: JSON {".lrc": "size:mtime_ns"} of files beside the track that a stage reads.
+FILE_FIELDS = ("size", "mtime_ns", "inode", "device", "quick_hash", "sidecars")
 
 
 FEATURE_FIELDS = (
@@ -67,7 +68,7 @@ FEATURE_FIELDS = (
 JSON_FIELDS = ("timbre", "features_extra")
 
 
-INTERNAL_FIELDS = ("inode", "device", "quick_hash", "folder")
+INTERNAL_FIELDS = ("inode", "device", "quick_hash", "folder", "sidecars")
 
 # Every column of the tracks table.
 TRACK_COLUMNS = (

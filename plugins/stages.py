@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import pluggy
 from soniquebay import names
 
 FILE = "file"  # the pseudo-field "the file's content" (see _content)
+SIDECARS = "sidecars"  # files beside the track a stage reads (a .lrc): their sizes and mtimes
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StageSpec:
     needs: tuple[str, ...] | None = None
     version: str | Callable[[Any, Mapping[str, Any]], str] = "1"
     queue: str | None = None
+    sidecars: tuple[str, ...] = ()
 
     def resolved(self, settings: Any, options: Mapping[str, Any]) -> str:
         return str(self.version(settings, options)) if callable(self.version) else self.version
@@ -59,6 +62,7 @@ def stage(
     needs: Iterable[str] | None = None,
     version: str | int | Callable[[Any, Mapping[str, Any]], str] = "1",
     queue: str | None = None,
+    sidecars: Iterable[str] = (),
 ) -> Callable[[Callable], Callable]:
     """Declare a per-track hook implementation's inputs, outputs and version.
 
@@ -66,15 +70,19 @@ def stage(
     file's content, or fields another stage produces); ``produces``: the fields it returns;
     ``version``: change it when the results would change, and every track runs it again (a
     function of ``(settings, options)`` when a setting changes the results, e.g. a model);
-    ``queue``: one of ``analysis``, ``enrich``, ``vectors``.
+    ``queue``: one of ``analysis``, ``enrich``, ``vectors``; ``sidecars``: extensions of files
+    beside the track it reads (``(".lrc", ".txt")``: ``song.lrc`` for ``song.flac``): the scan
+    notes them, and one added, changed or removed later runs the stage again for that track.
     """
     if queue is not None and queue not in names.STAGE_QUEUES:
         raise ValueError(f"queue must be one of {', '.join(names.STAGE_QUEUES)}, got {queue!r}")
+    sidecars = tuple(e.lower() if e.startswith(".") else f".{e.lower()}" for e in sidecars)
     spec = StageSpec(
         tuple(produces),
         tuple(needs) if needs is not None else None,
         version if callable(version) else str(version),
         queue,
+        sidecars,
     )
 
     def mark(function: Callable) -> Callable:
@@ -94,11 +102,15 @@ class Stage:
     produces: tuple[str, ...]
     version: str
     batch: int
+    sidecars: tuple[str, ...] = ()
 
     def inputs(self, track: Mapping[str, Any]) -> str | None:
         """A digest of the values this stage reads, or None while one of them is missing."""
         values = []
         for need in self.needs:
+            if need == SIDECARS:  # its own sidecars' stamps; none beside the file is a value
+                values.append(_sidecars(track, self.sidecars))
+                continue
             value = _content(track) if need == FILE else track.get(need)
             if value is None:
                 return None
@@ -123,6 +135,38 @@ def _content(track: Mapping[str, Any]) -> Any:
     if track.get("size") is None or track.get("mtime_ns") is None:
         return None
     return [track["size"], track["mtime_ns"]]
+
+
+def _sidecars(track: Mapping[str, Any], extensions: tuple[str, ...]) -> dict[str, str]:
+    try:
+        stamps = json.loads(track.get(SIDECARS) or "{}")
+    except ValueError:
+        stamps = {}
+    return {ext: stamps[ext] for ext in extensions if isinstance(stamps, dict) and ext in stamps}
+
+
+def sidecar_extensions(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """Every extension a stage reads beside tracks (what the scan stamps and the watcher
+    watches), sorted."""
+    return tuple(
+        sorted({e for hook in PER_TRACK_HOOKS for i in implementations(pm, hook)
+                for e in _spec(i).sidecars})
+    )  # fmt: skip
+
+
+def sidecar_stamps(path: str, extensions: tuple[str, ...]) -> str:
+    """JSON ``{".lrc": "size:mtime_ns"}`` of the sidecars beside ``path`` (``{}``: none)."""
+    stem = os.path.splitext(path)[0]
+    found = {}
+    for ext in extensions:
+        for candidate in (stem + ext, stem + ext.upper()):
+            try:
+                st = os.stat(candidate)
+            except OSError:
+                continue
+            found[ext] = f"{st.st_size}:{st.st_mtime_ns}"
+            break
+    return json.dumps(found, sort_keys=True)
 
 
 def implementations(pm: pluggy.PluginManager, hook: str) -> list[Any]:
@@ -153,6 +197,9 @@ def discover(
             specs = [_spec(i) for i in group]
             plugins = tuple(i.plugin_name for i in group)
             needs = next((s.needs for s in specs if s.needs is not None), defaults.needs)
+            sidecars = tuple(dict.fromkeys(e for s in specs for e in s.sidecars))
+            if sidecars and SIDECARS not in needs:
+                needs = (*needs, SIDECARS)
             queue = next((s.queue for s in specs if s.queue), defaults.queue)
             produces = tuple(dict.fromkeys(f for s in specs for f in s.produces))
             if hook in FIRST_RESULT_HOOKS:  # alternatives: a new version of any runs it again
@@ -165,6 +212,8 @@ def discover(
                 name = f"{plugins[0]}.{hook}"
                 version = specs[0].resolved(settings, options.get(plugins[0], {}))
             found.append(
-                Stage(name, hook, plugins, queue, needs, produces, version, defaults.batch)
+                Stage(
+                    name, hook, plugins, queue, needs, produces, version, defaults.batch, sidecars
+                )
             )
     return found

@@ -15,6 +15,9 @@ ALTER TABLE tracks ADD COLUMN release_type TEXT;         -- MusicBrainz's: album
 ALTER TABLE tracks ADD COLUMN album_version TEXT;        -- an edition: "Deluxe", "2011 remaster"
 -- The folder the file is in (the path up to its last '/'): the grouping works folder by folder.
 ALTER TABLE tracks ADD COLUMN folder BLOB;
+-- Files beside the track that a stage reads (a .lrc), as the scan found them: a change runs
+-- that stage again (plugins/stages.py, SIDECARS).
+ALTER TABLE tracks ADD COLUMN sidecars TEXT;
 -- What the grouping decided for display: "A, B" for a list, "A feat. B" as tagged.
 ALTER TABLE tracks ADD COLUMN display_artist TEXT;
 CREATE INDEX idx_tracks_folder ON tracks(folder);

@@ -9,8 +9,8 @@ Enable with::
     enabled = true
     max_chars = 100000     ; longer lyrics are cut (tags are attacker-controlled)
 
-The files are read when the track is read: a ``.lrc`` added later is picked up the next time
-the track changes, or with ``POST /api/tracks/analyze-audio``-style re-runs of the stage.
+A ``.lrc`` or ``.txt`` added, changed or removed later is noticed by the watcher, and the stage
+runs again for that track (the stage declares them as ``sidecars``).
 """
 
 from __future__ import annotations
@@ -124,7 +124,12 @@ def plugin_options():
 
 
 @hookimpl
-@stage(needs=("file",), produces=("lyrics", "lyrics_synced", "lyrics_source"), version="1")
+@stage(
+    needs=("file",),
+    produces=("lyrics", "lyrics_synced", "lyrics_source"),
+    version="2",  # 2: every tag format read by its own names (Ogg, Opus and FLAC failed)
+    sidecars=(".lrc", ".txt"),
+)
 def process_track(ctx, path):
     found = _beside(path) or _embedded(path)
     if found is None:

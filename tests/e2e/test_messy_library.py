@@ -208,3 +208,24 @@ def test_the_album_page_form_merges_a_split_album_and_undo_splits_it_again(serve
     titles = {a["title"]: a["track_count"] for a in server.get("/api/albums?limit=100")["items"]}
     assert titles["Hits"] == 2  # the files say "Hits" for both: the undo keeps them together
     assert server.get("/api/albums?limit=100")["items"] and "Hits!" not in titles
+
+
+def test_a_lyrics_file_added_later_is_read_for_its_track(server, library):
+    """The watcher notices a .lrc beside a track that is already in the library, and the
+    lyrics stage runs again for that track alone."""
+    track = next(t for t in server.tracks() if t["title"] == "Wesnoth 0")
+    assert "lyrics" not in server.get(f"/api/tracks/{track['id']}")["plugin_data"]
+    (library / "Wesnoth" / "00.lrc").write_text("[00:00.20]Sing\n[00:00.70]Along\n")
+
+    def lyrics():
+        return server.get(f"/api/tracks/{track['id']}")["plugin_data"].get("lyrics")
+
+    found = server.wait_until(lyrics, timeout=30, what="the lyrics of the .lrc added later")
+    assert found["lyrics_synced"] == [[0.2, "Sing"], [0.7, "Along"]]
+    assert found["lyrics_source"] == "lrc file"
+    (library / "Wesnoth" / "00.lrc").write_text("[00:00.20]Sung\n")
+    server.wait_until(
+        lambda: (lyrics() or {}).get("lyrics") == "Sung", timeout=30, what="the .lrc changed"
+    )
+    other = next(t for t in server.tracks() if t["title"] == "Wesnoth 1")
+    assert "lyrics" not in server.get(f"/api/tracks/{other['id']}")["plugin_data"]
