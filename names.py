@@ -74,3 +74,8 @@ def remote_next_slot(service: str) -> str:
 def remote_breaker(service: str) -> str:
     """The service's circuit breaker: failures in a row, open_until, last_error."""
     return f"{PREFIX}remote:{service}:breaker"
+
+
+# In data_dir: when the private redis-server could not load its files, where they were moved
+# and why (written by daemon/redis_server.py, shown by /api/health).
+REDIS_RECOVERED = "redis-recovered.json"

@@ -5,7 +5,9 @@
 1. generates N small tagged files in mixed formats (ffmpeg once per format, then copies
    re-tagged with mutagen), in bench/out/ unless --dir says otherwise;
 2. times a bare ``mutagen.File()`` loop over them (the baseline);
-3. times ``soniquebay scan`` into an empty library (the one-shot CLI, its own writer);
+3. times ``soniquebay scan`` into an empty library (the one-shot CLI, its own writer), then
+   again over the same library twice: every file unchanged, then every file touched (a new
+   mtime: each read and stored again, its folder regrouped, docs/library.md);
 4. times ``soniquebay serve`` ingesting the same folder from scratch (start-up, watcher reconcile
    -> RQ -> scan worker -> one GraphQL request per chunk -> SQLite), then sums the RSS of its
    processes (Redis aside);
@@ -83,9 +85,10 @@ def children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def cli_scan(folder: Path, work: Path) -> tuple[float, str]:
+def cli_scan(folder: Path, work: Path, fresh: bool = True) -> tuple[float, str]:
     data = work / "scan-data"
-    shutil.rmtree(data, ignore_errors=True)
+    if fresh:
+        shutil.rmtree(data, ignore_errors=True)
     env = {**os.environ, "SONIQUEBAY_CONFIG": ""}
     start = time.perf_counter()
     out = subprocess.run(
@@ -244,6 +247,18 @@ def main() -> None:
         f"ratio to bare loop {scan_rate / bare_rate:.2f}  peak RSS {scan_rss:.0f} MB"
     )
     print(f"    {scan_out}")
+    unchanged, _ = cli_scan(folder, work, fresh=False)
+    now = time.time()
+    for path in files:
+        os.utime(path, (now, now))
+    touched, touched_out = cli_scan(folder, work, fresh=False)
+    for label, seconds in (("unchanged", unchanged), ("every file touched", touched)):
+        rate = n * 60 / seconds
+        print(
+            f"rescan, {label:<18}: {rate:>10,.0f} files/min ({seconds:.1f}s)  "
+            f"ratio to bare loop {rate / bare_rate:.2f}"
+        )
+    print(f"    {touched_out}")
     if not args.skip_serve:
         serve = serve_ingest(folder, work, n)
         for label, key in (("from start", "from_start"), ("folder lands", "landed")):

@@ -87,36 +87,54 @@ def clean(text: Any) -> str:
     return " ".join(CONTROL.sub(" ", str(text)).split())[: MAX_NAME * MAX_NAMES]
 
 
+@functools.lru_cache(maxsize=32)
+def _splitter(separators: tuple[str, ...], never_split: tuple[str, ...]):
+    """The compiled patterns of one rule set: separators (longest first, so " feat. " wins over
+    " feat "), and the names never split."""
+    longest_first = sorted(separators, key=len, reverse=True)
+    cut = re.compile("|".join(map(re.escape, longest_first)), re.IGNORECASE) if separators else None
+    keep = re.compile("|".join(map(re.escape, never_split)), re.IGNORECASE) if never_split else None
+    return cut, keep
+
+
 def split(raw: Any, separators: Sequence[str], never_split: Sequence[str] = ()) -> list[str]:
     """``raw`` as a list of names: split on each separator (case-insensitive), except inside
     ``never_split`` names; empty parts, repeats and parts with no letter or digit dropped."""
+    if raw is None:
+        return []
+    return list(_split(str(raw), tuple(separators), tuple(never_split)))
+
+
+@functools.lru_cache(maxsize=8192)  # a library repeats its artist and genre strings
+def _split(raw: str, separators: tuple[str, ...], never_split: tuple[str, ...]) -> tuple[str, ...]:
     text = clean(raw)
     if not text:
-        return []
+        return ()
+    cut, keep = _splitter(separators, never_split)
     protected: list[str] = []
-    for name in never_split:
-        pattern = re.compile(re.escape(name), re.IGNORECASE)
-        for found in pattern.findall(text):
-            protected.append(found)
-            text = text.replace(found, f"\ue000{len(protected) - 1}\ue001", 1)
-    if separators:
-        longest_first = sorted(separators, key=len, reverse=True)  # " feat. " before " feat "
-        parts = re.split("|".join(map(re.escape, longest_first)), text, flags=re.IGNORECASE)
-    else:
-        parts = [text]
+    if keep is not None and keep.search(text):
+
+        def hide(found: re.Match) -> str:
+            protected.append(found.group(0))
+            return f"\ue000{len(protected) - 1}\ue001"
+
+        text = keep.sub(hide, text)
+    parts = cut.split(text) if cut is not None else [text]
     names, seen = [], set()
     for part in parts:
-        name = re.sub("\ue000(\\d+)\ue001", lambda m: protected[int(m.group(1))], part).strip()
-        name = name[:MAX_NAME].strip()
+        if protected:
+            part = re.sub("\ue000(\\d+)\ue001", lambda m: protected[int(m.group(1))], part)
+        name = part.strip()[:MAX_NAME].strip()
         key = sql.name_key(name)
         if key and key not in seen and any(c.isalnum() for c in name):
             seen.add(key)
             names.append(name)
         if len(names) == MAX_NAMES:
             break
-    return names
+    return tuple(names)
 
 
+@functools.lru_cache(maxsize=8192)
 def display(raw: Any, rules: Rules) -> str | None:
     """How a list of artists reads: "A, B" for a list, "A feat. B, C" where the tag says so."""
     text = clean(raw)
@@ -180,6 +198,14 @@ class Grouper:
         self.touched_albums: set[int] = set()
         self.pinned: dict[int, set[str]] = {}
         self.folders: set[bytes] = set()
+        self.roles_now: dict[int, list[tuple[str, int, int]]] = {}
+        # What one folder's regrouping writes, flushed together (_flush).
+        self.placed: list[tuple[int, int, str, int]] = []
+        self.credit_rows: list[tuple[int, int, str, int]] = []
+        self.genre_rows: list[tuple[int, str, int]] = []
+        self.stale_credits: list[int] = []
+        self.stale_genres: list[int] = []
+        self.genres_now: dict[int, list[tuple[int, str]]] = {}
 
     # -- artists -------------------------------------------------------------------------
     def artist_id(self, name: str, sort_tag: str | None = None) -> int:
@@ -211,12 +237,35 @@ class Grouper:
                 self._regroup_folder(folder, rows)
 
     def _regroup_folder(self, folder: bytes, rows: list[dict[str, Any]]) -> None:
-        self._load_pins([r["id"] for r in rows])
+        ids = [r["id"] for r in rows]
+        self._load_pins(ids)
+        self._load_credits(ids)
         groups: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(sql.name_key(clean(row["album_title"])), []).append(row)
+        self.placed, self.credit_rows, self.genre_rows = [], [], []
+        self.stale_credits, self.stale_genres = [], []
         for title_key, tracks in groups.items():
             self._place_group(folder, title_key, tracks)
+        self._flush()
+
+    def _load_credits(self, ids: list[int]) -> None:
+        """What the folder's tracks are credited with now: compared, not rewritten, when the
+        grouping finds the same (one query each for the whole folder)."""
+        marks = sql.placeholders(ids)
+        self.roles_now: dict[int, list[tuple[str, int, int]]] = {i: [] for i in ids}
+        for r in self.conn.execute(
+            f"SELECT track_id, role, position, artist_id FROM track_artists"
+            f" WHERE track_id IN ({marks})",
+            tuple(ids),
+        ):
+            self.roles_now[r["track_id"]].append((r["role"], r["position"], r["artist_id"]))
+        self.genres_now: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+        for r in self.conn.execute(
+            f"SELECT track_id, position, genre FROM track_genres WHERE track_id IN ({marks})",
+            tuple(ids),
+        ):
+            self.genres_now[r["track_id"]].append((r["position"], r["genre"]))
 
     def _load_pins(self, ids: list[int]) -> None:
         """Tracks whose album or artist a person set by id: the grouping leaves those be."""
@@ -347,43 +396,47 @@ class Grouper:
             new_artist,
             shown,
         ):
-            self.conn.execute(
-                "UPDATE tracks SET album_id = ?, track_artist_id = ?, display_artist = ? WHERE id = ?",
-                (new_album, new_artist, shown, track["id"]),
-            )
+            self.placed.append((new_album, new_artist, shown, track["id"]))
         self.touched_albums.add(new_album)
-        before = [
-            (r["role"], r["position"], r["artist_id"])
-            for r in self.conn.execute(
-                "SELECT role, position, artist_id FROM track_artists WHERE track_id = ?"
-                " ORDER BY role, position",
-                (track["id"],),
-            )
-        ]
+        before = self.roles_now.get(track["id"], [])
         if sorted(before) != sorted(roles):
             self.left_artists.update(a for _, _, a in before)
-            self.conn.execute("DELETE FROM track_artists WHERE track_id = ?", (track["id"],))
-            for role, position, artist in roles:
-                self.conn.execute(
-                    "INSERT INTO track_artists (track_id, artist_id, role, position)"
-                    " VALUES (?, ?, ?, ?)",
-                    (track["id"], artist, role, position),
-                )
+            if before:
+                self.stale_credits.append(track["id"])
+            self.credit_rows += [(track["id"], a, role, pos) for role, pos, a in roles]
         genres = split(track["genre"], rules.genre_separators)
-        stored = [
-            r["genre"]
-            for r in self.conn.execute(
-                "SELECT genre FROM track_genres WHERE track_id = ? ORDER BY position",
-                (track["id"],),
-            )
-        ]
+        stored = [g for _, g in sorted(self.genres_now.get(track["id"], []))]
         if stored != genres:
-            self.conn.execute("DELETE FROM track_genres WHERE track_id = ?", (track["id"],))
-            for position, genre in enumerate(genres):
+            if stored:
+                self.stale_genres.append(track["id"])
+            self.genre_rows += [(track["id"], g, pos) for pos, g in enumerate(genres)]
+
+    def _flush(self) -> None:
+        """The folder's changed placements, credits and genres, a few statements in all."""
+        for table, stale in (
+            ("track_artists", self.stale_credits),
+            ("track_genres", self.stale_genres),
+        ):
+            if stale:
                 self.conn.execute(
-                    "INSERT INTO track_genres (track_id, genre, position) VALUES (?, ?, ?)",
-                    (track["id"], genre, position),
+                    f"DELETE FROM {table} WHERE track_id IN ({sql.placeholders(stale)})",
+                    tuple(stale),
                 )
+        if self.placed:
+            self.conn.executemany(
+                "UPDATE tracks SET album_id = ?, track_artist_id = ?, display_artist = ? WHERE id = ?",
+                self.placed,
+            )
+        if self.credit_rows:
+            self.conn.executemany(
+                "INSERT INTO track_artists (track_id, artist_id, role, position) VALUES (?, ?, ?, ?)",
+                self.credit_rows,
+            )
+        if self.genre_rows:
+            self.conn.executemany(
+                "INSERT INTO track_genres (track_id, genre, position) VALUES (?, ?, ?)",
+                self.genre_rows,
+            )
 
     # -- albums as a whole ----------------------------------------------------------------
     def finish(self) -> dict[str, list[int]]:

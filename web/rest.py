@@ -611,6 +611,15 @@ async def health(request: web.Request) -> web.Response:
     return json_response(report, status=200 if report["status"] == "ok" else 503)
 
 
+def _redis_recovered(settings) -> dict | None:
+    """When the private Redis last moved its damaged files aside (daemon/redis_server.py);
+    serve hands its children the private Redis's URL, so the file alone tells."""
+    try:
+        return json.loads((settings.data_dir / names.REDIS_RECOVERED).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 async def health_report(app: web.Application) -> dict:
     """Redis, database, workers, queues, watcher, folders, remote services: what is wrong."""
     settings = app[keys.SETTINGS]
@@ -672,6 +681,13 @@ async def health_report(app: web.Application) -> dict:
         ]
     except (aioredis.RedisError, OSError) as exc:
         report["redis"] = {"ok": False, "error": str(exc)}
+    recovered = _redis_recovered(settings)
+    if recovered:
+        report["redis"]["recovered"] = recovered
+        report.setdefault("warnings", []).append(
+            f"Redis could not load its files ({recovered['reason']}) and started clean; they"
+            f" are kept in {recovered['moved_to']}; queued work was rebuilt from the library"
+        )
     report["library"] = [
         {"path": str(root), "online": is_online(root)} for root in settings.library
     ]
