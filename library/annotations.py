@@ -6,6 +6,7 @@ Subsonic API read and write the same rows, so a star given on the phone shows on
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -60,10 +61,28 @@ def set_rating(conn: apsw.Connection, user_id: int, kind: str, item_id: int, rat
         _upsert(conn, user_id, kind, item_id, "rating = ?", (rating or None,))
 
 
+CLOCK_AHEAD = 86400.0  # a client clock a day fast is a clock; further ahead is not a time
+
+
+def play_time(at: float | None, now: float | None = None) -> float:
+    """When a play happened, as the store keeps it: ``at`` (epoch seconds) when it is a moment
+    between 1970 and a day from now; a time sent in milliseconds or microseconds where seconds
+    were meant is read as such; anything else (the year 3 billion, NaN, a negative time) is the
+    moment of the call. Nothing out of range is stored: a date no client can show once broke
+    every answer for that user."""
+    now = time.time() if now is None else now
+    if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+        return now
+    for scale in (1, 1_000, 1_000_000):
+        if 0 < at / scale <= now + CLOCK_AHEAD:
+            return float(at / scale)
+    return now
+
+
 def record_play(conn: apsw.Connection, user_id: int, track_id: int, at: float | None = None):
     """One play of a track, counted for it, its album and its artist (Subsonic's frequent/recent
-    album lists read the album's count)."""
-    at = at or time.time()
+    album lists read the album's count); ``at`` as :func:`play_time` reads it."""
+    at = play_time(at)
     with conn:
         _check(conn, "track", track_id)
         row = conn.execute(

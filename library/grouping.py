@@ -43,6 +43,12 @@ MAX_NAME = 256  # characters of one name
 RULES_KEY = "grouping_rules"
 FEATURING = (" feat. ", " feat ", " ft. ", " featuring ")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]+")
+# The tag fields the grouping reads: a rescan that changes none of them regroups nothing.
+GROUPING_FIELDS = (
+    "artist_name", "album_title", "album_artist_name", "composer", "genre", "compilation",
+    "musicbrainz_albumid", "album_version", "year", "original_year", "disc_number",
+    "disc_total", "disc_subtitle", "release_type", "artist_sort", "album_artist_sort",
+)  # fmt: skip
 # What the grouping reads of a track; the folder query selects these.
 TRACK_INPUTS = (
     "id, path, folder, title, artist_name, album_title, album_artist_name, composer, genre,"

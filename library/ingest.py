@@ -112,6 +112,8 @@ def _find_moved(
 
 TRACK_COLUMNS = ("path", "folder", *FILE_FIELDS, *TAG_FIELDS)
 PLACED_BY_ID = ("track_artist_id", "album_id")
+GROUPED = ", ".join(grouping.GROUPING_FIELDS)
+MISSING = object()
 
 
 def _upsert_track(
@@ -128,7 +130,8 @@ def _upsert_track(
             raise InvalidInput(f"a track needs an integer {field}", details={"field": field})
     sql.check_ranges(item)
     existing = conn.execute(
-        "SELECT id, path, size, mtime_ns, quick_hash, missing_since FROM tracks WHERE path = ?",
+        f"""SELECT id, path, size, mtime_ns, quick_hash, missing_since, {GROUPED}
+            FROM tracks WHERE path = ?""",
         (item["path"],),
     ).fetchall()
     row = existing[0] if existing else _find_moved(conn, item, any_missing)
@@ -170,6 +173,8 @@ def _upsert_track(
         result = {"id": row["id"], "path": item["path"], "action": action}
         if action == "moved":
             result["previous_folder"] = grouping.folder_of(row["path"])
+        elif all(row.get(f, MISSING) == item.get(f) for f in grouping.GROUPING_FIELDS):
+            result["same_grouping"] = True  # a new mtime, the same tags: nothing to regroup
     conn.execute("DELETE FROM scan_errors WHERE path = ?", (item["path"],))
     return result
 
@@ -194,7 +199,7 @@ def upsert_tracks(
 
 
 def _public(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k != "previous_folder"}
+    return {k: v for k, v in result.items() if k not in ("previous_folder", "same_grouping")}
 
 
 def _regrouped_folders(done: Sequence[dict[str, Any]]) -> set[bytes]:
@@ -202,7 +207,7 @@ def _regrouped_folders(done: Sequence[dict[str, Any]]) -> set[bytes]:
     and those a move left (a file unchanged since the last scan changes nothing)."""
     folders = set()
     for result in done:
-        if result["action"] in ("added", "updated", "moved"):
+        if result["action"] in ("added", "updated", "moved") and not result.get("same_grouping"):
             folders.add(grouping.folder_of(result["path"]))
             if "previous_folder" in result:
                 folders.add(result["previous_folder"])

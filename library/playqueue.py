@@ -10,8 +10,21 @@ from typing import Any
 
 import apsw
 
-from soniquebay.errors import NotFound
+from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import queries
+
+MAX_POSITION_MS = 7 * 86400 * 1000  # the longest track the library takes (fields.NUMBER_RANGES)
+
+
+def _position(position_ms: int) -> int:
+    """A position in a track: negative is the start; past any track's length is refused (an
+    absurd number stored once broke every answer for that user)."""
+    if not isinstance(position_ms, int) or position_ms > MAX_POSITION_MS:
+        raise InvalidInput(
+            f"position must be a number of milliseconds from 0 to {MAX_POSITION_MS}",
+            details={"field": "position"},
+        )
+    return max(0, position_ms)
 
 
 def save_queue(
@@ -38,7 +51,7 @@ def save_queue(
                 user_id,
                 json.dumps(list(track_ids)),
                 current,
-                max(0, position_ms),
+                _position(position_ms),
                 time.time(),
                 client[:100],
             ),
@@ -65,7 +78,7 @@ def set_bookmark(
                VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT (user_id, track_id) DO UPDATE SET position_ms = excluded.position_ms,
                  comment = excluded.comment, changed_at = excluded.changed_at""",
-            (user_id, track_id, max(0, position_ms), comment[:1000], now, now),
+            (user_id, track_id, _position(position_ms), comment[:1000], now, now),
         )
 
 

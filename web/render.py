@@ -54,7 +54,10 @@ def make_environment() -> jinja2.Environment:
 
 
 def timestamp(epoch: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else ""
+    except (OverflowError, ValueError, OSError):  # a time no calendar holds: shown as none
+        return ""
 
 
 def duration(seconds: float | None) -> str:

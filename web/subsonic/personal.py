@@ -216,8 +216,15 @@ async def save_play_queue(call: Call) -> dict:
 
 async def get_play_queue(call: Call) -> dict:
     queue = call.read(playqueue.get_queue, call.user.id)
-    if queue is None:
-        return {"playQueue": {"username": call.user.name, "entry": []}}
+    if queue is None:  # DSub reads changed and changedBy of every queue, an empty one too
+        return {
+            "playQueue": {
+                "username": call.user.name,
+                "changed": iso(time.time()),
+                "changedBy": "",
+                "entry": [],
+            }
+        }
     return {
         "playQueue": {
             "current": make_id("track", queue["current_id"]) if queue["current_id"] else None,

@@ -122,9 +122,14 @@ def make_id(kind: str, number: int) -> str:
 
 
 def iso(epoch: float | None) -> str | None:
+    """A stored time as the spec writes dates; one no calendar holds (stored before the store
+    bounded times) is left out rather than failing the whole answer."""
     if not epoch:
         return None
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    try:
+        moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
