@@ -202,9 +202,17 @@ async def _check_csrf(request: web.Request, principal: Principal) -> None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    principal = identify(request)
-    request["principal"] = principal
     scope = required_scope(request)
+    try:
+        principal = identify(request)
+    except Unauthorized:
+        if scope != "none":
+            raise
+        # A route open to all answers whatever the header says: Subsonic apps (DSub, and
+        # Ultrasonic with credentials in the URL) send 'Authorization: Basic', and /rest/
+        # authenticates from its own parameters.
+        principal = ANONYMOUS
+    request["principal"] = principal
     if scope != "none":
         if principal.kind == "anonymous" and not request.path.startswith("/api/"):
             if request.method == "GET" and not (

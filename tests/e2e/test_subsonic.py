@@ -5,6 +5,7 @@ answer against the OpenSubsonic envelope; wrong input gets the spec's error code
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -563,3 +564,32 @@ def test_more_like_this_and_an_instant_mix_that_flows(server):
     assert all(a != b for a, b in zip(artists[:5], artists[1:5], strict=False)), artists
     assert server.request("GET", "/api/tracks/99999/mix")[0] == 404
     assert server.request("GET", f"/api/tracks/{ids['Slow One']}/mix?limit=0")[0] == 400
+
+
+def test_apps_that_send_a_basic_header_are_answered_by_their_parameters(server):
+    """DSub sends 'Authorization: Basic' with every call (Ultrasonic too, with credentials in
+    the URL); the web's own authentication used to answer 401 before Subsonic saw the call."""
+    basic = {"Authorization": "Basic " + base64.b64encode(b"admin:whatever").decode()}
+    status, body, _ = raw(server, "ping", headers=basic)
+    assert status == 200 and json.loads(body)["subsonic-response"]["status"] == "ok"
+    status, body, _ = raw(server, "getAlbumList2", headers=basic, type="newest")
+    assert json.loads(body)["subsonic-response"]["albumList2"]["album"]
+    status, body, _ = raw(server, "ping", headers=basic, auth={"u": "admin", "p": "wrong"})
+    assert json.loads(body)["subsonic-response"]["error"]["code"] == 40
+    assert server.request("GET", "/api/tracks", auth=False, headers=basic)[0] == 401  # REST too
+
+
+def test_extensions_are_listed_before_login_and_token_info_names_the_key(server):
+    status, body, _ = raw(server, "getOpenSubsonicExtensions", auth={})
+    answer = json.loads(body)["subsonic-response"]
+    assert answer["status"] == "ok" and answer["openSubsonicExtensions"]
+    info = ok(server, "tokenInfo", auth={"apiKey": server.api_key})
+    assert info["tokenInfo"] == {"username": "admin"}
+
+
+def test_someone_elses_api_key_guesses_never_lock_a_valid_key_out(server):
+    """Guesses from one address used to fill one bucket shared by every key: five of them
+    refused every user's valid key from every address."""
+    for n in range(8):  # 44 (invalid key), then 40 (too many attempts) for these guesses
+        assert answer(server, "ping", auth={"apiKey": f"sbk_guess_{n}"})["status"] == "failed"
+    assert ok(server, "ping", auth={"apiKey": server.api_key})

@@ -34,6 +34,8 @@ class User:
     is_admin: bool
 
 
+NOBODY = User(0, "", False)  # the caller of a method the spec answers without credentials
+
 def _wrong() -> SubsonicError:
     return SubsonicError(SubsonicError.WRONG_CREDENTIALS, "Wrong username or password")
 
@@ -49,10 +51,13 @@ async def authenticate(request: web.Request, params: Params) -> User:
                 SubsonicError.CONFLICTING_AUTH,
                 "Multiple conflicting authentication mechanisms provided: apiKey goes alone",
             )
-        _throttled(state, "apikey", address)
+        # Guesses count against the guessing address (and the key's first characters), never
+        # one bucket for all keys: someone else's guesses must not lock a valid key out.
+        account = f"apikey:{address}:{api_key[:8]}"
+        _throttled(state, account, address)
         row = database.read(accounts.user_by_api_key, credentials.hash_token(api_key))
         if row is None:
-            state.throttle.failed("apikey", address)
+            state.throttle.failed(account, address)
             raise SubsonicError(SubsonicError.BAD_API_KEY, "Invalid API key")
         return User(row["id"], row["username"], bool(row["is_admin"]))
     if not username:

@@ -42,6 +42,11 @@ async def get_open_subsonic_extensions(call: Call) -> dict:
     }
 
 
+async def token_info(call: Call) -> dict:
+    """apiKeyAuthentication's ``tokenInfo``: whose key (or login) this is."""
+    return {"tokenInfo": {"username": call.user.name}}
+
+
 async def get_music_folders(call: Call) -> dict:
     roots = call.app[keys.SETTINGS].library
     return {

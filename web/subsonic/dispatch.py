@@ -11,11 +11,13 @@ from aiohttp import web
 
 from soniquebay.errors import SoniqueBayError
 from soniquebay.web.subsonic import browsing, media, personal
-from soniquebay.web.subsonic.auth import authenticate
+from soniquebay.web.subsonic.auth import NOBODY, authenticate
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import Params, SubsonicError, envelope, error, respond
 
 log = logging.getLogger(__name__)
+# What the spec says is answered without authentication (an app asks before it logs in).
+PUBLIC = frozenset({"getOpenSubsonicExtensions"})
 
 Endpoint = Callable[[Call], Awaitable[dict | web.StreamResponse]]
 ENDPOINTS: dict[str, Endpoint] = {
@@ -44,6 +46,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getAlbumInfo": browsing.get_album_info2,
     "getAlbumInfo2": browsing.get_album_info2,
     "getUser": browsing.get_user,
+    "tokenInfo": browsing.token_info,
     "stream": media.stream,
     "download": media.download,
     "getCoverArt": media.get_cover_art,
@@ -83,7 +86,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         endpoint = ENDPOINTS.get(method)
         if endpoint is None:
             raise SubsonicError(SubsonicError.NOT_FOUND, f"unknown method {method[:60]!r}")
-        user = await authenticate(request, params)
+        user = NOBODY if method in PUBLIC else await authenticate(request, params)
         answer = await endpoint(Call(request, params, user))
     except SubsonicError as exc:
         return error(params, exc)
