@@ -79,3 +79,6 @@ def remote_breaker(service: str) -> str:
 # In data_dir: when the private redis-server could not load its files, where they were moved
 # and why (written by daemon/redis_server.py, shown by /api/health).
 REDIS_RECOVERED = "redis-recovered.json"
+# Hash: "<process>:<plugin>" -> JSON {plugin, process, reason, at}, a plugin a worker disabled for
+# raising in a hook every file goes through (read_tags); /api/health and /api/plugins read it.
+PLUGINS_DISABLED = "soniquebay:plugins:disabled"

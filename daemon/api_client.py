@@ -86,8 +86,12 @@ class ApiClient:
         return answer["data"]
 
     def alive(self) -> bool:
+        """The web process answers. A degraded health (503: a disabled plugin, a full disk) is
+        an answer all the same: the watcher's work is wanted, and waits in the outbox."""
         try:
             self.get("/api/health")
+        except ServiceUnavailable as exc:
+            return '"degraded"' in str(exc)
         except SoniqueBayError:
             return False
         return True

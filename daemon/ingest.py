@@ -21,6 +21,7 @@ from rq.timeouts import JobTimeoutException
 
 from soniquebay.errors import BadAudioFile
 from soniquebay.library.fields import TAG_TO_COLUMN
+from soniquebay.plugins import read_tags
 from soniquebay.plugins.stages import sidecar_extensions, sidecar_stamps
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def read_file(pm: pluggy.PluginManager, path: str, src: str | None = None) -> Fi
         )
     base = {"path": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     try:
-        tags = pm.hook.read_tags(path=path)
+        tags = read_tags(pm, path)
         if tags is None:
             raise BadAudioFile("no plugin can read this kind of file")
         digest = quick_hash(path, st.st_size)

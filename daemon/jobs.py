@@ -10,6 +10,7 @@ from the settings it was started with, before RQ forks work-horses; they inherit
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from typing import Any
 import redis
 from rq.timeouts import JobTimeoutException
 
-from soniquebay import credentials, queueing
+from soniquebay import credentials, names, queueing
 from soniquebay import metrics as shared_metrics
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
@@ -81,6 +82,22 @@ def current() -> WorkerContext:
     return _bound
 
 
+def _report_disabled(ctx: WorkerContext) -> None:
+    """Plugins this worker disabled while reading files (read_tags raised): told to the web,
+    which shows them in /api/health and /api/plugins."""
+    disabled = {e.name: e.error for e in ctx.plugins.load_errors if e.disabled}
+    if disabled:
+        ctx.redis.hset(
+            names.PLUGINS_DISABLED,
+            mapping={
+                f"worker:{name}": json.dumps(
+                    {"plugin": name, "process": "worker", "reason": reason, "at": time.time()}
+                )
+                for name, reason in disabled.items()
+            },
+        )
+
+
 def _publish(ctx: WorkerContext, event_type: str, data: dict[str, Any]) -> None:
     try:
         publish_event(ctx.redis, event_type, data, maxlen=ctx.settings.events_stream_maxlen)
@@ -135,6 +152,7 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
     pm = ctx.plugins.pm
     results = (ingest.read_file(pm, i["path"], i.get("src")) for i in todo)
     report = ingest.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
+    _report_disabled(ctx)
     seconds = time.monotonic() - started
     if todo:
         shared_metrics.Recorder(ctx.redis).observe("scan_duration_seconds", seconds).inc(

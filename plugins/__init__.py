@@ -27,7 +27,7 @@ import pluggy
 
 from soniquebay import hookspecs
 from soniquebay.config import Settings
-from soniquebay.errors import ConfigError
+from soniquebay.errors import BadAudioFile, ConfigError
 from soniquebay.plugins.context import PluginContext
 from soniquebay.plugins.options import Option, parse_options
 from soniquebay.plugins.stages import Stage, discover, implementations
@@ -56,10 +56,11 @@ class PluginInfo:
 
 
 class PluginLoadError:
-    """A plugin that failed to load: logged with its status, never a crash."""
+    """A plugin that failed to load, or was disabled for raising in a hook every process relies
+    on (``disabled``): logged with its status, never a crash."""
 
-    def __init__(self, name: str, source: str, error: str):
-        self.name, self.source, self.error = name, source, error
+    def __init__(self, name: str, source: str, error: str, disabled: bool = False):
+        self.name, self.source, self.error, self.disabled = name, source, error, disabled
 
 
 def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
@@ -78,7 +79,58 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
             _register_module(pm, f"soniquebay.plugins.contrib.{name}", name, "contrib")
     if settings.plugins_dir:
         _load_drop_ins(pm, Path(settings.plugins_dir), settings)
+    _probe_contract(pm)
     return pm
+
+
+# Hooks every process calls at start: a plugin raising in one would stop the watcher (the
+# extensions it watches) or the whole of serve (the options it checks).
+START_HOOKS = ("audio_extensions", "plugin_options")
+
+
+def _probe_contract(pm: pluggy.PluginManager) -> None:
+    """Call each plugin's start hooks once; one that raises is disabled with its reason, and
+    the others (the builtins among them) carry on. Every process loads the same plugins, so
+    every process disables the same ones."""
+    for hook in START_HOOKS:
+        for impl in implementations(pm, hook):
+            try:
+                result = impl.function()
+                list(result or ())  # a generator raises as it is read
+            except Exception as exc:  # the contract: one plugin's bug never stops the others
+                disable(pm, impl.plugin_name, f"{hook} raised {one_line(exc)}")
+
+
+def disable(pm: pluggy.PluginManager, name: str, reason: str) -> PluginLoadError:
+    """Take a plugin out of this process's manager, recording why (/api/plugins, the Plugins
+    page, /api/health)."""
+    source = pm.sources.pop(name, "?")
+    plugin = pm.get_plugin(name)
+    if plugin is not None:
+        pm.unregister(plugin)
+    log.error("plugin %s (%s) disabled: %s", name, source, reason)
+    error = PluginLoadError(name, source, f"disabled: {reason}", disabled=True)
+    pm.load_errors.append(error)
+    return error
+
+
+def read_tags(pm: pluggy.PluginManager, path: str) -> dict[str, Any] | None:
+    """``read_tags`` as a guarded first answer: a plugin that raises something other than
+    :class:`BadAudioFile` is disabled and the next one answers (a drop-in's bug used to make
+    every file unreadable). A builtin's unexpected error stays that file's error."""
+    for impl in implementations(pm, "read_tags"):
+        try:
+            result = impl.function(**({"path": path} if "path" in impl.argnames else {}))
+        except BadAudioFile:
+            raise
+        except Exception as exc:
+            if pm.sources.get(impl.plugin_name) == "builtin":
+                raise
+            disable(pm, impl.plugin_name, f"read_tags raised {one_line(exc)}")
+            continue
+        if result is not None:
+            return result
+    return None
 
 
 def builtin_enabled(settings: Settings, name: str) -> bool:
@@ -210,7 +262,9 @@ def get_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
 
 
 def audio_extensions(pm: pluggy.PluginManager) -> frozenset[str]:
-    return frozenset(ext.lower() for exts in pm.hook.audio_extensions() for ext in exts)
+    return frozenset(
+        ext.lower() for exts in pm.hook.audio_extensions() for ext in exts if isinstance(ext, str)
+    )
 
 
 @dataclass(frozen=True)

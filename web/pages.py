@@ -26,7 +26,13 @@ from soniquebay.web import covers, keys
 from soniquebay.web.browse_pages import my_playlists, stars_of
 from soniquebay.web.listening import mix_ids
 from soniquebay.web.render import render
-from soniquebay.web.rest import health_report, path_id, single, with_display
+from soniquebay.web.rest import (
+    disabled_plugins,
+    health_report,
+    path_id,
+    single,
+    with_display,
+)
 
 # Tags a person may correct on the track page (the API edits every field of TRACK_EDITABLE).
 EDITABLE_ON_PAGE = (
@@ -272,14 +278,16 @@ async def plugins_page(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     loaded = {p.name: p for p in plugins.infos()}
     failed = {e.name: e.error for e in plugins.load_errors}
+    for entry in await disabled_plugins(request.app):
+        failed.setdefault(entry["plugin"], entry["reason"])
     rows = []
     for plugin in available(settings):
         info = loaded.get(plugin.name)
-        state = (
-            "enabled"
-            if info
-            else "failed: " + failed[plugin.name]
+        state = (  # a plugin a worker disabled is loaded here, and failed all the same
+            "failed: " + failed[plugin.name]
             if plugin.name in failed
+            else "enabled"
+            if info
             else "disabled"
         )
         rows.append(

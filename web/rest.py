@@ -563,6 +563,27 @@ async def library_files(request: web.Request) -> web.Response:
     return json_response({"files": files})
 
 
+async def disabled_plugins(app: web.Application) -> list[dict]:
+    """Plugins disabled for raising in a hook every process relies on: this process's (start
+    hooks, probed alike by every process) and those a worker disabled (read_tags)."""
+    found = {
+        e.name: {"plugin": e.name, "process": "every", "reason": e.error}
+        for e in app[keys.PLUGINS].load_errors
+        if e.disabled
+    }
+    try:
+        told = await app[keys.REDIS].hvals(names.PLUGINS_DISABLED)
+    except (aioredis.RedisError, OSError):
+        told = []
+    for raw in told:
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        found.setdefault(entry["plugin"], entry)
+    return sorted(found.values(), key=lambda e: e["plugin"])
+
+
 async def list_plugins(request: web.Request) -> web.Response:
     plugins = request.app[keys.PLUGINS]
     loaded = [
@@ -580,6 +601,12 @@ async def list_plugins(request: web.Request) -> web.Response:
         for p in plugins.infos()
     ]
     failed = [{"name": e.name, "source": e.source, "error": e.error} for e in plugins.load_errors]
+    known = {f["name"] for f in failed}
+    failed += [
+        {"name": d["plugin"], "source": d["process"], "error": d["reason"]}
+        for d in await disabled_plugins(request.app)
+        if d["plugin"] not in known
+    ]
     stages_declared = [
         {
             "name": s.name,
@@ -717,6 +744,10 @@ async def health_report(app: web.Application) -> dict:
         report["warnings"].append(low)
     if report.get("watcher", {}).get("problem"):
         problems.append(report["watcher"]["problem"])
+    problems += [
+        f"plugin {d['plugin']} is disabled ({d['reason']}); the others carry on"
+        for d in await disabled_plugins(app)
+    ]
     report["disk"] = {
         "data_dir": str(settings.data_dir),
         "free": disk.free_bytes(settings.data_dir),

@@ -36,6 +36,7 @@ class User:
 
 NOBODY = User(0, "", False)  # the caller of a method the spec answers without credentials
 
+
 def _wrong() -> SubsonicError:
     return SubsonicError(SubsonicError.WRONG_CREDENTIALS, "Wrong username or password")
 
