@@ -203,8 +203,10 @@ def parse_m3u8(text: str, base: str | None = None) -> tuple[str | None, list[byt
         if not line:
             continue
         if line.startswith("#"):
-            if line.upper().startswith("#PLAYLIST:"):
-                name = line.split(":", 1)[1].strip() or None
+            if line.upper().startswith("#PLAYLIST:"):  # a name people read: bad bytes as U+FFFD
+                raw_name = line.split(":", 1)[1].strip()
+                name = raw_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                name = name or None
             continue
         if line.startswith("file://"):
             line = unquote(urlsplit(line).path)

@@ -30,9 +30,10 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def display_path(path: bytes) -> str:
-    """A path for people to read; undecodable bytes become U+FFFD (ids, not paths, travel)."""
-    return path.decode("utf-8", "replace")
+def display_path(path: bytes | str) -> str:
+    """A path for people to read; undecodable bytes become U+FFFD (ids, not paths, travel). A
+    path already shown (a public track's) comes back as it is."""
+    return path if isinstance(path, str) else path.decode("utf-8", "replace")
 
 
 def public_track(row: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:

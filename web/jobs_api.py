@@ -34,7 +34,7 @@ async def analyze_audio(request: web.Request) -> web.Response:
     )
     ids = body.get("track_ids")
     if ids is not None:
-        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+        if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids):
             raise Unprocessable(
                 "track_ids must be a list of positive integers", details={"field": "track_ids"}
             )

@@ -57,10 +57,13 @@ def ids_param(request: web.Request, name: str = "ids") -> list[int]:
 def brief(track: dict, display: dict | None = None) -> dict:
     """What the player needs of a track."""
     shown = display or track
+    artist = shown.get("artist_name") or ""
+    if artist == track.get("artist_name") and track.get("display_artist"):
+        artist = track["display_artist"]  # "Ann, Bob" for a list (docs/library.md)
     return {
         "id": track["id"],
         "title": shown.get("title") or os.path.basename(sql.display_path(track["path"])),
-        "artist": shown.get("artist_name") or "",
+        "artist": artist,
         "album": shown.get("album_title") or "",
         "album_id": track.get("album_id"),
         "duration": track.get("duration"),

@@ -101,7 +101,13 @@ def check_object(
     not_null: tuple[str, ...] = (),
     prefix: str = "",
 ) -> dict[str, Any]:
-    """``data`` checked against ``spec`` (field -> int/float/str/bool/JSON); unknown fields refused."""
+    """``data`` checked against ``spec`` (field -> int/float/str/bool/JSON); unknown fields refused,
+    and anything but a JSON object (a list, a number) too."""
+    if not isinstance(data, Mapping):
+        raise Unprocessable(
+            f"expected a JSON object, got {type(data).__name__}",
+            details={"field": prefix or "body"},
+        )
     for field in data:
         if field not in spec:
             raise Unprocessable(

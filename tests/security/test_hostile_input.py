@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from conftest import ADMIN_PASSWORD
+from support.servers import WebSession
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -136,3 +138,24 @@ def test_a_tag_with_an_absurd_number_is_stored_without_it(tmp_path):
     found = read_tags(str(path))
     assert found["title"] == "Odd" and found.get("year") is None
     assert found.get("track_number") is None
+
+
+def test_what_used_to_answer_500_gets_a_clear_answer(api):
+    """Issue 24, items 10-12: a track without a title in the player's lists, an id beyond 64
+    bits or a list where an object goes in analyze-audio, a playlist named in bytes that are
+    not UTF-8."""
+    status, track = api.request("POST", "/api/tracks", {"path": "/m/untitled.mp3", "title": "T"})
+    assert api.request("PATCH", f"/api/tracks/{track['id']}", {"title": None})[0] == 200
+    for path in (f"/api/player/tracks?ids={track['id']}", f"/api/tracks/{track['id']}/mix",
+                 f"/api/tracks/{track['id']}/similar"):  # fmt: skip
+        status, body = api.request("GET", path)
+        assert status == 200, (path, body)
+    status, body = api.request("GET", f"/api/player/tracks?ids={track['id']}")
+    assert body["items"][0]["title"] == "untitled.mp3"  # its file's name stands in
+    for bad in ([], {"track_ids": [2**64]}, {"track_ids": [-1]}):
+        status, body = api.request("POST", "/api/tracks/analyze-audio", bad)
+        assert status == 422, (bad, body)
+    m3u8 = b"#EXTM3U\n#PLAYLIST:Caf\xe9 \xff mix\n/m/untitled.mp3\n"
+    admin = WebSession(api.url, "admin", ADMIN_PASSWORD)
+    status, body, _ = admin.request("POST", "/api/playlists/import", raw=m3u8)
+    assert status == 201 and body["name"] == "Caf\ufffd \ufffd mix", body
