@@ -207,12 +207,15 @@ def delete_album(conn: apsw.Connection, album_id: int) -> None:
         )
 
 
-def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
-    """Insert one track (path as bytes); a path already in the library is a Conflict."""
+def create_track(
+    conn: apsw.Connection, item: dict[str, Any], rules: grouping.Rules | None = None
+) -> dict[str, Any]:
+    """Insert one track (path as bytes); a path already in the library is a Conflict. It is
+    grouped as a scanned file would be, unless its album and artist are given by id."""
     now = time.time()
-    item = {"size": 0, "mtime_ns": 0, **item}
+    item = {"size": 0, "mtime_ns": 0, **item, "folder": grouping.folder_of(item["path"])}
     sql.check_ranges(item)
-    columns = [c for c in ("path", "size", "mtime_ns", *TRACK_EDITABLE) if c in item]
+    columns = [c for c in ("path", "folder", "size", "mtime_ns", *TRACK_EDITABLE) if c in item]
     with conn:
         row = sql.returning_one(
             conn,
@@ -222,6 +225,7 @@ def create_track(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
             f"track {sql.display_path(item['path'])!r}",
         )
         pin_placement(conn, row["id"], item, now)
+        grouping.regroup(conn, [item["folder"]], rules, now)
     return queries.get_track(conn, row["id"])
 
 

@@ -231,7 +231,9 @@ async def create_track(request: web.Request) -> web.Response:
         await json_object(request), TRACK_CREATE_SPEC, required=("path",), not_null=("path",)
     )
     body["path"] = os.fsencode(body["path"])
-    track = sql.public_track(await request.app[keys.DB].write(edits.create_track, body))
+    track = sql.public_track(
+        await request.app[keys.DB].write(edits.create_track, body, request.app[keys.GROUPING])
+    )
     request.app[keys.PIPELINE].stored([{**track, "change": "added"}])
     return created(track, f"/api/tracks/{track['id']}")
 
