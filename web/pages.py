@@ -55,6 +55,7 @@ async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     row = database.read(queries.get_track, track_id)
     track = sql.public_track(row)
+    track.update(database.read(queries.credits, [track_id])[track_id])
     plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
     panels = []
     shown = {**track, "plugin_data": plugin_data}

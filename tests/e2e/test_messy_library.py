@@ -132,6 +132,13 @@ def test_pages_show_every_album_and_disc_headers(server):
     untagged = next(a for a in server.get("/api/albums?limit=100")["items"]
                     if a["title"] == "[Untagged]")  # fmt: skip
     assert "named after its folder" in session.page(f"/albums/{untagged['id']}")
+    duet = next(t for t in server.tracks() if t["title"] == "Duet")
+    page = session.page(f"/tracks/{duet['id']}")
+    artists = {a["name"]: a["id"] for a in server.get("/api/artists?limit=100")["items"]}
+    for name in ("Ann", "Bob"):  # each credited artist, linked; never the raw tag
+        assert f'<a href="/artists/{artists[name]}">{name}</a>' in page
+    shown = page.split('<details class="edit">')[0]  # the form and layers show the raw tags
+    assert "Ann; Bob" not in shown and "Rock, Pop" in shown and "Rock;Pop" not in shown
 
 
 def test_subsonic_apps_see_the_same_albums_and_artist_lists(server):
