@@ -45,14 +45,19 @@ def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any])
         fields["name_key"] = sql.name_key(fields["name"])
         fields["sort_name"] = _sort_name(fields["name"])
     with conn:
-        sets = "".join(f"{k} = ?, " for k in fields)
-        sql.returning_one(
-            conn,
-            f"UPDATE artists SET {sets}updated_at = ? WHERE id = ? RETURNING id",
-            (*fields.values(), time.time(), artist_id),
-            f"artist {artist_id}",
-        )
+        _update_row(conn, "artist", artist_id, fields)
     return queries.get_artist(conn, artist_id)
+
+
+def _update_row(conn: apsw.Connection, kind: str, row_id: int, fields: dict[str, Any]) -> None:
+    """Set ``fields`` on one artist or album row (a 404 when there is none)."""
+    sets = "".join(f"{k} = ?, " for k in fields)
+    sql.returning_one(
+        conn,
+        f"UPDATE {kind}s SET {sets}updated_at = ? WHERE id = ? RETURNING id",
+        (*fields.values(), time.time(), row_id),
+        f"{kind} {row_id}",
+    )
 
 
 def delete_artist(conn: apsw.Connection, artist_id: int) -> None:
@@ -185,13 +190,7 @@ def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, An
     if "title" in fields or "album_artist_id" in fields:
         merged = {**current, **fields}
         fields["album_key"] = sql.album_key(merged["title"], merged["album_artist_id"])
-    sets = "".join(f"{k} = ?, " for k in fields)
-    sql.returning_one(
-        conn,
-        f"UPDATE albums SET {sets}updated_at = ? WHERE id = ? RETURNING id",
-        (*fields.values(), time.time(), album_id),
-        f"album {album_id}",
-    )
+    _update_row(conn, "album", album_id, fields)
     return queries.get_album(conn, album_id)
 
 
