@@ -7,6 +7,7 @@ a token, a password or a cookie (query values of such names are masked).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
@@ -65,6 +66,8 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         )
     except json.JSONDecodeError:
         response = error_response(400, "invalid_json", "the request body is not valid JSON")
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the client left (a listener closing the player mid-transcode): nothing to answer
     except UnicodeDecodeError:  # a form or query whose bytes are not UTF-8
         response = (
             error_page(request, 400, "The request is not valid UTF-8 text.")
@@ -83,6 +86,9 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
     if not response.prepared:
         response.headers["X-Request-ID"] = request_id
     return response
+
+
+CLIENT_LEFT = 499  # nginx's "client closed request": the answer was cut short by the client
 
 
 def _request_id(request: web.Request) -> str:
@@ -137,6 +143,9 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
         return response
     except web.HTTPException as exc:
         status = exc.status
+        raise
+    except (ConnectionResetError, asyncio.CancelledError):
+        status = CLIENT_LEFT  # not a server error: not a 500 in the log or the metrics
         raise
     finally:
         seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ import pytest
 from conftest import ADMIN_PASSWORD
 from PIL import Image
 from support.audio_files import embed_cover, picture
-from support.servers import WebSession
+from support.servers import WebSession, wait_for
 
 
 def _named(api, kind, field, name):
@@ -446,3 +446,25 @@ def test_the_activity_page_shows_queues_and_an_admin_can_rescan(api, admin, redi
     eve = WebSession(api.url, "eve", "eve password 1")
     assert "Rescan the library" not in eve.page("/activity")
     assert eve.request("POST", "/activity/rescan", form={})[0] == 403
+
+
+def test_a_listener_leaving_mid_transcode_is_no_server_error(api, library, audio, caplog):
+    """Issue 24, item 13: it was logged as an unhandled error and counted as a 500."""
+    import http.client
+
+    path = audio.make(library / "very long.aiff", seconds=300, title="Very long")
+    track = add_file(api, path, title="Very long")
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
+    conn.request("GET", f"/api/tracks/{track['id']}/stream?format=mp3&bitrate=128",
+                 headers=api.auth_headers())  # fmt: skip
+    answer = conn.getresponse()
+    assert answer.status == 200 and len(answer.read(16384)) == 16384
+    conn.close()  # the listener closes the player
+
+    def metrics() -> str:
+        return fetch(api, "/metrics")[1].decode()
+
+    wait_for(lambda: 'api_request_errors_total{status="499"}' in metrics(), 60, "the 499")
+    assert 'status="500"' not in metrics()
+    assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    assert fetch(api, f"/api/tracks/{track['id']}/stream?format=mp3")[0] == 200  # slot freed
