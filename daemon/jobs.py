@@ -27,7 +27,7 @@ from soniquebay import metrics as shared_metrics
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
 from soniquebay.daemon.api_client import ApiClient, ApiSink
-from soniquebay.errors import BadAudioFile, TryLater
+from soniquebay.errors import BadAudioFile, SoniqueBayError, TryLater
 from soniquebay.events import progress_payload, publish_event
 from soniquebay.library_roots import root_online, walk_audio
 from soniquebay.plugins import Plugins, load_plugins, one_line
@@ -252,6 +252,24 @@ def _run_one(
     return result
 
 
+def _record_timeout(
+    ctx: WorkerContext, spec: Stage | None, kwargs: dict[str, Any], timeout: int | None
+) -> None:
+    span = f" of {kwargs['max_seconds']:g} s of audio" if kwargs.get("max_seconds") else ""
+    reason = f"timed out: the stage{span} took longer than job_timeout ({timeout} s)"
+    results = [
+        {"track_id": i["track_id"], "stage": kwargs["stage"],
+         "hook": spec.hook if spec else kwargs["stage"].rpartition(".")[2],
+         "version": spec.version if spec else "?", "inputs": i["inputs"], "status": "failed",
+         "plugin": spec.plugins[0] if spec else None, "error": reason}
+        for i in kwargs["items"]
+    ]  # fmt: skip
+    try:
+        ctx.sink.store_stage_results(results)
+    except SoniqueBayError as exc:  # the web is away: the sweep runs the stage again later
+        log.warning("could not record %d timed-out tracks: %s", len(results), exc)
+
+
 def _absent(plugin: str) -> str:
     return f"plugin {plugin} is not loaded on worker host {socket.gethostname()}"
 
@@ -334,13 +352,16 @@ def _defer(
 
 
 def on_stage_timeout(job, exc_type, exc_value, traceback) -> bool:
-    """RQ exception handler: a timed-out analysis is retried once on a shorter span."""
+    """RQ exception handler: a timed-out stage is a failure recorded against each of the job's
+    tracks (a hanging decoder used to leave them with no result and no reason); a timed-out
+    analysis is then retried once on a shorter span, whose result replaces the failure."""
     if not issubclass(exc_type, JobTimeoutException) or not job.func_name.endswith("run_stage"):
         return True
     kwargs = job.kwargs
     ctx = current()
     spec = ctx.plugins.stage(kwargs["stage"])
     short = ctx.settings.analysis_retry_seconds
+    _record_timeout(ctx, spec, kwargs, job.timeout)
     if spec is None or spec.hook != "analyze_audio":
         return True
     if kwargs.get("max_seconds") and kwargs["max_seconds"] <= short:

@@ -46,3 +46,29 @@ def test_plugins_raising_in_start_hooks_or_read_tags_are_disabled_and_scanning_g
     assert (
         "plugin bad_tags (drop-in" in server.log() and "disabled: read_tags raised" in server.log()
     )
+
+
+def test_a_stage_that_hangs_past_the_job_timeout_is_a_recorded_failure(
+    serve, library, audio, tmp_path
+):
+    """Issue 24, item 4: a decoder hanging past job_timeout left the track with no result and
+    no reason, health ok. The timeout is now a failure against the track and the plugin."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "hangs.py").write_text(
+        "import time\n\nfrom soniquebay import hookimpl, stage\n\n\n"
+        "@hookimpl\n@stage(produces=('never',))\n"
+        "def process_track(ctx, track, path):\n    time.sleep(120)\n"
+    )
+    server = serve(env={"SONIQUEBAY_PLUGINS_DIR": str(plugins), "SONIQUEBAY_JOB_TIMEOUT": "3",
+                        "SONIQUEBAY_JOB_RETRIES": "0"})  # fmt: skip
+    audio.make(library / "stuck.mp3", title="Stuck")
+    [track] = server.wait_for_tracks(1)
+
+    def failed():
+        found = server.get(f"/api/tracks/{track['id']}")["stage_failures"]
+        return [f for f in found if f["stage"] == "hangs.process_track"]
+
+    [failure] = server.wait_until(failed, timeout=60, what="the timed-out stage's failure")
+    assert failure["plugin"] == "hangs"
+    assert failure["error"].startswith("timed out: the stage took longer than job_timeout (3 s)")
