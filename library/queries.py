@@ -44,6 +44,21 @@ def album_track_paths(conn: apsw.Connection, album_id: int, limit: int = 1) -> l
     ).fetchall()
 
 
+def existing_ids(conn: apsw.Connection, kind: str, ids: Sequence[int]) -> set[int]:
+    """Which of these album or track ids still exist."""
+    table = {"album": "albums", "track": "tracks"}[kind]
+    found: set[int] = set()
+    for at in range(0, len(ids), 500):
+        part = list(ids[at : at + 500])
+        found.update(
+            r["id"]
+            for r in conn.execute(
+                f"SELECT id FROM {table} WHERE id IN ({sql.placeholders(part)})", tuple(part)
+            )
+        )
+    return found
+
+
 def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     if not ids:
         return []

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay.config import Settings
-from soniquebay.library import db, grouping, ingest
+from soniquebay.library import db, grouping, ingest, queries
 from soniquebay.plugins import Plugins, load_plugins
 from soniquebay.systemd_notify import notify
 from soniquebay.web import auth, keys, render, routes
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE_EVERY = 60.0
 BACKUP_EVERY = 24 * 3600.0
+THUMB_SWEEP_EVERY = 3600.0
 
 
 async def database_ctx(app: web.Application):
@@ -101,7 +102,7 @@ async def maintenance_ctx(app: web.Application):
     database = app[keys.DB]
 
     async def loop() -> None:
-        last_checkpoint = last_backup = time.monotonic()
+        last_checkpoint = last_backup = last_sweep = time.monotonic()
         while True:
             await asyncio.sleep(MAINTENANCE_EVERY)
             try:
@@ -116,6 +117,16 @@ async def maintenance_ctx(app: web.Application):
                 if time.monotonic() - last_checkpoint >= settings.checkpoint_seconds:
                     await database.write(lambda conn: db.checkpoint(conn))
                     last_checkpoint = time.monotonic()
+                if time.monotonic() - last_sweep >= THUMB_SWEEP_EVERY:
+                    last_sweep = time.monotonic()
+                    covers = app[keys.COVERS]
+                    gone = await asyncio.get_running_loop().run_in_executor(
+                        None,
+                        covers.sweep,
+                        lambda kind, ids: database.read(queries.existing_ids, kind, ids),
+                    )
+                    if gone:
+                        log.info("deleted %d thumbnails whose cover changed or went", gone)
                 if time.monotonic() - last_backup >= BACKUP_EVERY:
                     await database.write(
                         lambda conn: db.backup(

@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,9 @@ class Covers:
         if cached and cached[0] > now:
             return cached[1]
         stored = self.stored_path(album_id) if album_id else None
-        found = await asyncio.get_running_loop().run_in_executor(None, self._find, paths, stored)
+        found = await asyncio.get_running_loop().run_in_executor(
+            None, self._find_and_note, key, paths, stored
+        )
         self._sources[key] = (now + SOURCE_SECONDS, found)
         self._sources.move_to_end(key)
         while len(self._sources) > MAX_SOURCES:
@@ -78,6 +81,74 @@ class Covers:
 
     def forget(self, album_id: int) -> None:
         self._sources.pop(("album", album_id), None)
+
+    def _find_and_note(
+        self, key: tuple[str, int], paths: list[str], stored: Path | None
+    ) -> Source | None:
+        found = self._find(paths, stored)
+        self._note(key, found)
+        return found
+
+    def _marker(self, key: tuple[str, int]) -> Path:
+        return self.thumbs / f"{key[0]}-{key[1]}.src"
+
+    def _note(self, key: tuple[str, int], found: Source | None) -> None:
+        """Remember which source an album's (or a track's) thumbnails are made from: when it
+        changes (a new cover.jpg, a re-tagged picture) the old thumbnails are deleted."""
+        marker = self._marker(key)
+        try:
+            before = marker.read_text().strip()
+        except OSError:
+            before = None
+        now = found.digest if found else None
+        if before == now:
+            return
+        if before:
+            self._drop(before)
+        try:
+            if now:
+                self.thumbs.mkdir(parents=True, exist_ok=True)
+                marker.write_text(now)
+            else:
+                marker.unlink(missing_ok=True)
+        except OSError as exc:  # a full disk: the next look tries again
+            log.warning("cannot note the cover source of %s %s: %s", *key, exc)
+
+    def _drop(self, digest: str) -> None:
+        for size in artwork.THUMB_SIZES:
+            (self.thumbs / f"{digest}-{size}.jpg").unlink(missing_ok=True)
+
+    def sweep(self, existing: Callable[[str, list[int]], set[int]], grace: float = 3600.0) -> int:
+        """Delete thumbnails nothing uses any more: those of albums and tracks that are gone
+        (``existing(kind, ids)`` says which still are), and any no source marker names (older
+        than ``grace`` seconds: one being made right now is not named yet). Returns how many
+        thumbnails went."""
+        if not self.thumbs.is_dir():
+            return 0
+        markers: dict[tuple[str, int], Path] = {}
+        for marker in self.thumbs.glob("*.src"):
+            kind, _, number = marker.stem.partition("-")
+            if kind in ("album", "track") and number.isdigit():
+                markers[(kind, int(number))] = marker
+            else:
+                marker.unlink(missing_ok=True)
+        named, removed = set(), 0
+        for kind in ("album", "track"):
+            ids = [i for k, i in markers if k == kind]
+            alive = existing(kind, ids) if ids else set()
+            for i in ids:
+                marker = markers[(kind, i)]
+                if i in alive:
+                    named.add(marker.read_text().strip())
+                else:
+                    marker.unlink(missing_ok=True)
+        cutoff = time.time() - grace
+        for thumb in self.thumbs.glob("*.jpg"):
+            digest = thumb.stem.rpartition("-")[0]
+            if digest not in named and thumb.stat().st_mtime < cutoff:
+                thumb.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def _find(self, paths: list[str], stored: Path | None) -> Source | None:
         paths = [p for p in paths if root_of(p, self.roots) is not None]  # files now elsewhere

@@ -169,7 +169,7 @@ def test_covers_the_folder_image_first_then_the_embedded_with_thumbnails(
             ]
             == 304
         )
-    thumbs = list((api.settings.data_dir / "thumbs").iterdir())
+    thumbs = list((api.settings.data_dir / "thumbs").glob("*.jpg"))
     assert len(thumbs) == 3  # 64, 300 and 600, each made once
     status, body, headers = fetch(api, f"/api/albums/{albums['Four']}/cover?size=64")
     assert "max-age" in headers["Cache-Control"]
@@ -468,3 +468,29 @@ def test_a_listener_leaving_mid_transcode_is_no_server_error(api, library, audio
     assert 'status="500"' not in metrics()
     assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]
     assert fetch(api, f"/api/tracks/{track['id']}/stream?format=mp3")[0] == 200  # slot freed
+
+
+def test_a_changed_cover_leaves_no_stale_thumbnails(api, library, audio, tmp_path):
+    """Issue 24, item 14: each cover change used to add three thumbnails for good."""
+    from soniquebay.library import queries
+    from soniquebay.web import keys
+
+    path = audio.make(library / "Changing" / "01.mp3", title="C", album="Changing")
+    album = add_file(api, path, title="C", album_title="Changing")["album_id"]
+    cover = library / "Changing" / "cover.jpg"
+    thumbs = api.settings.data_dir / "thumbs"
+    covers = api.app[keys.COVERS]
+    for n, colour in enumerate(((200, 30, 30), (30, 200, 30), (30, 30, 200))):
+        picture(tmp_path / f"c{n}.jpg", (400 + n, 400), colour)
+        cover.write_bytes((tmp_path / f"c{n}.jpg").read_bytes())
+        covers.forget(album)  # as after SOURCE_SECONDS: the new file is looked at
+        for size in (64, 300):
+            assert fetch(api, f"/api/albums/{album}/cover?size={size}")[0] == 200
+        assert len(list(thumbs.glob("*.jpg"))) == 2, sorted(p.name for p in thumbs.iterdir())
+    # The album goes; the hourly sweep takes its thumbnails and any nobody names.
+    (thumbs / "0123456789abcdef01234567-64.jpg").write_bytes(b"left by an old version")
+    os.utime(thumbs / "0123456789abcdef01234567-64.jpg", (0, 0))
+    assert api.request("DELETE", f"/api/albums/{album}")[0] == 204
+    gone = covers.sweep(lambda kind, ids: api.app[keys.DB].read(queries.existing_ids, kind, ids),
+                        grace=0)  # fmt: skip
+    assert gone == 3 and not list(thumbs.glob("*.jpg")) and not list(thumbs.glob("*.src"))
