@@ -92,6 +92,9 @@ class Settings:
     secure_cookies: str = "auto"  # auto (when the client uses HTTPS) | always
     checkpoint_seconds: int = 300
     max_transcodes: int = 3  # ffmpeg encodes at once (players on slow links); a Pi 4 does a few
+    # A transcode whose listener has read nothing for this long (a paused player) is ended and
+    # its slot freed; the player asks again from where it was when it resumes.
+    transcode_stall_seconds: float = 30.0
     backup_keep: int = 3
     # "low" for 1-2 GB Pis: one worker serves every queue, the analysis backend is loaded when
     # work comes (not held while idle) and analyses at most LOW_MEMORY_SPAN seconds; "auto"

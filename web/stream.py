@@ -99,15 +99,28 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 
 class Transcoders:
-    """How many ffmpeg encodes run at once (``max_transcodes``): beyond that, a 503."""
+    """How many ffmpeg encodes run at once (``max_transcodes``): beyond that, a 503. One whose
+    listener stopped reading for ``stall`` seconds is ended: its slot goes to the next."""
 
-    def __init__(self, limit: int):
-        self.limit, self.running = max(1, limit), 0
+    def __init__(self, limit: int, stall: float = 30.0):
+        self.limit, self.running, self.stall = max(1, limit), 0, stall
 
 
 async def transcoders_ctx(app: web.Application):
-    app[keys.TRANSCODERS] = Transcoders(app[keys.SETTINGS].max_transcodes)
+    settings = app[keys.SETTINGS]
+    app[keys.TRANSCODERS] = Transcoders(settings.max_transcodes, settings.transcode_stall_seconds)
     yield
+
+
+class StalledListener(Exception):
+    """The listener has read nothing for a while (a paused player holding the connection)."""
+
+
+async def _write(response: web.StreamResponse, data: bytes, stall: float) -> None:
+    try:
+        await asyncio.wait_for(response.write(data), stall)
+    except TimeoutError:
+        raise StalledListener from None
 
 
 async def send_transcoded(
@@ -150,11 +163,16 @@ async def send_transcoded(
                 f"ffmpeg could not encode this file: {error[-300:] or 'no output'}"
             )
         await response.prepare(request)
-        await response.write(first)
+        await _write(response, first, slots.stall)
         while chunk := await process.stdout.read(CHUNK):
-            await response.write(chunk)
+            await _write(response, chunk, slots.stall)
         await response.write_eof()
         return response
+    except StalledListener:
+        log.info("a listener stopped reading for %gs: transcode ended, its slot freed", slots.stall)
+        if request.transport is not None:
+            request.transport.abort()  # nothing more is sent on this connection
+        raise ConnectionResetError("the listener stopped reading") from None
     except (ConnectionResetError, asyncio.CancelledError):
         raise  # the listener left: the finally below stops ffmpeg
     finally:
@@ -162,4 +180,6 @@ async def send_transcoded(
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
-            await process.wait()
+            # What is left in its pipes is read: wait() alone waits for them to close, which a
+            # pipe paused while the listener stopped reading never does.
+            await process.communicate()

@@ -15,7 +15,9 @@ import pytest
 from conftest import ADMIN_PASSWORD
 from PIL import Image
 from support.audio_files import embed_cover, picture
-from support.servers import WebSession, wait_for
+from support.servers import AppServer, WebSession, wait_for
+
+from soniquebay.web import keys
 
 
 def _named(api, kind, field, name):
@@ -473,7 +475,6 @@ def test_a_listener_leaving_mid_transcode_is_no_server_error(api, library, audio
 def test_a_changed_cover_leaves_no_stale_thumbnails(api, library, audio, tmp_path):
     """Issue 24, item 14: each cover change used to add three thumbnails for good."""
     from soniquebay.library import queries
-    from soniquebay.web import keys
 
     path = audio.make(library / "Changing" / "01.mp3", title="C", album="Changing")
     album = add_file(api, path, title="C", album_title="Changing")["album_id"]
@@ -494,3 +495,32 @@ def test_a_changed_cover_leaves_no_stale_thumbnails(api, library, audio, tmp_pat
     gone = covers.sweep(lambda kind, ids: api.app[keys.DB].read(queries.existing_ids, kind, ids),
                         grace=0)  # fmt: skip
     assert gone == 3 and not list(thumbs.glob("*.jpg")) and not list(thumbs.glob("*.src"))
+
+
+def test_paused_listeners_do_not_hold_transcode_slots(settings, library, audio):
+    """Issue 24, item 5: three players that stopped reading kept a fourth at 503 for good."""
+    import dataclasses
+    import http.client
+
+    server = AppServer(dataclasses.replace(settings, max_transcodes=3, transcode_stall_seconds=2,
+                                           admin_password=ADMIN_PASSWORD))  # fmt: skip
+    server.start()
+    try:
+        path = audio.make(library / "paused.aiff", seconds=300, title="Paused")
+        track = add_file(server, path, title="Paused")
+        url = f"/api/tracks/{track['id']}/stream?format=mp3&bitrate=320"
+        paused = []
+        for _ in range(3):  # each reads a little, then holds the connection without reading
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            conn.request("GET", url, headers=server.auth_headers())
+            answer = conn.getresponse()
+            assert answer.status == 200 and answer.read(4096)
+            paused.append(conn)
+        assert fetch(server, url)[0] == 503  # every slot is taken
+        wait_for(lambda: server.app[keys.TRANSCODERS].running == 0, 60, "the slots to free")
+        status, body, _ = fetch(server, url)
+        assert status == 200 and len(body) > 100_000  # a fourth listener gets the whole stream
+        for conn in paused:
+            conn.close()
+    finally:
+        server.stop()
