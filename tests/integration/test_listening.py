@@ -524,3 +524,20 @@ def test_paused_listeners_do_not_hold_transcode_slots(settings, library, audio):
             conn.close()
     finally:
         server.stop()
+
+
+def test_a_huge_cover_is_refused_without_taking_the_memory(api, library, audio):
+    """Issue 24, item 6: a 303 KB, 9800 x 9800 PNG took the web process from 376 MiB to 2 GiB.
+    Its header says how large it is: refused before any decoding, the placeholder shown."""
+    import resource
+
+    (library / "huge").mkdir(parents=True)
+    Image.new("1", (9800, 9800), 1).save(library / "huge" / "cover.png")  # 1 bit: cheap to make
+    assert (library / "huge" / "cover.png").stat().st_size < 1_000_000  # small on disk
+    path = audio.make(library / "huge" / "01.mp3", title="Huge", album="Huge")
+    album = add_file(api, path, title="Huge", album_title="Huge")["album_id"]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status, body, headers = fetch(api, f"/api/albums/{album}/cover?size=300")
+    assert status == 200 and headers["X-Cover-Source"] == "placeholder" and b"<svg" in body
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 100, f"the refused cover still cost {grown_mib:.0f} MiB"
