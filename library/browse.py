@@ -129,7 +129,8 @@ def count_artists(conn: apsw.Connection) -> int:
 
 def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[str, Any]]]:
     """``own``: albums the artist heads; ``appears_on``: others holding one of their tracks
-    (also as second artist of a list); ``composed``: others holding a track they composed."""
+    (also as second artist of a list); ``composed``, ``performed``: others holding a track
+    they composed, or played on."""
     own = conn.execute(
         f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
             WHERE al.album_artist_id = ? AND {queries.ALBUM_VISIBLE}
@@ -138,7 +139,8 @@ def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[
     ).fetchall()
     appears = queries.appears_on_by_artist_ids(conn, [artist_id])
     composed = queries.appears_on_by_artist_ids(conn, [artist_id], "composer")
-    return {"own": own, "appears_on": appears, "composed": composed}
+    performed = queries.appears_on_by_artist_ids(conn, [artist_id], "performer")
+    return {"own": own, "appears_on": appears, "composed": composed, "performed": performed}
 
 
 def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[dict[str, Any]]:

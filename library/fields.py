@@ -28,6 +28,7 @@ TAG_FIELDS = (
     # What decides the grouping or a careful library shows (docs/library.md).
     "compilation",
     "composer",
+    "performer",
     "artist_sort",
     "album_artist_sort",
     "title_sort",

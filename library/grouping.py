@@ -45,13 +45,15 @@ FEATURING = (" feat. ", " feat ", " ft. ", " featuring ")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]+")
 # The tag fields the grouping reads: a rescan that changes none of them regroups nothing.
 GROUPING_FIELDS = (
-    "artist_name", "album_title", "album_artist_name", "composer", "genre", "compilation",
+    "artist_name", "album_title", "album_artist_name", "composer", "performer", "genre",
+    "compilation",
     "musicbrainz_albumid", "album_version", "year", "original_year", "disc_number",
     "disc_total", "disc_subtitle", "release_type", "artist_sort", "album_artist_sort",
 )  # fmt: skip
 # What the grouping reads of a track; the folder query selects these.
 TRACK_INPUTS = (
-    "id, path, folder, title, artist_name, album_title, album_artist_name, composer, genre,"
+    "id, path, folder, title, artist_name, album_title, album_artist_name, composer, performer,"
+    " genre,"
     " compilation, musicbrainz_albumid, album_version, year, original_year, disc_number,"
     " disc_total, disc_subtitle, release_type, artist_sort, album_artist_sort, album_id,"
     " track_artist_id, display_artist"
@@ -388,8 +390,9 @@ class Grouper:
         else:
             owner_ids = [self.artist_id(n) for n in owners]
         roles += [("albumartist", i, a) for i, a in enumerate(owner_ids)]
-        composers = split(track["composer"], rules.artist_separators, rules.never_split)
-        roles += [("composer", i, self.artist_id(n)) for i, n in enumerate(composers)]
+        for role in ("composer", "performer"):
+            names = split(track[role], rules.artist_separators, rules.never_split)
+            roles += [(role, i, self.artist_id(n)) for i, n in enumerate(names)]
         new_album = track["album_id"] if "album_id" in pins else album_id
         new_artist = track["track_artist_id"] if "track_artist_id" in pins else ids[0]
         shown = display(track["artist_name"], rules) or UNKNOWN_ARTIST

@@ -69,14 +69,20 @@ def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, A
 # A track of a genre: one of its genres (a multi-valued tag), or its tag as it is.
 GENRE_MATCH = """(t.genre = ? COLLATE NOCASE
     OR t.id IN (SELECT track_id FROM track_genres WHERE genre = ? COLLATE NOCASE))"""
-CREDIT_ROLES = {"artist": "artists", "albumartist": "album_artists", "composer": "composers"}
+CREDIT_ROLES = {
+    "artist": "artists",
+    "albumartist": "album_artists",
+    "composer": "composers",
+    "performer": "performers",
+}
 
 
 def credits(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, dict[str, list]]:
-    """track id -> its artists, album artists and composers (``{"id", "name"}`` each, in tag
-    order) and genres, as the grouping stored them (docs/library.md). Two queries a page."""
+    """track id -> its artists, album artists, composers and performers (``{"id", "name"}``
+    each, in tag order) and genres, as the grouping stored them (docs/library.md). Two queries
+    a page."""
     out: dict[int, dict[str, list]] = {
-        i: {"artists": [], "album_artists": [], "composers": [], "genres": []} for i in ids
+        i: {**{role: [] for role in CREDIT_ROLES.values()}, "genres": []} for i in ids
     }
     if not ids:
         return out

@@ -121,6 +121,7 @@ async def artist_page(request: web.Request) -> web.Response:
         albums=albums["own"],
         appears_on=albums["appears_on"],
         composed=albums["composed"],
+        performed=albums["performed"],
         top=top,
         starred=stars_of(request, "artist", [artist_id]),
         starred_tracks=stars_of(request, "track", [t["id"] for t in top]),

@@ -301,6 +301,9 @@ def resolve_track_album(track, info):
     return _loaders(info).album.load(album_id) if album_id else None
 
 
+CREDITS = (*queries.CREDIT_ROLES.values(), "genres")  # Track fields the credits loader gives
+
+
 def _credit(role: str):
     def resolve(track, info):
         return then(_loaders(info).credits.load(track["id"]), lambda found: found[role])
@@ -330,7 +333,7 @@ TRACK_DERIVED = {
     "artist": ("track_artist_id",),
     "album": ("album_id",),
     "vectors": ("id",),
-    **{role: ("id",) for role in ("artists", "album_artists", "composers", "genres")},
+    **{role: ("id",) for role in CREDITS},
     "change": (),
     "__typename": (),
 }
@@ -595,7 +598,7 @@ def _bind(schema: GraphQLSchema) -> None:
             "artist": resolve_track_artist,
             "album": resolve_track_album,
             "vectors": resolve_track_vectors_field,
-            **{role: _credit(role) for role in ("artists", "album_artists", "composers", "genres")},
+            **{role: _credit(role) for role in CREDITS},
             "node_id": _node_id("Track"),
         },
         "Album": {

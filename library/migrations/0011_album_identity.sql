@@ -6,6 +6,7 @@
 -- Tags that decide the grouping or that a careful library shows.
 ALTER TABLE tracks ADD COLUMN compilation INTEGER;       -- 1: "part of a compilation" (TCMP, cpil)
 ALTER TABLE tracks ADD COLUMN composer TEXT;
+ALTER TABLE tracks ADD COLUMN performer TEXT;            -- players credited (PERFORMER, TMCL)
 ALTER TABLE tracks ADD COLUMN artist_sort TEXT;
 ALTER TABLE tracks ADD COLUMN album_artist_sort TEXT;
 ALTER TABLE tracks ADD COLUMN title_sort TEXT;
@@ -26,7 +27,7 @@ CREATE INDEX idx_tracks_folder ON tracks(folder);
 CREATE TABLE track_artists (
     track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
     artist_id INTEGER NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('artist', 'albumartist', 'composer')),
+    role TEXT NOT NULL CHECK (role IN ('artist', 'albumartist', 'composer', 'performer')),
     position INTEGER NOT NULL,
     PRIMARY KEY (track_id, role, position)
 ) WITHOUT ROWID;

@@ -89,6 +89,7 @@ VORBIS = {
     "musicbrainz_artistid": "musicbrainz_artistid",
     "musicbrainz_albumartistid": "musicbrainz_albumartistid",
     "composer": "composer",
+    "performer": "performer",
     "compilation": "compilation",
     "artistsort": "artist_sort",
     "albumartistsort": "album_artist_sort",
@@ -127,7 +128,8 @@ MP4 = {
 }
 # Fields that hold a list: every value is kept, joined by "; " (the store splits them again on
 # its configured separators, docs/library.md).
-MULTI = ("artist", "album_artist", "genre", "composer")
+MULTI = ("artist", "album_artist", "genre", "composer", "performer")
+INSTRUMENT = re.compile(r"\s*\([^)]*\)\s*$")  # "Jane Doe (piano)": the name is the credit
 MAX_VALUES = 100  # values kept of one repeated field
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -273,6 +275,8 @@ def _store(result: dict[str, Any], key: str, raw: Any) -> None:
         result[key] = _int(raw)
     elif key in ("year", "original_year"):
         result[key] = _year(raw)
+    elif key == "performer":
+        result[key] = "; ".join(INSTRUMENT.sub("", p) for p in raw.split("; ") if p.strip())
     elif key == "compilation":
         result[key] = 1 if raw.strip().lower() in ("1", "true", "yes") else 0
     else:
@@ -289,6 +293,10 @@ def _from_id3(tags: ID3) -> dict[str, Any]:
         key = ID3_TXXX.get(frame.desc)
         if key and frame.text:
             _store(result, key, [str(t) for t in frame.text])
+    for frame in tags.getall("TMCL"):  # ID3v2.4 musicians: [instrument, name, instrument, name…]
+        names = [str(name) for _, name in getattr(frame, "people", ()) if str(name).strip()]
+        if names:
+            _store(result, "performer", names)
     for frame in tags.getall("UFID"):
         if frame.owner == "http://musicbrainz.org" and frame.data:
             _store(result, "musicbrainz_recordingid", frame.data.decode("ascii", "replace"))

@@ -91,7 +91,7 @@ def test_musicbrainz_release_id_groups_across_folders_and_titles(db_conn):
 def test_multi_valued_artists_are_split_but_never_split_names_stay_whole(db_conn):
     ingest.ingest(db_conn, [
         file(b"/m/y/1.mp3", title="A", artist_name="AC/DC; Ann/Bob", album_title="Y",
-             album_artist_name="4", genre="Rock/Pop; Rock", composer="Zed"),
+             album_artist_name="4", genre="Rock/Pop; Rock", composer="Zed", performer="Pia"),
     ])  # fmt: skip
     roles = db_conn.execute(
         """SELECT ta.role, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
@@ -103,6 +103,7 @@ def test_multi_valued_artists_are_split_but_never_split_names_stay_whole(db_conn
         ("artist", "Ann"),
         ("artist", "Bob"),
         ("composer", "Zed"),
+        ("performer", "Pia"),
     ]
     genres = [
         r["genre"] for r in db_conn.execute("SELECT genre FROM track_genres ORDER BY position")

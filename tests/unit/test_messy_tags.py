@@ -100,3 +100,15 @@ def test_an_oversized_embedded_picture_is_passed_over_with_a_recorded_warning(au
     assert read["title"] == "T"
     assert read["warning"].startswith("embedded picture of 16 MB ignored (over 16 MB)")
     assert artwork.best_embedded(str(path)) is None
+
+
+def test_performers_are_read_without_their_instruments(audio, tmp_path):
+    from mutagen.id3 import ID3, TMCL
+
+    flac = audio.make(tmp_path / "p.flac", title="T", performer=["Jane Doe (piano)", "Joe (drums)"])
+    assert tags.read_tags(str(flac))["performer"] == "Jane Doe; Joe"
+    mp3 = audio.make(tmp_path / "p.mp3", title="T")
+    id3 = ID3(mp3)
+    id3.add(TMCL(encoding=3, people=[["piano", "Jane Doe"], ["drums", "Joe"]]))
+    id3.save()
+    assert tags.read_tags(str(mp3))["performer"] == "Jane Doe; Joe"
