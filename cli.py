@@ -94,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     common(create, again=True)
     create.add_argument("name", help="what the token is for, e.g. 'desktop worker'")
     create.add_argument(
-        "--scope", choices=("read", "write", "admin"), default="write", help="default: write"
+        "--scope",
+        choices=("read", "write", "worker", "admin"),
+        default="write",
+        help="default: write (worker: for a worker on another host)",
     )
     common(token_sub.add_parser("list", help="list tokens (never their values)"), again=True)
     revoke = token_sub.add_parser("revoke", help="revoke a token by id")

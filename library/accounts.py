@@ -9,7 +9,7 @@ import apsw
 
 from soniquebay.errors import Conflict, NotFound
 
-SCOPES = ("read", "write", "admin")
+SCOPES = ("read", "write", "worker", "admin")  # what each grants: web/access.py
 
 
 def count_users(conn: apsw.Connection) -> int:

@@ -27,7 +27,7 @@ from aiohttp import web
 from soniquebay import credentials
 from soniquebay.errors import Forbidden, InvalidInput, Unauthorized
 from soniquebay.library import accounts
-from soniquebay.web import keys
+from soniquebay.web import access, keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import render
 from soniquebay.web.throttle import LoginThrottle, client_address, is_https, parse_proxies
@@ -35,7 +35,6 @@ from soniquebay.web.throttle import LoginThrottle, client_address, is_https, par
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "soniquebay_session"
-SCOPE_RANK = {"none": 0, "read": 1, "write": 2, "admin": 3}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 TOKEN_CACHE_SECONDS = 10.0
 
@@ -50,7 +49,7 @@ class Principal:
     user_id: int | None = None  # whose stars, plays and playlists (None: the worker, a CLI token)
 
     def can(self, scope: str) -> bool:
-        return SCOPE_RANK[self.scope] >= SCOPE_RANK[scope]
+        return access.granted(self.scope, scope)
 
 
 ANONYMOUS = Principal("anonymous")
@@ -115,7 +114,7 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
     state: AuthState = app[keys.AUTH]
     digest = credentials.hash_token(token)
     if state.worker_hash and hmac.compare_digest(digest, state.worker_hash):
-        return Principal("worker", "worker", "write", via="bearer")
+        return Principal("worker", "worker", "worker", via="bearer")
     now = time.monotonic()
     cached = state._tokens.get(digest)
     if cached and cached[0] > now:
@@ -139,7 +138,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
     return Principal(
         "user",
         row["username"],
-        "admin" if row["is_admin"] else "write",
+        "admin" if row["is_admin"] else "listener",
         csrf=row["csrf_token"],
         via="session",
         user_id=row["user_id"],

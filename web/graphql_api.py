@@ -34,7 +34,7 @@ from graphql.pyutils import is_awaitable
 
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
 from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
-from soniquebay.web import covers, keys
+from soniquebay.web import access, covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.graphql_lean import Fallback, LeanExecutor
 from soniquebay.web.graphql_limits import check_limits
@@ -705,7 +705,9 @@ async def handle_graphql(request: web.Request) -> web.Response:
         return _refused([document])
     operation = _operation(document, operation_name)
     if operation is not None and operation.operation == OperationType.MUTATION:
-        demand(request, "write")
+        for selection in operation.selection_set.selections:  # each mutation its own scope
+            name = getattr(getattr(selection, "name", None), "value", "")
+            demand(request, access.MUTATIONS.get(name, access.ADMIN))
     # The limits first: a hostile query is refused before graphql-core's validation, which is
     # quadratic in repeated fields.
     errors = check_limits(

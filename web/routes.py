@@ -1,8 +1,9 @@
 """Every route of the web process and the access it needs, in one table.
 
-The auth middleware reads a request's scope from here (``none``, ``read``, ``write`` or
-``admin``), so a route cannot exist without saying who may call it. GraphQL asks ``read`` at the
-door; its handler asks ``write`` again for a mutation.
+The auth middleware reads a request's scope from here (``none``, ``read``, ``write``,
+``catalog``, ``pipeline`` or ``admin``: :mod:`soniquebay.web.access` says who holds which), so a
+route cannot exist without saying who may call it. GraphQL asks ``read`` at the door; its
+handler asks each mutation's own scope (``access.MUTATIONS``).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from soniquebay.web import (
     rest,
     stream,
 )
+from soniquebay.web.access import ADMIN, CATALOG, NONE, PIPELINE, READ, WRITE
 from soniquebay.web.events_stream import handle_events, handle_ws
 from soniquebay.web.graphql_api import graphiql_page, handle_graphql
 from soniquebay.web.metrics import handle_metrics
 from soniquebay.web.subsonic import dispatch as subsonic
 
-NONE, READ, WRITE, ADMIN = "none", "read", "write", "admin"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -66,9 +67,9 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/genres", browse_pages.genres_page, READ),
         r("GET", "/search", browse_pages.search_page, READ),
         r("GET", "/tracks/{id}", pages.track_page, READ),
-        r("POST", "/tracks/{id}/edit", pages.track_edit_form, WRITE),
-        r("POST", "/albums/{id}/edit", pages.album_edit_form, WRITE),
-        r("POST", "/albums/{id}/revert", pages.album_revert_form, WRITE),
+        r("POST", "/tracks/{id}/edit", pages.track_edit_form, CATALOG),
+        r("POST", "/albums/{id}/edit", pages.album_edit_form, CATALOG),
+        r("POST", "/albums/{id}/revert", pages.album_revert_form, CATALOG),
         # pages: each user's own listening
         r("GET", "/playlists", listening_pages.playlists_page, READ),
         r("POST", "/playlists", listening_pages.create_form, WRITE),
@@ -91,7 +92,7 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/users", pages.users_create_form, ADMIN),
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
-        r("POST", "/tracks/{id}/match", enrichment.accept_match_form, WRITE),
+        r("POST", "/tracks/{id}/match", enrichment.accept_match_form, CATALOG),
         r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", auth.logout, WRITE),
         r("GET", "/tokens", auth.tokens_page_get, ADMIN),
@@ -101,30 +102,30 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/api/graphql", handle_graphql, READ),
         r("GET", "/api/events", handle_events, READ),
         r("GET", "/api/ws", handle_ws, READ),
-        r("POST", "/api/tracks/analyze-audio", jobs_api.analyze_audio, WRITE),
+        r("POST", "/api/tracks/analyze-audio", jobs_api.analyze_audio, CATALOG),
         r("GET", "/api/tracks", rest.list_tracks, READ),
-        r("POST", "/api/tracks", rest.create_track, WRITE),
+        r("POST", "/api/tracks", rest.create_track, CATALOG),
         r("GET", "/api/tracks/{id}", rest.get_track, READ),
-        r("PUT", "/api/tracks/{id}", rest.put_track, WRITE),
-        r("PATCH", "/api/tracks/{id}", rest.patch_track, WRITE),
-        r("DELETE", "/api/tracks/{id}", rest.delete_track, WRITE),
-        r("PUT", "/api/tracks/{id}/features", rest.put_features, WRITE),
-        r("DELETE", "/api/tracks/{id}/edits", rest.revert_edits, WRITE),
+        r("PUT", "/api/tracks/{id}", rest.put_track, CATALOG),
+        r("PATCH", "/api/tracks/{id}", rest.patch_track, CATALOG),
+        r("DELETE", "/api/tracks/{id}", rest.delete_track, CATALOG),
+        r("PUT", "/api/tracks/{id}/features", rest.put_features, PIPELINE),
+        r("DELETE", "/api/tracks/{id}/edits", rest.revert_edits, CATALOG),
         r("GET", "/api/artists", rest.list_artists, READ),
-        r("POST", "/api/artists", rest.create_artist, WRITE),
+        r("POST", "/api/artists", rest.create_artist, CATALOG),
         r("GET", "/api/artists/{id}", rest.get_artist, READ),
-        r("PUT", "/api/artists/{id}", rest.put_artist, WRITE),
-        r("PATCH", "/api/artists/{id}", rest.patch_artist, WRITE),
-        r("DELETE", "/api/artists/{id}", rest.delete_artist, WRITE),
+        r("PUT", "/api/artists/{id}", rest.put_artist, CATALOG),
+        r("PATCH", "/api/artists/{id}", rest.patch_artist, CATALOG),
+        r("DELETE", "/api/artists/{id}", rest.delete_artist, CATALOG),
         r("GET", "/api/artists/{id}/albums", rest.artist_albums, READ),
         r("GET", "/api/artists/{id}/tracks", rest.artist_tracks, READ),
         r("GET", "/api/albums", rest.list_albums, READ),
-        r("POST", "/api/albums", rest.create_album, WRITE),
+        r("POST", "/api/albums", rest.create_album, CATALOG),
         r("GET", "/api/albums/{id}", rest.get_album, READ),
-        r("PUT", "/api/albums/{id}", rest.put_album, WRITE),
-        r("PATCH", "/api/albums/{id}", rest.patch_album, WRITE),
-        r("DELETE", "/api/albums/{id}", rest.delete_album, WRITE),
-        r("DELETE", "/api/albums/{id}/edits", rest.revert_album_edits, WRITE),
+        r("PUT", "/api/albums/{id}", rest.put_album, CATALOG),
+        r("PATCH", "/api/albums/{id}", rest.patch_album, CATALOG),
+        r("DELETE", "/api/albums/{id}", rest.delete_album, CATALOG),
+        r("DELETE", "/api/albums/{id}/edits", rest.revert_album_edits, CATALOG),
         r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
         r("GET", "/api/albums/{id}/cover", covers.album_cover, READ),
         r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),
@@ -148,22 +149,22 @@ def table(settings: Settings) -> list[Route]:
         r("DELETE", "/api/stars/{kind}/{id}", listening.star, WRITE),
         r("PUT", "/api/ratings/{kind}/{id}", listening.rate, WRITE),
         r("GET", "/api/tracks/{id}/duplicates", enrichment.track_duplicates, READ),
-        r("POST", "/api/tracks/{id}/match", enrichment.accept_match, WRITE),
+        r("POST", "/api/tracks/{id}/match", enrichment.accept_match, CATALOG),
         r("GET", "/api/duplicates", enrichment.list_duplicates, READ),
         r("GET", "/api/track-vectors/", rest.list_vectors, READ),
-        r("POST", "/api/track-vectors/", rest.create_vector, WRITE),
+        r("POST", "/api/track-vectors/", rest.create_vector, PIPELINE),
         r("GET", "/api/track-vectors/{id}", rest.get_vector, READ),
-        r("PUT", "/api/track-vectors/{id}", rest.put_vector, WRITE),
-        r("DELETE", "/api/track-vectors/{id}", rest.delete_vector, WRITE),
+        r("PUT", "/api/track-vectors/{id}", rest.put_vector, PIPELINE),
+        r("DELETE", "/api/track-vectors/{id}", rest.delete_vector, PIPELINE),
         r("GET", "/api/jobs", jobs_api.list_jobs, READ),
-        r("POST", "/api/jobs/{id}/retry", jobs_api.retry_job, WRITE),
-        r("POST", "/api/jobs/{id}/cancel", jobs_api.cancel_job, WRITE),
+        r("POST", "/api/jobs/{id}/retry", jobs_api.retry_job, CATALOG),
+        r("POST", "/api/jobs/{id}/cancel", jobs_api.cancel_job, CATALOG),
         r("GET", "/api/tokens", auth.list_tokens, ADMIN),
         r("POST", "/api/tokens", auth.create_token, ADMIN),
         r("DELETE", "/api/tokens/{id}", auth.delete_token, ADMIN),
         r("GET", "/api/scan/errors", rest.list_scan_errors, READ),
         r("GET", "/api/plugins", rest.list_plugins, READ),
-        r("POST", "/api/library/files", rest.library_files, WRITE),  # for the watcher
+        r("POST", "/api/library/files", rest.library_files, PIPELINE),  # for the watcher
         # apps: the Subsonic API authenticates its own way (u+t+s, p, apiKey): see subsonic.auth
         r("GET", "/rest/{method}", subsonic.handle, NONE),
         r("POST", "/rest/{method}", subsonic.handle, NONE),

@@ -293,3 +293,75 @@ def test_after_login_a_path_on_the_site_is_kept(api):
         form={"username": "admin", "password": ADMIN_PASSWORD, "next": "/tracks/3?x=1"},
     )
     assert status == 302 and browser.location == "/tracks/3?x=1"
+
+
+# Routes whose allowed call would end this test's own callers (their session or token).
+ENDS_A_CALLER = {("POST", "/logout"), ("POST", "/users/{id}/delete"),
+                 ("DELETE", "/api/tokens/{id}"), ("POST", "/tokens/{id}/revoke")}  # fmt: skip
+
+
+def test_who_may_call_each_write_is_the_access_table(api):
+    """Issue 24, item 7: a listener could call the workers' writes (GraphQL mark_missing hid
+    20 of 21 tracks) and the catalogue's (DELETE /api/artists/{id}). Every write route and
+    every GraphQL mutation, called as a listener, a write token, an admin token and the
+    workers' token: refused (403) exactly where web/access.py says."""
+    import apsw
+
+    from soniquebay import credentials
+    from soniquebay.library import accounts
+    from soniquebay.web import access, keys
+
+    make_token(api, "spare", "read")  # token 1: a route revoking token 1 revokes this one
+    conn = apsw.Connection(str(api.settings.db_path))
+    accounts.create_user(conn, "bob", credentials.hash_password("bob's password"))
+    conn.close()
+    bob = Browser(api)
+    assert bob.call("POST", "/login", form={"username": "bob", "password": "bob's password",
+                                            "next": "/"})[0] == 302  # fmt: skip
+    bob.csrf = re.search(r'name="csrf_token" value="([^"]+)"', bob.call("GET", "/settings")[1])[1]
+    write_token, admin_token = make_token(api, "script", "write"), make_token(api, "ops", "admin")
+
+    def bearer(token):
+        return lambda m, p, b: api.request(m, p, b, auth=False,
+                                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+
+    callers = {
+        "listener": bob.call,
+        "write": bearer(write_token),
+        "admin": bearer(admin_token),
+        "worker": lambda m, p, b: api.request(m, p, b),
+    }
+    scopes = api.app[keys.SCOPES]
+    routes = sorted({(r.method, r.resource.canonical) for r in api.app.router.routes()
+                     if r.method in UNSAFE and r.resource.canonical not in ("/login", "/rest/{method}")})  # fmt: skip
+
+    def refused_for(status, body) -> str | None:
+        """The scope the access table refused the call for (a handler's own refusal, such as
+        "this needs a user" for the workers' token on a playlist, is not one)."""
+        if status != 403 or not isinstance(body, dict):
+            return None
+        return body.get("error", {}).get("details", {}).get("needs")
+
+    for scope, call in callers.items():
+        for method, canonical in routes:
+            wanted = scopes[(method, canonical)]
+            path = canonical.replace("{id}", "1").replace("{kind}", "track")
+            if access.granted(scope, wanted):
+                if (method, canonical) in ENDS_A_CALLER:
+                    continue
+                status, body = call(method, path, {})
+                assert status != 401 and refused_for(status, body) != wanted, (
+                    scope, method, canonical, status, body)  # fmt: skip
+            else:
+                status, body = call(method, path, {})
+                assert refused_for(status, body) == wanted, (
+                    scope, method, canonical, wanted, status, body)  # fmt: skip
+        for mutation, wanted in access.MUTATIONS.items():  # refused before validation, or let
+            status, body = call("POST", "/api/graphql", {"query": f"mutation {{ {mutation} }}"})
+            if access.granted(scope, wanted):  # then validated and run (400: arguments missing)
+                assert status in (200, 400), (scope, mutation, status, body)
+            else:
+                assert refused_for(status, body) == wanted, (scope, mutation, status, body)
+    listener_may = {c for m, c in routes if access.granted("listener", scopes[(m, c)])}
+    assert "/api/library/files" not in listener_may and "/api/artists/{id}" not in listener_may
+    assert "/api/playlists" in listener_may and "/api/stars/{kind}/{id}" in listener_may
