@@ -86,6 +86,7 @@ TRACK_COLUMNS = (
     "missing_since",
     "folder",
     "display_artist",
+    "sort_title",
 )
 
 

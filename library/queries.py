@@ -18,7 +18,7 @@ from soniquebay.library import fields, sql
 
 TRACK_SORTS = {
     "id": "t.id",
-    "title": "t.title COLLATE NOCASE",
+    "title": "t.sort_title COLLATE NOCASE",  # the title sort tag, else the title
     "artist": "t.artist_name COLLATE NOCASE",
     "album": "t.album_title COLLATE NOCASE, t.disc_number, t.track_number",
     "year": "t.year",

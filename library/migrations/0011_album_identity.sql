@@ -14,6 +14,9 @@ ALTER TABLE tracks ADD COLUMN original_year INTEGER;
 ALTER TABLE tracks ADD COLUMN disc_subtitle TEXT;
 ALTER TABLE tracks ADD COLUMN release_type TEXT;         -- MusicBrainz's: album, single, ep…
 ALTER TABLE tracks ADD COLUMN album_version TEXT;        -- an edition: "Deluxe", "2011 remaster"
+-- What a track sorts by: its title sort tag (TSOT, TITLESORT, sonm), else its title.
+ALTER TABLE tracks ADD COLUMN sort_title TEXT
+    GENERATED ALWAYS AS (coalesce(nullif(trim(title_sort), ''), title)) VIRTUAL;
 -- The folder the file is in (the path up to its last '/'): the grouping works folder by folder.
 ALTER TABLE tracks ADD COLUMN folder BLOB;
 -- Files beside the track that a stage reads (a .lrc), as the scan found them: a change runs

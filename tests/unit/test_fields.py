@@ -89,5 +89,5 @@ def test_track_columns_are_the_tables_columns(tmp_path):
 
     conn = db.connect(tmp_path / "library.db")
     db.migrate(conn)
-    table = [r["name"] for r in conn.execute("SELECT name FROM pragma_table_info('tracks')")]
+    table = [r["name"] for r in conn.execute("SELECT name FROM pragma_table_xinfo('tracks')")]
     assert sorted(table) == sorted(TRACK_COLUMNS)
