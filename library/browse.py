@@ -79,6 +79,19 @@ def album_years(conn: apsw.Connection) -> list[int]:
     ]
 
 
+def last_change(conn: apsw.Connection) -> float:
+    """When the library last changed (a track stored, moved or gone; an artist or album made or
+    renamed), epoch seconds: what Subsonic's ``ifModifiedSince`` is compared with."""
+    row = conn.execute(
+        """SELECT max(x) AS at FROM (
+             SELECT max(updated_at) AS x FROM tracks UNION ALL
+             SELECT max(missing_since) FROM tracks UNION ALL
+             SELECT max(updated_at) FROM artists UNION ALL
+             SELECT max(updated_at) FROM albums)"""
+    ).fetchall()[0]
+    return row["at"] or 0.0
+
+
 def genres(conn: apsw.Connection) -> list[dict[str, Any]]:
     """Every genre of a present track, with its track and album counts, most used first."""
     return conn.execute(

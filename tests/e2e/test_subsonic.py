@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -593,3 +594,16 @@ def test_someone_elses_api_key_guesses_never_lock_a_valid_key_out(server):
     for n in range(8):  # 44 (invalid key), then 40 (too many attempts) for these guesses
         assert answer(server, "ping", auth={"apiKey": f"sbk_guess_{n}"})["status"] == "failed"
     assert ok(server, "ping", auth={"apiKey": server.api_key})
+
+
+def test_get_indexes_answers_if_modified_since_as_dsub_refreshes(server):
+    """DSub refreshes its artist list with ifModifiedSince: lastModified used to be "now" on
+    every call, so the list was sent in full every time."""
+    first = ok(server, "getIndexes")["indexes"]
+    changed = first["lastModified"]
+    assert first["index"] and changed <= time.time() * 1000
+    again = ok(server, "getIndexes", ifModifiedSince=changed)["indexes"]
+    assert again["lastModified"] == changed and "index" not in again  # nothing new
+    older = ok(server, "getIndexes", ifModifiedSince=changed - 1)["indexes"]
+    assert older["index"] == first["index"]
+    valid_xml(server, "getIndexes", ifModifiedSince=changed)

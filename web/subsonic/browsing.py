@@ -3,7 +3,6 @@ search, and discovery from SoniqueBay's own analysis (similar songs, top songs, 
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from typing import Any
 
@@ -82,16 +81,18 @@ async def get_artists(call: Call) -> dict:
 
 
 async def get_indexes(call: Call) -> dict:
+    """The folder-form artist index. ``lastModified`` is when the library last changed; with
+    ``ifModifiedSince`` at or after it (DSub's refresh), the index is left out: nothing new."""
+
     def plain(rows):
         return [{"id": make_id("artist", r["id"]), "name": r["name"]} for r in rows]
 
-    return {
-        "indexes": {
-            "lastModified": int(time.time() * 1000),
-            "ignoredArticles": _articles(call),
-            "index": _indexed(call, plain),
-        }
-    }
+    changed = int(call.read(browse.last_change) * 1000)
+    since = call.params.int("ifModifiedSince", 0)
+    indexes = {"lastModified": changed, "ignoredArticles": _articles(call)}
+    if not since or since < changed:
+        indexes["index"] = _indexed(call, plain)
+    return {"indexes": indexes}
 
 
 def _artist_row(call: Call, artist_id: int) -> dict:
