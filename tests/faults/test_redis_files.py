@@ -9,8 +9,9 @@ import pytest
 
 
 def damage(folder: Path, which: str) -> Path:
-    """64 garbage bytes inserted in the middle of the append-only file (its commands no longer
-    parse), or 10 bytes of its base RDB overwritten (its checksum no longer matches)."""
+    """64 garbage bytes inserted in the middle of the append-only file, where a command starts
+    (inside a value they could pass unseen: Redis reads a value by its declared length), or 10
+    bytes of its base RDB overwritten (its checksum no longer matches)."""
     aof = folder / "appendonlydir"
     pattern = "*.incr.aof" if which == "aof" else "*.base.rdb"
     target = max(aof.glob(pattern), key=lambda p: p.stat().st_size)
@@ -18,7 +19,9 @@ def damage(folder: Path, which: str) -> Path:
     assert len(data) > (128 if which == "aof" else 20), (target, len(data))
     middle = len(data) // 2
     if which == "aof":
-        data[middle:middle] = b"\xde\xad\xbe\xef" * 16
+        start = data.find(b"\r\n*", middle) + 2  # the next command after the middle
+        assert start > 1, "no command after the middle of the file"
+        data[start:start] = b"\xde\xad\xbe\xef" * 16
     else:
         data[middle : middle + 10] = b"\xde\xad\xbe\xef\xde\xad\xbe\xef\xde\xad"
     target.write_bytes(bytes(data))
