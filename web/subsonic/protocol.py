@@ -4,7 +4,9 @@ ids and dates.
 
 A response payload is plain data: in a dict, a scalar is an XML attribute, a dict a child
 element, a list repeated child elements (always an array in JSON, as apps expect), and the
-key ``value`` the element's text. JSON is that data as it is.
+key ``value`` the element's text. JSON is that data as it is. OpenSubsonic's additions go in
+both, as OpenSubsonic writes them in XML (``<song bpm="…"><genres name="…"/>
+<replayGain trackGain="…"/></song>``): an XML-only app sees everything a JSON one does.
 """
 
 from __future__ import annotations
@@ -28,14 +30,6 @@ KINDS = {"ar": "artist", "al": "album", "tr": "track", "pl": "playlist"}
 PREFIXES = {kind: prefix for prefix, kind in KINDS.items()}
 ID = re.compile(r"^(ar|al|tr|pl)-(\d{1,18})$")
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,100}$")
-# OpenSubsonic's additions: sent in JSON (what OpenSubsonic apps read); left out of XML, which
-# stays valid against the Subsonic 1.16.1 schema that older apps were written for.
-OPEN_SUBSONIC_ONLY = frozenset(
-    {"bpm", "mediaType", "samplingRate", "channelCount", "genres", "replayGain", "musicBrainzId",
-     "played", "isCompilation", "displayArtist", "sortName", "artists", "albumArtists",
-     "displayAlbumArtist", "contributors", "displayComposer"}
-)  # fmt: skip
-ROOT_OPEN_SUBSONIC = ("type", "serverVersion", "openSubsonic")
 # XML 1.0 cannot hold these even escaped: tag text from files may carry them.
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -166,13 +160,9 @@ def _xml(name: str, data: Any, out: list[str]) -> None:
     attrs = "".join(
         f" {k}={quoteattr(_attr(v))}"
         for k, v in data.items()
-        if k != "value" and k not in OPEN_SUBSONIC_ONLY and not isinstance(v, (dict, list, Text))
+        if k != "value" and not isinstance(v, (dict, list, Text))
     )
-    children = [
-        (k, v)
-        for k, v in data.items()
-        if isinstance(v, (dict, list, Text)) and k not in OPEN_SUBSONIC_ONLY
-    ]
+    children = [(k, v) for k, v in data.items() if isinstance(v, (dict, list, Text))]
     text = escape(_attr(data["value"])) if "value" in data else ""
     if not children and not text:
         out.append(f"<{name}{attrs}/>")
@@ -186,8 +176,7 @@ def _xml(name: str, data: Any, out: list[str]) -> None:
 
 def to_xml(body: dict[str, Any]) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    root = {k: v for k, v in body.items() if k not in ROOT_OPEN_SUBSONIC}
-    _xml("subsonic-response", {"xmlns": NAMESPACE, **root}, out)
+    _xml("subsonic-response", {"xmlns": NAMESPACE, **body}, out)
     return "".join(out)
 
 

@@ -118,9 +118,10 @@ def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
         "genre": album.get("genre"),
         "musicBrainzId": album.get("musicbrainz_albumid"),
         "isCompilation": bool(album.get("compilation")) or artist_id is None,
-        "starred": iso(ann.get("starred_at")) if ann else None,
-        "playCount": (ann or {}).get("play_count") or 0,
-        "played": iso(ann.get("last_played")) if ann else None,
+        "displayArtist": album.get("album_artist_name") or "Various Artists",
+        "genres": [{"name": album["genre"]}] if album.get("genre") else None,
+        "releaseTypes": [album["release_type"]] if album.get("release_type") else None,
+        **_mine(ann),
     }
 
 
@@ -134,30 +135,49 @@ def artist_id3(artist: dict[str, Any], ann: Annotation) -> dict[str, Any]:
         "coverArt": make_id("artist", artist["id"]) if cover else None,
         "albumCount": artist.get("album_count") or 0,
         "starred": mine.get("starred"),
+        "userRating": mine.get("userRating"),
         "musicBrainzId": artist.get("musicbrainz_artistid"),
+        "sortName": artist.get("sort_name"),
     }
 
 
 def album_as_child(album: dict[str, Any]) -> dict[str, Any]:
-    """An AlbumID3 as the folder-based calls show albums: a directory ``Child``."""
+    """An AlbumID3 as the folder-based calls show albums: a directory ``Child``, with the
+    album's ``name``, ``songCount`` and ``duration`` that apps read there too (py-opensonic
+    requires them; Feishin's favourites show ``name``)."""
     return {
         "id": album["id"],
         "parent": album.get("artistId"),
         "isDir": True,
         "title": album["name"],
+        "name": album["name"],
         "album": album["name"],
         "artist": album.get("artist"),
         "year": album.get("year"),
         "genre": album.get("genre"),
         "coverArt": album.get("coverArt"),
+        "songCount": album.get("songCount"),
+        "duration": album.get("duration"),
         "created": album.get("created"),
         "starred": album.get("starred"),
+        "userRating": album.get("userRating"),
         "playCount": album.get("playCount"),
+        "played": album.get("played"),
         "albumId": album["id"],
         "artistId": album.get("artistId"),
+        "musicBrainzId": album.get("musicBrainzId"),
+        "mediaType": "album",
     }
 
 
 def artist_plain(artist: dict[str, Any]) -> dict[str, Any]:
-    """An ArtistID3 as the folder-based calls show artists."""
-    return {"id": artist["id"], "name": artist["name"], "starred": artist.get("starred")}
+    """An ArtistID3 as the folder-based calls show artists (with the ``albumCount`` and
+    ``coverArt`` apps read there too)."""
+    return {
+        "id": artist["id"],
+        "name": artist["name"],
+        "starred": artist.get("starred"),
+        "userRating": artist.get("userRating"),
+        "albumCount": artist.get("albumCount"),
+        "coverArt": artist.get("coverArt"),
+    }
