@@ -139,11 +139,30 @@ def _give_back_memory() -> None:
 PALETTE = ("#3b6e8f", "#7a4e8c", "#8c4e5a", "#4e8c6a", "#8c7a4e", "#4e5a8c", "#5a8c4e", "#8c5e3b")
 
 
+def _colour_and_initials(title: str) -> tuple[str, str]:
+    digest = hashlib.sha1(title.encode("utf-8", "replace")).digest()
+    initials = "".join(w[0] for w in title.split()[:2] if w[:1].isprintable()).upper() or "♪"
+    return PALETTE[digest[0] % len(PALETTE)], initials
+
+
+def placeholder_png(title: str, size: int) -> bytes:
+    """:func:`placeholder_svg` drawn as a PNG, for apps that cannot show SVG (Android's image
+    decoders): a Subsonic avatar, a cover an app asks for that does not exist."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    colour, initials = _colour_and_initials(title)
+    image = Image.new("RGB", (size, size), colour)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(8, int(size * 0.36)))
+    draw.text((size / 2, size / 2), initials, fill=(255, 255, 255), font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def placeholder_svg(title: str, size: int) -> bytes:
     """A square in a colour chosen by the title, with its initials: never a broken image."""
-    digest = hashlib.sha1(title.encode("utf-8", "replace")).digest()
-    colour = PALETTE[digest[0] % len(PALETTE)]
-    initials = "".join(w[0] for w in title.split()[:2] if w[:1].isprintable()).upper() or "♪"
+    colour, initials = _colour_and_initials(title)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 100 100"><rect width="100" height="100" fill="{colour}"/>'

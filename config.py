@@ -86,6 +86,9 @@ class Settings:
     # Which layer the library shows where the file's tags and an enrichment plugin disagree:
     # "tags" (enrichment only fills what the tags lack) or "enriched".
     metadata_prefer: str = "tags"
+    # Whose ReplayGain Subsonic apps get: "tags" (the file's REPLAYGAIN_*/R128_* tags, else the
+    # analysis's measure) or "analysis" (always SoniqueBay's own EBU R128 measure).
+    replaygain_source: str = "tags"
     # Behind a TLS proxy: the addresses (or networks, comma-separated) whose X-Forwarded-Proto
     # and X-Forwarded-For are believed; the session cookie is Secure over HTTPS.
     trusted_proxies: str = ""
@@ -199,6 +202,14 @@ class Settings:
 
 METADATA_LAYERS = ("tags", "enriched")
 ALBUM_IDENTITIES = ("musicbrainz", "tags")
+REPLAYGAIN_SOURCES = ("tags", "analysis")
+# Settings that take one of a few words.
+CHOICES = {
+    "metadata_prefer": METADATA_LAYERS,
+    "album_identity": ALBUM_IDENTITIES,
+    "memory": MEMORY_PROFILES,
+    "replaygain_source": REPLAYGAIN_SOURCES,
+}
 
 
 def _parse_bool(section: str, key: str, raw: str) -> bool:
@@ -300,16 +311,9 @@ def load(
         raise ConfigError(SECTION, "chunk_size", "must be at least 1")
     if "port" in values and not 0 < int(values["port"]) < 65536:
         raise ConfigError(SECTION, "port", f"{values['port']} is not a TCP port")
-    if values.get("metadata_prefer", "tags") not in METADATA_LAYERS:
-        raise ConfigError(
-            SECTION, "metadata_prefer", f"expected one of {', '.join(METADATA_LAYERS)}"
-        )
-    if values.get("album_identity", "musicbrainz") not in ALBUM_IDENTITIES:
-        raise ConfigError(
-            SECTION, "album_identity", f"expected one of {', '.join(ALBUM_IDENTITIES)}"
-        )
-    if values.get("memory", "auto") not in MEMORY_PROFILES:
-        raise ConfigError(SECTION, "memory", f"expected one of {', '.join(MEMORY_PROFILES)}")
+    for key, allowed in CHOICES.items():
+        if key in values and values[key] not in allowed:
+            raise ConfigError(SECTION, key, f"expected one of {', '.join(allowed)}")
     readers = str(values.get("graphql_readers", "auto"))
     if readers != "auto" and not (readers.isascii() and readers.isdigit()):
         raise ConfigError(SECTION, "graphql_readers", f"expected auto or a number, got {readers!r}")

@@ -144,6 +144,21 @@ def delete_user(conn: apsw.Connection, user_id: int) -> None:
         conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
 
+def set_admin(conn: apsw.Connection, username: str, is_admin: bool) -> None:
+    """Make a user an administrator or not (the last administrator stays one)."""
+    with conn:
+        rows = conn.execute("SELECT is_admin FROM users WHERE username = ?", (username,)).fetchall()
+        if not rows:
+            raise NotFound(f"user {username!r} does not exist")
+        admins = conn.execute("SELECT count(*) AS n FROM users WHERE is_admin").fetchall()[0]["n"]
+        if rows[0]["is_admin"] and not is_admin and admins <= 1:
+            raise Conflict("the last administrator cannot stop being one")
+        conn.execute(
+            "UPDATE users SET is_admin = ?, updated_at = ? WHERE username = ?",
+            (int(is_admin), time.time(), username),
+        )
+
+
 # ---------------------------------------------------------------- apps (Subsonic)
 
 

@@ -36,7 +36,13 @@ TAG_FIELDS = (
     "disc_subtitle",
     "release_type",
     "album_version",
+    # ReplayGain as tagged (REPLAYGAIN_*, or Opus's R128_* converted): dB and linear peak
+    "tagged_track_gain",
+    "tagged_track_peak",
+    "tagged_album_gain",
+    "tagged_album_peak",
 )
+GAIN_TAGS = ("tagged_track_gain", "tagged_track_peak", "tagged_album_gain", "tagged_album_peak")
 
 
 # sidecars: JSON {".lrc": "size:mtime_ns"} of files beside the track that a stage reads.
@@ -120,7 +126,8 @@ INT_TAGS = (
 TEXT_FEATURES = ("key", "scale", "analysis_backend", "analysis_version", "analysis_error")
 # The JSON type each field takes in the API ("json": any JSON value).
 TAG_TYPES: dict[str, type] = {
-    f: int if f in INT_TAGS else float if f == "duration" else str for f in TAG_FIELDS
+    f: int if f in INT_TAGS else float if f == "duration" or f in GAIN_TAGS else str
+    for f in TAG_FIELDS
 }
 FEATURE_TYPES: dict[str, type | str] = {
     f: "json" if f in JSON_FIELDS else str if f in TEXT_FEATURES else float for f in FEATURE_FIELDS
@@ -138,6 +145,10 @@ NUMBER_RANGES: dict[str, tuple[float, float]] = {
     "year": (0, 9999),
     "original_year": (0, 9999),
     "compilation": (0, 1),
+    "tagged_track_gain": (-64, 64),
+    "tagged_album_gain": (-64, 64),
+    "tagged_track_peak": (0, 100),
+    "tagged_album_peak": (0, 100),
     "duration": (0, 7 * 86400),
     "bitrate": (0, 100_000_000),
     "sample_rate": (0, 10_000_000),

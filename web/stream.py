@@ -40,6 +40,8 @@ AUDIO_TYPES = {
 TRANSCODES = {
     "opus": ("audio/ogg; codecs=opus", ["-c:a", "libopus", "-vbr", "on", "-f", "ogg"], 128),
     "mp3": ("audio/mpeg", ["-c:a", "libmp3lame", "-f", "mp3"], 192),
+    "ogg": ("audio/ogg; codecs=vorbis", ["-c:a", "libvorbis", "-f", "ogg"], 160),
+    "aac": ("audio/aac", ["-c:a", "aac", "-f", "adts"], 192),
 }
 ORIGINAL = ("raw", "original")
 CHUNK = 64 * 1024
@@ -123,15 +125,29 @@ async def _write(response: web.StreamResponse, data: bytes, stall: float) -> Non
         raise StalledListener from None
 
 
+def estimated_length(seconds: float, kbps: int) -> int:
+    """The bytes a transcode of ``seconds`` at ``kbps`` is announced as (Subsonic's
+    ``estimateContentLength``): a little over what the encoder makes, the rest sent as zeros,
+    which decoders skip as padding."""
+    return int(max(seconds, 1.0) * kbps * 125 * 1.05) + 16 * 1024
+
+
 async def send_transcoded(
-    request: web.Request, path: bytes, fmt: str, kbps: int, offset: float = 0.0
+    request: web.Request,
+    path: bytes,
+    fmt: str,
+    kbps: int,
+    offset: float = 0.0,
+    length: int | None = None,
 ) -> web.StreamResponse:
     """Encode with ffmpeg and send the bytes as they come; ffmpeg is stopped when the listener
-    goes away."""
+    goes away. With ``length`` (an estimate, :func:`estimated_length`) the answer has that
+    Content-Length: what the encoder makes beyond it is cut, what it falls short is zeros."""
     mime, options, _ = TRANSCODES[fmt]
-    response = web.StreamResponse(
-        headers={"Content-Type": mime, "Cache-Control": "no-store", "Accept-Ranges": "none"}
-    )
+    headers = {"Content-Type": mime, "Cache-Control": "no-store", "Accept-Ranges": "none"}
+    if length is not None:
+        headers["Content-Length"] = str(length)
+    response = web.StreamResponse(headers=headers)
     if request.method == "HEAD":
         await response.prepare(request)
         return response
@@ -163,9 +179,20 @@ async def send_transcoded(
                 f"ffmpeg could not encode this file: {error[-300:] or 'no output'}"
             )
         await response.prepare(request)
-        await _write(response, first, slots.stall)
-        while chunk := await process.stdout.read(CHUNK):
+        left = length if length is not None else -1
+        chunk = first
+        while chunk:
+            if left >= 0:
+                chunk = chunk[:left]
+                left -= len(chunk)
             await _write(response, chunk, slots.stall)
+            if left == 0:
+                break
+            chunk = await process.stdout.read(CHUNK)
+        while left > 0:  # the estimate was over: padding
+            pad = min(left, CHUNK)
+            await _write(response, bytes(pad), slots.stall)
+            left -= pad
         await response.write_eof()
         return response
     except StalledListener:

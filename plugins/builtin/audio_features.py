@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from soniquebay import lazy
+from soniquebay.library import replaygain
 from soniquebay.plugins.builtin.audio_decode import DecodedAudio
 
 np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
@@ -26,7 +27,6 @@ RESULT_KEYS = (
 )  # fmt: skip
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
-REPLAYGAIN_REFERENCE_LUFS = -18.0  # ReplayGain 2.0
 ENERGY_FLOOR_DB = -40.0  # energy 0 at or below this RMS level (dBFS), 1 at full scale
 FRAME_SECONDS = 0.05  # RMS frames for energy and silence
 
@@ -177,7 +177,7 @@ def common_fields(audio: DecodedAudio, threshold_db: float) -> dict[str, Any]:
         "loudness_lufs": loud.integrated_lufs,
         "loudness_range": loud.range_lu,
         "replaygain_track_gain": (
-            REPLAYGAIN_REFERENCE_LUFS - loud.integrated_lufs
+            replaygain.REFERENCE_LUFS - loud.integrated_lufs
             if loud.integrated_lufs is not None
             else None
         ),

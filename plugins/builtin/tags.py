@@ -101,6 +101,19 @@ VORBIS = {
     "musicbrainz_albumtype": "release_type",
     "albumversion": "album_version",
 }
+# ReplayGain as tagged, whatever the case of the name ("REPLAYGAIN_TRACK_GAIN" in ID3's TXXX,
+# Vorbis comments, APE, MP4 freeform atoms); Opus's R128_*_GAIN (Q7.8 dB against -23 LUFS).
+GAIN = {
+    "replaygain_track_gain": "tagged_track_gain",
+    "replaygain_track_peak": "tagged_track_peak",
+    "replaygain_album_gain": "tagged_album_gain",
+    "replaygain_album_peak": "tagged_album_peak",
+    "r128_track_gain": "r128_track_gain",
+    "r128_album_gain": "r128_album_gain",
+}
+VORBIS.update(GAIN)
+GAIN_NUMBER = re.compile(r"\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(?:dB|LU)?\s*$", re.I)
+R128_TO_REPLAYGAIN = 5.0  # dB: R128's -23 LUFS reference is 5 dB below ReplayGain 2.0's -18
 APE = {**VORBIS, "track": "track_number", "disc": "disc_number", "musicbrainz_trackid":
        "musicbrainz_recordingid"}  # fmt: skip
 RIFF_INFO = {"INAM": "title", "IART": "artist", "IPRD": "album", "ICRD": "year",
@@ -279,6 +292,14 @@ def _store(result: dict[str, Any], key: str, raw: Any) -> None:
         result[key] = "; ".join(INSTRUMENT.sub("", p) for p in raw.split("; ") if p.strip())
     elif key == "compilation":
         result[key] = 1 if raw.strip().lower() in ("1", "true", "yes") else 0
+    elif key.startswith("tagged_"):  # "-6.50 dB", "0.988547"
+        found = GAIN_NUMBER.match(raw)  # out of range ("1e9") is dropped below
+        result[key] = float(found.group(1)) if found else None
+    elif key.startswith("r128_"):  # "-1664": Q7.8 fixed point, against -23 LUFS
+        number = _int(raw.lstrip("-"))
+        if number is not None:
+            gain = (-number if raw.strip().startswith("-") else number) / 256 + R128_TO_REPLAYGAIN
+            result.setdefault(key.replace("r128_", "tagged_"), round(gain, 2))
     else:
         result[key] = raw
 
@@ -290,7 +311,7 @@ def _from_id3(tags: ID3) -> dict[str, Any]:
         if frame is not None and frame.text and key not in result:
             _store(result, key, [str(t) for t in frame.text])
     for frame in tags.getall("TXXX"):
-        key = ID3_TXXX.get(frame.desc)
+        key = ID3_TXXX.get(frame.desc) or GAIN.get(frame.desc.lower())
         if key and frame.text:
             _store(result, key, [str(t) for t in frame.text])
     for frame in tags.getall("TMCL"):  # ID3v2.4 musicians: [instrument, name, instrument, name…]
@@ -398,6 +419,11 @@ def _from_mp4(tags: MP4Tags) -> dict[str, Any]:
             result[number] = _int(n)
             if t:
                 result[total] = _int(t)
+    for raw_key, values in tags.items():
+        key = GAIN.get(raw_key.rpartition(":")[2].lower()) if raw_key.startswith("----:") else None
+        if key and values:
+            _store(result, key, [v.decode("utf-8", "replace") if isinstance(v, bytes)
+                                 else str(v) for v in values])  # fmt: skip
     if tags.get("cpil") is not None:
         result["compilation"] = 1 if tags["cpil"] else 0
     return result

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -59,6 +60,7 @@ def music(tmp_path_factory):
             album=album, track=f"{number}/3", genre="Synthwave" if album == "Night Drive" else "Folk",
             date="1986" if album == "Night Drive" else "1972")  # fmt: skip
         made[title] = path
+    tag(made["Drive C"], REPLAYGAIN_TRACK_GAIN="-6.50 dB", REPLAYGAIN_TRACK_PEAK="0.9")
     picture(folder / "Night Drive" / "cover.jpg", (500, 500), (200, 20, 120))
     (folder / "Night Drive" / "01 Drive A.lrc").write_text(
         "[00:01.00]First line\n[00:05.50]Second line\n"
@@ -473,7 +475,8 @@ def test_every_xml_answer_is_valid_and_holds_what_its_json_twin_holds(server):
         ("getAlbumInfo2", {"id": album["id"]}),
         ("getLyrics", {"artist": "The Synths", "title": "Drive A"}),
         ("getAlbum", {"id": "al-424242"}), ("getSong", {}),
-        ("getOpenSubsonicExtensions", {}), ("tokenInfo", {}),
+        ("getOpenSubsonicExtensions", {}), ("tokenInfo", {}), ("getUsers", {}),
+        ("getMusicDirectory", {"id": "1"}),
         ("getLyricsBySongId", {"id": ids["Drive A"]}),
     ] + [("getAlbumList", {"type": t}) for t in ("newest", "random", "frequent")] + [
         ("getAlbumList2", {"type": t, "fromYear": 1970, "toYear": 1990, "genre": "Folk"})
@@ -722,3 +725,109 @@ def test_py_opensonic_parses_every_answer_into_its_types(server):
         assert keyed.token_info().username == "admin"
     finally:
         keyed.cleanup()
+
+
+def test_replaygain_from_the_tags_else_the_analysis_with_an_album_gain(server):
+    ids = ids_by_title(server)
+    gains = {
+        t: ok(server, "getSong", id=ids[t])["song"]["replayGain"]
+        for t in ("Drive A", "Drive B", "Drive C")
+    }
+    assert gains["Drive C"]["trackGain"] == -6.5 and gains["Drive C"]["trackPeak"] == 0.9
+    tracks = {t["title"]: t for t in server.tracks()}
+    for title in ("Drive A", "Drive B"):  # untagged: the analysis's EBU R128 measure
+        assert gains[title]["trackGain"] == round(tracks[title]["replaygain_track_gain"], 4)
+    album = {g["albumGain"] for g in gains.values()}
+    assert len(album) == 1  # one gain for the whole album, from all its tracks' loudness
+    measured = [tracks[t]["replaygain_track_gain"] for t in ("Drive A", "Drive B", "Drive C")]
+    assert min(measured) - 0.01 <= album.pop() <= max(measured) + 0.01
+    document = valid_xml(server, "getSong", id=ids["Drive C"])
+    element = document.find(
+        "{http://subsonic.org/restapi}song/{http://subsonic.org/restapi}replayGain"
+    )
+    assert element.get("trackGain") == "-6.5"
+
+
+def probe(path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def test_every_format_apps_ask_for_an_estimated_length_and_offsets_on_originals(server, tmp_path):
+    ids = ids_by_title(server)
+    for fmt, codec, mime in (("ogg", "vorbis", "audio/ogg"), ("aac", "aac", "audio/aac"),
+                             ("opus", "opus", "audio/ogg"), ("mp3", "mp3", "audio/mpeg")):  # fmt: skip
+        status, body, headers = raw(server, "stream", id=ids["Drive B"], format=fmt)
+        assert status == 200 and headers["Content-Type"].startswith(mime), (fmt, headers)
+        (tmp_path / f"x.{fmt}").write_bytes(body)
+        assert probe(tmp_path / f"x.{fmt}")["streams"][0]["codec_name"] == codec
+    # estimateContentLength: a Content-Length, and exactly that many bytes, still playable
+    status, body, headers = raw(server, "stream", id=ids["Drive B"], format="mp3",
+                                maxBitRate=128, estimateContentLength="true")  # fmt: skip
+    assert status == 200 and int(headers["Content-Length"]) == len(body)
+    assert 20 * 128 * 125 <= len(body) < 20 * 128 * 125 * 1.2
+    (tmp_path / "sized.mp3").write_bytes(body)
+    assert 18 < float(probe(tmp_path / "sized.mp3")["format"]["duration"]) < 23
+    # timeOffset on the original (no format): transcoded from there, not the whole file from 0
+    status, body, headers = raw(server, "stream", id=ids["Drive B"], timeOffset=12)
+    (tmp_path / "late").write_bytes(body)
+    late = probe(tmp_path / "late")
+    assert body[:4] != b"fLaC" and 6 < float(late["format"]["duration"]) < 10
+
+
+def test_get_music_directory_of_a_music_folder(server):
+    folders = ok(server, "getMusicFolders")["musicFolders"]["musicFolder"]
+    directory = ok(server, "getMusicDirectory", id=str(folders[0]["id"]))["directory"]
+    names = {c["title"] for c in directory["child"]}
+    assert {"The Synths", "Sun Band"} <= names and all(c["isDir"] for c in directory["child"])
+    assert failed(server, "getMusicDirectory", 70, id="42")
+    assert failed(server, "getMusicDirectory", 70, id=ids_by_title(server)["Drive A"])
+
+
+def test_administrators_manage_users_through_the_api(server):
+    conn = opensonic(server)
+    try:
+        conn.create_user("erin", "erin's app pw", "erin@example.org")
+        assert sonic(server, "erin", "erin's app pw").ping()
+        assert any(u.username == "erin" for u in conn.get_users())
+        conn.update_user("erin", admin_role=True)
+        assert conn.get_user("erin").admin_role
+        conn.update_user("erin", admin_role=False)
+        conn.change_password("erin", "erin's new app pw")
+        assert sonic(server, "erin", "erin's new app pw").ping()
+    finally:
+        conn.cleanup()
+    # a listener manages nobody but changes their own password
+    enc = "enc:" + b"erin's newest pw".hex()
+    assert ok(server, "changePassword", username="erin", password=enc,
+              auth={"u": "erin", "p": "erin's new app pw"})  # fmt: skip
+    erin = {"u": "erin", "p": "erin's newest pw"}
+    assert failed(server, "getUsers", 50, auth=erin)
+    assert failed(
+        server, "createUser", 50, username="x", password="long enough", email="", auth=erin
+    )
+    assert failed(server, "changePassword", 50, username="admin", password="hijacked!", auth=erin)
+    assert failed(server, "deleteUser", 50, username="admin", auth=erin)
+    assert failed(server, "createUser", 0, username="shorty", password="short", email="")
+    status, body, headers = raw(server, "getAvatar", username="erin")
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(body)).size == (256, 256)
+    assert ok(server, "deleteUser", username="erin")
+    assert "erin" not in {u["username"] for u in ok(server, "getUsers")["users"]["user"]}
+    assert failed(server, "deleteUser", 50, username="admin")  # not yourself
+
+
+def test_features_soniquebay_lacks_are_answered_so_apps_hide_them(server):
+    """As Navidrome answers them: HTTP 501 (not yet) or 410 (never); Ultrasonic and DSub hide
+    the menu. Unknown methods stay Subsonic's error 70."""
+    for method, status in (("getPodcasts", 501), ("getInternetRadioStations", 501),
+                           ("jukeboxControl", 501), ("getChatMessages", 410), ("getVideos", 410)):  # fmt: skip
+        try:
+            raw(server, method)
+            raise AssertionError(f"{method} answered 200")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == status, method
+    assert failed(server, "getNothingAtAll", 70)

@@ -107,3 +107,52 @@ def test_id3_chunk_in_wav_wins_over_riff_info_and_info_fills_the_rest(tmp_path):
     assert b"id3 " in path.read_bytes() and b"INFO" in path.read_bytes()
     found = read_tags(str(path))
     assert picked(found) == EXPECTED and found["genre"] == "Rock"
+
+
+def test_replaygain_tags_in_every_container(tmp_path):
+    """ReplayGain as foobar2000, mp3gain, rsgain and opusenc write it: TXXX frames (any case),
+    Vorbis comments, APEv2 on MP3, iTunes freeform atoms, and Opus's R128_* (Q7.8 dB against
+    -23 LUFS, so -1664 is -6.5 dB at -23, -1.5 dB at ReplayGain's -18)."""
+    from mutagen.id3 import TXXX
+    from mutagen.mp4 import MP4, MP4FreeForm
+    from mutagen.oggopus import OggOpus
+
+    mp3 = generate(tmp_path / "rg.mp3", seconds=2)
+    tags = ID3(mp3)
+    tags.add(TXXX(encoding=3, desc="REPLAYGAIN_TRACK_GAIN", text=["-6.50 dB"]))
+    tags.add(TXXX(encoding=3, desc="replaygain_track_peak", text=["0.988547"]))
+    tags.add(TXXX(encoding=3, desc="REPLAYGAIN_ALBUM_GAIN", text=["-7.10 dB"]))
+    tags.save(mp3)
+    found = read_tags(str(mp3))
+    assert (found["tagged_track_gain"], found["tagged_track_peak"]) == (-6.5, 0.988547)
+    assert found["tagged_album_gain"] == -7.1 and found.get("tagged_album_peak") is None
+
+    ape_mp3 = generate(tmp_path / "mp3gain.mp3", seconds=2)
+    ape = APEv2()
+    ape["REPLAYGAIN_TRACK_GAIN"] = "+2.30 dB"
+    ape.save(str(ape_mp3))
+    assert read_tags(str(ape_mp3))["tagged_track_gain"] == 2.3
+
+    flac = ffmpeg(tmp_path / "rg.flac", *meta(REPLAYGAIN_TRACK_GAIN="-3.20 dB",
+                                               REPLAYGAIN_ALBUM_PEAK="1.000000"))  # fmt: skip
+    found = read_tags(str(flac))
+    assert (found["tagged_track_gain"], found["tagged_album_peak"]) == (-3.2, 1.0)
+
+    m4a = ffmpeg(tmp_path / "rg.m4a", "-c:a", "aac")
+    mp4 = MP4(m4a)
+    mp4["----:com.apple.iTunes:replaygain_track_gain"] = [MP4FreeForm(b"-4.00 dB")]
+    mp4.save()
+    assert read_tags(str(m4a))["tagged_track_gain"] == -4.0
+
+    opus = ffmpeg(tmp_path / "rg.opus", "-c:a", "libopus")
+    ogg = OggOpus(opus)
+    ogg["R128_TRACK_GAIN"] = "-1664"
+    ogg["R128_ALBUM_GAIN"] = "256"
+    ogg.save()
+    found = read_tags(str(opus))
+    assert (found["tagged_track_gain"], found["tagged_album_gain"]) == (-1.5, 6.0)
+
+    nonsense = ffmpeg(tmp_path / "bad.flac", *meta(REPLAYGAIN_TRACK_GAIN="loud",
+                                                   REPLAYGAIN_TRACK_PEAK="1e9"))  # fmt: skip
+    found = read_tags(str(nonsense))
+    assert found.get("tagged_track_gain") is None and found.get("tagged_track_peak") is None

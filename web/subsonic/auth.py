@@ -96,10 +96,18 @@ def _matches(secret: str, token: str | None, salt: str | None, password: str | N
     if token and salt:
         expected = hashlib.md5((secret + salt).encode("utf-8")).hexdigest()  # noqa: S324 (the spec's)
         return hmac.compare_digest(expected, token.lower())
-    given = password or ""
-    if given.startswith("enc:"):
-        try:
-            given = bytes.fromhex(given[4:]).decode("utf-8")
-        except ValueError:
-            return False
+    given = clear_password(password or "")
+    if given is None:
+        return False
     return hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8"))
+
+
+def clear_password(given: str) -> str | None:
+    """A password parameter as the spec allows it: plain, or ``enc:`` + hex of its UTF-8
+    (None when that hex is not)."""
+    if not given.startswith("enc:"):
+        return given
+    try:
+        return bytes.fromhex(given[4:]).decode("utf-8")
+    except ValueError:
+        return None

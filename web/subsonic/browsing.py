@@ -7,7 +7,7 @@ import unicodedata
 from typing import Any
 
 from soniquebay.errors import NotFound
-from soniquebay.library import accounts, browse, queries, similarity
+from soniquebay.library import browse, queries, similarity
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.context import Call
@@ -132,8 +132,12 @@ async def get_song(call: Call) -> dict:
 
 
 async def get_music_directory(call: Call) -> dict:
-    """Folder view, as Navidrome gives it: an artist holds its albums, an album its songs."""
-    kind, number = parse_id(call.params.required("id"), "artist", "album")
+    """Folder view, as Navidrome gives it: a music folder (its bare number, as
+    ``getMusicFolders`` lists it) holds its artists, an artist its albums, an album its songs."""
+    raw = call.params.required("id")
+    if raw.isascii() and raw.isdigit():
+        return _music_folder_directory(call, int(raw[:6]))
+    kind, number = parse_id(raw, "artist", "album")
     if kind == "artist":
         artist = _artist_row(call, number)
         albums = call.read(browse.artist_albums, number)
@@ -161,6 +165,26 @@ async def get_music_directory(call: Call) -> dict:
             "child": songs,
         }
     }
+
+
+def _music_folder_directory(call: Call, number: int) -> dict:
+    roots = call.app[keys.SETTINGS].library
+    if not 1 <= number <= len(roots):
+        raise not_found(f"music folder {number}")
+    artists = call.read(browse.artist_cards, limit=100_000)
+    artists.sort(key=lambda r: r["sort_name"].casefold())
+    return {
+        "directory": {
+            "id": str(number),
+            "name": roots[number - 1].name or str(roots[number - 1]),
+            "child": [
+                {"id": make_id("artist", a["id"]), "parent": str(number), "isDir": True,
+                 "title": a["name"], "artist": a["name"],
+                 "coverArt": make_id("artist", a["id"]) if a.get("cover_album_id") else None}
+                for a in artists
+            ],
+        }
+    }  # fmt: skip
 
 
 async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
@@ -342,24 +366,3 @@ async def get_album_info2(call: Call, element: str = "albumInfo") -> dict:
 
 async def get_artist_info(call: Call) -> dict:
     return await get_artist_info2(call, "artistInfo")
-
-
-async def get_user(call: Call) -> dict:
-    """What this user may do (apps read it to show or hide features)."""
-    name = call.params.get("username") or call.user.name
-    if name != call.user.name and not call.user.is_admin:
-        raise SubsonicError(SubsonicError.NOT_AUTHORIZED, "you may only look at yourself")
-    from_db = call.read(accounts.subsonic_user, name)
-    if from_db is None:
-        raise not_found(f"user {name[:60]!r}")
-    admin = bool(from_db["is_admin"])
-    folders = list(range(1, len(call.app[keys.SETTINGS].library) + 1))
-    return {
-        "user": {
-            "username": from_db["username"], "email": "", "scrobblingEnabled": True,
-            "adminRole": admin, "settingsRole": True, "downloadRole": True, "uploadRole": False,
-            "playlistRole": True, "coverArtRole": True, "commentRole": False,
-            "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
-            "videoConversionRole": False, "folder": folders,
-        }
-    }  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from soniquebay.library import annotations, queries
+from soniquebay.library import annotations, queries, replaygain
 from soniquebay.web import keys
 from soniquebay.web.rest import with_display
 from soniquebay.web.subsonic import shapes
@@ -38,8 +38,17 @@ class Call:
         """Track rows as songs: the library's display layers, the user's stars and plays."""
         present = with_display(self.app, [dict(r) for r in rows if r.get("missing_since") is None])
         mine = self.annotations("track", [r["id"] for r in present])
-        roots = self.app[keys.SETTINGS].library
-        return [shapes.child(t, mine.get(t["id"]), roots) for t in present]
+        settings = self.app[keys.SETTINGS]
+        albums = self.read(replaygain.album_measures, [t.get("album_id") for t in present])
+        return [
+            shapes.child(
+                t,
+                mine.get(t["id"]),
+                settings.library,
+                replaygain.of_track(t, albums.get(t.get("album_id")), settings.replaygain_source),
+            )
+            for t in present
+        ]
 
     def songs_by_ids(self, ids: list[int]) -> list[dict[str, Any]]:
         rows = {r["id"]: r for r in self.read(queries.tracks_by_ids, ids)}

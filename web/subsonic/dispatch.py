@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from soniquebay.errors import SoniqueBayError
-from soniquebay.web.subsonic import browsing, media, personal
+from soniquebay.web.subsonic import browsing, media, personal, users
 from soniquebay.web.subsonic.auth import NOBODY, authenticate
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import Params, SubsonicError, envelope, error, respond
@@ -18,6 +18,18 @@ from soniquebay.web.subsonic.protocol import Params, SubsonicError, envelope, er
 log = logging.getLogger(__name__)
 # What the spec says is answered without authentication (an app asks before it logs in).
 PUBLIC = frozenset({"getOpenSubsonicExtensions"})
+# Methods of features SoniqueBay does not have, answered as Navidrome answers them so that apps
+# hide the feature (Ultrasonic and DSub do on these HTTP statuses; a Subsonic error 70 with
+# HTTP 200 made them show menus that then failed): 501 for "not yet", 410 for "never".
+NOT_IMPLEMENTED = frozenset({
+    "getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel",
+    "deletePodcastChannel", "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode",
+    "getShares", "createShare", "updateShare", "deleteShare", "jukeboxControl",
+    "getInternetRadioStations", "createInternetRadioStation", "updateInternetRadioStation",
+    "deleteInternetRadioStation",
+})  # fmt: skip
+GONE = frozenset({"search", "getChatMessages", "addChatMessage", "getVideos", "getVideoInfo",
+                  "getCaptions", "hls"})  # fmt: skip
 
 Endpoint = Callable[[Call], Awaitable[dict | web.StreamResponse]]
 ENDPOINTS: dict[str, Endpoint] = {
@@ -45,7 +57,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getArtistInfo2": browsing.get_artist_info2,
     "getAlbumInfo": browsing.get_album_info2,
     "getAlbumInfo2": browsing.get_album_info2,
-    "getUser": browsing.get_user,
+    "getUser": users.get_user,
+    "getUsers": users.get_users,
+    "createUser": users.create_user,
+    "updateUser": users.update_user,
+    "deleteUser": users.delete_user,
+    "changePassword": users.change_password,
+    "getAvatar": users.get_avatar,
     "tokenInfo": browsing.token_info,
     "stream": media.stream,
     "download": media.download,
@@ -84,6 +102,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
             except (UnicodeDecodeError, ValueError):
                 raise SubsonicError(SubsonicError.GENERIC, "the form is not valid UTF-8") from None
         endpoint = ENDPOINTS.get(method)
+        if endpoint is None and (method in NOT_IMPLEMENTED or method in GONE):
+            return _absent_feature(method)
         if endpoint is None:
             raise SubsonicError(SubsonicError.NOT_FOUND, f"unknown method {method[:60]!r}")
         user = NOBODY if method in PUBLIC else await authenticate(request, params)
@@ -103,3 +123,13 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if isinstance(answer, web.StreamResponse):
         return answer
     return respond(params, envelope(answer))
+
+
+def _absent_feature(method: str) -> web.Response:
+    if method in GONE:
+        return web.Response(status=410, text=f"{method}: SoniqueBay will not have this feature")
+    return web.Response(
+        status=501,
+        text=f"{method}: SoniqueBay does not have this feature (yet)",
+        headers={"Cache-Control": "no-cache"},
+    )

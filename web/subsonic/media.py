@@ -11,7 +11,13 @@ from aiohttp import web
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
 from soniquebay.library import browse, playlists, queries, stages
 from soniquebay.web import covers
-from soniquebay.web.stream import TRANSCODES, content_type, playable_path, send_transcoded
+from soniquebay.web.stream import (
+    TRANSCODES,
+    content_type,
+    estimated_length,
+    playable_path,
+    send_transcoded,
+)
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import SubsonicError, not_found, parse_id
 
@@ -27,23 +33,40 @@ def _playable(call: Call) -> tuple[dict, bytes]:
 
 
 async def stream(call: Call) -> web.StreamResponse:
-    """The original unless the app asks for less: ``format`` (mp3, opus; ``raw`` is the
-    original) and ``maxBitRate`` (kbps); ``timeOffset`` (seconds) starts a transcode later."""
+    """The original unless the app asks for less: ``format`` (mp3, opus, ogg, aac; ``raw`` is
+    the original) and ``maxBitRate`` (kbps). ``timeOffset`` (seconds; the transcodeOffset
+    extension) starts a transcode later; asked of an original, the original's format is
+    transcoded from there (at its bit rate, within 320 kbps), since a file cannot be cut at a
+    time by bytes. ``estimateContentLength`` announces a Content-Length."""
     track, path = _playable(call)
     p = call.params
     fmt = (p.get("format") or "").lower() or None
     max_kbps = p.int("maxBitRate", 0, 0, 320)
     own_kbps = round((track["bitrate"] or 0) / 1000)
+    offset = float(p.int("timeOffset", 0, 0, 7 * 86400))
     if fmt not in (None, "raw", *TRANSCODES):
         fmt = "mp3"  # a format we do not make: the one every app plays
-    if fmt == "raw" or (fmt is None and (not max_kbps or (own_kbps and own_kbps <= max_kbps))):
+    small_enough = not max_kbps or (own_kbps and own_kbps <= max_kbps)
+    if not offset and (fmt == "raw" or (fmt is None and small_enough)):
         return _original(path)
-    fmt = fmt or "mp3"
+    if fmt in (None, "raw"):
+        fmt = _nearest_transcode(path)
+        max_kbps = max_kbps or own_kbps
     kbps = max(32, min(max_kbps or TRANSCODES[fmt][2], 320))
+    length = None
+    if p.bool("estimateContentLength"):
+        length = estimated_length((track["duration"] or 0) - offset, kbps)
     try:
-        return await send_transcoded(call.request, path, fmt, kbps, float(p.int("timeOffset", 0)))
+        return await send_transcoded(call.request, path, fmt, kbps, offset, length)
     except InvalidInput as exc:
         raise SubsonicError(SubsonicError.GENERIC, exc.message) from None
+
+
+def _nearest_transcode(path: bytes) -> str:
+    """What an original is transcoded to when only its start moves: its own codec when we
+    make it (an Opus stays Opus), else MP3."""
+    extension = os.path.splitext(path)[1].decode("ascii", "replace").lower().lstrip(".")
+    return {"opus": "opus", "ogg": "ogg", "oga": "ogg", "aac": "aac"}.get(extension, "mp3")
 
 
 def _original(path: bytes, download: bool = False) -> web.FileResponse:

@@ -36,13 +36,18 @@ def relative_path(path: bytes, roots: tuple[Path, ...]) -> str:
     return os.path.basename(text)
 
 
-def child(track: dict[str, Any], ann: Annotation, roots: tuple[Path, ...]) -> dict[str, Any]:
-    """A track (a row with ``display`` from the layers) as a song."""
+def child(
+    track: dict[str, Any],
+    ann: Annotation,
+    roots: tuple[Path, ...],
+    gain: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """A track (a row with ``display`` from the layers) as a song; ``gain`` is its
+    ``replayGain`` (library/replaygain.py)."""
     shown = track.get("display") or track
     path = track["path"] if isinstance(track["path"], bytes) else os.fsencode(track["path"])
     suffix = os.path.splitext(path)[1].decode("ascii", "replace").lstrip(".").lower()
     album_id = track.get("album_id")
-    gain, peak = track.get("replaygain_track_gain"), track.get("replaygain_track_peak")
     # The grouping's "A, B" / "A feat. B", unless an enrichment layer shows another artist.
     artist = shown.get("artist_name")
     if artist == track.get("artist_name") and track.get("display_artist"):
@@ -90,7 +95,7 @@ def child(track: dict[str, Any], ann: Annotation, roots: tuple[Path, ...]) -> di
         or None,
         "displayComposer": ", ".join(a["name"] for a in track.get("composers") or ()) or None,
         "sortName": track.get("title_sort"),
-        "replayGain": {"trackGain": gain, "trackPeak": peak} if gain is not None else None,
+        "replayGain": gain,
         **_mine(ann),
     }
 

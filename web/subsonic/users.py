@@ -1,0 +1,136 @@
+"""Users through the Subsonic API: what a user may do (``getUser``), and for administrators the
+accounts themselves (``getUsers``, ``createUser``, ``updateUser``, ``deleteUser``); anyone
+changes their own password (``changePassword``); ``getAvatar`` draws one from the name.
+
+A password given here is the user's **apps' password** (the one Subsonic apps log in with,
+kept sealed). ``createUser`` sets the login password to it too, so the new user can use the
+web pages; ``changePassword`` and ``updateUser`` change the apps' password only — the login
+password is changed on the web pages or with ``soniquebay user password``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from soniquebay import artwork, credentials
+from soniquebay.library import accounts
+from soniquebay.web import keys
+from soniquebay.web.subsonic.auth import clear_password
+from soniquebay.web.subsonic.context import Call
+from soniquebay.web.subsonic.protocol import SubsonicError, not_found
+
+MIN_PASSWORD = 8
+AVATAR_SIZE = 256
+
+
+def _refuse(message: str) -> SubsonicError:
+    return SubsonicError(SubsonicError.NOT_AUTHORIZED, message)
+
+
+def _admin(call: Call) -> None:
+    if not call.user.is_admin:
+        raise _refuse("only an administrator manages users")
+
+
+def _user(call: Call, row: dict) -> dict:
+    """A user as the spec shows one: the roles apps read to show or hide features."""
+    admin = bool(row["is_admin"])
+    folders = list(range(1, len(call.app[keys.SETTINGS].library) + 1))
+    return {
+        "username": row["username"], "email": "", "scrobblingEnabled": True,
+        "adminRole": admin, "settingsRole": True, "downloadRole": True, "uploadRole": False,
+        "playlistRole": True, "coverArtRole": True, "commentRole": False,
+        "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
+        "videoConversionRole": False, "folder": folders,
+    }  # fmt: skip
+
+
+def _row(call: Call, name: str) -> dict:
+    row = call.read(accounts.subsonic_user, name)
+    if row is None:
+        raise not_found(f"user {name[:60]!r}")
+    return row
+
+
+async def get_user(call: Call) -> dict:
+    name = call.params.get("username") or call.user.name
+    if name != call.user.name and not call.user.is_admin:
+        raise _refuse("you may only look at yourself")
+    return {"user": _user(call, _row(call, name))}
+
+
+async def get_users(call: Call) -> dict:
+    _admin(call)
+    return {"users": {"user": [_user(call, r) for r in call.read(accounts.list_users)]}}
+
+
+def _password(call: Call) -> str:
+    given = clear_password(call.params.required("password"))
+    if given is None:
+        raise SubsonicError(SubsonicError.GENERIC, "password: enc: must be followed by hex")
+    if len(given) < MIN_PASSWORD:
+        raise SubsonicError(
+            SubsonicError.GENERIC, f"a password has at least {MIN_PASSWORD} characters"
+        )
+    return given
+
+
+async def _seal(call: Call, password: str) -> str:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, credentials.seal, call.app[keys.SETTINGS], password)
+
+
+async def create_user(call: Call) -> dict:
+    _admin(call)
+    name = call.params.required("username").strip()
+    if len(name) > 64 or not name.isprintable():
+        raise SubsonicError(SubsonicError.GENERIC, "a user name is 1 to 64 printable characters")
+    password = _password(call)
+    loop = asyncio.get_running_loop()
+    hashed = await loop.run_in_executor(None, credentials.hash_password, password)
+    await call.write(accounts.create_user, name, hashed, is_admin=call.params.bool("adminRole"))
+    await call.write(accounts.set_subsonic_password, name, await _seal(call, password))
+    return {}
+
+
+async def update_user(call: Call) -> dict:
+    _admin(call)
+    name = call.params.required("username")
+    _row(call, name)
+    if call.params.get("adminRole") is not None:
+        await call.write(accounts.set_admin, name, call.params.bool("adminRole"))
+    if call.params.get("password"):
+        await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
+    return {}
+
+
+async def delete_user(call: Call) -> dict:
+    _admin(call)
+    name = call.params.required("username")
+    if name == call.user.name:
+        raise _refuse("you cannot delete yourself")
+    await call.write(accounts.delete_user, _row(call, name)["id"])
+    return {}
+
+
+async def change_password(call: Call) -> dict:
+    name = call.params.required("username")
+    if name != call.user.name and not call.user.is_admin:
+        raise _refuse("you may only change your own password")
+    _row(call, name)
+    await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
+    return {}
+
+
+async def get_avatar(call: Call) -> web.Response:
+    """A drawn avatar (the name's initials on its colour): SoniqueBay keeps no pictures of
+    people. A PNG, which every app can show."""
+    name = call.params.required("username")
+    _row(call, name)
+    loop = asyncio.get_running_loop()
+    body = await loop.run_in_executor(None, artwork.placeholder_png, name, AVATAR_SIZE)
+    return web.Response(
+        body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
