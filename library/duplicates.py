@@ -72,3 +72,38 @@ def groups(conn: apsw.Connection, limit: int = 100, after_id: int = 0) -> list[l
         if len(out) >= limit:
             break
     return out
+
+
+def linked(conn: apsw.Connection, ids: list[int]) -> dict[int, set[int]]:
+    """id -> the ids of its duplicates (other copies of the same recording), for those of
+    ``ids`` that have any."""
+    if not ids:
+        return {}
+    out: dict[int, set[int]] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        for row in conn.execute(
+            f"""SELECT track_id, other_id FROM track_duplicates
+                WHERE track_id IN ({",".join("?" * len(part))})""",
+            part,
+        ):
+            out.setdefault(row["track_id"], set()).add(row["other_id"])
+    return out
+
+
+def one_per_recording(
+    conn: apsw.Connection, ids: list[int], seeds: tuple[int, ...] = ()
+) -> list[int]:
+    """``ids`` in their order without another copy of a recording already kept, nor of the
+    ``seeds`` (a list of "more like this" never offers the same song in another file)."""
+    links = linked(conn, [*seeds, *ids])
+    taken: set[int] = set()
+    for seed in seeds:
+        taken |= {seed, *links.get(seed, ())}
+    kept = []
+    for track_id in ids:
+        if track_id in taken:
+            continue
+        kept.append(track_id)
+        taken |= {track_id, *links.get(track_id, ())}
+    return kept

@@ -18,7 +18,7 @@ from typing import Any
 import apsw
 
 from soniquebay import lazy
-from soniquebay.library import sql
+from soniquebay.library import duplicates, sql
 
 np = lazy.module("numpy")  # when a neighbour is first asked for, not when the web starts
 
@@ -120,11 +120,19 @@ class Space:
             matrix = np.hstack([matrix, _standardised(extra, weights)])
         self.matrix = matrix
 
+    def distances(self, track_id: int) -> np.ndarray:
+        """Every track's distance to ``track_id`` (which must be in the space), by row."""
+        return np.linalg.norm(self.matrix - self.matrix[self.row[track_id]], axis=1)
+
     def nearest(self, track_id: int, count: int) -> list[int]:
         if track_id not in self.row or len(self.ids) < 2:
             return []
-        distances = np.linalg.norm(self.matrix - self.matrix[self.row[track_id]], axis=1)
-        order = np.argsort(distances, kind="stable")[: count + 1]
+        distances = self.distances(track_id)
+        if count + 1 < len(self.ids):  # the count nearest, without sorting them all
+            part = np.argpartition(distances, count)[: count + 1]
+            order = part[np.lexsort((part, distances[part]))]
+        else:
+            order = np.argsort(distances, kind="stable")
         return [self.ids[i] for i in order if self.ids[i] != track_id][:count]
 
 
@@ -161,6 +169,7 @@ def mix(
 
 SOUND_WEIGHT = 2.0  # how alike two tracks sound counts twice what their words say
 POOL = 50  # nearest taken from each space before they are fused
+SPARE = 10  # taken beyond what is asked, for the other copies of one recording dropped
 FUSION_K = 60  # reciprocal rank fusion's damping (Cormack et al.): ranks, not raw distances
 
 
@@ -202,12 +211,83 @@ def similar_ids(
     """Up to ``count`` present tracks most like ``track_id``, nearest first (it excluded);
     ``within``: a :class:`Space` built earlier (else one is built now); ``by_meaning``: the
     nearest by text vector, fused with the sound's nearest (the sound weighs twice as much)."""
-    found = (within or space(conn)).nearest(track_id, max(count, POOL) if by_meaning else count)
+    wanted = count + SPARE
+    found = (within or space(conn)).nearest(track_id, max(wanted, POOL) if by_meaning else wanted)
     if by_meaning:
-        found = fuse([(found, SOUND_WEIGHT), (list(by_meaning), 1.0)], count)
+        found = fuse([(found, SOUND_WEIGHT), (list(by_meaning), 1.0)], wanted)
+    found = duplicates.one_per_recording(conn, found, seeds=(track_id,))[:count]
     if len(found) < count:
-        found += _fallback(conn, track_id, count - len(found), exclude={track_id, *found})
+        more = _fallback(conn, track_id, count - len(found) + SPARE, exclude={track_id, *found})
+        found = duplicates.one_per_recording(conn, found + more, seeds=(track_id,))[:count]
     return found
+
+
+def sonic_similar(
+    conn: apsw.Connection, within: Space, track_id: int, count: int
+) -> list[tuple[int, float]]:
+    """(id, similarity) of the ``count`` tracks that sound most like ``track_id``, by the
+    audio analysis alone (OpenSubsonic's getSonicSimilarTracks): one copy of each recording,
+    the seed's other copies left out. ``similarity`` is 1 at the seed's own sound and 0 at the
+    library's most different track from it."""
+    if track_id not in within.row:
+        return []
+    distances = within.distances(track_id)
+    farthest = float(distances.max()) or 1.0
+    ids = duplicates.one_per_recording(
+        conn, within.nearest(track_id, count + SPARE), seeds=(track_id,)
+    )[:count]
+    return [(i, _closeness(distances[within.row[i]], farthest)) for i in ids]
+
+
+def _closeness(distance: float, farthest: float) -> float:
+    return round(max(0.0, 1.0 - float(distance) / farthest), 4)
+
+
+TUBE = 2000  # tracks nearest the straight way from start to end that a path is chosen from
+
+
+def sonic_path(
+    conn: apsw.Connection, within: Space, start: int, end: int, count: int
+) -> list[tuple[int, float]]:
+    """A route of at most ``count`` tracks from ``start`` to ``end`` that eases from one sound
+    to the other (OpenSubsonic's findSonicPath): step k aims at the point k/(count-1) of the way
+    in the analysis space and takes the unused track nearest it that is closer to ``end`` than
+    the step before; no track twice, no second copy of a recording already in the path. The
+    candidates are the :data:`TUBE` tracks nearest the straight way (one pass over the space).
+    (id, similarity to ``start``) in order, ``start`` first and ``end`` last; [] when either
+    has no analysis."""
+    if start not in within.row or end not in within.row or count < 2:
+        return []
+    matrix = within.matrix
+    a, b = matrix[within.row[start]], matrix[within.row[end]]
+    way = b - a
+    length2 = float(way @ way)
+    from_start = within.distances(start)
+    farthest = float(from_start.max()) or 1.0
+    if start == end or length2 == 0.0:
+        return [(start, 1.0)] if start == end else [(start, 1.0), (end, 1.0)]
+    along = np.clip(((matrix - a) @ way) / length2, 0.0, 1.0)
+    off_way = np.linalg.norm(matrix - (a + along[:, None] * way), axis=1)
+    tube = np.argpartition(off_way, min(TUBE, len(off_way) - 1))[:TUBE]
+    to_end = np.linalg.norm(matrix[tube] - b, axis=1)
+    links = duplicates.linked(conn, [within.ids[i] for i in tube])
+    used = {start, end, *links.get(start, ()), *links.get(end, ())}
+    path, last = [start], float(np.linalg.norm(a - b))
+    for step in range(1, count - 1):
+        target = a + way * (step / (count - 1))
+        near = np.linalg.norm(matrix[tube] - target, axis=1)
+        for n in np.argsort(near, kind="stable"):
+            track_id = within.ids[tube[n]]
+            if track_id in used or to_end[n] >= last:
+                continue
+            path.append(track_id)
+            used |= {track_id, *links.get(track_id, ())}
+            last = float(to_end[n])
+            break
+    path.append(end)
+    return [
+        (i, 1.0 if i == start else _closeness(from_start[within.row[i]], farthest)) for i in path
+    ]
 
 
 def _fallback(conn: apsw.Connection, track_id: int, count: int, exclude: set[int]) -> list[int]:

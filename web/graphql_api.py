@@ -281,6 +281,22 @@ async def resolve_similar_tracks(_root, info, id, limit=20):
     return [rows[i] for i in ids if i in rows]
 
 
+async def resolve_sonic_path(_root, info, to, count=20, **kwargs):
+    start = kwargs["from"]
+    if not 2 <= count <= 100:
+        raise InvalidInput("count must be between 2 and 100", details={"field": "count"})
+    app = info.context["app"]
+    database = app[keys.DB]
+    for track_id in (start, to):
+        database.read(queries.get_track, track_id)  # an unknown track is an error
+    found = await app[keys.SOUNDS_LIKE].sonic_path(start, to, count)
+    rows = {
+        r["id"]: sql.public_track(r)
+        for r in database.read(queries.tracks_by_ids, [i for i, _ in found])
+    }
+    return [{"track": rows[i], "similarity": score} for i, score in found if i in rows]
+
+
 def _artists(info: Any) -> Loader:
     """The artist loader for this selection: counting an artist's tracks reads every one of
     them, so only when ``track_count`` (or ``tracks``, whose total falls back on it) is asked."""
@@ -593,6 +609,7 @@ def _bind(schema: GraphQLSchema) -> None:
             "nodes": resolve_nodes,
             "track_vectors": resolve_track_vectors,
             "similar_tracks": resolve_similar_tracks,
+            "sonic_path": resolve_sonic_path,
         },
         "Track": {
             "artist": resolve_track_artist,

@@ -165,6 +165,28 @@ async def mix(request: web.Request) -> web.Response:
     return json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
 
 
+async def path(request: web.Request) -> web.Response:
+    """``GET /api/tracks/{id}/path?to=ID&count=N``: a route of at most N tracks (default 20)
+    that eases from this track's sound to the other's, each step nearer the end, no track or
+    recording twice; each with its ``similarity`` to the first (0..1). Both tracks need their
+    audio analysis (a 409 says which has none yet)."""
+    known_params(request, "to", "count")
+    start, database = path_id(request), request.app[keys.DB]
+    end = int_param(request, "to", None, low=1, high=2**62)
+    if end is None:
+        raise InvalidInput("to: the track the path goes to", details={"field": "to"})
+    for track_id in (start, end):
+        database.read(queries.get_track, track_id)  # 404 first
+    count = int_param(request, "count", 20, low=2, high=100)
+    found = await request.app[keys.SOUNDS_LIKE].sonic_path(start, end, count)
+    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
+    present = [(rows[i], score) for i, score in found if i in rows]
+    shaped = briefs(request.app, [r for r, _ in present])
+    return json_response(
+        {"items": [{**b, "similarity": s} for b, (_, s) in zip(shaped, present, strict=True)]}
+    )
+
+
 async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
     """The seed, then ``limit`` tracks; a track not analysed yet gets its nearest by tags."""
     database, sounds = app[keys.DB], app[keys.SOUNDS_LIKE]

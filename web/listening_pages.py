@@ -10,14 +10,15 @@ import re
 
 from aiohttp import web
 
-from soniquebay.errors import InvalidInput
-from soniquebay.library import annotations, playlists, queries
+from soniquebay.errors import Conflict, InvalidInput
+from soniquebay.library import annotations, browse, playlists, queries
 from soniquebay.web import keys
 from soniquebay.web.auth import safe_next
 from soniquebay.web.browse_pages import shown_tracks, stars_of
 from soniquebay.web.listening import import_m3u8, user_of
 from soniquebay.web.render import render
 from soniquebay.web.rest import path_id
+from soniquebay.web.validation import query_value
 
 
 def _back(form, default: str) -> web.HTTPSeeOther:
@@ -144,3 +145,41 @@ async def star_form(request: web.Request) -> web.Response:
         annotations.set_star, user_of(request), kind, [path_id(request)], on
     )
     raise _back(form, "/favourites")
+
+
+PATH_LENGTH = 15  # tracks in a path the track page builds
+
+
+async def path_page(request: web.Request) -> web.Response:
+    """``/tracks/{id}/path``: "Path to…" — find the track to end on (``q``), then the route
+    that eases from one sound to the other (``to``), to play as a queue. Works without
+    JavaScript: a search form, links, and the play button."""
+    database = request.app[keys.DB]
+    start = shown_tracks(request, [database.read(queries.get_track, path_id(request))])[0]
+    text = (request.query.get("q") or "").strip()[:200]
+    to = query_value(request, "to", int)
+    choices, route, problem = [], [], None
+    if to is not None:
+        database.read(queries.get_track, to)  # 404 for an unknown end
+        try:
+            found = await request.app[keys.SOUNDS_LIKE].sonic_path(start["id"], to, PATH_LENGTH)
+        except Conflict as exc:
+            problem = exc.message
+        else:
+            rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
+            route = shown_tracks(request, [rows[i] for i, _ in found if i in rows])
+    elif text:
+        found = database.read(
+            browse.paged_search, text, {"artist": (0, 0), "album": (0, 0), "song": (20, 0)}
+        )
+        choices = shown_tracks(request, [t for t in found["tracks"] if t["id"] != start["id"]])
+    return render(
+        request,
+        "path.html",
+        start=start,
+        q=text,
+        choices=choices,
+        route=route,
+        problem=problem,
+        starred_tracks=stars_of(request, "track", [t["id"] for t in route]),
+    )

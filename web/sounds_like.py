@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 import time
 
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import names
+from soniquebay.errors import Conflict
 from soniquebay.library import db, similarity
 from soniquebay.web import keys
 
@@ -35,6 +37,7 @@ class SoundsLike:
         self._stamp: tuple | None = None
         self._checked = 0.0
         self._lock = asyncio.Lock()
+        self._local = threading.local()
 
     async def current(self) -> similarity.Space:
         if self.space is not None and time.monotonic() - self._checked < REFRESH_SECONDS:
@@ -69,6 +72,40 @@ class SoundsLike:
         except (aioredis.RedisError, OSError):
             pass
         return ids
+
+    async def sonic_similar(self, track_id: int, count: int) -> list[tuple[int, float]]:
+        """(id, similarity 0..1) of the tracks that sound most like ``track_id``, by the audio
+        analysis alone; [] when it has none yet."""
+        within = await self.current()
+        return await self._off_loop(similarity.sonic_similar, within, track_id, count)
+
+    async def sonic_path(self, start: int, end: int, count: int) -> list[tuple[int, float]]:
+        """(id, similarity to ``start``) of a route from one sound to the other; a
+        :class:`Conflict` naming the track that has no audio analysis yet."""
+        within = await self.current()
+        found = await self._off_loop(similarity.sonic_path, within, start, end, count)
+        if not found:
+            missing = [i for i in (start, end) if not self.analysed(i)] or [start]
+            raise Conflict(
+                f"track {missing[0]} has no audio analysis yet", details={"ids": missing}
+            )
+        return found
+
+    async def _off_loop(self, fn, *args):
+        """``fn(connection, *args)`` on a worker thread with that thread's own read-only
+        connection: a search of the whole space (tens of ms at 100,000 tracks) never holds the
+        event loop, and numpy lets other requests run meanwhile."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: fn(self._thread_reader(), *args))
+
+    def _thread_reader(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = db.connect(self.db_path, readonly=True)
+        return conn
+
+    def analysed(self, track_id: int) -> bool:
+        return self.space is not None and track_id in self.space.row
 
     def _build(self, known: tuple | None) -> tuple[tuple, similarity.Space | None]:
         conn = db.connect(self.db_path, readonly=True)

@@ -13,25 +13,10 @@ import shutil
 from pathlib import Path
 
 from support.audio_files import picture
+from support.browsing import PASSWORD, audio_state, log_in
 
-PASSWORD = "correct horse battery"
 HOSTILE = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 360, "height": 740}
-
-
-def log_in(page, url, user="admin", password=PASSWORD, next_path="/"):
-    page.goto(url + next_path)
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("form.login button")
-    page.wait_for_url(url + next_path)
-
-
-def audio_state(page):
-    return page.evaluate(
-        "() => { const a = document.getElementById('audio');"
-        " return {time: a.currentTime, paused: a.paused, src: a.currentSrc}; }"
-    )
 
 
 def no_horizontal_scroll(page):

@@ -93,7 +93,10 @@ ROOT_ELEMENTS: dict[str, object] = {
         }
     },
     "tokenInfo": {"attributes": {"username": "xs:string"}},
+    # sonicSimilarity: getSonicSimilarTracks, findSonicPath
+    "sonicMatch": {"attributes": {"similarity": "xs:double"}, "elements": {"entry": "sub:Child"}},
 }  # fmt: skip
+REPEATED_ROOT = ("openSubsonicExtensions", "sonicMatch")
 ROOT_ATTRIBUTES = {"type": "xs:string", "serverVersion": "xs:string", "openSubsonic": "xs:boolean"}
 
 
@@ -158,7 +161,7 @@ def open_subsonic_tree() -> etree._ElementTree:
     response = root.find(f"{{{XS}}}element[@name='subsonic-response']/{{{XS}}}complexType")
     choice = response.find(f"{{{XS}}}choice")
     for name, shape in ROOT_ELEMENTS.items():
-        element = _element(name, shape, repeated=name == "openSubsonicExtensions")
+        element = _element(name, shape, repeated=name in REPEATED_ROOT)
         element.attrib.pop("minOccurs")
         choice.append(element)
     # several extensions repeat the element: the choice itself may repeat it

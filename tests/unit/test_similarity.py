@@ -75,3 +75,58 @@ def test_the_classifiers_labels_join_the_space_where_they_exist():
     plain = space_of([row(n, 120 + n, "C") for n in range(1, 5)])
     assert plain.labels == [] and plain.matrix.shape == (4, len(similarity.WEIGHTS))
     assert similarity.labels_of({"features_extra": "{not json"}) == {}
+
+
+@pytest.fixture
+def library_db(tmp_path):
+    """A real library database holding tracks 1..40 (ids as given), no links yet."""
+    from soniquebay.library import db, ingest
+
+    conn = db.connect(tmp_path / "library.db")
+    db.migrate(conn)
+    done = ingest.upsert_tracks(
+        conn,
+        [{"path": f"/m/{i}.flac".encode(), "size": 100 + i, "mtime_ns": i, "title": f"T{i}"}
+         for i in range(1, 41)],
+    )  # fmt: skip
+    assert [d["id"] for d in done] == list(range(1, 41))
+    return conn
+
+
+def link(conn, a, b):
+    with conn:
+        conn.execute("INSERT INTO track_duplicates VALUES (?, ?, 0.01), (?, ?, 0.01)", (a, b, b, a))
+
+
+def test_sonic_similar_scores_one_copy_of_each_recording(library_db):
+    rows = [row(1, 124, "A", "minor"), row(2, 124, "A", "minor"), row(3, 125, "C"),
+            row(4, 124, "A", "minor"), row(5, 170, "F#"), row(6, 75, "E")]  # fmt: skip
+    within = space_of(rows)
+    link(library_db, 1, 2)  # 2 is another file of the seed's recording
+    link(library_db, 3, 4)  # 3 and 4: one recording, two files
+    found = similarity.sonic_similar(library_db, within, 1, 5)
+    ids = [i for i, _ in found]
+    assert 2 not in ids and 1 not in ids and len({3, 4} & set(ids)) == 1
+    scores = [s for _, s in found]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
+    assert found[-1][1] == 0.0  # the library's most different track from the seed
+    # "more like this" and instant mixes drop other copies the same way
+    assert 2 not in similarity.similar_ids(library_db, 1, 5, within)
+    assert len({3, 4} & set(similarity.similar_ids(library_db, 1, 5, within))) == 1
+    assert similarity.sonic_similar(library_db, within, 99, 5) == []
+
+
+def test_a_sonic_path_eases_from_one_sound_to_the_other(library_db):
+    """Tempos 80 to 160 in steps of 2 BPM, one key: a path from the slowest to the fastest
+    walks up the tempos, each step nearer the end, no track or recording twice."""
+    rows = [row(n, 80 + 2 * n, "C") for n in range(1, 41)]
+    within = space_of(rows)
+    link(library_db, 20, 21)
+    path = similarity.sonic_path(library_db, within, 1, 40, 10)
+    ids = [i for i, _ in path]
+    assert ids[0] == 1 and ids[-1] == 40 and len(ids) == 10 and len(set(ids)) == 10
+    assert ids == sorted(ids)  # each step closer to the end
+    assert not {20, 21} <= set(ids)
+    assert path[0][1] == 1.0 and [s for _, s in path] == sorted((s for _, s in path), reverse=True)
+    assert similarity.sonic_path(library_db, within, 1, 99, 10) == []
+    assert [i for i, _ in similarity.sonic_path(library_db, within, 1, 40, 2)] == [1, 40]

@@ -36,7 +36,13 @@ async def get_open_subsonic_extensions(call: Call) -> dict:
     return {
         "openSubsonicExtensions": [
             {"name": name, "versions": [1]}
-            for name in ("formPost", "songLyrics", "apiKeyAuthentication", "transcodeOffset")
+            for name in (
+                "formPost",
+                "songLyrics",
+                "apiKeyAuthentication",
+                "transcodeOffset",
+                "sonicSimilarity",
+            )
         ]
     }
 
@@ -300,6 +306,46 @@ async def get_similar_songs2(call: Call, element: str = "similarSongs2") -> dict
         call.app, seed, call.params.int("count", 50, 1, MAX_LIST)
     )
     return {element: {"song": call.songs_by_ids(ids)}}
+
+
+def _sonic_matches(call: Call, found: list[tuple[int, float]]) -> dict:
+    songs = {s["id"]: s for s in call.songs_by_ids([i for i, _ in found])}
+    matches = [
+        {"entry": songs[make_id("track", i)], "similarity": score}
+        for i, score in found
+        if make_id("track", i) in songs
+    ]
+    return {"sonicMatch": matches}
+
+
+def _analysed_track(call: Call, name: str) -> int:
+    _, track_id = parse_id(call.params.required(name), "track")
+    _found(call.read, queries.get_track, track_id)
+    if not call.app[keys.SOUNDS_LIKE].analysed(track_id):
+        raise not_found(f"the audio analysis of song {make_id('track', track_id)} (not done yet)")
+    return track_id
+
+
+async def get_sonic_similar_tracks(call: Call) -> dict:
+    """sonicSimilarity: the tracks that sound most like ``id``, from SoniqueBay's own audio
+    analysis (tempo, key, loudness, energy, timbre, and the classifiers' labels where there
+    are some), each with its similarity in 0..1; one copy of each recording."""
+    await call.app[keys.SOUNDS_LIKE].current()
+    track_id = _analysed_track(call, "id")
+    count = call.params.int("count", 10, 1, MAX_LIST)
+    found = await call.app[keys.SOUNDS_LIKE].sonic_similar(track_id, count)
+    return _sonic_matches(call, found)
+
+
+async def find_sonic_path(call: Call) -> dict:
+    """sonicSimilarity: a route from ``startSongId`` to ``endSongId`` of at most ``count``
+    songs that eases from one sound to the other, each step nearer the end; similarity is to
+    the start."""
+    await call.app[keys.SOUNDS_LIKE].current()
+    start, end = _analysed_track(call, "startSongId"), _analysed_track(call, "endSongId")
+    count = call.params.int("count", 25, 2, MAX_LIST)
+    found = await call.app[keys.SOUNDS_LIKE].sonic_path(start, end, count)
+    return _sonic_matches(call, found)
 
 
 async def get_similar_songs(call: Call) -> dict:

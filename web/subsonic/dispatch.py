@@ -53,6 +53,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getSimilarSongs": browsing.get_similar_songs,
     "getSimilarSongs2": browsing.get_similar_songs2,
     "getTopSongs": browsing.get_top_songs,
+    "getSonicSimilarTracks": browsing.get_sonic_similar_tracks,
+    "findSonicPath": browsing.find_sonic_path,
     "getArtistInfo": browsing.get_artist_info,
     "getArtistInfo2": browsing.get_artist_info2,
     "getAlbumInfo": browsing.get_album_info2,
