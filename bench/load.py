@@ -11,6 +11,13 @@
 2. ``soniquebay web`` over ``--tracks`` generated tracks (bench/api.py's generator); 32 clients
    send a mix (paged lists, a filtered list, one track, a GraphQL page of albums with their
    tracks) for ``--seconds``; reports requests, the error rate and p50/p99 per kind.
+3. The hostile neighbour, on that same web: one well-behaved client (a track, then a page of
+   the list, one request at a time) alone for ``--seconds / 2``, then again while four clients
+   send the worst the limits let through, each request new so no cache helps — a GraphQL
+   document of 1,990 aliased fields (just under the 2,000 selections taken), one of 199
+   fragment spreads, the deepest filtered and sorted REST page, and a Subsonic
+   ``findSonicPath`` of 100 songs; reports the well-behaved client's p50/p99 both ways and
+   their ratio.
 
 Loopback only; each part is bounded in time. Notes the load average.
 """
@@ -33,7 +40,7 @@ import aiohttp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # tests/support
 sys.path.insert(0, str(HERE))  # the other benches' generators
-from api import populate  # noqa: E402
+from api import API_KEY, populate  # noqa: E402
 from scan import generate, get_json, start_serve, tree_rss_mb  # noqa: E402
 from support.servers import Server, start_redis  # noqa: E402
 
@@ -177,12 +184,14 @@ async def rest_part(args, work: Path) -> dict:
         connector = aiohttp.TCPConnector(limit=args.concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
             await asyncio.gather(*(client(session) for _ in range(args.concurrency)))
+        neighbour = await hostile_neighbour(server, args)
     finally:
         server.stop()
         redis_process.terminate()
         redis_process.wait(10)
     total = sum(len(v) for v in latencies.values())
     return {
+        "neighbour": neighbour,
         "requests": total,
         "errors": errors,
         "per_kind": {
@@ -191,6 +200,90 @@ async def rest_part(args, work: Path) -> dict:
         "all": (pct([x for v in latencies.values() for x in v], 0.5) * 1000,
                 pct([x for v in latencies.values() for x in v], 0.99) * 1000),
     }  # fmt: skip
+
+
+HOSTILE_CLIENTS = 4
+
+
+def _hostile_requests(tracks: int, rng: random.Random):
+    """The worst each limit lets through, new every time (no cache of parse, validation or
+    answer helps)."""
+    n = 0
+
+    def aliases():
+        fields = " ".join(f"f{n}_{i}: title" for i in range(1990))
+        return (
+            "POST",
+            "/api/graphql",
+            {"query": f"{{ tracks(limit: 1) {{ items {{ {fields} }} }} }}"},
+        )
+
+    def spreads():
+        body = " ".join("...F" for _ in range(199))
+        query = f"{{ tracks(limit: 25) {{ items {{ {body} }} }} }} fragment F on Track {{ id title bpm key }} # {n}"
+        return ("POST", "/api/graphql", {"query": query})
+
+    def deep_page():
+        offset = 50 * rng.randrange(max(1, tracks // 10 // 50 - 10))  # deep in one genre
+        return ("GET", f"/api/tracks?limit=500&offset={offset}&sort=title&genre=Rock", None)
+
+    def sonic_path():
+        a, b = rng.randrange(1, tracks), rng.randrange(1, tracks)
+        return (
+            "GET",
+            f"/rest/findSonicPath?apiKey={API_KEY}&v=1.16.1&c=bench&f=json"
+            f"&startSongId=tr-{a}&endSongId=tr-{b}&count=100",
+            None,
+        )
+
+    kinds = [aliases, spreads, deep_page, sonic_path]
+    while True:
+        n += 1
+        yield kinds[n % len(kinds)]()
+
+
+async def hostile_neighbour(server: Server, args) -> dict:
+    """The well-behaved client's latency alone, then beside four hostile clients."""
+    rng = random.Random(11)
+    headers = server.auth_headers()
+
+    async def polite(session, seconds: float) -> list[float]:
+        out, end = [], time.monotonic() + seconds
+        while time.monotonic() < end:
+            path = (f"/api/tracks/{rng.randrange(1, args.tracks)}" if len(out) % 2
+                    else f"/api/tracks?limit=50&offset={50 * rng.randrange(20)}")  # fmt: skip
+            began = time.perf_counter()
+            async with session.get(server.url + path, headers=headers) as resp:
+                await resp.read()
+            out.append(time.perf_counter() - began)
+        return out
+
+    async def hostile(session, stop: asyncio.Event, counts: list[int]) -> None:
+        requests = _hostile_requests(args.tracks, random.Random(rng.random()))
+        while not stop.is_set():
+            method, path, body = next(requests)
+            async with session.request(
+                method, server.url + path, json=body, headers=headers
+            ) as resp:
+                await resp.read()
+                counts[resp.status < 400] += 1
+
+    half = args.seconds / 2
+    async with aiohttp.ClientSession() as session:
+        alone = await polite(session, half)
+        stop, counts = asyncio.Event(), [0, 0]
+        attackers = [
+            asyncio.create_task(hostile(session, stop, counts)) for _ in range(HOSTILE_CLIENTS)
+        ]
+        beside = await polite(session, half)
+        stop.set()
+        await asyncio.gather(*attackers, return_exceptions=True)
+    return {
+        "alone": (pct(alone, 0.5) * 1000, pct(alone, 0.99) * 1000, len(alone)),
+        "beside": (pct(beside, 0.5) * 1000, pct(beside, 0.99) * 1000, len(beside)),
+        "hostile_requests": sum(counts),
+        "hostile_refused": counts[0],
+    }
 
 
 def main() -> None:
@@ -222,6 +315,14 @@ def main() -> None:
         )
         for kind, (n, p50, p99) in rest["per_kind"].items():
             print(f"    {kind:15s} n={n:6d}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+        near = rest["neighbour"]
+        (a50, a99, an), (b50, b99, bn) = near["alone"], near["beside"]
+        print(
+            f"Hostile neighbour: a well-behaved client alone p50 {a50:.1f} ms p99 {a99:.1f} ms"
+            f" (n={an}); beside {HOSTILE_CLIENTS} hostile clients ({near['hostile_requests']}"
+            f" requests, {near['hostile_refused']} refused) p50 {b50:.1f} ms p99 {b99:.1f} ms"
+            f" (n={bn}): ratio p50 {b50 / a50:.2f}, p99 {b99 / a99:.2f}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -126,6 +126,8 @@ def store_results(conn: apsw.Connection, results: Sequence[dict[str, Any]]) -> l
                      (track_id, stage, version, inputs, status, plugin, error, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (track_id, stage) DO UPDATE SET
+                     attempts = CASE WHEN excluded.status = 'failed' AND status = 'failed'
+                                     THEN attempts + 1 ELSE 1 END,
                      version = excluded.version, inputs = excluded.inputs,
                      status = excluded.status, plugin = excluded.plugin,
                      error = excluded.error, updated_at = excluded.updated_at""",
@@ -207,6 +209,31 @@ def failures(conn: apsw.Connection, track_id: int) -> list[dict[str, Any]]:
            WHERE track_id = ? AND status = 'failed' ORDER BY stage""",
         (track_id,),
     ).fetchall()
+
+
+# How long after its n-th failure in a row a stage is tried again: an hour, four, sixteen,
+# then every three days, then weekly (a damaged file costs one try a week; a service or disk
+# that came back is found within hours).
+RETRY_AFTER = (3600.0, 4 * 3600.0, 16 * 3600.0, 3 * 86400.0, 7 * 86400.0)
+
+
+def failures_due(
+    conn: apsw.Connection, stage: str, now: float, after_id: int = 0, limit: int = 500
+) -> list[int]:
+    """Present tracks, from ``after_id`` on, whose ``stage`` failed and whose wait before the
+    next try (:data:`RETRY_AFTER` by the failures in a row) is over."""
+    waits = " ".join(f"WHEN {n} THEN {w}" for n, w in enumerate(RETRY_AFTER[:-1], 1))
+    return [
+        r["track_id"]
+        for r in conn.execute(
+            f"""SELECT s.track_id FROM track_stages s JOIN tracks t ON t.id = s.track_id
+                WHERE s.stage = ? AND s.status = 'failed' AND t.missing_since IS NULL
+                  AND s.track_id > ?
+                  AND s.updated_at + CASE s.attempts {waits} ELSE {RETRY_AFTER[-1]} END <= ?
+                ORDER BY s.track_id LIMIT ?""",
+            (stage, after_id, now, limit),
+        )
+    ]
 
 
 def tracks_behind(

@@ -6,7 +6,8 @@ Where an album's cover comes from, first found wins: an image beside its files (
 (fetched by the cover art stage, kept one per album in ``<data_dir>/covers``). Thumbnails
 (64, 300, 600 px) are made with Pillow the first time they are asked for and kept in
 ``<data_dir>/thumbs`` under a digest of the source's path, size and mtime, so a changed cover
-gets new thumbnails and an unchanged one is never decoded twice.
+gets new thumbnails and an unchanged one is never decoded twice. Images are decoded in
+decoder processes (:mod:`soniquebay.web.cover_decoder`), never in the web process's heap.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import queries
 from soniquebay.library_roots import root_of
 from soniquebay.web import keys
+from soniquebay.web.cover_decoder import CoverDecoder
 from soniquebay.web.rest import path_id
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,8 @@ class Source:
 class Covers:
     """The web process's covers: where each album's is, and its thumbnails on disk."""
 
-    def __init__(self, data_dir: Path, roots: tuple[Path, ...]):
+    def __init__(self, data_dir: Path, roots: tuple[Path, ...], decoders: int = 1):
+        self.decoder = CoverDecoder(decoders)
         self.stored = data_dir / "covers"
         self.thumbs = data_dir / "thumbs"
         self.roots = roots
@@ -179,17 +182,23 @@ class Covers:
             raise artwork.BadImage(f"{source.kind} cover is not a usable image")
         return data
 
-    def thumbnail_path(self, source: Source, size: int) -> Path:
-        """The thumbnail's file, made now if it does not exist yet."""
+    async def thumbnail_path(self, source: Source, size: int) -> Path:
+        """The thumbnail's file, made now (decoded in a decoder process) if it does not
+        exist yet."""
         target = self.thumbs / f"{source.digest}-{size}.jpg"
         if target.exists():
             return target
-        image = artwork.thumbnail(self.original(source), size)
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(None, self.original, source)
+        image = await self.decoder.thumbnail(data, size)
+        await loop.run_in_executor(None, self._keep, target, image)
+        return target
+
+    def _keep(self, target: Path, image: bytes) -> None:
         self.thumbs.mkdir(parents=True, exist_ok=True)
-        tmp = self.thumbs / f".{source.digest}-{size}.{os.getpid()}.tmp"
+        tmp = self.thumbs / f".{target.stem}.{os.getpid()}.tmp"
         tmp.write_bytes(image)
         os.replace(tmp, target)
-        return target
 
 
 def _stamp(path: str) -> str:
@@ -199,8 +208,10 @@ def _stamp(path: str) -> str:
 
 async def covers_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
-    app[keys.COVERS] = Covers(settings.data_dir, settings.library)
+    covers = Covers(settings.data_dir, settings.library, 1 if settings.low_memory else 2)
+    app[keys.COVERS] = covers
     yield
+    covers.decoder.close()
 
 
 def size_param(request: web.Request, raw: str | None = None) -> int | None:
@@ -259,16 +270,21 @@ async def track_source(app: web.Application, track: dict) -> Source | None:
 
 
 async def answer(
-    request: web.Request, source: Source | None, title: str, what: str, size: int | None
+    request: web.Request,
+    source: Source | None,
+    title: str,
+    what: str,
+    size: int | None,
+    raster: bool = False,
 ) -> web.StreamResponse:
-    """The original (size None: 404 when there is none), a thumbnail, or the placeholder."""
+    """The original (size None: 404 when there is none), a thumbnail, or the placeholder (an
+    SVG, or with ``raster`` a PNG: for apps whose image decoders cannot read SVG)."""
     covers: Covers = request.app[keys.COVERS]
-    loop = asyncio.get_running_loop()
     if source is not None:
         try:
             if size is None:
                 return await _original(request, covers, source)
-            path = await loop.run_in_executor(None, covers.thumbnail_path, source, size)
+            path = await covers.thumbnail_path(source, size)
             return web.FileResponse(
                 path,
                 headers={
@@ -281,10 +297,13 @@ async def answer(
             log.warning("%s: cover from %s unusable: %s", what, source.kind, exc)
     if size is None:
         raise NotFound(f"{what} has no cover", details={"what": what})
+    headers = {"Cache-Control": "private, max-age=300", "X-Cover-Source": "placeholder"}
+    if raster:
+        loop = asyncio.get_running_loop()
+        drawn = await loop.run_in_executor(None, artwork.placeholder_png, title, min(size, 600))
+        return web.Response(body=drawn, content_type="image/png", headers=headers)
     return web.Response(
-        body=artwork.placeholder_svg(title, size),
-        content_type="image/svg+xml",
-        headers={"Cache-Control": "private, max-age=300", "X-Cover-Source": "placeholder"},
+        body=artwork.placeholder_svg(title, size), content_type="image/svg+xml", headers=headers
     )
 
 

@@ -726,18 +726,24 @@ async def handle_graphql(request: web.Request) -> web.Response:
             name = getattr(getattr(selection, "name", None), "value", "")
             demand(request, access.MUTATIONS.get(name, access.ADMIN))
     # The limits first: a hostile query is refused before graphql-core's validation, which is
-    # quadratic in repeated fields.
+    # quadratic in repeated fields. Then a query a reader can answer is validated and run
+    # there, off the event loop; the rest is validated here.
     errors = check_limits(
         document, settings.graphql_max_depth, settings.graphql_max_cost, variables
-    ) or list(_validate(schema, body["query"], settings.graphql_introspection))
+    )
     if errors:
         return _refused(errors)
     readers = app.get(keys.READERS)
     if readers is not None and readers.takes(operation):
-        answered = await readers.execute(body["query"], variables, operation_name)
+        answered = await readers.execute(
+            body["query"], variables, operation_name, settings.graphql_introspection
+        )
         if answered is not None:
             status, encoded = answered
             return encoded_response(encoded, status=status)
+    errors = list(_validate(schema, body["query"], settings.graphql_introspection))
+    if errors:
+        return _refused(errors)
     context = {"request": request, "app": app, "loaders": Loaders(app[keys.DB])}
     payload, status = await run_operation(
         schema, document, operation, operation_name, variables, context

@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 SWEEP_PAGE = 500
 SWEEP_PAUSE = 1.0  # seconds between pages: catching up never crowds out new files
 CATCH_UP_PAUSE = 30.0  # seconds between sweeps after stages could not be queued
+RETRY_EVERY = 900.0  # seconds between looks for failed stages due another try
 
 
 def stage_payload(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +64,7 @@ class Pipeline:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._sweep: asyncio.Task | None = None
+        self._retries: asyncio.Task | None = None
         self.scheduled = 0  # stage items queued since start (for /api/health)
 
     @property
@@ -90,9 +93,10 @@ class Pipeline:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pipeline")
         self._sweep = asyncio.create_task(self.sweep(), name="stage-sweep")
+        self._retries = asyncio.create_task(self._retry_loop(), name="stage-retries")
 
     async def stop(self) -> None:
-        for task in (self._sweep, self._task):
+        for task in (self._retries, self._sweep, self._task):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -192,6 +196,32 @@ class Pipeline:
                     clean = False
                 await asyncio.sleep(SWEEP_PAUSE)
         return clean
+
+    async def _retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RETRY_EVERY)
+            try:
+                await self.retry_failures(time.time())
+            except (redis.RedisError, OSError) as exc:
+                log.warning("failed stages not retried this time (%s)", exc)
+
+    async def retry_failures(self, now: float) -> int:
+        """Queue again the failed stages whose wait is over (timeouts, decoder errors, a
+        plugin's exception: ``stages.RETRY_AFTER``, longer after each failure in a row).
+        Returns how many tracks were queued."""
+        total = 0
+        for stage in self.stages:
+            after, retried = 0, 0
+            while ids := self.app[keys.DB].read(
+                stage_store.failures_due, stage.name, now, after, SWEEP_PAGE
+            ):
+                after = ids[-1]
+                retried += (await self.schedule(ids, only=[stage.name], force=True))[0]
+                await asyncio.sleep(SWEEP_PAUSE if len(ids) == SWEEP_PAGE else 0)
+            if retried:
+                log.info("stage %s: %d failed tracks tried again", stage.name, retried)
+            total += retried
+        return total
 
 
 class EventHooks:

@@ -5,9 +5,10 @@ it for about 5 ms (SQL, rows, the executor): at concurrency 32 the last query in
 150 ms however many cores were idle. A reader is a process of its own (spawned, not forked:
 the web process has threads) with a read-only connection to the library and the same schema
 and resolvers (:func:`soniquebay.web.graphql_api.run_operation`). The web process still does
-everything about the request itself (authentication, the size and cost limits, validation,
-the response and its compression) and hands the readers only the query's text, variables and
-operation name; they send back the answer as JSON bytes.
+everything about the request itself (authentication, the size and cost limits, the response
+and its compression) and hands the readers only the query's text, variables and operation
+name; they validate it (graphql-core's validation of a large document takes milliseconds the
+event loop should not spend) and send back the answer as JSON bytes.
 
 What stays in the web process: mutations (it is the only writer), queries whose root fields
 need what only it holds (``similar_tracks``: the in-memory neighbour index), introspection,
@@ -100,15 +101,20 @@ class Readers:
         return True
 
     async def execute(
-        self, query: str, variables: dict[str, Any], operation_name: str | None
+        self,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        introspection: bool = True,
     ) -> tuple[int, bytes] | None:
-        """(status, JSON body) from a reader; None: answer it in the web process."""
+        """(status, JSON body) from a reader, which validates the query first (a 400 with the
+        errors); None: answer it in the web process."""
         pool = self._pool
         if pool is None:
             return None
         try:
             answered = await asyncio.get_running_loop().run_in_executor(
-                pool, answer, query, variables, operation_name
+                pool, answer, query, variables, operation_name, introspection
             )
         except BrokenProcessPool as exc:
             if pool is self._pool:  # the first of the queries it failed says so
@@ -167,15 +173,22 @@ def start_reader(settings: Settings, web_pid: int) -> None:
     gc.freeze()  # what start-up built lives as long as the process (see web.app)
 
 
-def answer(query: str, variables: dict[str, Any], operation_name: str | None):
-    """One query in a reader: (status, JSON bytes), or None when the web process should answer
-    it (an unexpected error: there it gets the web's own error handling and its log)."""
+def answer(
+    query: str, variables: dict[str, Any], operation_name: str | None, introspection: bool = True
+):
+    """One query in a reader, validated then run: (status, JSON bytes), or None when the web
+    process should answer it (an unexpected error: there it gets the web's own error handling
+    and its log)."""
     from soniquebay.web import graphql_api, jsonbody, keys
     from soniquebay.web.loaders import Loaders
 
     assert _state is not None, "start_reader did not run"
     schema, app, loop = _state
     try:
+        errors = graphql_api._validate(schema, query, introspection)
+        if errors:
+            refused = {"data": None, "errors": [graphql_api._error_json(e) for e in errors]}
+            return 400, jsonbody.dumps(refused)
         document = graphql_api._parse(query)
         operation = graphql_api._operation(document, operation_name)
         context = {"request": None, "app": app, "loaders": Loaders(app[keys.DB])}

@@ -17,6 +17,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from pathlib import Path
 
 import libsonic
 import pytest
@@ -312,7 +313,9 @@ def test_cover_art_at_a_size(server):
     assert raw(server, "getCoverArt", id=song["coverArt"], size=300)[0] == 200
     other = ok(server, "getAlbumList2", type="alphabeticalByName")["albumList2"]["album"][0]
     status, body, headers = raw(server, "getCoverArt", id=other["coverArt"], size=300)
-    assert status == 200 and headers["Content-Type"] == "image/svg+xml"  # drawn: no art
+    assert status == 200 and headers["Content-Type"] == "image/png"  # drawn: no art; a PNG,
+    with Image.open(io.BytesIO(body)) as image:  # which Android apps can decode (not SVG)
+        assert image.size == (300, 300)
 
 
 def test_lyrics_of_a_song(server):
@@ -876,3 +879,106 @@ def test_sonic_similarity_from_the_audio_analysis(server):
     assert [m["track"]["title"] for m in answer["data"]["sonic_path"]] == path
     status, body = server.request("GET", f"/api/tracks/{slow}/path?count=4")
     assert status == 400 and body["error"]["details"]["field"] == "to"
+
+
+# ---------------------------------------------------------------- the npm subsonic-api client
+
+NPM_PACKAGES = ("subsonic-api@3", "typescript@5")
+# What the package's own types say against the OpenSubsonic spec: its getLyricsBySongId is
+# typed `lyricsList: StructuredLyrics[]`, where the spec's answer (and every server's) is
+# `lyricsList: {structuredLyrics: [...]}`; its deletePlaylist is typed as answering the
+# playlist, where the spec's answer is empty. Both are checked against the spec's schema above.
+NOT_TYPE_CHECKED = {"getLyricsBySongId", "deletePlaylist"}
+# Extra fields are fine (OpenSubsonic additions the package does not list); missing or wrongly
+# typed ones are not.
+EXTRA_FIELD_ERRORS = ("TS2353", "TS2561")
+# Where the package's types (3.3) say otherwise than the OpenSubsonic spec, the spec is
+# followed (every OpenSubsonic server does): song `genres` are ItemGenre objects, not strings
+# (Child.md); a song's `artists`/`albumArtists` carry "only the required ArtistID3 fields",
+# id and name (Child.md), and `albumCount` is optional (ArtistID3.md); every ReplayGain field
+# is optional (ReplayGain.md), and SoniqueBay has no base or fallback gain to give.
+PACKAGE_AGAINST_SPEC = (
+    "Type '{ name: string; }' is not assignable to type 'string'",
+    "Property 'albumCount' is missing in type '{ id: string; name: string; }' but required in"
+    " type 'ArtistID3'",
+    "is missing the following properties from type 'ReplayGain': baseGain, fallbackGain",
+)
+
+
+@pytest.fixture(scope="module")
+def npm_client(tmp_path_factory):
+    """The npm `subsonic-api` package and TypeScript, installed into a folder of their own."""
+    import shutil
+
+    if not shutil.which("npm"):
+        pytest.fail("npm is missing: bin/setup --test installs Debian's nodejs and npm")
+    folder = tmp_path_factory.mktemp("npm")
+    (folder / "package.json").write_text('{"name": "soniquebay-tests", "private": true}')
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *NPM_PACKAGES],
+        cwd=folder, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        unreachable = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ENETUNREACH")
+        if any(code in done.stderr for code in unreachable):
+            pytest.skip(f"the npm registry is unreachable: {done.stderr.strip()[-200:]}")
+        raise AssertionError(done.stderr)
+    return folder
+
+
+def test_the_npm_subsonic_api_client_in_token_api_key_and_post_modes(server, npm_client):
+    """Every method the `subsonic-api` package has and SoniqueBay supports, called by the
+    package itself in its three ways of talking; each answer ok, and type-checked by
+    TypeScript against the package's own declared return types."""
+    ids = ids_by_title(server)
+    artist = ok(server, "getArtists")["artists"]["index"][0]["artist"][0]
+    album = ok(server, "getAlbumList2", type="alphabeticalByName")["albumList2"]["album"][0]
+    wanted = {"song": ids["Drive A"], "far": ids["Fast Odd"], "album": album["id"],
+              "artist": artist["id"], "artistName": artist["name"], "genre": "Folk"}  # fmt: skip
+    script = Path(__file__).parents[1] / "support" / "subsonic_api_client.mjs"
+    run = subprocess.run(
+        ["node", str(script), str(npm_client), server.url, "admin", APP_PASSWORD,
+         server.api_key, json.dumps(wanted)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    answers = json.loads(run.stdout)
+    assert set(answers) == {"token", "apiKey", "post"}
+    media = {"stream": "audio/flac", "download": "audio/flac", "getCoverArt": "image/png",
+             "getAvatar": "image/png"}  # fmt: skip
+    lines = ['import type SubsonicAPI from "subsonic-api";',
+             "type Answer<M extends keyof SubsonicAPI> = SubsonicAPI[M] extends"
+             " (...args: any[]) => Promise<infer R> ? R : never;"]  # fmt: skip
+    where: dict[int, str] = {}
+    for mode, calls in answers.items():
+        assert len(calls) >= 50, (mode, sorted(calls))
+        for call, answer in calls.items():
+            method = call.split(" ")[0]
+            assert "thrown" not in answer, (mode, call, answer)
+            if method in media:
+                assert answer["status"] == 200 and answer["type"].startswith(media[method])
+                assert answer["bytes"] > 0, (mode, call)
+                continue
+            assert answer["status"] == "ok", (mode, call, answer)
+            if method in NOT_TYPE_CHECKED or method in ("tokenInfo", "getSonicSimilarTracks",
+                                                         "findSonicPath"):  # fmt: skip
+                continue
+            lines.append(
+                f"export const a{len(lines)}: Answer<{json.dumps(method)}> = {json.dumps(answer)};"
+            )
+            where[len(lines)] = f"{mode} {call}"
+        assert calls["tokenInfo"]["tokenInfo"]["username"] == "admin"
+        assert calls["findSonicPath"]["sonicMatch"][0]["entry"]["id"] == ids["Drive A"]
+    (npm_client / "answers.ts").write_text("\n".join(lines) + "\n")
+    check = subprocess.run(
+        ["node", "node_modules/typescript/bin/tsc", "--noEmit", "--strict", "--target", "es2022",
+         "--module", "nodenext", "--moduleResolution", "nodenext", "answers.ts"],
+        cwd=npm_client, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    errors = [
+        line for line in check.stdout.splitlines()
+        if line.startswith("answers.ts(") and not any(c in line for c in EXTRA_FIELD_ERRORS)
+        and not any(known in line for known in PACKAGE_AGAINST_SPEC)
+    ]  # fmt: skip
+    named = [f"{where.get(int(e.split('(')[1].split(',')[0]), '?')}: {e}" for e in errors]
+    assert not named, "\n".join(named[:20])

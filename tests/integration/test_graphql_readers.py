@@ -102,6 +102,13 @@ def test_readers_answer_as_the_web_process_does_and_see_every_write(web):
     listed = server.graphql("{ tracks(limit: 100) { items { title } } }")["data"]["tracks"]
     assert "Song 44" in {t["title"] for t in listed["items"]}
 
+    # A query a reader takes is validated there, off the web's event loop: the same errors.
+    wrong = "{ tracks(limit: 5) { items { title no_such_field } } }"
+    before = answered(server)
+    status, refused = server.request("POST", "/api/graphql", {"query": wrong})
+    assert status == 400 and refused == alone.request("POST", "/api/graphql", {"query": wrong})[1]
+    assert "no_such_field" in refused["errors"][0]["message"] and answered(server) == before + 1
+
 
 def test_a_killed_reader_costs_a_query_nothing_and_the_readers_come_back(web):
     server = web("1")

@@ -177,3 +177,50 @@ def test_a_raising_plugin_is_recorded_against_the_track_and_the_others_go_on(sta
     # A failure is not retried in a loop: the same inputs, the same version, nothing queued.
     ingest(api, "fragile")
     assert queued(redis_client) == []
+
+
+FLAKY = """
+from pathlib import Path
+
+from soniquebay import hookimpl, stage
+
+@hookimpl
+@stage(needs=("title",), produces=("gamma",))
+def process_track(ctx, track):
+    left = Path({tries!r})
+    n = int(left.read_text())
+    if n > 0:
+        left.write_text(str(n - 1))
+        raise TimeoutError("the decoder hung")
+    return {{"gamma": track["title"]}}
+"""
+
+
+def test_a_failed_stage_is_tried_again_later_less_often_each_time(start, redis_client, tmp_path):
+    """Issue 24, item 4: a failure (a timeout, a decoder error) is retried by the web's retry
+    sweep after a wait that grows with each failure in a row: an hour, then four."""
+    import time
+
+    from soniquebay.web import keys
+
+    tries = tmp_path / "failures-left"
+    tries.write_text("2")  # fails twice, then works
+    api = start(flaky=FLAKY.format(tries=str(tries)))
+    pipeline = api.app[keys.PIPELINE]
+    [track_id] = ingest(api, "wobbly")
+    work(api, redis_client)
+    assert [f["stage"] for f in api.get(f"/api/tracks/{track_id}")["stage_failures"]] == [
+        "flaky.process_track"
+    ]
+    failed_at = time.time()
+    retry = lambda at: api.call(lambda: pipeline.retry_failures(at))  # noqa: E731
+    assert retry(failed_at + 3000) == 0 and queued(redis_client) == []
+    assert retry(failed_at + 3700) == 1 and queued(redis_client) == ["flaky.process_track"]
+    work(api, redis_client)  # the second failure: now four hours
+    failed_at = time.time()
+    assert retry(failed_at + 3700) == 0
+    assert retry(failed_at + 4 * 3600 + 100) == 1
+    work(api, redis_client)
+    track = api.get(f"/api/tracks/{track_id}")
+    assert track["stage_failures"] == [] and track["plugin_data"]["flaky"] == {"gamma": "wobbly"}
+    assert retry(failed_at + 30 * 86400) == 0  # done: nothing to retry

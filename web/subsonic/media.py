@@ -107,9 +107,9 @@ async def get_cover_art(call: Call) -> web.StreamResponse:
         if not rows:
             raise not_found(f"{kind} {number}")
         source, title = await covers.track_source(call.app, rows[0]), rows[0]["title"] or ""
-    if source is None:  # no art: the drawn placeholder (apps then show something, not a gap)
-        size = size or 600
-    return await covers.answer(call.request, source, title, f"{kind} {number}", size)
+    if source is None:  # no art: the drawn placeholder (apps then show something, not a gap),
+        size = size or 600  # as a PNG: Android's image decoders cannot read SVG
+    return await covers.answer(call.request, source, title, f"{kind} {number}", size, raster=True)
 
 
 def _found_playlist(call: Call, number: int) -> list[int]:
