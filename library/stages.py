@@ -236,6 +236,32 @@ def failures_due(
     ]
 
 
+PLAYBACK = "playback"  # not a stage: where a player's failure to play a track is kept
+
+
+def record_playback_failure(conn: apsw.Connection, track_id: int, reason: str) -> None:
+    """A player could not play this track (nor a transcode of it): a failure on the track, shown
+    on its page and at /errors like a stage's, until it plays (:func:`clear_playback_failure`)."""
+    with conn:
+        if not conn.execute("SELECT 1 FROM tracks WHERE id = ?", (track_id,)).fetchall():
+            raise NotFound(f"track {track_id} does not exist", details={"id": track_id})
+        conn.execute(
+            """INSERT INTO track_stages
+                 (track_id, stage, version, inputs, status, plugin, error, updated_at)
+               VALUES (?, ?, 'player', '', 'failed', NULL, ?, ?)
+               ON CONFLICT (track_id, stage) DO UPDATE SET attempts = attempts + 1,
+                 error = excluded.error, updated_at = excluded.updated_at""",
+            (track_id, PLAYBACK, f"could not be played: {reason}", time.time()),
+        )
+
+
+def clear_playback_failure(conn: apsw.Connection, track_id: int) -> None:
+    with conn:
+        conn.execute(
+            "DELETE FROM track_stages WHERE track_id = ? AND stage = ?", (track_id, PLAYBACK)
+        )
+
+
 def tracks_behind(
     conn: apsw.Connection, stage: str, version: str, after_id: int = 0, limit: int = 500
 ) -> list[int]:

@@ -13,7 +13,7 @@ import re
 from aiohttp import web
 
 from soniquebay.errors import Forbidden, InvalidInput
-from soniquebay.library import annotations, browse, playlists, queries, similarity, sql
+from soniquebay.library import annotations, browse, playlists, queries, similarity, sql, stages
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.rest import int_param, known_params, path_id, with_display
@@ -354,6 +354,25 @@ async def rate(request: web.Request) -> web.Response:
 
 async def record_play(request: web.Request) -> web.Response:
     """``POST /api/tracks/{id}/plays``: the player heard this track (half of it, or 4 minutes,
-    as Last.fm counts a scrobble)."""
-    await request.app[keys.DB].write(annotations.record_play, user_of(request), path_id(request))
+    as Last.fm counts a scrobble); a failure to play it recorded earlier is gone."""
+    track_id, database = path_id(request), request.app[keys.DB]
+    await database.write(annotations.record_play, user_of(request), track_id)
+    await database.write(stages.clear_playback_failure, track_id)
+    return web.Response(status=204)
+
+
+MAX_REASON = 300
+
+
+async def playback_error(request: web.Request) -> web.Response:
+    """``POST /api/tracks/{id}/playback-errors`` ``{"reason": "…", "transcoded": bool}``: the
+    player could not play this track, nor a transcode of it. Recorded on the track (its page,
+    ``/errors``) until it plays again."""
+    body = check_object(
+        await json_object(request), {"reason": str, "transcoded": bool}, required=("reason",)
+    )
+    reason = " ".join(body["reason"].split())[:MAX_REASON] or "no reason given"
+    if body.get("transcoded"):
+        reason += " (also transcoded)"
+    await request.app[keys.DB].write(stages.record_playback_failure, path_id(request), reason)
     return web.Response(status=204)

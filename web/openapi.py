@@ -94,6 +94,15 @@ def _components() -> dict[str, Any]:
                 "properties": {"rating": {"type": "integer", "minimum": 0, "maximum": 5}},
                 "additionalProperties": False,
             },
+            "PlaybackError": {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {
+                    "reason": {"type": "string", "maxLength": 2000},
+                    "transcoded": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+            },
             "Track": {"type": "object", "description": "Every column of a track, path as text."},
             "TrackCreate": _schema_of(rest.TRACK_CREATE_SPEC, ("path",)),
             "TrackUpdate": _schema_of(rest.TRACK_SPEC),
@@ -437,7 +446,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                             "format",
                             str,
                             "original when absent",
-                            enum=["raw", "original", "opus", "mp3"],
+                            enum=["raw", "original", "opus", "mp3", "ogg", "aac"],
                         ),
                         _q("bitrate", int, "kbps, 32 to 320", minimum=32, maximum=320),
                         _q("offset", float, "start this many seconds in (transcodes)", minimum=0),
@@ -450,6 +459,32 @@ def _paths() -> dict[str, dict[str, Any]]:
             "post": with404(
                 _op(
                     "Count a play of the track for the asking user", "listening", params=pid, ok=204
+                )
+            )
+        },
+        "/api/tracks/{id}/playback-errors": {
+            "post": with404(
+                _op(
+                    "The player could not play the track (nor a transcode of it): recorded on"
+                    " the track until it plays again",
+                    "listening",
+                    params=pid,
+                    body="PlaybackError",
+                    ok=204,
+                )
+            )
+        },
+        "/api/tracks/{id}/path": {
+            "get": with404(
+                _op(
+                    "A route from this track's sound to another's, each step nearer the end;"
+                    " each track with its similarity to the first (409: no analysis yet)",
+                    "listening",
+                    params=[
+                        *pid,
+                        _q("to", int, "the track the path ends on", minimum=1),
+                        _q("count", int, "2 to 100", default=20),
+                    ],
                 )
             )
         },

@@ -132,6 +132,7 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),
         r("GET", "/api/tracks/{id}/stream", stream.stream, READ),
         r("POST", "/api/tracks/{id}/plays", listening.record_play, WRITE),
+        r("POST", "/api/tracks/{id}/playback-errors", listening.playback_error, WRITE),
         r("GET", "/api/tracks/{id}/similar", listening.similar, READ),
         r("GET", "/api/tracks/{id}/mix", listening.mix, READ),
         r("GET", "/api/tracks/{id}/path", listening.path, READ),

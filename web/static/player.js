@@ -1,7 +1,10 @@
 // The player: a queue that survives page loads (pages load in place; the queue is also kept in
 // localStorage for a reload), previous/next, seek, volume, shuffle/repeat, keyboard, and the
 // Media Session API for lock screens and headset buttons. Plays are counted once half a track
-// (or 4 minutes) was heard, as Last.fm counts a scrobble.
+// (or 4 minutes) was heard, as Last.fm counts a scrobble. It never stalls on a bad file: an
+// original the browser cannot decode is transcoded (that track only: the chosen quality stays),
+// and a track that cannot be played at all is announced, reported to the server (its page and
+// /errors show it), marked unplayable for this session and skipped after a moment.
 (function () {
   "use strict";
   const root = document.getElementById("player");
@@ -10,6 +13,10 @@
   const $ = function (sel) { return root.querySelector(sel); };
   const KEY = "soniquebay.player";
   const state = { queue: [], index: -1, order: [], shuffle: false, repeat: "off", counted: false, base: 0 };
+  const transcoded = new Set();  // ids whose original this browser could not play
+  const unplayable = new Map();  // id -> why, for this session
+  const SKIP_AFTER = 2500;  // ms the "can't play" message shows before the next track
+  let skipping = null;
 
   function fmt(s) {
     if (!isFinite(s) || s < 0) s = 0;
@@ -42,7 +49,7 @@
     const chosen = $(".quality").value;
     const t = state.queue[state.index];
     if (chosen) return chosen.split(":");
-    if (t && t.mime && !audio.canPlayType(t.mime.split(";")[0])) {
+    if (t && (transcoded.has(t.id) || (t.mime && !audio.canPlayType(t.mime.split(";")[0])))) {
       return audio.canPlayType("audio/ogg; codecs=opus") ? ["opus", "128"] : ["mp3", "192"];
     }
     return null;
@@ -94,12 +101,13 @@
     list.replaceChildren();
     state.queue.forEach(function (t, i) {
       const li = document.createElement("li");
-      if (i === state.index) li.className = "current";
+      if (i === state.index) li.classList.add("current");
+      if (unplayable.has(t.id)) { li.classList.add("unplayable"); li.title = "Can't play: " + unplayable.get(t.id); }
       const play = document.createElement("button");
       play.type = "button";
       play.className = "q-title";
       play.textContent = t.title + (t.artist ? " — " + t.artist : "");
-      play.addEventListener("click", function () { playAt(i); });
+      play.addEventListener("click", function () { unplayable.delete(t.id); playAt(i); });
       li.appendChild(play);
       [["↑", -1, "Move up"], ["↓", 1, "Move down"], ["✕", 0, "Remove"]].forEach(function (spec) {
         const b = document.createElement("button");
@@ -159,6 +167,8 @@
   function load(index, offset, autoplay) {
     const t = state.queue[index];
     if (!t) return;
+    clearTimeout(skipping);
+    problem("");
     state.index = index;
     state.counted = false;
     const q = quality();
@@ -176,13 +186,43 @@
 
   function step(direction) {
     if (!state.queue.length) return;
-    const at = state.order.indexOf(state.index);
-    let next = at + direction;
-    if (next >= state.order.length || next < 0) {
-      if (state.repeat !== "all") { if (direction > 0) { audio.pause(); } return; }
-      next = (next + state.order.length) % state.order.length;
+    let at = state.order.indexOf(state.index);
+    for (let tries = 0; tries < state.order.length; tries++) {
+      let next = at + direction;
+      if (next >= state.order.length || next < 0) {
+        if (state.repeat !== "all") { if (direction > 0) { audio.pause(); } return; }
+        next = (next + state.order.length) % state.order.length;
+      }
+      at = next;
+      if (!unplayable.has(state.queue[state.order[next]].id)) { playAt(state.order[next]); return; }
     }
-    playAt(state.order[next]);
+    audio.pause();  // nothing left that plays
+  }
+
+  function problem(text) {
+    const line = $(".np-problem");
+    line.textContent = text;
+    line.hidden = !text;
+  }
+
+  function describe(error) {
+    if (!error) return "the stream stopped";
+    return ({ 1: "loading was stopped", 2: "a network error", 3: "the audio could not be decoded",
+              4: "neither the file nor a transcode of it could be opened" })[error.code] +
+      (error.message ? " (" + error.message + ")" : "");
+  }
+
+  function cannotPlay(t) {
+    const why = describe(audio.error);
+    unplayable.set(t.id, why);
+    problem("Can't play this file: " + why + ". Skipping it.");
+    renderQueue();
+    fetch("/api/tracks/" + t.id + "/playback-errors", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": SoniqueBay.csrf() },
+      body: JSON.stringify({ reason: why, transcoded: Boolean(quality()) }),
+    }).catch(function () { /* the server is away: the message is still shown */ });
+    skipping = setTimeout(function () { if (state.queue[state.index] === t) step(1); }, SKIP_AFTER);
   }
 
   function seek(to) {
@@ -287,10 +327,13 @@
   });
   audio.addEventListener("error", function () {
     const t = state.queue[state.index];
-    if (t && !quality() && audio.error && audio.error.code === 4) {
-      $(".quality").value = "opus:128";  // the browser cannot play the original: transcode
-      load(state.index, 0, true);
+    if (!t || !audio.getAttribute("src")) return;
+    if (!quality() && !transcoded.has(t.id)) {
+      transcoded.add(t.id);  // this browser cannot play the original: transcode this one
+      load(state.index, currentTime(), true);
+      return;
     }
+    cannotPlay(t);
   });
 
   document.addEventListener("keydown", function (e) {
