@@ -7,7 +7,7 @@ from typing import Any
 
 import apsw
 
-from soniquebay.errors import Conflict, NotFound
+from soniquebay.errors import Conflict, InvalidInput, NotFound
 
 SCOPES = ("read", "write", "worker", "admin")  # what each grants: web/access.py
 
@@ -114,7 +114,8 @@ def create_session(
 
 def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin FROM sessions s
+        """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin, u.theme
+           FROM sessions s
            JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?""",
         (id_hash, time.time()),
     ).fetchall()
@@ -142,6 +143,19 @@ def delete_user(conn: apsw.Connection, user_id: int) -> None:
         if rows[0]["is_admin"] and admins <= 1:
             raise Conflict("the last administrator cannot be removed")
         conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+THEMES = ("auto", "light", "dark")
+
+
+def set_theme(conn: apsw.Connection, user_id: int, theme: str) -> None:
+    """The user's colours for the pages: auto (the system's), light or dark."""
+    if theme not in THEMES:
+        raise InvalidInput(f"theme is one of {', '.join(THEMES)}", details={"field": "theme"})
+    with conn:
+        conn.execute(
+            "UPDATE users SET theme = ?, updated_at = ? WHERE id = ?", (theme, time.time(), user_id)
+        )
 
 
 def set_admin(conn: apsw.Connection, username: str, is_admin: bool) -> None:

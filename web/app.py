@@ -74,11 +74,20 @@ async def readers_ctx(app: web.Application):
     readers.close()
 
 
+REDIS_CONNECTIONS = 64  # the web process's commands at once (the hub has its own connection)
+REDIS_WAIT = 20.0  # seconds a command waits for a free connection before it fails
+
+
 async def redis_ctx(app: web.Application):
     url = app[keys.SETTINGS].effective_redis_url
-    client = aioredis.Redis.from_url(
-        url, decode_responses=True, socket_connect_timeout=5, socket_timeout=10
-    )
+    # A bounded pool that waits for a free connection: redis-py 6+ caps a plain pool at 100
+    # and fails the 101st command at once, which 500 live-event clients replaying together
+    # after a reconnection reached (each a 500).
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT,
+        decode_responses=True, socket_connect_timeout=5, socket_timeout=10,
+    )  # fmt: skip
+    client = aioredis.Redis.from_pool(pool)
     # The hub blocks on XREAD: it gets its own connection with no read timeout.
     hub_client = aioredis.Redis.from_url(
         url, decode_responses=True, socket_connect_timeout=5, socket_timeout=60

@@ -47,6 +47,7 @@ class Principal:
     csrf: str = ""  # set for a session: unsafe requests must echo it
     via: str = ""  # session or bearer
     user_id: int | None = None  # whose stars, plays and playlists (None: the worker, a CLI token)
+    theme: str = "auto"  # the pages' colours this user chose (a session's)
 
     def can(self, scope: str) -> bool:
         return access.granted(self.scope, scope)
@@ -142,6 +143,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
         csrf=row["csrf_token"],
         via="session",
         user_id=row["user_id"],
+        theme=row["theme"],
     )
 
 

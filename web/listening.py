@@ -13,7 +13,16 @@ import re
 from aiohttp import web
 
 from soniquebay.errors import Forbidden, InvalidInput
-from soniquebay.library import annotations, browse, playlists, queries, similarity, sql, stages
+from soniquebay.library import (
+    annotations,
+    browse,
+    playlists,
+    queries,
+    replaygain,
+    similarity,
+    sql,
+    stages,
+)
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.rest import int_param, known_params, path_id, with_display
@@ -80,12 +89,21 @@ def briefs(app: web.Application, rows: list[dict]) -> list[dict]:
 
 
 async def player_tracks(request: web.Request) -> web.Response:
-    """``GET /api/player/tracks?ids=3,1,2``: short records, in the order asked."""
+    """``GET /api/player/tracks?ids=3,1,2``: short records, in the order asked, each with its
+    ``replay_gain`` (track and album gain and peak: the tags' or the analysis's, as
+    ``replaygain_source`` says; null before either exists)."""
     known_params(request, "ids")
     ids = ids_param(request)
-    rows = {r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, ids)}
+    database = request.app[keys.DB]
+    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
     ordered = [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
-    return json_response({"items": briefs(request.app, ordered)})
+    albums = database.read(replaygain.album_measures, [r["album_id"] for r in ordered])
+    source = request.app[keys.SETTINGS].replaygain_source
+    items = [
+        {**b, "replay_gain": replaygain.of_track(r, albums.get(r["album_id"]), source)}
+        for b, r in zip(briefs(request.app, ordered), ordered, strict=True)
+    ]
+    return json_response({"items": items})
 
 
 async def search(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from soniquebay.library import (
 )
 from soniquebay.plugins import available
 from soniquebay.web import covers, keys
+from soniquebay.web.auth import safe_next
 from soniquebay.web.browse_pages import my_playlists, stars_of
 from soniquebay.web.listening import mix_ids
 from soniquebay.web.render import render
@@ -368,6 +369,15 @@ async def subsonic_password_form(request: web.Request) -> web.Response:
         accounts.set_subsonic_password, request["principal"].name, sealed
     )
     return await settings_page(request, notice="Your apps' password is set.")
+
+
+async def theme_form(request: web.Request) -> web.Response:
+    """The header's colours button: auto (the system's), dark or light, kept for this user."""
+    form = await request.post()
+    await request.app[keys.DB].write(
+        accounts.set_theme, request["principal"].user_id, str(form.get("theme", ""))
+    )
+    raise web.HTTPSeeOther(safe_next(str(form.get("next") or "/")))
 
 
 async def api_key_form(request: web.Request) -> web.Response:

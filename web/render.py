@@ -88,6 +88,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     context.setdefault("principal", principal)
     context.setdefault("csrf", principal.csrf if principal else "")
     context.setdefault("path", request.path)
+    context.setdefault("theme", principal.theme if principal else "auto")
     html = request.app[keys.TEMPLATES].get_template(template).render(**context)
     return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
 

@@ -89,6 +89,7 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/settings", pages.settings_page, READ),
         r("POST", "/settings/subsonic-password", pages.subsonic_password_form, WRITE),
         r("POST", "/settings/api-key", pages.api_key_form, WRITE),
+        r("POST", "/settings/theme", pages.theme_form, WRITE),
         r("GET", "/users", pages.users_page, ADMIN),
         r("POST", "/users", pages.users_create_form, ADMIN),
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),

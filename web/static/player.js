@@ -17,6 +17,58 @@
   const unplayable = new Map();  // id -> why, for this session
   const SKIP_AFTER = 2500;  // ms the "can't play" message shows before the next track
   let skipping = null;
+  // ReplayGain: each track's (or its album's) gain, through Web Audio, never past its peak.
+  const LEVELLING = "soniquebay.levelling";
+  const levelling = (function () {
+    try { return Object.assign({ mode: "off", preamp: 0 }, JSON.parse(localStorage.getItem(LEVELLING) || "{}")); }
+    catch (_) { return { mode: "off", preamp: 0 }; }
+  })();
+  let graph = null;  // built the first time levelling is on: then the audio goes through it
+
+  function ensureGraph() {
+    if (graph) return graph;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return null;
+    const ctx = new Context();
+    const source = ctx.createMediaElementSource(audio);
+    const gain = ctx.createGain();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 2048;
+    source.connect(gain);
+    gain.connect(analyser);
+    analyser.connect(ctx.destination);
+    graph = { ctx: ctx, gain: gain, analyser: analyser };
+    return graph;
+  }
+
+  function gainFor(t) {
+    const g = t && t.replay_gain;
+    if (!g || levelling.mode === "off") return 1;
+    const album = levelling.mode === "album";
+    const db = album ? (g.albumGain ?? g.trackGain) : (g.trackGain ?? g.albumGain);
+    const peak = album ? (g.albumPeak ?? g.trackPeak) : (g.trackPeak ?? g.albumPeak);
+    if (db === undefined || db === null) return 1;
+    let linear = Math.pow(10, (db + Number(levelling.preamp || 0)) / 20);
+    if (peak > 0) linear = Math.min(linear, 1 / peak);  // clipping prevention
+    return linear;
+  }
+
+  function applyLevelling() {
+    if (levelling.mode === "off" && !graph) return;
+    const g = ensureGraph();
+    if (!g) return;
+    g.gain.gain.value = gainFor(state.queue[state.index]);
+    if (g.ctx.state === "suspended") g.ctx.resume().catch(function () { /* needs a gesture */ });
+  }
+
+  function level() {  // the output's RMS now, in dBFS (after the gain): for a meter, and tests
+    if (!graph) return null;
+    const data = new Float32Array(graph.analyser.fftSize);
+    graph.analyser.getFloatTimeDomainData(data);
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum += data[i] * data[i];
+    return 10 * Math.log10(sum / data.length || 1e-12);
+  }
 
   function fmt(s) {
     if (!isFinite(s) || s < 0) s = 0;
@@ -179,6 +231,7 @@
       audio.currentTime = offset;
     });
     show();
+    applyLevelling();
     if (autoplay) audio.play().catch(function () { /* the browser wants a gesture first */ });
   }
 
@@ -249,7 +302,7 @@
     playAt(Math.min(start || 0, tracks.length - 1));
   }
   window.SoniqueBay = window.SoniqueBay || {};
-  SoniqueBay.player = { play: play, state: state, audio: audio };
+  SoniqueBay.player = { play: play, state: state, audio: audio, level: level, gain: function () { return graph ? graph.gain.gain.value : 1; } };
 
   // -------------------------------------------------------------- wiring
   document.addEventListener("click", function (e) {
@@ -295,12 +348,22 @@
   seekBar.addEventListener("input", function () { dragging = true; root.querySelector("[data-time=current]").textContent = fmt(Number(seekBar.value)); });
   seekBar.addEventListener("change", function () { dragging = false; seek(Number(seekBar.value)); });
   $(".volume").addEventListener("input", function (e) { audio.volume = Number(e.target.value); save(); });
+  function levellingChanged() {
+    levelling.mode = $(".rg-mode").value;
+    levelling.preamp = Number($(".rg-preamp").value);
+    try { localStorage.setItem(LEVELLING, JSON.stringify(levelling)); } catch (_) { /* private mode */ }
+    applyLevelling();
+  }
+  $(".rg-mode").addEventListener("change", levellingChanged);
+  $(".rg-preamp").addEventListener("change", levellingChanged);
+  $(".rg-mode").value = levelling.mode;
+  $(".rg-preamp").value = String(levelling.preamp);
   $(".quality").addEventListener("change", function () {
     if (state.index >= 0) load(state.index, currentTime(), !audio.paused);
     save();
   });
 
-  audio.addEventListener("play", function () { const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
+  audio.addEventListener("play", function () { if (graph && graph.ctx.state === "suspended") graph.ctx.resume(); const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
   audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
   audio.addEventListener("timeupdate", function () {
     const now = currentTime(), total = totalTime();
