@@ -396,6 +396,15 @@ def _accounts(args: argparse.Namespace, settings: config.Settings) -> int:
 
     from soniquebay.library import accounts, db
 
+    if not settings.db_path.exists():  # the wrong folder: never make an empty library here
+        print(
+            f"soniquebay: there is no library in {settings.data_dir} ({settings.db_path.name} is"
+            " missing). Give the data folder SoniqueBay runs with (--data-dir, SONIQUEBAY_DATA_DIR"
+            " or data_dir in the configuration file); `soniquebay serve` or `soniquebay migrate`"
+            " makes a new one.",
+            file=sys.stderr,
+        )
+        return 2
     conn = db.connect(settings.db_path)
     try:
         db.migrate(conn, backup_dir=settings.data_dir / "backups")

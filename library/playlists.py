@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -194,39 +195,123 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def parse_m3u8(text: str, base: str | None = None) -> tuple[str | None, list[bytes]]:
-    """(name from ``#PLAYLIST``, the paths in order). Relative paths are taken against ``base``
-    (the folder the playlist came from), as players do."""
-    name, paths = None, []
+@dataclass
+class Entry:
+    """One line of a playlist file: where it says the file is, and its ``#EXTINF`` label."""
+
+    location: str
+    label: str = ""
+
+
+def parse_m3u8(text: str) -> tuple[str | None, list[Entry]]:
+    """(name from ``#PLAYLIST``, the entries in order, each with the ``#EXTINF`` label before
+    it). Locations are kept as written (``file://`` URLs decoded): :func:`resolve` decides
+    what they name."""
+    name, entries, label = None, [], ""
     for raw in text.splitlines():
         line = raw.strip().lstrip("\ufeff")
         if not line:
             continue
         if line.startswith("#"):
-            if line.upper().startswith("#PLAYLIST:"):  # a name people read: bad bytes as U+FFFD
+            upper = line.upper()
+            if upper.startswith("#PLAYLIST:"):  # a name people read: bad bytes as U+FFFD
                 raw_name = line.split(":", 1)[1].strip()
                 name = raw_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 name = name or None
+            elif upper.startswith("#EXTINF:"):
+                label = line.split(",", 1)[1].strip() if "," in line else ""
             continue
         if line.startswith("file://"):
             line = unquote(urlsplit(line).path)
-        if base and not os.path.isabs(line):
-            line = os.path.join(base, line)
-        paths.append(os.fsencode(os.path.normpath(line)))
-    return name, paths
+        entries.append(Entry(line, label))
+        label = ""
+    return name, entries
 
 
-def resolve_paths(conn: apsw.Connection, paths: Sequence[bytes]) -> tuple[list[int], list[str]]:
-    """Track ids for the paths the library knows, in order, and the paths it does not."""
-    if not paths:
-        return [], []
-    known: dict[bytes, int] = {}
-    for chunk in range(0, len(paths), 500):
-        part = list(paths[chunk : chunk + 500])
-        for r in conn.execute(
-            f"SELECT id, path FROM tracks WHERE path IN ({sql.placeholders(part)})", tuple(part)
+HOW = ("by path", "relative to a library folder", "by folders and file name", "by artist and title")
+
+
+def resolve(
+    conn: apsw.Connection, entries: Sequence[Entry], roots: Sequence[str]
+) -> tuple[list[int], list[dict[str, str]], dict[str, int]]:
+    """What each entry names, trying in order: this library's absolute path; a path relative to
+    a library folder; a path from another machine, by its longest tail of folders and file name
+    that names one track here; the ``#EXTINF`` "Artist - Title". Returns the track ids in order,
+    the entries matched by none (``location`` and ``why``), and how many each way matched."""
+    ids: list[int] = []
+    missed: list[dict[str, str]] = []
+    counts = dict.fromkeys(HOW, 0)
+    for entry in entries:
+        found, how = _resolve_one(conn, entry, roots)
+        if found is None:
+            why = "no track here has this path, a path ending like it, or this artist and title"
+            missed.append({"location": sql.display_path(os.fsencode(entry.location)), "why": why})
+        else:
+            ids.append(found)
+            counts[how] += 1
+    return ids, missed, counts
+
+
+def _by_path(conn: apsw.Connection, path: bytes) -> int | None:
+    rows = conn.execute(
+        "SELECT id FROM tracks WHERE path = ? AND missing_since IS NULL", (path,)
+    ).fetchall()
+    return rows[0]["id"] if rows else None
+
+
+def _parts(location: str) -> list[str]:
+    """A path's folders and file name, whatever wrote it (``C:\\Music\\a.mp3`` too)."""
+    return [p for p in location.replace("\\", "/").split("/") if p and p not in (".", "..")]
+
+
+def _resolve_one(conn, entry: Entry, roots: Sequence[str]) -> tuple[int | None, str]:
+    location = entry.location
+    if os.path.isabs(location):
+        found = _by_path(conn, os.fsencode(os.path.normpath(location)))
+        if found is not None:
+            return found, HOW[0]
+    parts = _parts(location)
+    if parts and not os.path.isabs(location) and ":" not in parts[0]:
+        for root in roots:
+            found = _by_path(conn, os.fsencode(os.path.normpath(os.path.join(root, *parts))))
+            if found is not None:
+                return found, HOW[1]
+    if parts:
+        found = _by_tail(conn, parts)
+        if found is not None:
+            return found, HOW[2]
+    if " - " in entry.label:
+        artist, title = (x.strip() for x in entry.label.split(" - ", 1))
+        rows = conn.execute(
+            """SELECT id FROM tracks WHERE missing_since IS NULL AND title = ? COLLATE NOCASE
+               AND (artist_name = ? COLLATE NOCASE OR display_artist = ? COLLATE NOCASE)
+               ORDER BY id LIMIT 2""",
+            (title, artist, artist),
+        ).fetchall()
+        if len(rows) == 1:
+            return rows[0]["id"], HOW[3]
+    return None, ""
+
+
+def _by_tail(conn: apsw.Connection, parts: list[str]) -> int | None:
+    """The one track whose path ends with the most of ``parts`` (at least the file name)."""
+    name = os.fsencode(parts[-1])
+    candidates = conn.execute(
+        "SELECT id, path FROM tracks WHERE missing_since IS NULL AND substr(path, -?) = ?",
+        (len(name), name),
+    ).fetchall()
+    best, best_len, tie = None, 0, False
+    for row in candidates:
+        theirs = os.fsdecode(row["path"]).split("/")
+        if theirs[-1] != parts[-1]:
+            continue
+        common = 0
+        while common < min(len(theirs), len(parts)) and (
+            theirs[-1 - common].casefold() == parts[-1 - common].casefold()
         ):
-            known[r["path"]] = r["id"]
-    ids = [known[p] for p in paths if p in known]
-    unknown = [sql.display_path(p) for p in paths if p not in known]
-    return ids, unknown
+            common += 1
+        if common > best_len:
+            best, best_len, tie = row["id"], common, False
+        elif common == best_len:
+            tie = True
+    return None if tie else best

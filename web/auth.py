@@ -62,6 +62,7 @@ class AuthState:
     def __init__(self, worker_token: str, trusted_proxies: str = ""):
         self.worker_hash = credentials.hash_token(worker_token) if worker_token else ""
         self._tokens: dict[str, tuple[float, Principal | None]] = {}
+        self.background: set[asyncio.Task] = set()  # token "last used" writes under way
         self.throttle = LoginThrottle()
         self.proxies = parse_proxies(trusted_proxies)
 
@@ -111,6 +112,18 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip()
 
 
+def _in_background(state: AuthState, write) -> None:
+    task = asyncio.get_running_loop().create_task(write)
+    state.background.add(task)
+
+    def done(finished: asyncio.Task) -> None:
+        state.background.discard(finished)
+        if not finished.cancelled() and finished.exception() is not None:
+            log.warning("could not note when a token was used: %s", finished.exception())
+
+    task.add_done_callback(done)
+
+
 def _token_principal(app: web.Application, token: str) -> Principal | None:
     state: AuthState = app[keys.AUTH]
     digest = credentials.hash_token(token)
@@ -126,6 +139,8 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
         if row is not None
         else None
     )
+    if row is not None:  # "last used" on the tokens page: at most once per cache period
+        _in_background(state, app[keys.DB].write(accounts.touch_token, row["id"]))
     if len(state._tokens) > 1000:
         state._tokens.clear()
     state._tokens[digest] = (now + TOKEN_CACHE_SECONDS, principal)

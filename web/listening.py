@@ -296,8 +296,11 @@ async def export_playlist(request: web.Request) -> web.Response:
 
 
 async def import_playlist(request: web.Request) -> web.Response:
-    """``POST /api/playlists/import?name=…`` with an .m3u8 as the body: a new playlist of the
-    tracks the library knows; ``unknown`` lists the paths it does not."""
+    """``POST /api/playlists/import?name=…`` with an .m3u or .m3u8 as the body: a new playlist
+    of the entries this library has — by absolute path, by a path relative to a library folder,
+    by the longest tail of folders and file name (a playlist from another machine), by the
+    ``#EXTINF`` artist and title — with ``entries``, ``matched`` (how many each way) and
+    ``not_matched`` (location and why; ``unknown``: their locations)."""
     known_params(request, "name")
     raw = await request.read()
     created = await import_m3u8(request, raw, query_value(request, "name", str))
@@ -311,16 +314,24 @@ async def import_m3u8(request: web.Request, raw: bytes, name: str | None) -> dic
     if len(raw) > 4 * 1024 * 1024:
         raise InvalidInput("a playlist file is at most 4 MB", details={"field": "body"})
     text = raw.decode("utf-8", "surrogateescape")
-    title, paths = playlists.parse_m3u8(text)
+    title, entries = playlists.parse_m3u8(text)
     database = request.app[keys.DB]
-    ids, unknown = database.read(playlists.resolve_paths, paths)
+    roots = [str(r) for r in request.app[keys.SETTINGS].library]
+    ids, missed, matched = database.read(playlists.resolve, entries, roots)
     row = await database.write(
         playlists.create,
         user_of(request),
         name or title or "Imported playlist",
         ids[: playlists.MAX_TRACKS],
     )
-    return {**row, "unknown": unknown[:100], "unknown_count": len(unknown)}
+    return {
+        **row,
+        "entries": len(entries),
+        "matched": matched,
+        "unknown": [m["location"] for m in missed[:100]],
+        "not_matched": missed[:100],
+        "unknown_count": len(missed),
+    }
 
 
 # ---------------------------------------------------------------- stars, ratings, plays

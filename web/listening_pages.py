@@ -16,7 +16,7 @@ from soniquebay.web import keys
 from soniquebay.web.auth import safe_next
 from soniquebay.web.browse_pages import shown_tracks, stars_of
 from soniquebay.web.listening import import_m3u8, user_of
-from soniquebay.web.render import render
+from soniquebay.web.render import confirmed, render
 from soniquebay.web.rest import path_id
 from soniquebay.web.validation import query_value
 
@@ -44,14 +44,20 @@ async def playlists_page(request: web.Request) -> web.Response:
     return render(request, "playlists.html", playlists=rows)
 
 
-async def playlist_page(request: web.Request) -> web.Response:
-    playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
+async def playlist_page(
+    request: web.Request, report: dict | None = None, playlist_id: int | None = None
+) -> web.Response:
+    """A playlist; after an import, what it matched and what it did not (``report``)."""
+    playlist = request.app[keys.DB].read(
+        playlists.get_playlist, user_of(request), playlist_id or path_id(request)
+    )
     tracks = shown_tracks(request, playlist["tracks"])
     return render(
         request,
         "playlist.html",
         playlist=playlist,
         tracks=tracks,
+        report=report,
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
     )
 
@@ -74,7 +80,16 @@ async def rename_form(request: web.Request) -> web.Response:
 
 
 async def delete_form(request: web.Request) -> web.Response:
-    await request.app[keys.DB].write(playlists.delete, user_of(request), path_id(request))
+    database, playlist_id = request.app[keys.DB], path_id(request)
+    playlist = database.read(playlists.get_playlist, user_of(request), playlist_id)
+    asking = await confirmed(
+        request, f"Delete the playlist “{playlist['name']}”?",
+        "Its tracks stay in the library; the playlist cannot be brought back.",
+        "Delete it", f"/playlists/{playlist_id}",
+    )  # fmt: skip
+    if asking is not None:
+        return asking
+    await database.write(playlists.delete, user_of(request), playlist_id)
     raise web.HTTPSeeOther("/playlists")
 
 
@@ -116,7 +131,8 @@ async def import_form(request: web.Request) -> web.Response:
     created = await import_m3u8(
         request, upload.file.read(4 * 1024 * 1024 + 1), str(form.get("name") or "") or None
     )
-    raise web.HTTPSeeOther(f"/playlists/{created['id']}")
+    # the new playlist, with what the import matched and what it did not
+    return await playlist_page(request, report=created, playlist_id=created["id"])
 
 
 async def favourites_page(request: web.Request) -> web.Response:

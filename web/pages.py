@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import credentials, names, queueing
-from soniquebay.errors import BatchFailed, InvalidInput
+from soniquebay.errors import BatchFailed, InvalidInput, NotFound
 from soniquebay.library import (
     accounts,
     duplicates,
@@ -26,7 +26,7 @@ from soniquebay.web import covers, keys
 from soniquebay.web.auth import safe_next
 from soniquebay.web.browse_pages import my_playlists, stars_of
 from soniquebay.web.listening import mix_ids
-from soniquebay.web.render import render
+from soniquebay.web.render import confirmed, render
 from soniquebay.web.rest import (
     disabled_plugins,
     health_report,
@@ -270,7 +270,19 @@ async def users_create_form(request: web.Request) -> web.Response:
 
 
 async def users_delete_form(request: web.Request) -> web.Response:
-    await request.app[keys.DB].write(accounts.delete_user, path_id(request))
+    database, user_id = request.app[keys.DB], path_id(request)
+    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
+                None)  # fmt: skip
+    if name is None:
+        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    asking = await confirmed(
+        request, f"Remove the user “{name}”?",
+        "Their playlists, stars, ratings, plays and tokens go with them.",
+        "Remove them", "/users",
+    )  # fmt: skip
+    if asking is not None:
+        return asking
+    await database.write(accounts.delete_user, user_id)
     raise web.HTTPSeeOther("/users")
 
 

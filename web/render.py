@@ -93,6 +93,18 @@ def render(request: web.Request, template: str, *, status: int = 200, **context)
     return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
 
 
+async def confirmed(
+    request: web.Request, question: str, consequence: str, verb: str, back: str
+) -> web.Response | None:
+    """None when the form says the person confirmed (``confirmed=yes``: the page's dialog, or
+    this page's button); else the page asking them, for browsers without script."""
+    form = await request.post()
+    if str(form.get("confirmed", "")) == "yes":
+        return None
+    return render(request, "confirm.html", question=question, consequence=consequence,
+                  verb=verb, back=back, action=request.path)  # fmt: skip
+
+
 def wants_html(request: web.Request) -> bool:
     """A browser asking for a page (not the API, not a script asking for JSON)."""
     return not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", "")

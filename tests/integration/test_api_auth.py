@@ -10,6 +10,7 @@ import logging
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -199,6 +200,16 @@ def test_tokens_from_the_page_and_api_work_until_revoked(api):
     status, listed = browser.call("GET", "/api/tokens")
     phone = next(t for t in listed["items"] if t["name"] == "phone")
     assert "token" not in phone and "token_hash" not in phone
+    # issue 27: the tokens page says when each was last used (noted just after the request)
+    deadline = time.monotonic() + 10
+    while not phone["last_used_at"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+        phone = next(
+            t for t in browser.call("GET", "/api/tokens")[1]["items"] if t["name"] == "phone"
+        )
+    assert phone["last_used_at"] >= phone["created_at"]
+    row = browser.call("GET", "/tokens")[1].split(">phone<")[1].split("</tr>")[0]
+    assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)) == 2  # created, last used
     assert browser.call("DELETE", f"/api/tokens/{phone['id']}")[0] == 204
     assert api.request("GET", "/api/tracks", auth=False, headers=auth)[0] == 401
 

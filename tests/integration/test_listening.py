@@ -541,3 +541,42 @@ def test_a_huge_cover_is_refused_without_taking_the_memory(api, library, audio):
     assert status == 200 and headers["X-Cover-Source"] == "placeholder" and b"<svg" in body
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 100, f"the refused cover still cost {grown_mib:.0f} MiB"
+
+
+def test_a_playlist_from_another_machine_imports_by_folders_paths_and_labels(
+    api, library, audio, admin
+):
+    """Issue 27, item 6: an .m3u8 with library-relative paths, or from another machine,
+    imported as an empty playlist without a word. Each entry is now matched by path, by a path
+    relative to a library folder, by its longest tail of folders and file name, then by its
+    #EXTINF artist and title; the answer says how, and which were not found and why."""
+    made = {}
+    for folder, title in (("Kraftwerk/Computerwelt", "Numbers"), ("Kraftwerk/Radioaktivität", "Numbers"),
+                          ("Can/Tago Mago", "Oh Yeah"), ("Neu!/Neu!", "Hallogallo")):  # fmt: skip
+        path = audio.make(library / folder / f"01 {title}.mp3", title=title)
+        made[folder] = add_file(api, path, title=title, artist_name=folder.split("/")[0])["id"]
+    playlist = "\n".join([
+        "#EXTM3U",
+        "Can/Tago Mago/01 Oh Yeah.mp3",  # relative to the library folder
+        r"D:\Music\Kraftwerk\Radioaktivität\01 Numbers.mp3",  # Windows, by its tail
+        "/home/someone/Musik/Kraftwerk/Computerwelt/01 Numbers.mp3",  # another machine
+        "#EXTINF:312,Neu! - Hallogallo",
+        "/elsewhere/renamed.flac",  # by its label
+        "/elsewhere/Numbers.mp3",  # the name alone fits two tracks: not a guess
+        "#EXTINF:100,Nobody - Nothing",
+        "/nowhere/nothing.mp3",
+    ])  # fmt: skip
+    status, made_list, _ = admin.request("POST", "/api/playlists/import?name=Krautrock",
+                                         raw=playlist.encode())  # fmt: skip
+    assert status == 201, made_list
+    got = admin.request("GET", f"/api/playlists/{made_list['id']}")[1]
+    assert [t["id"] for t in got["tracks"]] == [
+        made["Can/Tago Mago"], made["Kraftwerk/Radioaktivität"],
+        made["Kraftwerk/Computerwelt"], made["Neu!/Neu!"],
+    ]  # fmt: skip
+    assert made_list["entries"] == 6 and made_list["unknown_count"] == 2
+    assert made_list["matched"] == {"by path": 0, "relative to a library folder": 1,
+                                    "by folders and file name": 2, "by artist and title": 1}  # fmt: skip
+    assert [m["location"] for m in made_list["not_matched"]] == [
+        "/elsewhere/Numbers.mp3", "/nowhere/nothing.mp3"]  # fmt: skip
+    assert "no track here" in made_list["not_matched"][0]["why"]

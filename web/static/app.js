@@ -60,6 +60,18 @@
     load(url.href, null, true);
   });
 
+  // A destructive form asks first (without script, the server shows a page that asks).
+  document.addEventListener("submit", function (e) {
+    const form = e.target;
+    if (!form.dataset.confirm || e.defaultPrevented) return;
+    if (!window.confirm(form.dataset.confirm)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
+    if (!form.querySelector("input[name=confirmed]")) {
+      const yes = document.createElement("input");
+      yes.type = "hidden"; yes.name = "confirmed"; yes.value = "yes";
+      form.appendChild(yes);
+    }
+  }, true);
+
   document.addEventListener("submit", function (e) {
     const form = e.target;
     if (e.defaultPrevented || form.hasAttribute("data-reload")) return;
