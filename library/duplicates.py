@@ -107,3 +107,8 @@ def one_per_recording(
         kept.append(track_id)
         taken |= {track_id, *links.get(track_id, ())}
     return kept
+
+
+def generation(conn: apsw.Connection) -> int:
+    """Changes when links are made or dropped (what caches of similar tracks depend on)."""
+    return conn.execute("SELECT count(*) AS n FROM track_duplicates").fetchall()[0]["n"]

@@ -209,6 +209,12 @@ async def handle_events(request: web.Request) -> web.StreamResponse:
                 await events.aclose()
     except ConnectionResetError:
         pass  # the client went away; it reconnects with Last-Event-ID
+    except (aioredis.RedisError, OSError) as exc:
+        if resp is None:
+            raise
+        # Redis away, or every connection busy for long (hundreds replaying at once): the stream
+        # ends, the browser reconnects with Last-Event-ID and is replayed what it missed.
+        log.info("an event stream ended early (%s): its client reconnects", exc)
     return resp if resp is not None else web.Response(status=499)
 
 

@@ -114,8 +114,11 @@ class SemanticIndex:
     async def search(
         self, client: aioredis.Redis, text: str, limit: int
     ) -> list[tuple[int, float]]:
-        """(track id, cosine similarity) best first."""
-        return await self.nearest(await self.embed(client, text), limit)
+        """(track id, cosine similarity) best first, none below the model's ``min_similarity``
+        (words it does not know well find nothing, rather than ten tracks at random)."""
+        floor = embeddings.model(self.model_name).min_similarity
+        found = await self.nearest(await self.embed(client, text), limit)
+        return [(track_id, score) for track_id, score in found if score >= floor]
 
     def close(self) -> None:
         for conn in self._connections:

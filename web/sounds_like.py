@@ -23,7 +23,7 @@ from aiohttp import web
 
 from soniquebay import names
 from soniquebay.errors import Conflict
-from soniquebay.library import db, similarity
+from soniquebay.library import db, duplicates, similarity
 from soniquebay.web import keys
 
 REFRESH_SECONDS = 30.0
@@ -54,7 +54,9 @@ class SoundsLike:
     async def similar(self, app: web.Application, track_id: int, count: int) -> list[int]:
         """Up to ``count`` present tracks most like ``track_id`` (it excluded), nearest first."""
         within, semantic = await self.current(), app[keys.SEMANTIC]
-        version = hashlib.sha1(repr((self._stamp, semantic.version)).encode()).hexdigest()[:16]
+        links = app[keys.DB].read(duplicates.generation)  # one copy per recording: new links
+        version = hashlib.sha1(repr((self._stamp, semantic.version, links)).encode()).hexdigest()
+        version = version[:16]
         key = f"{names.NEIGHBOURS_PREFIX}{version}:{track_id}:{count}"
         client = app[keys.REDIS]
         try:
