@@ -30,6 +30,12 @@ def stars_of(request: web.Request, kind: str, ids: list[int]) -> set[int]:
     return {i for i, row in found.items() if row["starred_at"]}
 
 
+def rating_of(request: web.Request, kind: str, item_id: int) -> int:
+    """This user's 1–5 rating of the item (0: none), shared with the Subsonic API."""
+    found = request.app[keys.DB].read(annotations.of_items, user_id(request), kind, [item_id])
+    return (found.get(item_id) or {}).get("rating") or 0
+
+
 def my_playlists(request: web.Request) -> list[dict]:
     uid = user_id(request)
     return request.app[keys.DB].read(playlists.list_playlists, uid) if uid else []
@@ -90,6 +96,7 @@ async def album_page(request: web.Request) -> web.Response:
         album_edited=database.read(edits.album_edited, [t["id"] for t in tracks]),
         duration=sum(t.get("duration") or 0 for t in tracks),
         starred=stars_of(request, "album", [album_id]),
+        my_rating=rating_of(request, "album", album_id),
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
         playlists=my_playlists(request),
     )
@@ -124,6 +131,7 @@ async def artist_page(request: web.Request) -> web.Response:
         performed=albums["performed"],
         top=top,
         starred=stars_of(request, "artist", [artist_id]),
+        my_rating=rating_of(request, "artist", artist_id),
         starred_tracks=stars_of(request, "track", [t["id"] for t in top]),
     )
 

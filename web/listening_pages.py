@@ -163,6 +163,17 @@ async def star_form(request: web.Request) -> web.Response:
     raise _back(form, "/favourites")
 
 
+async def rating_form(request: web.Request) -> web.Response:
+    """``POST /ratings/{kind}/{id}`` with ``rating`` 1 to 5 (0 clears it): the pages' stars,
+    the same rating Subsonic apps set and see."""
+    form = await request.post()
+    await request.app[keys.DB].write(
+        annotations.set_rating, user_of(request), request.match_info["kind"],
+        path_id(request), _int(form, "rating"),
+    )  # fmt: skip
+    raise _back(form, "/favourites")
+
+
 PATH_LENGTH = 15  # tracks in a path the track page builds
 
 

@@ -24,7 +24,7 @@ from soniquebay.library import (
 from soniquebay.plugins import available
 from soniquebay.web import covers, keys
 from soniquebay.web.auth import safe_next
-from soniquebay.web.browse_pages import my_playlists, stars_of
+from soniquebay.web.browse_pages import my_playlists, rating_of, stars_of
 from soniquebay.web.listening import mix_ids
 from soniquebay.web.render import confirmed, render
 from soniquebay.web.rest import (
@@ -100,6 +100,7 @@ async def track_page(request: web.Request) -> web.Response:
         suggestions=enrich.get("mb_suggestions") or [],
         cover=await covers.cover_source(request.app, track.get("album_id")),
         starred=stars_of(request, "track", [track_id]),
+        my_rating=rating_of(request, "track", track_id),
         playlists=my_playlists(request),
         editable=[(f, track["display"].get(f)) for f in EDITABLE_ON_PAGE],
         feature_bars=feature_bars(track),

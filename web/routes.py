@@ -83,6 +83,7 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/playlists/{id}/remove", listening_pages.remove_form, WRITE),
         r("GET", "/favourites", listening_pages.favourites_page, READ),
         r("POST", "/stars/{kind}/{id}", listening_pages.star_form, WRITE),
+        r("POST", "/ratings/{kind}/{id}", listening_pages.rating_form, WRITE),
         # pages: the library's workings
         r("GET", "/activity", pages.activity_page, READ),
         r("POST", "/activity/rescan", pages.rescan_form, ADMIN),
