@@ -12,6 +12,7 @@ from typing import Any
 import apsw
 
 from soniquebay import fingerprints
+from soniquebay.library import sql
 
 
 def index(conn: apsw.Connection, track_id: int, fingerprint: str, duration: float) -> list[int]:
@@ -84,7 +85,7 @@ def linked(conn: apsw.Connection, ids: list[int]) -> dict[int, set[int]]:
         part = ids[chunk : chunk + 500]
         for row in conn.execute(
             f"""SELECT track_id, other_id FROM track_duplicates
-                WHERE track_id IN ({",".join("?" * len(part))})""",
+                WHERE track_id IN ({sql.placeholders(part)})""",
             part,
         ):
             out.setdefault(row["track_id"], set()).add(row["other_id"])

@@ -15,8 +15,9 @@ from typing import Any
 
 import apsw
 
+from soniquebay.library import sql
+
 REFERENCE_LUFS = -18.0  # ReplayGain 2.0's reference loudness
-SOURCES = ("tags", "analysis")
 
 
 def album_measures(conn: apsw.Connection, album_ids: list[int]) -> dict[int, dict[str, float]]:
@@ -29,7 +30,7 @@ def album_measures(conn: apsw.Connection, album_ids: list[int]) -> dict[int, dic
     peaks: dict[int, float] = {}
     rows = conn.execute(
         f"""SELECT album_id, duration, loudness_lufs, replaygain_track_peak FROM tracks
-            WHERE album_id IN ({",".join("?" * len(ids))}) AND missing_since IS NULL
+            WHERE album_id IN ({sql.placeholders(ids)}) AND missing_since IS NULL
               AND loudness_lufs IS NOT NULL AND duration > 0""",
         ids,
     )

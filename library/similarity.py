@@ -124,10 +124,13 @@ class Space:
         """Every track's distance to ``track_id`` (which must be in the space), by row."""
         return np.linalg.norm(self.matrix - self.matrix[self.row[track_id]], axis=1)
 
-    def nearest(self, track_id: int, count: int) -> list[int]:
+    def nearest(self, track_id: int, count: int, distances: np.ndarray | None = None) -> list[int]:
+        """The ``count`` tracks nearest ``track_id``; ``distances``: its :meth:`distances`, when
+        the caller has them already."""
         if track_id not in self.row or len(self.ids) < 2:
             return []
-        distances = self.distances(track_id)
+        if distances is None:
+            distances = self.distances(track_id)
         if count + 1 < len(self.ids):  # the count nearest, without sorting them all
             part = np.argpartition(distances, count)[: count + 1]
             order = part[np.lexsort((part, distances[part]))]
@@ -234,7 +237,7 @@ def sonic_similar(
     distances = within.distances(track_id)
     farthest = float(distances.max()) or 1.0
     ids = duplicates.one_per_recording(
-        conn, within.nearest(track_id, count + SPARE), seeds=(track_id,)
+        conn, within.nearest(track_id, count + SPARE, distances), seeds=(track_id,)
     )[:count]
     return [(i, _closeness(distances[within.row[i]], farthest)) for i in ids]
 

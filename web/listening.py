@@ -385,9 +385,14 @@ async def record_play(request: web.Request) -> web.Response:
     """``POST /api/tracks/{id}/plays``: the player heard this track (half of it, or 4 minutes,
     as Last.fm counts a scrobble); a failure to play it recorded earlier is gone."""
     track_id, database = path_id(request), request.app[keys.DB]
-    await database.write(annotations.record_play, user_of(request), track_id)
-    await database.write(stages.clear_playback_failure, track_id)
+    await database.write(_heard, user_of(request), track_id)
     return web.Response(status=204)
+
+
+def _heard(conn, user_id: int, track_id: int) -> None:
+    """A play counted, and the track's playback failure gone, in one write."""
+    annotations.record_play(conn, user_id, track_id)
+    stages.clear_playback_failure(conn, track_id)
 
 
 MAX_REASON = 300
