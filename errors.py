@@ -60,6 +60,12 @@ class BatchFailed(Unprocessable):
 
     code = "batch_failed"
 
+    def single(self) -> Unprocessable:
+        """A one-item batch's refusal, told as a plain validation error."""
+        item = self.details["items"][0]
+        details = {"field": item["field"]} if "field" in item else {}
+        return Unprocessable(item["message"], details=details)
+
 
 class Unauthorized(SoniqueBayError):
     code = "unauthorized"

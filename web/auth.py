@@ -389,7 +389,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 
 async def delete_token(request: web.Request) -> web.Response:
-    from soniquebay.web.rest import path_id
+    from soniquebay.web.params import path_id
 
     await revoke(request, path_id(request))
     return web.Response(status=204)
@@ -417,7 +417,7 @@ async def tokens_page_create(request: web.Request) -> web.Response:
 
 
 async def tokens_page_revoke(request: web.Request) -> web.Response:
-    from soniquebay.web.rest import path_id
+    from soniquebay.web.params import path_id
 
     await revoke(request, path_id(request))
     raise web.HTTPFound("/tokens")

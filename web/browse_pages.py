@@ -9,41 +9,16 @@ from aiohttp import web
 
 from soniquebay import embeddings
 from soniquebay.errors import InvalidInput, ServiceUnavailable
-from soniquebay.library import annotations, browse, edits, playlists, queries, sql
+from soniquebay.library import browse, edits, queries
 from soniquebay.web import keys
+from soniquebay.web.params import int_param, path_id
 from soniquebay.web.render import render
-from soniquebay.web.rest import int_param, path_id, with_display
 from soniquebay.web.validation import query_value
+from soniquebay.web.viewer import my_playlists, rating_of, shown_tracks, stars_of
 
 GRID_PAGE = 100
 LIST_PAGE = 100
 TRACK_PAGE_SORTS = ("artist", "title", "album", "year", "date_added", "duration", "bpm")
-
-
-def user_id(request: web.Request) -> int | None:
-    principal = request.get("principal")
-    return principal.user_id if principal else None
-
-
-def stars_of(request: web.Request, kind: str, ids: list[int]) -> set[int]:
-    found = request.app[keys.DB].read(annotations.of_items, user_id(request), kind, ids)
-    return {i for i, row in found.items() if row["starred_at"]}
-
-
-def rating_of(request: web.Request, kind: str, item_id: int) -> int:
-    """This user's 1–5 rating of the item (0: none), shared with the Subsonic API."""
-    found = request.app[keys.DB].read(annotations.of_items, user_id(request), kind, [item_id])
-    return (found.get(item_id) or {}).get("rating") or 0
-
-
-def my_playlists(request: web.Request) -> list[dict]:
-    uid = user_id(request)
-    return request.app[keys.DB].read(playlists.list_playlists, uid) if uid else []
-
-
-def shown_tracks(request: web.Request, rows: list[dict]) -> list[dict]:
-    """Rows as pages show them: public, with ``display`` (edits and layers applied)."""
-    return with_display(request.app, [sql.public_track(r) for r in rows])
 
 
 async def albums_page(request: web.Request) -> web.Response:
@@ -80,7 +55,7 @@ async def albums_page(request: web.Request) -> web.Response:
 async def album_page(request: web.Request) -> web.Response:
     database, album_id = request.app[keys.DB], path_id(request)
     album = database.read(queries.get_album, album_id)
-    tracks = shown_tracks(request, database.read(queries.tracks_by_album_ids, [album_id]))
+    tracks = shown_tracks(request.app, database.read(queries.tracks_by_album_ids, [album_id]))
     genres = sorted({t["display"].get("genre") for t in tracks if t["display"].get("genre")})
     discs = sorted({t.get("disc_number") or 1 for t in tracks})
     if len(discs) > 1:
@@ -120,7 +95,7 @@ async def artist_page(request: web.Request) -> web.Response:
     database, artist_id = request.app[keys.DB], path_id(request)
     artist = database.read(queries.get_artist, artist_id)
     albums = database.read(browse.artist_albums, artist_id)
-    top = shown_tracks(request, database.read(browse.top_tracks, artist_id, 10))
+    top = shown_tracks(request.app, database.read(browse.top_tracks, artist_id, 10))
     return render(
         request,
         "artist.html",
@@ -155,7 +130,7 @@ async def tracks_page(request: web.Request) -> web.Response:
     )
     more = len(rows) > LIST_PAGE
     rows = rows[:LIST_PAGE]
-    tracks = shown_tracks(request, rows)
+    tracks = shown_tracks(request.app, rows)
     return render(
         request,
         "tracks.html",
@@ -181,7 +156,7 @@ async def search_page(request: web.Request) -> web.Response:
     found = request.app[keys.DB].read(browse.search, text, 30) if text.strip() else None
     by_meaning = []
     if found:
-        found["tracks"] = shown_tracks(request, found["tracks"])
+        found["tracks"] = shown_tracks(request.app, found["tracks"])
         try:
             hits = await request.app[keys.SEMANTIC].search(
                 request.app[keys.REDIS], text.strip(), 10
@@ -192,7 +167,7 @@ async def search_page(request: web.Request) -> web.Response:
             r["id"]: r
             for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in hits])
         }
-        by_meaning = shown_tracks(request, [rows[i] for i, _ in hits if i in rows])
+        by_meaning = shown_tracks(request.app, [rows[i] for i, _ in hits if i in rows])
     return render(
         request,
         "search.html",

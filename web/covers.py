@@ -32,7 +32,7 @@ from soniquebay.library import queries
 from soniquebay.library_roots import root_of
 from soniquebay.web import keys
 from soniquebay.web.cover_decoder import CoverDecoder
-from soniquebay.web.rest import path_id
+from soniquebay.web.params import path_id
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import duplicates, queries, sql, stages
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
-from soniquebay.web.rest import int_param, path_id
+from soniquebay.web.params import int_param, path_id
 from soniquebay.web.validation import json_object
 
 MUSICBRAINZ = "musicbrainz"

@@ -32,6 +32,9 @@ from graphql.language import OperationDefinitionNode
 from graphql.language import ast as gql_ast
 from graphql.pyutils import is_awaitable
 
+from soniquebay.catalog import albums as album_lists
+from soniquebay.catalog import page as _page
+from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
 from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
 from soniquebay.web import access, covers, keys
@@ -78,10 +81,6 @@ def load_schema() -> GraphQLSchema:
     _bind(schema)
     schema.type_map["Node"].resolve_type = lambda obj, _info, _type: obj["__typename"]
     return schema
-
-
-def _page(rows: list[dict], total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -136,23 +135,8 @@ def resolve_tracks(
         filters["album_id"] = album_id
     if artist_id is not None:
         filters["artist_id"] = artist_id
-    database = _db(info)
-    rows, _ = database.read(
-        queries.list_tracks,
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        descending=descending,
-        filters=filters,
-        cursor=after,
-        with_total=False,
-    )
-    total = database.cached_read(
-        ("tracks", tuple(sorted(filters.items()))), queries.count_tracks, filters
-    )
-    page = _page([sql.public_track(r) for r in rows], total, limit, offset)
-    page["next_cursor"] = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
-    return page
+    query = track_uses.TrackQuery(limit, offset, sort, descending, filters, after)
+    return track_uses.page_of(_db(info), query)
 
 
 def resolve_track(_root, info, id):
@@ -173,16 +157,9 @@ def _check_text(name: str, value: str | None) -> None:
 def resolve_artists(_root, info, limit, offset, q=None, sort="name", descending=False):
     _check_page(limit, offset)
     _check_text("q", q)
-    rows, total = _db(info).cached_read(
-        ("gql_artists", limit, offset, q, sort, descending),
-        queries.list_artists,
-        limit=limit,
-        offset=offset,
-        q=q,
-        sort=sort,
-        descending=descending,
+    return album_lists.artists_page(
+        _db(info), album_lists.ArtistQuery(limit, offset, q, sort, descending)
     )
-    return _page(rows, total, limit, offset)
 
 
 def resolve_artist(_root, info, id):
@@ -203,28 +180,10 @@ def resolve_albums(
 ):
     _check_page(limit, offset)
     _check_text("q", q)
-    database = _db(info)
-    rows, _ = database.read(
-        queries.list_albums,
-        limit=limit,
-        offset=offset,
-        artist_id=artist_id,
-        year_min=year_min,
-        year_max=year_max,
-        q=q,
-        sort=sort,
-        descending=descending,
-        with_total=False,
+    query = album_lists.AlbumQuery(
+        limit, offset, artist_id, year_min, year_max, q, sort, descending
     )
-    total = database.cached_read(
-        ("albums", artist_id, year_min, year_max, q),
-        queries.count_albums,
-        artist_id,
-        year_min,
-        year_max,
-        q,
-    )
-    return _page(rows, total, limit, offset)
+    return album_lists.albums_page(_db(info), query)
 
 
 def resolve_album(_root, info, id):

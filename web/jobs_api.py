@@ -102,7 +102,7 @@ def _jobs_report(client, limit: int) -> dict[str, Any]:
 
 
 async def list_jobs(request: web.Request) -> web.Response:
-    from soniquebay.web.rest import int_param
+    from soniquebay.web.params import int_param
 
     limit = int_param(request, "limit", 20, low=1, high=MAX_FAILED_LISTED)
     report = await asyncio.to_thread(_jobs_report, request.app[keys.RQ_REDIS], limit)

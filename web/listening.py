@@ -12,35 +12,27 @@ import re
 
 from aiohttp import web
 
-from soniquebay.errors import Forbidden, InvalidInput
+from soniquebay.catalog import playlists as catalog_playlists
+from soniquebay.errors import InvalidInput
 from soniquebay.library import (
     annotations,
     browse,
     playlists,
     queries,
     replaygain,
-    similarity,
     sql,
     stages,
 )
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
-from soniquebay.web.rest import int_param, known_params, path_id, with_display
+from soniquebay.web.params import int_param, known_params, path_id
+from soniquebay.web.sounds_like import mix_ids
 from soniquebay.web.stream import content_type
 from soniquebay.web.validation import check_object, json_object, query_value
+from soniquebay.web.viewer import shown_tracks, user_of
 
 PLAYLIST_SPEC = {"name": str, "comment": str, "track_ids": list}
 MAX_IDS = 1000
-
-
-def user_of(request: web.Request) -> int:
-    user_id = request["principal"].user_id
-    if user_id is None:
-        raise Forbidden(
-            "this needs a user: log in, or use a token made by a signed-in user",
-            details={"needs": "user"},
-        )
-    return user_id
 
 
 def id_list(value, field: str = "track_ids") -> list[int]:
@@ -84,7 +76,7 @@ def brief(track: dict, display: dict | None = None) -> dict:
 
 
 def briefs(app: web.Application, rows: list[dict]) -> list[dict]:
-    public = with_display(app, [sql.public_track(r) for r in rows])
+    public = shown_tracks(app, rows)
     return [brief(t, t.get("display")) for t in public]
 
 
@@ -205,20 +197,6 @@ async def path(request: web.Request) -> web.Response:
     )
 
 
-async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
-    """The seed, then ``limit`` tracks; a track not analysed yet gets its nearest by tags."""
-    database, sounds = app[keys.DB], app[keys.SOUNDS_LIKE]
-    within = await sounds.current()
-    pool = await sounds.similar(app, track["id"], max(100, limit * 4))  # the blended space's
-    if track["id"] not in within.row:
-        return [track["id"], *pool[:limit]]
-    artists = {
-        r["id"]: r["track_artist_id"]
-        for r in database.read(queries.tracks_by_ids, [*pool, track["id"]])
-    }
-    return similarity.mix(within, track["id"], limit, artists, candidates=pool)
-
-
 # ---------------------------------------------------------------- playlists
 
 
@@ -303,35 +281,16 @@ async def import_playlist(request: web.Request) -> web.Response:
     ``not_matched`` (location and why; ``unknown``: their locations)."""
     known_params(request, "name")
     raw = await request.read()
-    created = await import_m3u8(request, raw, query_value(request, "name", str))
+    created = await catalog_playlists.import_m3u8(
+        request.app[keys.DB],
+        user_of(request),
+        raw,
+        query_value(request, "name", str),
+        [str(r) for r in request.app[keys.SETTINGS].library],
+    )
     return json_response(
         created, status=201, headers={"Location": f"/api/playlists/{created['id']}"}
     )
-
-
-async def import_m3u8(request: web.Request, raw: bytes, name: str | None) -> dict:
-    """Shared by the API and the playlists page's upload form."""
-    if len(raw) > 4 * 1024 * 1024:
-        raise InvalidInput("a playlist file is at most 4 MB", details={"field": "body"})
-    text = raw.decode("utf-8", "surrogateescape")
-    title, entries = playlists.parse_m3u8(text)
-    database = request.app[keys.DB]
-    roots = [str(r) for r in request.app[keys.SETTINGS].library]
-    ids, missed, matched = database.read(playlists.resolve, entries, roots)
-    row = await database.write(
-        playlists.create,
-        user_of(request),
-        name or title or "Imported playlist",
-        ids[: playlists.MAX_TRACKS],
-    )
-    return {
-        **row,
-        "entries": len(entries),
-        "matched": matched,
-        "unknown": [m["location"] for m in missed[:100]],
-        "not_matched": missed[:100],
-        "unknown_count": len(missed),
-    }
 
 
 # ---------------------------------------------------------------- stars, ratings, plays

@@ -10,15 +10,15 @@ import re
 
 from aiohttp import web
 
+from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.errors import Conflict, InvalidInput
 from soniquebay.library import annotations, browse, playlists, queries
 from soniquebay.web import keys
 from soniquebay.web.auth import safe_next
-from soniquebay.web.browse_pages import shown_tracks, stars_of
-from soniquebay.web.listening import import_m3u8, user_of
+from soniquebay.web.params import path_id
 from soniquebay.web.render import confirmed, render
-from soniquebay.web.rest import path_id
 from soniquebay.web.validation import query_value
+from soniquebay.web.viewer import shown_tracks, stars_of, user_of
 
 
 def _back(form, default: str) -> web.HTTPSeeOther:
@@ -51,7 +51,7 @@ async def playlist_page(
     playlist = request.app[keys.DB].read(
         playlists.get_playlist, user_of(request), playlist_id or path_id(request)
     )
-    tracks = shown_tracks(request, playlist["tracks"])
+    tracks = shown_tracks(request.app, playlist["tracks"])
     return render(
         request,
         "playlist.html",
@@ -128,8 +128,12 @@ async def import_form(request: web.Request) -> web.Response:
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise InvalidInput("choose an .m3u or .m3u8 file", details={"field": "file"})
-    created = await import_m3u8(
-        request, upload.file.read(4 * 1024 * 1024 + 1), str(form.get("name") or "") or None
+    created = await catalog_playlists.import_m3u8(
+        request.app[keys.DB],
+        user_of(request),
+        upload.file.read(catalog_playlists.MAX_FILE_BYTES + 1),
+        str(form.get("name") or "") or None,
+        [str(r) for r in request.app[keys.SETTINGS].library],
     )
     # the new playlist, with what the import matched and what it did not
     return await playlist_page(request, report=created, playlist_id=created["id"])
@@ -141,7 +145,7 @@ async def favourites_page(request: web.Request) -> web.Response:
     tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
     albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
     artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
-    shown = shown_tracks(request, [tracks[i] for i in ids["track"] if i in tracks])
+    shown = shown_tracks(request.app, [tracks[i] for i in ids["track"] if i in tracks])
     return render(
         request,
         "favourites.html",
@@ -182,7 +186,7 @@ async def path_page(request: web.Request) -> web.Response:
     that eases from one sound to the other (``to``), to play as a queue. Works without
     JavaScript: a search form, links, and the play button."""
     database = request.app[keys.DB]
-    start = shown_tracks(request, [database.read(queries.get_track, path_id(request))])[0]
+    start = shown_tracks(request.app, [database.read(queries.get_track, path_id(request))])[0]
     text = (request.query.get("q") or "").strip()[:200]
     to = query_value(request, "to", int)
     choices, route, problem = [], [], None
@@ -194,12 +198,12 @@ async def path_page(request: web.Request) -> web.Response:
             problem = exc.message
         else:
             rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
-            route = shown_tracks(request, [rows[i] for i, _ in found if i in rows])
+            route = shown_tracks(request.app, [rows[i] for i, _ in found if i in rows])
     elif text:
         found = database.read(
             browse.paged_search, text, {"artist": (0, 0), "album": (0, 0), "song": (20, 0)}
         )
-        choices = shown_tracks(request, [t for t in found["tracks"] if t["id"] != start["id"]])
+        choices = shown_tracks(request.app, [t for t in found["tracks"] if t["id"] != start["id"]])
     return render(
         request,
         "path.html",

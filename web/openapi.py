@@ -12,7 +12,7 @@ from aiohttp import web
 
 from soniquebay import __version__
 from soniquebay.library import queries
-from soniquebay.web import rest
+from soniquebay.web import params
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import render
 from soniquebay.web.validation import JSON
@@ -104,13 +104,13 @@ def _components() -> dict[str, Any]:
                 "additionalProperties": False,
             },
             "Track": {"type": "object", "description": "Every column of a track, path as text."},
-            "TrackCreate": _schema_of(rest.TRACK_CREATE_SPEC, ("path",)),
-            "TrackUpdate": _schema_of(rest.TRACK_SPEC),
-            "Features": _schema_of(rest.FEATURE_SPEC),
-            "Artist": _schema_of(rest.ARTIST_SPEC, ("name",)),
-            "Album": _schema_of(rest.ALBUM_SPEC, ("title",)),
-            "AlbumPatch": _patch_schema(rest.ALBUM_PATCH_SPEC, "title"),
-            "ArtistPatch": _patch_schema(rest.ARTIST_SPEC, "name"),
+            "TrackCreate": _schema_of(params.TRACK_CREATE_SPEC, ("path",)),
+            "TrackUpdate": _schema_of(params.TRACK_SPEC),
+            "Features": _schema_of(params.FEATURE_SPEC),
+            "Artist": _schema_of(params.ARTIST_SPEC, ("name",)),
+            "Album": _schema_of(params.ALBUM_SPEC, ("title",)),
+            "AlbumPatch": _patch_schema(params.ALBUM_PATCH_SPEC, "title"),
+            "ArtistPatch": _patch_schema(params.ARTIST_SPEC, "name"),
             "TrackVectorCreate": {
                 "type": "object",
                 "required": ["track_id", "vector"],

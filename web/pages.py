@@ -11,10 +11,10 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from soniquebay import credentials, names, queueing
+from soniquebay.catalog import tracks as catalog_tracks
 from soniquebay.errors import BatchFailed, InvalidInput, NotFound
 from soniquebay.library import (
     accounts,
-    duplicates,
     edits,
     layers,
     queries,
@@ -24,16 +24,11 @@ from soniquebay.library import (
 from soniquebay.plugins import available
 from soniquebay.web import covers, keys
 from soniquebay.web.auth import safe_next
-from soniquebay.web.browse_pages import my_playlists, rating_of, stars_of
-from soniquebay.web.listening import mix_ids
+from soniquebay.web.health import disabled_plugins, health_report
+from soniquebay.web.params import path_id
 from soniquebay.web.render import confirmed, render
-from soniquebay.web.rest import (
-    disabled_plugins,
-    health_report,
-    path_id,
-    single,
-    with_display,
-)
+from soniquebay.web.sounds_like import mix_ids
+from soniquebay.web.viewer import my_playlists, rating_of, shown_tracks, stars_of
 
 # Tags a person may correct on the track page (the API edits every field of TRACK_EDITABLE).
 EDITABLE_ON_PAGE = (
@@ -55,29 +50,24 @@ HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
 async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
     row = database.read(queries.get_track, track_id)
-    track = sql.public_track(row)
-    track.update(database.read(queries.credits, [track_id])[track_id])
-    plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
+    track = catalog_tracks.detail(
+        database, track_id, None, request.app[keys.SETTINGS].metadata_prefer
+    )
+    plugin_data = track["plugin_data"]
     panels = []
-    shown = {**track, "plugin_data": plugin_data}
+    shown = dict(track)  # as GET /api/tracks/{id} shows it (hookspecs.track_panels)
     for plugin, panel in request.app[keys.PLUGINS].each("track_panels", track=shown):
         if isinstance(panel, dict) and panel.get("rows"):
             rows = [(str(label), str(value)) for label, value in panel["rows"]]
             panels.append(
                 {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows}
             )
-    layers.with_layers(
-        track,
-        plugin_data,
-        request.app[keys.SETTINGS].metadata_prefer,
-        database.read(edits.edits_of, track_id),
-    )
     enrich = plugin_data.get("musicbrainz") or {}
     return render(
         request,
         "track.html",
         track=track,
-        failures=database.read(stages.failures, track_id),
+        failures=track["stage_failures"],
         scan_errors=database.read(queries.scan_errors_of_path, row["path"]),
         similar=await sounds_like(request, track_id) if row["analyzed_at"] else [],
         mix=await mix_ids(request.app, row, 25),
@@ -104,10 +94,7 @@ async def track_page(request: web.Request) -> web.Response:
         playlists=my_playlists(request),
         editable=[(f, track["display"].get(f)) for f in EDITABLE_ON_PAGE],
         feature_bars=feature_bars(track),
-        duplicates=[
-            {**d, "path": sql.display_path(d["path"])}
-            for d in database.read(duplicates.of_track, track_id)
-        ],
+        duplicates=track["duplicates"],
     )
 
 
@@ -116,7 +103,7 @@ async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> li
     database = request.app[keys.DB]
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, count)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return with_display(request.app, [sql.public_track(rows[i]) for i in ids if i in rows])
+    return shown_tracks(request.app, [rows[i] for i in ids if i in rows])
 
 
 def feature_bars(track: dict) -> list[dict]:
@@ -168,7 +155,7 @@ async def track_edit_form(request: web.Request) -> web.Response:
         if reverts:
             await database.write(edits.revert, track_id, reverts, request.app[keys.GROUPING])
     except BatchFailed as exc:
-        raise single(exc) from None
+        raise exc.single() from None
     if changes or reverts:
         fresh = sql.public_track(database.read(queries.get_track, track_id))
         request.app[keys.PIPELINE].stored([{**fresh, "change": "edited"}])

@@ -1,4 +1,5 @@
-"""GraphQL queries answered by reader processes, so that reading uses every core.
+"""Reads answered by reader processes, so that reading uses every core: GraphQL queries, and
+the REST lists' catalogue reads (:meth:`Readers.respond`).
 
 The web process is one event loop, and one GraphQL query of 50 albums with their tracks holds
 it for about 5 ms (SQL, rows, the executor): at concurrency 32 the last query in line waited
@@ -30,16 +31,19 @@ import math
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from graphql.language import FieldNode, OperationDefinitionNode, OperationType
 
 from soniquebay.config import Settings
 from soniquebay.library import db
 from soniquebay.web.database import ReadCache
+from soniquebay.web.jsonbody import encoded_response, json_response
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ RETRY_SECONDS = 10.0
 
 
 class Readers:
-    """The pool of reader processes, started on the first query that one could answer."""
+    """The pool of reader processes, started on the first read that one could answer."""
 
     def __init__(self, settings: Settings, processes: int):
         self.settings, self.processes = settings, processes
@@ -71,9 +75,13 @@ class Readers:
             for s in operation.selection_set.selections
         ):
             return False
-        return self._started()
+        return self.ready()
 
-    def _started(self) -> bool:
+    def ready(self) -> bool:
+        """Whether the readers answer now; the first call starts them (until they are up, and
+        for ``RETRY_SECONDS`` after one died, the web process answers)."""
+        if self.processes == 0:
+            return False
         if self._ready:
             return True
         if time.monotonic() - self._broken_at < RETRY_SECONDS:
@@ -124,6 +132,25 @@ class Readers:
             self.answered += 1
         return answered
 
+    async def respond(self, db: Any, fn: Callable[..., Any], *args: Any) -> web.Response:
+        """The JSON answer of ``fn(db, *args)``, a catalogue read: computed and encoded by a
+        reader when they are up (with the reader's read-only handle in place of ``db``), else
+        by the web process with ``db``. ``fn`` and ``args`` go to the reader by pickle: a
+        module-level function and plain values. An error (a 404, a refused value) is raised
+        again here, by the web process's own call, with its own error handling."""
+        pool = self._pool if self.ready() else None
+        if pool is not None:
+            try:
+                body = await asyncio.get_running_loop().run_in_executor(pool, read, fn, *args)
+            except BrokenProcessPool as exc:
+                if pool is self._pool:
+                    self._broken(exc)
+                body = None
+            if body is not None:
+                self.answered += 1
+                return encoded_response(body)
+        return json_response(fn(db, *args))
+
     def _broken(self, exc: BaseException) -> None:
         log.error("a GraphQL reader died or could not start (%s): the web process answers"
                   " every query for %gs, then starts them again", exc, RETRY_SECONDS)  # fmt: skip
@@ -171,6 +198,22 @@ def start_reader(settings: Settings, web_pid: int) -> None:
     app = {keys.SETTINGS: settings, keys.DB: ReadOnlyDatabase(settings.db_path)}
     _state = (load_schema(), app, asyncio.new_event_loop())
     gc.freeze()  # what start-up built lives as long as the process (see web.app)
+
+
+def read(fn: Callable[..., Any], *args: Any) -> bytes | None:
+    """A catalogue read in a reader: its JSON, or None when the web process should answer
+    (an error it reports itself)."""
+    from soniquebay.errors import SoniqueBayError
+    from soniquebay.web import jsonbody, keys
+
+    assert _state is not None, "start_reader did not run"
+    try:
+        return jsonbody.dumps(fn(_state[1][keys.DB], *args))
+    except SoniqueBayError:
+        return None
+    except Exception:
+        log.exception("a reader could not answer; the web process will")
+        return None
 
 
 def answer(

@@ -6,105 +6,34 @@ or follow ``next_cursor`` (keyset pagination: stable while the library changes).
 
 from __future__ import annotations
 
-import json
 import os
-import time
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__, disk, names
+from soniquebay.catalog import albums as album_lists
+from soniquebay.catalog import page
+from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
-from soniquebay.library import (
-    annotations,
-    duplicates,
-    edits,
-    fields,
-    ingest,
-    layers,
-    queries,
-    sql,
-    stages,
-    vectors,
-)
-from soniquebay.library_roots import is_online
-from soniquebay.names import QUEUES
+from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
 from soniquebay.web import keys
+from soniquebay.web.health import disabled_plugins
 from soniquebay.web.jsonbody import json_response
-from soniquebay.web.metrics import remote_services
+from soniquebay.web.params import (
+    ALBUM_PATCH_SPEC,
+    ALBUM_SPEC,
+    ARTIST_SPEC,
+    FEATURE_SPEC,
+    PAGE_PARAMS,
+    TRACK_CREATE_SPEC,
+    TRACK_SPEC,
+    VECTOR_SPEC,
+    known_params,
+    page_params,
+    path_id,
+    sort_param,
+    track_filters,
+)
 from soniquebay.web.validation import JSON, check_object, json_object, query_value
-
-MAX_LIMIT = 500
-PAGE_PARAMS = ("limit", "offset")
-
-TRACK_SPEC = {
-    **fields.TAG_TYPES,
-    "track_artist_id": int,
-    "album_id": int,
-}
-TRACK_CREATE_SPEC = {**TRACK_SPEC, "path": str, "size": int, "mtime_ns": int}
-FEATURE_SPEC = {f: JSON if t == "json" else t for f, t in fields.FEATURE_TYPES.items()}
-ARTIST_SPEC = {"name": str, "musicbrainz_artistid": str}
-ALBUM_SPEC = {"title": str, "album_artist_id": int, "year": int, "musicbrainz_albumid": str}
-# PATCH may also set any album-wide tag on every track of the album.
-ALBUM_PATCH_SPEC = {
-    **ALBUM_SPEC,
-    **{f: fields.TAG_TYPES[c] for f, c in edits.ALBUM_ON_TRACKS.items() if f not in ALBUM_SPEC},
-}
-VECTOR_SPEC = {"track_id": int, "name": str, "vector": JSON}
-
-
-def int_param(
-    request: web.Request,
-    name: str,
-    default: int | None = None,
-    *,
-    low: int = 0,
-    high: int | None = None,
-) -> int | None:
-    value = query_value(request, name, int)
-    if value is None:
-        return default
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"{name} must be {bound}", details={"field": name})
-    return value
-
-
-def page_params(request: web.Request) -> tuple[int, int]:
-    return int_param(request, "limit", 50, low=1, high=MAX_LIMIT), int_param(request, "offset", 0)
-
-
-def known_params(request: web.Request, *allowed: str) -> None:
-    unknown = set(request.query) - set(allowed)
-    if unknown:
-        name = sorted(unknown)[0][:60]
-        raise InvalidInput(
-            f"unknown query parameter {name!r}",
-            details={"field": name, "allowed": sorted(allowed)},
-        )
-
-
-def sort_param(request: web.Request, default: str) -> tuple[str, bool]:
-    sort = request.query.get("sort", default)
-    return sort.lstrip("-"), sort.startswith("-")
-
-
-def page(items: list, total: int | None, limit: int, offset: int, next_cursor=None) -> dict:
-    return {
-        "items": items,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "next_cursor": next_cursor,
-    }
-
-
-def path_id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²" and "１" are digits too
-        raise InvalidInput(f"{name} must be a positive integer", details={"field": name})
-    return int(raw)
 
 
 def created(body: dict, location: str) -> web.Response:
@@ -115,21 +44,7 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-def single(exc: BatchFailed) -> Unprocessable:
-    """A one-item batch's refusal, told as a plain validation error."""
-    item = exc.details["items"][0]
-    details = {"field": item["field"]} if "field" in item else {}
-    return Unprocessable(item["message"], details=details)
-
-
 # ------------------------------------------------------------------ tracks
-
-
-def track_filters(request: web.Request) -> dict:
-    filters = {
-        name: query_value(request, name, kind) for name, kind in queries.TRACK_FILTERS.items()
-    }
-    return {k: v for k, v in filters.items() if v is not None}
 
 
 async def list_tracks(request: web.Request) -> web.Response:
@@ -139,74 +54,28 @@ async def list_tracks(request: web.Request) -> web.Response:
     cursor = query_value(request, "cursor", str)
     if cursor and offset:
         raise InvalidInput("use cursor or offset, not both", details={"field": "offset"})
-    filters = track_filters(request)
-    database = request.app[keys.DB]
-    rows, _ = database.read(
-        queries.list_tracks,
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        descending=descending,
-        filters=filters,
-        cursor=cursor,
-        with_total=False,
-    )
-    total = database.cached_read(
-        ("tracks", tuple(sorted(filters.items()))), queries.count_tracks, filters
-    )
-    next_cursor = queries.track_cursor(rows[-1], sort) if len(rows) == limit else None
-    items = [sql.public_track(r) for r in rows]
-    if enrichment_shown(request.app):
-        with_display(request.app, items)
-    else:  # the credit lists alone (with_display adds them with the layers)
-        credited = database.read(queries.credits, [t["id"] for t in items])
-        for track in items:
-            track.update(credited[track["id"]])
-    return json_response(page(items, total, limit, offset, next_cursor))
+    query = track_uses.TrackQuery(limit, offset, sort, descending, track_filters(request), cursor)
+    return await read(request, track_uses.listed, query, shown_as(request.app))
 
 
-def with_display(app: web.Application, tracks: list[dict]) -> list[dict]:
-    """A page of tracks, each with ``display``: the layers combined as the library shows them."""
-    database, ids = app[keys.DB], [t["id"] for t in tracks]
-    credited = database.read(queries.credits, ids)
-    for track in tracks:
-        track.update(credited[track["id"]])
-    return layers.display_many(
-        tracks,
-        database.read(stages.plugin_data, ids),
-        database.read(edits.edits_of_many, ids),
-        app[keys.SETTINGS].metadata_prefer,
-    )
+async def read(request: web.Request, fn, *args) -> web.Response:
+    """The JSON of a catalogue read ``fn(db, *args)``, from a reader process when they are up
+    (every core reads), else from this one."""
+    return await request.app[keys.READERS].respond(request.app[keys.DB], fn, *args)
 
 
-def enrichment_shown(app: web.Application) -> bool:
-    """Lists carry ``display`` (the layers combined) once an enrichment plugin can fill them."""
-    return any(s.hook == "enrich_track" for s in app[keys.PLUGINS].stages)
+def shown_as(app: web.Application) -> str | None:
+    """Lists carry ``display`` (the layers combined) once an enrichment plugin can fill them:
+    the ``metadata_prefer`` setting then, else None (the credit lists alone)."""
+    if any(s.hook == "enrich_track" for s in app[keys.PLUGINS].stages):
+        return app[keys.SETTINGS].metadata_prefer
+    return None
 
 
 async def get_track(request: web.Request) -> web.Response:
-    database, track_id = request.app[keys.DB], path_id(request)
-    track = sql.public_track(database.read(queries.get_track, track_id))
-    track.update(database.read(queries.credits, [track_id])[track_id])
-    plugin_data = database.read(stages.plugin_data, [track_id])[track_id]
-    track["plugin_data"] = plugin_data
-    track["stage_failures"] = database.read(stages.failures, track_id)
-    track["duplicates"] = [
-        {**d, "path": sql.display_path(d["path"])}
-        for d in database.read(duplicates.of_track, track_id)
-    ]
-    prefer = request.app[keys.SETTINGS].metadata_prefer
-    layers.with_layers(track, plugin_data, prefer, database.read(edits.edits_of, track_id))
     user_id = request["principal"].user_id
-    if user_id is not None:  # what the asking user keeps of it: star, rating, plays
-        mine = database.read(annotations.of_items, user_id, "track", [track_id]).get(track_id)
-        track["me"] = mine or {
-            "starred_at": None,
-            "rating": None,
-            "play_count": 0,
-            "last_played": None,
-        }
-    return json_response(track)
+    prefer = request.app[keys.SETTINGS].metadata_prefer
+    return await read(request, track_uses.detail, path_id(request), user_id, prefer)
 
 
 async def revert_edits(request: web.Request) -> web.Response:
@@ -250,7 +119,7 @@ async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
             edits.update_tracks, [{"id": track_id, **body}], request.app[keys.GROUPING]
         )
     except BatchFailed as exc:
-        raise single(exc) from None
+        raise exc.single() from None
     track = sql.public_track(database.read(queries.get_track, track_id))
     request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
     return json_response(track)
@@ -293,17 +162,8 @@ async def list_artists(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort", "q")
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "name")
-    # Whole pages are cached until the next write: the visibility counts are not free.
-    rows, total = request.app[keys.DB].cached_read(
-        ("list_artists", tuple(sorted(request.query.items()))),
-        queries.list_artists,
-        limit=limit,
-        offset=offset,
-        q=query_value(request, "q", str),
-        sort=sort,
-        descending=descending,
-    )
-    return json_response(page(rows, total, limit, offset))
+    query = album_lists.ArtistQuery(limit, offset, query_value(request, "q", str), sort, descending)
+    return await read(request, album_lists.artists_page, query)
 
 
 async def get_artist(request: web.Request) -> web.Response:
@@ -343,38 +203,18 @@ async def delete_artist(request: web.Request) -> web.Response:
 
 async def artist_albums(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort")
-    artist_id = path_id(request)
-    database = request.app[keys.DB]
-    database.read(queries.get_artist, artist_id)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "title")
-    rows, total = database.read(
-        queries.list_albums,
-        limit=limit,
-        offset=offset,
-        artist_id=artist_id,
-        sort=sort,
-        descending=descending,
-    )
-    return json_response(page(rows, total, limit, offset))
+    query = album_lists.AlbumQuery(limit, offset, sort=sort, descending=descending)
+    return await read(request, album_lists.of_artist, path_id(request), query)
 
 
 async def artist_tracks(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort")
-    artist_id = path_id(request)
-    database = request.app[keys.DB]
-    database.read(queries.get_artist, artist_id)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "album")
-    rows, total = database.read(
-        queries.list_tracks,
-        limit=limit,
-        offset=offset,
-        sort=sort,
-        descending=descending,
-        artist_id=artist_id,
-    )
-    return json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
+    query = track_uses.TrackQuery(limit, offset, sort, descending)
+    return await read(request, track_uses.of_artist, path_id(request), query)
 
 
 # ------------------------------------------------------------------ albums
@@ -384,12 +224,9 @@ async def list_albums(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS, "sort", "q", "artist_id", "year_min", "year_max")
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "title")
-    # Whole pages are cached until the next write: the visibility counts are not free.
-    rows, total = request.app[keys.DB].cached_read(
-        ("list_albums", tuple(sorted(request.query.items()))),
-        queries.list_albums,
-        limit=limit,
-        offset=offset,
+    query = album_lists.AlbumQuery(
+        limit,
+        offset,
         artist_id=query_value(request, "artist_id", int),
         year_min=query_value(request, "year_min", int),
         year_max=query_value(request, "year_max", int),
@@ -397,7 +234,7 @@ async def list_albums(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
     )
-    return json_response(page(rows, total, limit, offset))
+    return await read(request, album_lists.albums_page, query)
 
 
 async def get_album(request: web.Request) -> web.Response:
@@ -457,14 +294,8 @@ async def delete_album(request: web.Request) -> web.Response:
 
 async def album_tracks(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS)
-    album_id = path_id(request)
-    database = request.app[keys.DB]
-    database.read(queries.get_album, album_id)
     limit, offset = page_params(request)
-    rows, total = database.read(
-        queries.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
-    )
-    return json_response(page([sql.public_track(r) for r in rows], total, limit, offset))
+    return await read(request, track_uses.of_album, path_id(request), limit, offset)
 
 
 # ------------------------------------------------------------------ track vectors
@@ -565,27 +396,6 @@ async def library_files(request: web.Request) -> web.Response:
     return json_response({"files": files})
 
 
-async def disabled_plugins(app: web.Application) -> list[dict]:
-    """Plugins disabled for raising in a hook every process relies on: this process's (start
-    hooks, probed alike by every process) and those a worker disabled (read_tags)."""
-    found = {
-        e.name: {"plugin": e.name, "process": "every", "reason": e.error}
-        for e in app[keys.PLUGINS].load_errors
-        if e.disabled
-    }
-    try:
-        told = await app[keys.REDIS].hvals(names.PLUGINS_DISABLED)
-    except (aioredis.RedisError, OSError):
-        told = []
-    for raw in told:
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue
-        found.setdefault(entry["plugin"], entry)
-    return sorted(found.values(), key=lambda e: e["plugin"])
-
-
 async def list_plugins(request: web.Request) -> web.Response:
     plugins = request.app[keys.PLUGINS]
     loaded = [
@@ -622,138 +432,3 @@ async def list_plugins(request: web.Request) -> web.Response:
         for s in plugins.stages
     ]
     return json_response({"plugins": loaded, "failed": failed, "stages": stages_declared})
-
-
-OVERDUE_SECONDS = 60
-
-
-async def _overdue_scheduled(client: aioredis.Redis) -> dict[str, int]:
-    """Jobs (retries, deferrals) due more than a minute ago, per queue: stuck if not zero."""
-    pipe = client.pipeline(transaction=False)
-    for q in QUEUES:
-        pipe.zcount(names.rq_scheduled(q), "-inf", time.time() - OVERDUE_SECONDS)
-    return dict(zip(QUEUES, await pipe.execute(), strict=True))
-
-
-async def health(request: web.Request) -> web.Response:
-    report = await health_report(request.app)
-    return json_response(report, status=200 if report["status"] == "ok" else 503)
-
-
-def _redis_recovered(settings) -> dict | None:
-    """When the private Redis last moved its damaged files aside (daemon/redis_server.py);
-    serve hands its children the private Redis's URL, so the file alone tells."""
-    try:
-        return json.loads((settings.data_dir / names.REDIS_RECOVERED).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-async def health_report(app: web.Application) -> dict:
-    """Redis, database, workers, queues, watcher, folders, remote services: what is wrong."""
-    settings = app[keys.SETTINGS]
-    database = app[keys.DB]
-    report: dict = {"version": __version__, "time": time.time()}
-    try:
-        report["db"] = {
-            "ok": not database.problems,
-            "problems": database.problems[:5],
-            "counts": database.read(queries.counts),
-        }
-    except Exception as exc:  # the health page must answer even when the database does not
-        report["db"] = {"ok": False, "error": str(exc)}
-    client: aioredis.Redis = app[keys.REDIS]
-    try:
-        await client.ping()
-        persistence = await client.info("persistence")
-        for what in ("aof_last_write_status", "rdb_last_bgsave_status"):
-            if persistence.get(what) == "err":  # Redis refuses writes until it can persist
-                raise aioredis.RedisError(
-                    f"Redis cannot write its data to disk ({what}: err), so it refuses writes"
-                )
-        depths, failed = {}, {}
-        pipe = client.pipeline(transaction=False)
-        for q in QUEUES:
-            pipe.llen(names.rq_queue(q))
-            pipe.zcard(names.rq_failed(q))
-        answers = await pipe.execute()
-        for i, q in enumerate(QUEUES):
-            depths[q], failed[q] = answers[2 * i], answers[2 * i + 1]
-        overdue = await _overdue_scheduled(client)
-        workers = await client.smembers(names.RQ_WORKERS)
-        report["redis"] = {
-            "ok": True,
-            "queues": depths,
-            "failed_jobs": failed,
-            "workers": len(workers),
-            "overdue_scheduled": overdue,
-        }
-        watcher = await client.hgetall(names.WATCHER)
-        report["watcher"] = {
-            "alive": bool(watcher),
-            "reconciled": bool(watcher.get("reconciled_at")),
-            "watching": json.loads(watcher.get("watching", "[]")),
-            "outbox": int(watcher.get("outbox", 0)),
-            "debouncing": int(watcher.get("debouncing", 0)),
-            "unreadable": json.loads(watcher.get("unreadable", "[]")),
-            "problem": watcher.get("problem") or None,
-        }
-        report["warnings"] = [
-            f"cannot read {folder}: its tracks are kept, as for an unplugged drive, and it is"
-            " read again once it can be"
-            for folder in report["watcher"]["unreadable"]
-        ] + [
-            f"{n} jobs of queue {q} were due over {OVERDUE_SECONDS}s ago and still wait in"
-            " rq:scheduled: no worker's scheduler holds the queue"
-            for q, n in overdue.items()
-            if n
-        ]
-    except (aioredis.RedisError, OSError) as exc:
-        report["redis"] = {"ok": False, "error": str(exc)}
-    recovered = _redis_recovered(settings)
-    if recovered:
-        report["redis"]["recovered"] = recovered
-        report.setdefault("warnings", []).append(
-            f"Redis could not load its files ({recovered['reason']}) and started clean; they"
-            f" are kept in {recovered['moved_to']}; queued work was rebuilt from the library"
-        )
-    report["library"] = [
-        {"path": str(root), "online": is_online(root)} for root in settings.library
-    ]
-    report["event_listeners"] = app[keys.HUB].listeners
-    pipeline = app[keys.PIPELINE]
-    report["pipeline"] = {"backlog": pipeline.backlog, "stage_items_queued": pipeline.scheduled}
-    readers = app[keys.READERS]
-    report["graphql_readers"] = {"processes": readers.processes, "answered": readers.answered}
-    if report["redis"]["ok"]:
-        report["remote_services"] = await remote_services(client)
-        report["warnings"] += [
-            f"{name} is unavailable ({state['last_error']}): enrichment waits for it,"
-            f" next try in {state['retry_in']:.0f}s"
-            for name, state in report["remote_services"].items()
-            if state["state"] == "open"
-        ]
-    report.setdefault("warnings", [])
-    problems = report["db"].get("problems", []) + (
-        [report["db"]["error"]] if "error" in report["db"] else []
-    )
-    if not report["redis"]["ok"]:
-        problems.append(f"Redis: {report['redis']['error']}")
-    full = disk.full(settings.data_dir)
-    if full:
-        problems.append(full)
-    elif low := disk.low(settings.data_dir):
-        report["warnings"].append(low)
-    if report.get("watcher", {}).get("problem"):
-        problems.append(report["watcher"]["problem"])
-    problems += [
-        f"plugin {d['plugin']} is disabled ({d['reason']}); the others carry on"
-        for d in await disabled_plugins(app)
-    ]
-    report["disk"] = {
-        "data_dir": str(settings.data_dir),
-        "free": disk.free_bytes(settings.data_dir),
-    }
-    report["problems"] = problems
-    report["status"] = "degraded" if problems else "ok"
-    return report

@@ -19,6 +19,7 @@ from soniquebay.web import (
     browse_pages,
     covers,
     enrichment,
+    health,
     jobs_api,
     keys,
     listening,
@@ -49,7 +50,7 @@ def table(settings: Settings) -> list[Route]:
     r = Route
     return [
         # open to anyone: liveness, signing in, static files, the API's own description
-        r("GET", "/api/health", rest.health, NONE),
+        r("GET", "/api/health", health.handle_health, NONE),
         r("GET", "/login", auth.login_page, NONE),
         r("POST", "/login", auth.login, NONE),
         r("GET", "/static/{name}", pages.static_file, NONE),

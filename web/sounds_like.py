@@ -23,7 +23,7 @@ from aiohttp import web
 
 from soniquebay import names
 from soniquebay.errors import Conflict
-from soniquebay.library import db, duplicates, similarity
+from soniquebay.library import db, duplicates, queries, similarity
 from soniquebay.web import keys
 
 REFRESH_SECONDS = 30.0
@@ -128,3 +128,18 @@ class SoundsLike:
 async def sounds_like_ctx(app: web.Application):
     app[keys.SOUNDS_LIKE] = SoundsLike(app[keys.SETTINGS].db_path)
     yield
+
+
+async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
+    """The instant mix from ``track``: the seed, then ``limit`` tracks; a track not analysed
+    yet gets its nearest by tags."""
+    database, sounds = app[keys.DB], app[keys.SOUNDS_LIKE]
+    within = await sounds.current()
+    pool = await sounds.similar(app, track["id"], max(100, limit * 4))  # the blended space's
+    if track["id"] not in within.row:
+        return [track["id"], *pool[:limit]]
+    artists = {
+        r["id"]: r["track_artist_id"]
+        for r in database.read(queries.tracks_by_ids, [*pool, track["id"]])
+    }
+    return similarity.mix(within, track["id"], limit, artists, candidates=pool)

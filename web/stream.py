@@ -17,7 +17,7 @@ from soniquebay.errors import Forbidden, InvalidInput, NotFound, ServiceUnavaila
 from soniquebay.library import queries
 from soniquebay.library_roots import root_of
 from soniquebay.web import keys
-from soniquebay.web.rest import known_params, path_id
+from soniquebay.web.params import known_params, path_id
 from soniquebay.web.validation import query_value
 
 log = logging.getLogger(__name__)

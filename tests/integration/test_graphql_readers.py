@@ -110,6 +110,58 @@ def test_readers_answer_as_the_web_process_does_and_see_every_write(web):
     assert "no_such_field" in refused["errors"][0]["message"] and answered(server) == before + 1
 
 
+REST_READS = [
+    "/api/tracks?limit=7&sort=-title",
+    "/api/tracks?limit=5&artist=Artist%201",
+    "/api/albums?limit=3&sort=-title",
+    "/api/artists?limit=2",
+    "/api/artists/1/albums?limit=2",
+    "/api/artists/1/tracks?limit=4",
+    "/api/albums/2/tracks",
+    "/api/tracks/3",
+]
+
+
+def steady(value):
+    """An answer without the times the two libraries were written at."""
+    if isinstance(value, dict):
+        return {
+            k: steady(v) for k, v in value.items() if not k.endswith("_at") and k != "date_added"
+        }
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+def test_readers_answer_rest_lists_as_the_web_process_does(web):
+    server = web("2")
+    assert server.graphql(INGEST, {"tracks": tracks(30)})["data"]
+    readers_answering(server)
+    alone = web("0", name="alone")
+    assert alone.graphql(INGEST, {"tracks": tracks(30)})["data"]
+
+    before = answered(server)
+    for path in REST_READS:
+        assert steady(server.get(path)) == steady(alone.get(path)), path
+    assert answered(server) == before + len(REST_READS)
+    first = server.get("/api/tracks?limit=10")
+    assert first["next_cursor"] and first["total"] == 30
+    following = f"/api/tracks?limit=10&cursor={first['next_cursor']}"
+    assert steady(server.get(following)) == steady(alone.get(following))
+
+    # An error in a reader is answered by the web process, as it would have been.
+    before = answered(server)
+    for path in ("/api/tracks/999999", "/api/artists/999999/albums"):
+        assert server.request("GET", path) == alone.request("GET", path), path
+        assert server.request("GET", path)[0] == 404
+    assert answered(server) == before
+
+    # Written by the web process, listed by a reader at once, the total with it.
+    assert server.graphql(INGEST, {"tracks": tracks(2, start=30)})["data"]
+    listed = server.get("/api/tracks?limit=50&sort=-id")
+    assert listed["total"] == 32 and listed["items"][0]["title"] == "Song 31"
+
+
 def test_a_killed_reader_costs_a_query_nothing_and_the_readers_come_back(web):
     server = web("1")
     assert server.graphql(INGEST, {"tracks": tracks(10)})["data"]

@@ -15,7 +15,7 @@ from soniquebay.library.fields import (
     TRACK_EDITABLE,
 )
 from soniquebay.plugins.builtin import tags
-from soniquebay.web import rest
+from soniquebay.web import params
 from soniquebay.web.graphql_api import load_schema
 
 GRAPHQL_TYPE = {int: "Int", float: "Float", str: "String", "json": "JSON"}
@@ -57,8 +57,8 @@ def test_graphql_features_and_track_type_carry_every_field():
 
 
 def test_rest_validation_is_built_from_the_field_lists():
-    assert {f: rest.TRACK_SPEC[f] for f in TAG_FIELDS} == TAG_TYPES
-    assert set(rest.FEATURE_SPEC) == set(FEATURE_FIELDS)
+    assert {f: params.TRACK_SPEC[f] for f in TAG_FIELDS} == TAG_TYPES
+    assert set(params.FEATURE_SPEC) == set(FEATURE_FIELDS)
 
 
 def test_the_tag_plugin_speaks_the_field_list(audio, tmp_path):

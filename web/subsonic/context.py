@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from soniquebay.catalog import tracks
 from soniquebay.library import annotations, queries, replaygain
 from soniquebay.web import keys
-from soniquebay.web.rest import with_display
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.auth import User
 from soniquebay.web.subsonic.protocol import Params
@@ -36,9 +36,13 @@ class Call:
 
     def songs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Track rows as songs: the library's display layers, the user's stars and plays."""
-        present = with_display(self.app, [dict(r) for r in rows if r.get("missing_since") is None])
-        mine = self.annotations("track", [r["id"] for r in present])
         settings = self.app[keys.SETTINGS]
+        present = tracks.shown(
+            self.app[keys.DB],
+            [dict(r) for r in rows if r.get("missing_since") is None],
+            settings.metadata_prefer,
+        )
+        mine = self.annotations("track", [r["id"] for r in present])
         albums = self.read(replaygain.album_measures, [t.get("album_id") for t in present])
         return [
             shapes.child(
