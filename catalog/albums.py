@@ -21,10 +21,9 @@ class AlbumQuery:
 
 
 def albums_page(db: Reads, query: AlbumQuery) -> Page:
-    """A page of albums, kept whole until the next write: counting who is visible is not
-    free."""
-    rows, total = db.cached_read(
-        ("albums", query),
+    """A page of albums; the total (counting who is visible is not free) is kept until the
+    next write, whatever the page."""
+    rows, _ = db.read(
         queries.list_albums,
         limit=query.limit,
         offset=query.offset,
@@ -34,6 +33,15 @@ def albums_page(db: Reads, query: AlbumQuery) -> Page:
         q=query.q,
         sort=query.sort,
         descending=query.descending,
+        with_total=False,
+    )
+    total = db.cached_read(
+        ("albums", query.artist_id, query.year_min, query.year_max, query.q),
+        queries.count_albums,
+        query.artist_id,
+        query.year_min,
+        query.year_max,
+        query.q,
     )
     return page(rows, total, query.limit, query.offset)
 
