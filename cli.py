@@ -132,6 +132,15 @@ def _parser() -> argparse.ArgumentParser:
     subsonic.add_argument("username")
     subsonic.add_argument("--password", help="the Subsonic password (else stdin, or asked)")
     common(subsonic, again=True)
+    kept = user_sub.add_parser(
+        "folders",
+        help="keep a user to some music folders (by name, as [music_folders] names them);"
+        " --all: every folder again",
+    )
+    kept.add_argument("username")
+    kept.add_argument("folder", nargs="*", help="folder names; none: show the user's")
+    kept.add_argument("--all", action="store_true", help="the user sees every folder")
+    common(kept, again=True)
     api_key = user_sub.add_parser(
         "api-key", help="make a new OpenSubsonic API key for the user; printed once"
     )
@@ -360,6 +369,8 @@ def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
     if args.user_command == "add" and exists:
         print(f"soniquebay: user {args.username!r} exists already", file=sys.stderr)
         return 2
+    if args.user_command == "folders":
+        return _user_folders(args, settings, conn)
     if args.user_command == "api-key":
         key = credentials.new_api_key()
         accounts.create_api_key(conn, args.username, credentials.hash_token(key))
@@ -387,6 +398,32 @@ def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
     else:
         accounts.set_password(conn, args.username, credentials.hash_password(secret))
         print(f"password of {args.username} changed; its sessions are closed")
+    return 0
+
+
+def _user_folders(args: argparse.Namespace, settings: config.Settings, conn) -> int:
+    from soniquebay.library import accounts
+
+    names = {f.name.casefold(): f.name for f in settings.folders}
+    if args.all or args.folder:
+        unknown = [n for n in args.folder if n.casefold() not in names]
+        if unknown:
+            print(
+                f"soniquebay: no music folder is named {unknown[0]!r}; the folders are:"
+                f" {', '.join(names.values())}",
+                file=sys.stderr,
+            )
+            return 2
+        chosen = None if args.all else [names[n.casefold()] for n in args.folder]
+        try:
+            accounts.set_folders(conn, args.username, chosen)
+        except SoniqueBayError as exc:
+            print(f"soniquebay: {exc.message}", file=sys.stderr)
+            return 2
+    row = accounts.subsonic_user(conn, args.username)
+    kept = accounts.folders_of(row)
+    seen = "every music folder" if kept is None else ", ".join(kept) or "no music folder"
+    print(f"{args.username} sees {seen}")
     return 0
 
 

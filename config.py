@@ -23,6 +23,7 @@ from soniquebay.errors import ConfigError
 
 SYSTEM_CONFIG = Path("/etc/soniquebay/soniquebay.conf")
 SECTION = "soniquebay"
+FOLDERS_SECTION = "music_folders"
 
 # Seed names kept as aliases so a deployment written for the seed keeps working.
 ENV_ALIASES = {
@@ -53,8 +54,25 @@ def machine_memory() -> int | None:
 
 
 @dataclasses.dataclass(frozen=True)
+class MusicFolder:
+    id: int
+    name: str
+    path: Path
+
+
+def _folder_entry(entry: str) -> tuple[str, Path]:
+    name, sep, path = entry.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise ValueError(f"a music folder is written Name=/path, got {entry!r}")
+    return name.strip(), Path(path.strip()).expanduser().absolute()
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     library: tuple[Path, ...] = (Path("music"),)
+    # The library's folders with the names apps and pages show ("Name=/path" each, from the
+    # [music_folders] section); empty: each library folder named after its last component.
+    music_folders: tuple[str, ...] = ()
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
     port: int = 8001
@@ -119,6 +137,17 @@ class Settings:
     folder_compilations: bool = True  # one folder, one title, several artists: one compilation
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def folders(self) -> tuple[MusicFolder, ...]:
+        """The music folders, numbered from 1 in the configured order (Subsonic's
+        ``musicFolderId``), with their names."""
+        named = dict(_folder_entry(e) for e in self.music_folders)
+        by_path = {path: name for name, path in named.items()}
+        return tuple(
+            MusicFolder(i, by_path.get(root) or root.name or str(root), root)
+            for i, root in enumerate(self.library, start=1)
+        )
 
     @property
     def graphql_reader_count(self) -> int:
@@ -286,6 +315,14 @@ def load(
                     if key not in known:
                         raise ConfigError(SECTION, key, "unknown setting")
                     values[key] = _coerce(key, raw)
+            elif section == FOLDERS_SECTION:  # Name = /path, names as written (not lower case)
+                named = configparser.ConfigParser(interpolation=None)
+                named.optionxform = str  # type: ignore[assignment, method-assign]
+                with open(path, encoding="utf-8") as fh:
+                    named.read_file(fh)
+                values["music_folders"] = tuple(
+                    f"{name}={raw.strip()}" for name, raw in named.items(section)
+                )
             elif section.startswith("plugin."):
                 plugins[section.removeprefix("plugin.")] = dict(parser.items(section))
             else:
@@ -330,6 +367,24 @@ def load(
                 raise ConfigError(
                     SECTION, "trusted_proxies", f"{part.strip()!r} is not an address or network"
                 ) from None
+    if values.get("music_folders"):
+        try:
+            entries = [_folder_entry(e) for e in values["music_folders"]]
+        except ValueError as exc:
+            raise ConfigError(FOLDERS_SECTION, "-", str(exc)) from None
+        names = [name.casefold() for name, _ in entries]
+        if len(set(names)) < len(names):
+            raise ConfigError(FOLDERS_SECTION, "-", "two music folders have the same name")
+        paths = tuple(p for _, p in entries)
+        given = values.get("library")
+        if given is not None and tuple(p.absolute() for p in given) != paths:
+            raise ConfigError(
+                SECTION,
+                "library",
+                f"set the folders once: [{FOLDERS_SECTION}] names them and their paths are the"
+                " library, so leave library out (or give the same paths in the same order)",
+            )
+        values["library"] = paths
     settings = Settings(**values, plugins=plugins)
     # Paths travel to child processes and into the database: make them absolute once, here.
     return dataclasses.replace(

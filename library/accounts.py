@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -69,7 +71,7 @@ def create_token(
 
 def token_by_hash(conn: apsw.Connection, token_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT k.id, k.name, k.scope, k.user_id, u.username FROM api_tokens k
+        """SELECT k.id, k.name, k.scope, k.user_id, u.username, u.folders FROM api_tokens k
            LEFT JOIN users u ON u.id = k.user_id
            WHERE k.token_hash = ? AND k.revoked_at IS NULL""",
         (token_hash,),
@@ -114,7 +116,8 @@ def create_session(
 
 def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin, u.theme
+        """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin, u.theme,
+                  u.folders
            FROM sessions s
            JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?""",
         (id_hash, time.time()),
@@ -129,7 +132,8 @@ def delete_session(conn: apsw.Connection, id_hash: str) -> None:
 
 def list_users(conn: apsw.Connection) -> list[dict[str, Any]]:
     return conn.execute(
-        "SELECT id, username, is_admin, created_at FROM users ORDER BY username COLLATE NOCASE"
+        """SELECT id, username, is_admin, created_at, folders FROM users
+           ORDER BY username COLLATE NOCASE"""
     ).fetchall()
 
 
@@ -167,10 +171,35 @@ def set_admin(conn: apsw.Connection, username: str, is_admin: bool) -> None:
         admins = conn.execute("SELECT count(*) AS n FROM users WHERE is_admin").fetchall()[0]["n"]
         if rows[0]["is_admin"] and not is_admin and admins <= 1:
             raise Conflict("the last administrator cannot stop being one")
-        conn.execute(
-            "UPDATE users SET is_admin = ?, updated_at = ? WHERE username = ?",
-            (int(is_admin), time.time(), username),
+        conn.execute(  # an administrator sees every folder
+            """UPDATE users SET is_admin = ?, updated_at = ?,
+                 folders = CASE WHEN ? THEN NULL ELSE folders END WHERE username = ?""",
+            (int(is_admin), time.time(), int(is_admin), username),
         )
+
+
+def set_folders(conn: apsw.Connection, username: str, names: Sequence[str] | None) -> None:
+    """The music folders (by name) the user sees; None: every folder. Names are checked
+    against the configuration by the caller: a folder renamed later is simply not seen."""
+    value = None if names is None else json.dumps(sorted(set(names)), ensure_ascii=False)
+    with conn:
+        rows = conn.execute("SELECT is_admin FROM users WHERE username = ?", (username,)).fetchall()
+        if not rows:
+            raise NotFound(f"user {username!r} does not exist")
+        if rows[0]["is_admin"] and value is not None:
+            raise Conflict(
+                f"{username} is an administrator, and an administrator sees every folder"
+            )
+        conn.execute(
+            "UPDATE users SET folders = ?, updated_at = ? WHERE username = ?",
+            (value, time.time(), username),
+        )
+
+
+def folders_of(row: dict[str, Any] | None) -> tuple[str, ...] | None:
+    """The folder names a user row (session, token, key, list) keeps them to; None: all."""
+    raw = (row or {}).get("folders")
+    return None if raw is None else tuple(json.loads(raw))
 
 
 # ---------------------------------------------------------------- apps (Subsonic)
@@ -189,7 +218,7 @@ def set_subsonic_password(conn: apsw.Connection, username: str, sealed: str | No
 
 def subsonic_user(conn: apsw.Connection, username: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        "SELECT id, username, is_admin, subsonic_password FROM users WHERE username = ?",
+        "SELECT id, username, is_admin, subsonic_password, folders FROM users WHERE username = ?",
         (username,),
     ).fetchall()
     return rows[0] if rows else None
@@ -208,7 +237,8 @@ def create_api_key(conn: apsw.Connection, username: str, key_hash: str) -> None:
 
 def user_by_api_key(conn: apsw.Connection, key_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT u.id, u.username, u.is_admin FROM api_keys k JOIN users u ON u.id = k.user_id
+        """SELECT u.id, u.username, u.is_admin, u.folders FROM api_keys k
+           JOIN users u ON u.id = k.user_id
            WHERE k.key_hash = ?""",
         (key_hash,),
     ).fetchall()

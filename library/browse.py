@@ -11,7 +11,8 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import InvalidInput
-from soniquebay.library import annotations, queries, sql
+from soniquebay.library import annotations, folders, queries, sql
+from soniquebay.library.folders import Scope
 
 ALBUM_GRID_SORTS = {
     "recent": "al.created_at DESC, al.id DESC",
@@ -27,8 +28,13 @@ GRID_COLUMNS = f"""{queries.ALBUM_COLUMNS},
       AND t.genre IS NOT NULL ORDER BY t.disc_number, t.track_number LIMIT 1) AS genre"""
 
 
-def _grid_where(genre: str | None, year: int | None) -> tuple[str, list[Any]]:
+def _grid_where(
+    genre: str | None, year: int | None, within: Scope | None = None
+) -> tuple[str, list[Any]]:
     where, params = [queries.ALBUM_VISIBLE], []
+    if within is not None:
+        clause, params = folders.album_clause(within)
+        where.append(clause)
     if genre:
         where.append(
             f"""al.id IN (SELECT t.album_id FROM tracks t
@@ -49,13 +55,14 @@ def album_grid(
     sort: str = "recent",
     genre: str | None = None,
     year: int | None = None,
+    within: Scope | None = None,
 ) -> list[dict[str, Any]]:
     if sort not in ALBUM_GRID_SORTS:
         raise InvalidInput(
             f"cannot sort albums by {sort!r}",
             details={"field": "sort", "allowed": sorted(ALBUM_GRID_SORTS)},
         )
-    clause, params = _grid_where(genre, year)
+    clause, params = _grid_where(genre, year, within)
     return conn.execute(
         f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
             WHERE {clause} ORDER BY {ALBUM_GRID_SORTS[sort]} LIMIT ? OFFSET ?""",
@@ -63,8 +70,13 @@ def album_grid(
     ).fetchall()
 
 
-def count_album_grid(conn: apsw.Connection, genre: str | None = None, year: int | None = None):
-    clause, params = _grid_where(genre, year)
+def count_album_grid(
+    conn: apsw.Connection,
+    genre: str | None = None,
+    year: int | None = None,
+    within: Scope | None = None,
+):
+    clause, params = _grid_where(genre, year, within)
     return conn.execute(
         f"SELECT count(*) AS n FROM albums al WHERE {clause}", tuple(params)
     ).fetchall()[0]["n"]
@@ -92,17 +104,20 @@ def last_change(conn: apsw.Connection) -> float:
     return row["at"] or 0.0
 
 
-def genres(conn: apsw.Connection) -> list[dict[str, Any]]:
+def genres(conn: apsw.Connection, within: Scope | None = None) -> list[dict[str, Any]]:
     """Every genre of a present track, with its track and album counts, most used first."""
+    clause, params = folders.track_clause(within)
     return conn.execute(
-        """SELECT name, count(*) AS track_count, count(DISTINCT album_id) AS album_count
+        f"""SELECT name, count(*) AS track_count, count(DISTINCT album_id) AS album_count
            FROM (SELECT g.genre AS name, t.album_id FROM track_genres g
-                 JOIN tracks t ON t.id = g.track_id WHERE t.missing_since IS NULL
+                 JOIN tracks t ON t.id = g.track_id WHERE t.missing_since IS NULL AND {clause}
                  UNION ALL  -- tracks stored by id, never grouped: their genre tag as it is
                  SELECT t.genre, t.album_id FROM tracks t
                  WHERE t.missing_since IS NULL AND t.genre IS NOT NULL AND t.genre != ''
-                   AND NOT EXISTS (SELECT 1 FROM track_genres g WHERE g.track_id = t.id))
-           GROUP BY name COLLATE NOCASE ORDER BY track_count DESC, name COLLATE NOCASE"""
+                   AND NOT EXISTS (SELECT 1 FROM track_genres g WHERE g.track_id = t.id)
+                   AND {clause})
+           GROUP BY name COLLATE NOCASE ORDER BY track_count DESC, name COLLATE NOCASE""",
+        (*params, *params),
     ).fetchall()
 
 
@@ -118,10 +133,18 @@ ARTIST_CARD = f"""a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name,
 
 
 def artist_cards(
-    conn: apsw.Connection, *, limit: int = 100, offset: int = 0, ids: Sequence[int] | None = None
+    conn: apsw.Connection,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    ids: Sequence[int] | None = None,
+    within: Scope | None = None,
 ) -> list[dict[str, Any]]:
     """Artists by name with their album counts and an album whose cover stands for them."""
     where, params = [queries.ARTIST_VISIBLE], []
+    if within is not None:
+        clause, params = folders.artist_clause(within)
+        where.append(clause)
     if ids is not None:
         if not ids:
             return []
@@ -134,9 +157,10 @@ def artist_cards(
     ).fetchall()
 
 
-def count_artists(conn: apsw.Connection) -> int:
+def count_artists(conn: apsw.Connection, within: Scope | None = None) -> int:
+    clause, params = folders.artist_clause(within)
     return conn.execute(
-        f"SELECT count(*) AS n FROM artists a WHERE {queries.ARTIST_VISIBLE}"
+        f"SELECT count(*) AS n FROM artists a WHERE {queries.ARTIST_VISIBLE} AND {clause}", params
     ).fetchall()[0]["n"]
 
 
@@ -178,11 +202,14 @@ def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[d
     return out
 
 
-def search(conn: apsw.Connection, text: str, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
+def search(
+    conn: apsw.Connection, text: str, limit: int = 10, within: Scope | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Full-text search grouped by kind, best first (the pages' search and suggestions)."""
     if not queries.fts_query(text):
         return {"artists": [], "albums": [], "tracks": []}
-    return paged_search(conn, text, {kind: (limit, 0) for kind in ("artist", "album", "song")})
+    sizes = {kind: (limit, 0) for kind in ("artist", "album", "song")}
+    return paged_search(conn, text, sizes, within)
 
 
 # Album lists as apps ask for them (Subsonic's getAlbumList2 types): the ORDER BY, and the
@@ -211,6 +238,7 @@ def album_list(
     from_year: int | None = None,
     to_year: int | None = None,
     genre: str | None = None,
+    within: Scope | None = None,
 ) -> list[dict[str, Any]]:
     if kind not in ALBUM_LISTS:
         raise InvalidInput(
@@ -233,6 +261,10 @@ def album_list(
         clause, extra = _grid_where(genre or "", None)
         where.append(clause)
         params += extra
+    if within is not None:
+        clause, extra = folders.album_clause(within)
+        where.append(clause)
+        params += extra
     return conn.execute(
         f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
             {join} WHERE {" AND ".join(where)} ORDER BY {order} LIMIT ? OFFSET ?""",
@@ -246,9 +278,10 @@ def random_tracks(
     genre: str | None = None,
     from_year: int | None = None,
     to_year: int | None = None,
+    within: Scope | None = None,
 ) -> list[dict[str, Any]]:
     where, params = queries.track_where(
-        {"genre": genre, "year_min": from_year, "year_max": to_year}
+        {"genre": genre, "year_min": from_year, "year_max": to_year, "within": within}
     )
     # A random sample of ids first (an index walk), then their rows.
     return sql.dict_rows(
@@ -291,7 +324,10 @@ def snippet_html(track: dict[str, Any], text: str) -> str | None:
 
 
 def paged_search(
-    conn: apsw.Connection, text: str, sizes: dict[str, tuple[int, int]]
+    conn: apsw.Connection,
+    text: str,
+    sizes: dict[str, tuple[int, int]],
+    within: Scope | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Artists, albums and tracks matching ``text`` (FTS5: accents ignored, words as prefixes),
     each kind paged by its own (count, offset) in ``sizes`` (keys artist, album, song); an
@@ -300,41 +336,51 @@ def paged_search(
     (a_count, a_offset), (al_count, al_offset), (s_count, s_offset) = (
         sizes["artist"], sizes["album"], sizes["song"]
     )  # fmt: skip
+    artist_in, artist_params = folders.artist_clause(within)
+    album_in, album_params = folders.album_clause(within)
     if not words:
         artists = conn.execute(
             f"""SELECT {ARTIST_CARD} FROM artists a WHERE {queries.ARTIST_VISIBLE}
-                ORDER BY a.id LIMIT ? OFFSET ?""",
-            (a_count, a_offset),
+                AND {artist_in} ORDER BY a.id LIMIT ? OFFSET ?""",
+            (*artist_params, a_count, a_offset),
         ).fetchall()
         albums = conn.execute(
             f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-                WHERE {queries.ALBUM_VISIBLE} ORDER BY al.id LIMIT ? OFFSET ?""",
-            (al_count, al_offset),
+                WHERE {queries.ALBUM_VISIBLE} AND {album_in} ORDER BY al.id LIMIT ? OFFSET ?""",
+            (*album_params, al_count, al_offset),
         ).fetchall()
-        tracks, _ = queries.list_tracks(conn, limit=s_count, offset=s_offset, with_total=False)
+        tracks, _ = queries.list_tracks(
+            conn,
+            limit=s_count,
+            offset=s_offset,
+            filters={"within": within},
+            with_total=False,
+        )
         return {"artists": artists, "albums": albums, "tracks": tracks}
     artist_ids = [
         r["id"]
         for r in conn.execute(
-            """SELECT a.id FROM artists_fts f JOIN artists a ON a.id = f.rowid
+            f"""SELECT a.id FROM artists_fts f JOIN artists a ON a.id = f.rowid
                WHERE artists_fts MATCH ?
                  AND (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id
                                 AND t.missing_since IS NULL)
                       OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
                                  WHERE al.album_artist_id = a.id AND t.missing_since IS NULL))
+                 AND {artist_in}
                ORDER BY f.rank, a.id LIMIT ? OFFSET ?""",
-            (words, a_count, a_offset),
+            (words, *artist_params, a_count, a_offset),
         )
     ]
     album_ids = [
         r["id"]
         for r in conn.execute(
-            """SELECT al.id FROM albums_fts f JOIN albums al ON al.id = f.rowid
+            f"""SELECT al.id FROM albums_fts f JOIN albums al ON al.id = f.rowid
                WHERE albums_fts MATCH ?
                  AND EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id
                                AND t.missing_since IS NULL)
+                 AND {album_in}
                ORDER BY f.rank, al.id LIMIT ? OFFSET ?""",
-            (words, al_count, al_offset),
+            (words, *album_params, al_count, al_offset),
         )
     ]
     artists = {r["id"]: r for r in artist_cards(conn, ids=artist_ids, limit=len(artist_ids) or 1)}
@@ -342,7 +388,7 @@ def paged_search(
     return {
         "artists": [artists[i] for i in artist_ids if i in artists],
         "albums": [albums[i] for i in album_ids if i in albums],
-        "tracks": _track_hits(conn, words, s_count, s_offset),
+        "tracks": _track_hits(conn, words, s_count, s_offset, within),
     }
 
 
@@ -353,7 +399,9 @@ PRESENT = """rowid NOT IN (SELECT id FROM tracks INDEXED BY idx_tracks_album_mis
 TRACK_WEIGHTS = "10.0, 4.0, 3.0, 2.0, 1.0"
 
 
-def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> list[dict]:
+def _track_hits(
+    conn: apsw.Connection, words: str, count: int, offset: int, within: Scope | None = None
+) -> list[dict]:
     """Tracks matching ``words``, best first: those matching in the title (which bm25's
     weights put first anyway), then the rest. In two steps because ranking is the cost — a
     short prefix can match a tenth of the library in some column, far fewer in the titles —
@@ -361,6 +409,10 @@ def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> l
     in_title = f"{{title}} : ({words})"
     steps = [in_title, f"({words}) NOT ({in_title})"]
     found: list[dict] = []
+    present, scoped = PRESENT, []
+    if within is not None:  # the scope's tracks by their path index
+        clause, scoped = folders.track_clause(within)
+        present = f"{PRESENT} AND rowid IN (SELECT t.id FROM tracks t WHERE {clause})"
     for n, match in enumerate(steps):
         # Ranked on ids alone, within the FTS table (a join to the tracks, or a sort of whole
         # rows, for every match is what costs), the missing tracks (usually none) left out by
@@ -369,9 +421,9 @@ def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> l
             r["id"]
             for r in conn.execute(
                 f"""SELECT rowid AS id FROM tracks_fts
-                    WHERE tracks_fts MATCH ? AND {PRESENT}
+                    WHERE tracks_fts MATCH ? AND {present}
                     ORDER BY bm25(tracks_fts, {TRACK_WEIGHTS}), rowid LIMIT ? OFFSET ?""",
-                (match, count - len(found), offset),
+                (match, *scoped, count - len(found), offset),
             )
         ]
         if ids:
@@ -386,7 +438,7 @@ def _track_hits(conn: apsw.Connection, words: str, count: int, offset: int) -> l
             offset = 0  # the page goes on with the first of the next step
         else:  # the page starts past this step's matches
             offset -= conn.execute(
-                f"SELECT count(*) AS n FROM tracks_fts WHERE tracks_fts MATCH ? AND {PRESENT}",
-                (match,),
+                f"SELECT count(*) AS n FROM tracks_fts WHERE tracks_fts MATCH ? AND {present}",
+                (match, *scoped),
             ).fetchall()[0]["n"]
     return found

@@ -14,7 +14,7 @@ from typing import Any
 import apsw
 
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import fields, sql
+from soniquebay.library import fields, folders, sql
 
 TRACK_SORTS = {
     "id": "t.id",
@@ -188,6 +188,9 @@ def track_where(
             "t.id IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)",
             fts_query(f["q"]),
         )
+    if "within" in f:  # a folders.Scope: never a request's parameter (not in TRACK_FILTERS)
+        clause, values = folders.track_clause(f["within"])
+        add(clause, *values)
     return where, params
 
 

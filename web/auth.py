@@ -48,6 +48,7 @@ class Principal:
     via: str = ""  # session or bearer
     user_id: int | None = None  # whose stars, plays and playlists (None: the worker, a CLI token)
     theme: str = "auto"  # the pages' colours this user chose (a session's)
+    folders: tuple[str, ...] | None = None  # the music folders the user sees; None: every one
 
     def can(self, scope: str) -> bool:
         return access.granted(self.scope, scope)
@@ -135,7 +136,14 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
         return cached[1]
     row = app[keys.DB].read(accounts.token_by_hash, digest)
     principal = (
-        Principal("token", row["name"], row["scope"], via="bearer", user_id=row["user_id"])
+        Principal(
+            "token",
+            row["name"],
+            row["scope"],
+            via="bearer",
+            user_id=row["user_id"],
+            folders=accounts.folders_of(row),
+        )
         if row is not None
         else None
     )
@@ -159,6 +167,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
         via="session",
         user_id=row["user_id"],
         theme=row["theme"],
+        folders=accounts.folders_of(row),
     )
 
 
@@ -184,6 +193,12 @@ def required_scope(request: web.Request) -> str:
     if resource is None:
         return "none"
     return request.app[keys.SCOPES].get((request.method, resource.canonical), "admin")
+
+
+def _folder_aware(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    key = (request.method, resource.canonical if resource is not None else "")
+    return key in request.app[keys.FOLDER_AWARE]
 
 
 def demand(request: web.Request, scope: str) -> None:
@@ -236,6 +251,13 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
             ):
                 raise web.HTTPFound(f"/login?next={request.path_qs}")
         demand(request, scope)
+        if principal.folders is not None and not _folder_aware(request):
+            raise Forbidden(
+                f"{principal.name!r} sees only some music folders"
+                f" ({', '.join(principal.folders) or 'none'}), and this covers the whole"
+                " library: the pages, the player and the Subsonic API keep to those folders",
+                details={"needs": "every music folder"},
+            )
     if principal.via == "session" and request.method not in SAFE_METHODS and scope != "none":
         await _check_csrf(request, principal)
     return await handler(request)

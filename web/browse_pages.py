@@ -9,12 +9,22 @@ from aiohttp import web
 
 from soniquebay import embeddings
 from soniquebay.errors import InvalidInput, ServiceUnavailable
-from soniquebay.library import browse, edits, queries
+from soniquebay.library import browse, edits, folders, queries
 from soniquebay.web import keys
 from soniquebay.web.params import int_param, path_id
 from soniquebay.web.render import render
 from soniquebay.web.validation import query_value
-from soniquebay.web.viewer import my_playlists, rating_of, shown_tracks, stars_of
+from soniquebay.web.viewer import (
+    check_album,
+    check_artist,
+    folders_seen,
+    held,
+    my_playlists,
+    rating_of,
+    scope,
+    shown_tracks,
+    stars_of,
+)
 
 GRID_PAGE = 100
 LIST_PAGE = 100
@@ -29,11 +39,21 @@ async def albums_page(request: web.Request) -> web.Response:
     genre = query_value(request, "genre", str)
     year = query_value(request, "year", int)
     offset = int_param(request, "offset", 0, high=10**7)
+    folder = int_param(request, "folder", None, low=1, high=10**6)
+    within = scope(request, folder)
     database = request.app[keys.DB]
     albums = database.read(
-        browse.album_grid, limit=GRID_PAGE, offset=offset, sort=sort, genre=genre, year=year
+        browse.album_grid,
+        limit=GRID_PAGE,
+        offset=offset,
+        sort=sort,
+        genre=genre,
+        year=year,
+        within=within,
     )
-    total = database.cached_read(("album_grid", genre, year), browse.count_album_grid, genre, year)
+    total = database.cached_read(
+        ("album_grid", genre, year, within), browse.count_album_grid, genre, year, within
+    )
     return render(
         request,
         "albums.html",
@@ -45,7 +65,9 @@ async def albums_page(request: web.Request) -> web.Response:
         sorts=list(browse.ALBUM_GRID_SORTS),
         genre=genre,
         year=year,
-        genres=database.cached_read("genres", browse.genres),
+        folder=folder,
+        folders=folders_seen(request),
+        genres=database.cached_read(("genres", within), browse.genres, within),
         years=database.cached_read("years", browse.album_years),
         counts=database.cached_read("counts", queries.counts),
         starred=stars_of(request, "album", [a["id"] for a in albums]),
@@ -55,7 +77,9 @@ async def albums_page(request: web.Request) -> web.Response:
 async def album_page(request: web.Request) -> web.Response:
     database, album_id = request.app[keys.DB], path_id(request)
     album = database.read(queries.get_album, album_id)
-    tracks = shown_tracks(request.app, database.read(queries.tracks_by_album_ids, [album_id]))
+    check_album(request, album_id)
+    rows = held(request, database.read(queries.tracks_by_album_ids, [album_id]))
+    tracks = shown_tracks(request.app, rows)
     genres = sorted({t["display"].get("genre") for t in tracks if t["display"].get("genre")})
     discs = sorted({t.get("disc_number") or 1 for t in tracks})
     if len(discs) > 1:
@@ -80,22 +104,33 @@ async def album_page(request: web.Request) -> web.Response:
 async def artists_page(request: web.Request) -> web.Response:
     database = request.app[keys.DB]
     offset = int_param(request, "offset", 0, high=10**7)
-    artists = database.read(browse.artist_cards, limit=LIST_PAGE, offset=offset)
+    folder = int_param(request, "folder", None, low=1, high=10**6)
+    within = scope(request, folder)
+    artists = database.read(browse.artist_cards, limit=LIST_PAGE, offset=offset, within=within)
     return render(
         request,
         "artists.html",
         artists=artists,
-        total=database.cached_read("artist_count", browse.count_artists),
+        total=database.cached_read(("artist_count", within), browse.count_artists, within),
         offset=offset,
         page_size=LIST_PAGE,
+        folder=folder,
+        folders=folders_seen(request),
     )
 
 
 async def artist_page(request: web.Request) -> web.Response:
     database, artist_id = request.app[keys.DB], path_id(request)
     artist = database.read(queries.get_artist, artist_id)
+    check_artist(request, artist_id)
     albums = database.read(browse.artist_albums, artist_id)
-    top = shown_tracks(request.app, database.read(browse.top_tracks, artist_id, 10))
+    within = scope(request)
+    if within is not None:  # only the albums of folders this account sees
+        seen = database.read(
+            folders.albums_within, [a["id"] for group in albums.values() for a in group], within
+        )
+        albums = {k: [a for a in group if a["id"] in seen] for k, group in albums.items()}
+    top = shown_tracks(request.app, held(request, database.read(browse.top_tracks, artist_id, 10)))
     return render(
         request,
         "artist.html",
@@ -119,6 +154,7 @@ async def tracks_page(request: web.Request) -> web.Response:
     if sort not in TRACK_PAGE_SORTS:
         raise InvalidInput(f"cannot sort tracks by {sort[:40]!r}", details={"field": "sort"})
     cursor = query_value(request, "cursor", str)
+    folder = int_param(request, "folder", None, low=1, high=10**6)
     database = request.app[keys.DB]
     rows, _ = database.read(
         queries.list_tracks,
@@ -126,6 +162,7 @@ async def tracks_page(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
         cursor=cursor,
+        filters={"within": scope(request, folder)},
         with_total=False,
     )
     more = len(rows) > LIST_PAGE
@@ -140,20 +177,23 @@ async def tracks_page(request: web.Request) -> web.Response:
         sorts=TRACK_PAGE_SORTS,
         cursor=cursor,
         next_cursor=queries.track_cursor(rows[-1], sort) if more else None,
+        folder=folder,
+        folders=folders_seen(request),
         counts=database.cached_read("counts", queries.counts),
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
     )
 
 
 async def genres_page(request: web.Request) -> web.Response:
-    return render(
-        request, "genres.html", genres=request.app[keys.DB].cached_read("genres", browse.genres)
-    )
+    within = scope(request)
+    found = request.app[keys.DB].cached_read(("genres", within), browse.genres, within)
+    return render(request, "genres.html", genres=found)
 
 
 async def search_page(request: web.Request) -> web.Response:
     text = query_value(request, "q", str) or ""
-    found = request.app[keys.DB].read(browse.search, text, 30) if text.strip() else None
+    within = scope(request)
+    found = request.app[keys.DB].read(browse.search, text, 30, within) if text.strip() else None
     by_meaning = []
     if found:
         found["tracks"] = shown_tracks(request.app, found["tracks"])
@@ -167,7 +207,9 @@ async def search_page(request: web.Request) -> web.Response:
             r["id"]: r
             for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in hits])
         }
-        by_meaning = shown_tracks(request.app, [rows[i] for i, _ in hits if i in rows])
+        by_meaning = shown_tracks(
+            request.app, held(request, [rows[i] for i, _ in hits if i in rows])
+        )
     return render(
         request,
         "search.html",

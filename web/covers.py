@@ -33,6 +33,7 @@ from soniquebay.library_roots import root_of
 from soniquebay.web import keys
 from soniquebay.web.cover_decoder import CoverDecoder
 from soniquebay.web.params import path_id
+from soniquebay.web.viewer import check_album, check_track
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ async def album_cover(request: web.Request) -> web.StreamResponse:
     ``size``, an album with no cover gets a drawn placeholder instead of a 404."""
     album_id = path_id(request)
     album = request.app[keys.DB].read(queries.get_album, album_id)  # 404 for an unknown album
+    check_album(request, album_id)
     source = await album_source(request.app, album_id)
     return await answer(
         request, source, album["title"] or "", f"album {album_id}", size_param(request)
@@ -255,7 +257,7 @@ async def album_cover(request: web.Request) -> web.StreamResponse:
 async def track_cover(request: web.Request) -> web.StreamResponse:
     """``GET /api/tracks/{id}/cover[?size=N]``: its album's cover, else its own picture."""
     track_id = path_id(request)
-    track = request.app[keys.DB].read(queries.get_track, track_id)
+    track = check_track(request, request.app[keys.DB].read(queries.get_track, track_id))
     source = await track_source(request.app, track)
     return await answer(
         request, source, track["title"] or "", f"track {track_id}", size_param(request)

@@ -36,6 +36,8 @@ PLUGINS: web.AppKey[Plugins] = web.AppKey("plugins")
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 # (method, route path) -> the scope it needs: see soniquebay.web.routes.
 SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
+# Routes that answer within the asking account's music folders (routes.Route.folders).
+FOLDER_AWARE: web.AppKey[set[tuple[str, str]]] = web.AppKey("folder_aware")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 READERS: web.AppKey[Readers] = web.AppKey("readers")
 TEMPLATES = web.AppKey("templates", jinja2.Environment)

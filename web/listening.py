@@ -17,6 +17,7 @@ from soniquebay.errors import InvalidInput
 from soniquebay.library import (
     annotations,
     browse,
+    folders,
     playlists,
     queries,
     replaygain,
@@ -29,7 +30,7 @@ from soniquebay.web.params import int_param, known_params, path_id
 from soniquebay.web.sounds_like import mix_ids
 from soniquebay.web.stream import content_type
 from soniquebay.web.validation import check_object, json_object, query_value
-from soniquebay.web.viewer import shown_tracks, user_of
+from soniquebay.web.viewer import check_track, held, scope, shown_tracks, user_of
 
 PLAYLIST_SPEC = {"name": str, "comment": str, "track_ids": list}
 MAX_IDS = 1000
@@ -88,7 +89,9 @@ async def player_tracks(request: web.Request) -> web.Response:
     ids = ids_param(request)
     database = request.app[keys.DB]
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    ordered = [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
+    ordered = held(
+        request, [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
+    )
     albums = database.read(replaygain.album_measures, [r["album_id"] for r in ordered])
     source = request.app[keys.SETTINGS].replaygain_source
     items = [
@@ -107,7 +110,7 @@ async def search(request: web.Request) -> web.Response:
     limit = query_value(request, "limit", int) or 8
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and 50", details={"field": "limit"})
-    found = request.app[keys.DB].read(browse.search, text, limit)
+    found = request.app[keys.DB].read(browse.search, text, limit, scope(request))
     return json_response(
         {
             "artists": [{"id": a["id"], "name": a["name"], "album_count": a["album_count"],
@@ -134,7 +137,8 @@ async def semantic_search(request: web.Request) -> web.Response:
     rows = {
         r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in found])
     }
-    present = [(rows[i], score) for i, score in found if i in rows]
+    kept = {r["id"] for r in held(request, list(rows.values()))}
+    present = [(rows[i], score) for i, score in found if i in kept]
     shaped = briefs(request.app, [r for r, _ in present])
     return json_response(
         {
@@ -156,11 +160,12 @@ async def similar(request: web.Request) -> web.Response:
     vector; the same artist, genre and era for a track with neither."""
     known_params(request, "limit")
     track_id, database = path_id(request), request.app[keys.DB]
-    database.read(queries.get_track, track_id)  # 404 first
+    check_track(request, database.read(queries.get_track, track_id))  # 404 first
     limit = int_param(request, "limit", 20, low=1, high=200)
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, limit)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+    shown = held(request, [rows[i] for i in ids if i in rows])
+    return json_response({"items": briefs(request.app, shown)})
 
 
 async def mix(request: web.Request) -> web.Response:
@@ -168,11 +173,12 @@ async def mix(request: web.Request) -> web.Response:
     flows — each next track the nearest to the last, no artist twice in a row."""
     known_params(request, "limit")
     track_id, database = path_id(request), request.app[keys.DB]
-    track = database.read(queries.get_track, track_id)
+    track = check_track(request, database.read(queries.get_track, track_id))
     limit = int_param(request, "limit", 25, low=1, high=200)
     ids = await mix_ids(request.app, track, limit)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return json_response({"items": briefs(request.app, [rows[i] for i in ids if i in rows])})
+    shown = held(request, [rows[i] for i in ids if i in rows])
+    return json_response({"items": briefs(request.app, shown)})
 
 
 async def path(request: web.Request) -> web.Response:
@@ -186,11 +192,12 @@ async def path(request: web.Request) -> web.Response:
     if end is None:
         raise InvalidInput("to: the track the path goes to", details={"field": "to"})
     for track_id in (start, end):
-        database.read(queries.get_track, track_id)  # 404 first
+        check_track(request, database.read(queries.get_track, track_id))  # 404 first
     count = int_param(request, "count", 20, low=2, high=100)
     found = await request.app[keys.SOUNDS_LIKE].sonic_path(start, end, count)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
-    present = [(rows[i], score) for i, score in found if i in rows]
+    kept = {r["id"] for r in held(request, list(rows.values()))}
+    present = [(rows[i], score) for i, score in found if i in kept]
     shaped = briefs(request.app, [r for r, _ in present])
     return json_response(
         {"items": [{**b, "similarity": s} for b, (_, s) in zip(shaped, present, strict=True)]}
@@ -200,9 +207,12 @@ async def path(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- playlists
 
 
-def _playlist_json(app: web.Application, playlist: dict) -> dict:
+def _playlist_json(request: web.Request, playlist: dict) -> dict:
+    """A playlist with its tracks of folders the user sees (each with its position)."""
+    app = request.app
     out = {k: v for k, v in playlist.items() if k != "tracks"}
     if "tracks" in playlist:
+        playlist = {**playlist, "tracks": held(request, playlist["tracks"])}
         positions = [t["position"] for t in playlist["tracks"]]
         out["tracks"] = [
             {**b, "position": p}
@@ -230,7 +240,7 @@ async def create_playlist(request: web.Request) -> web.Response:
 
 async def get_playlist(request: web.Request) -> web.Response:
     playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
-    return json_response(_playlist_json(request.app, playlist))
+    return json_response(_playlist_json(request, playlist))
 
 
 async def patch_playlist(request: web.Request) -> web.Response:
@@ -264,6 +274,7 @@ async def add_playlist_tracks(request: web.Request) -> web.Response:
 async def export_playlist(request: web.Request) -> web.Response:
     """``GET /api/playlists/{id}/m3u8``: extended M3U in UTF-8, the files' paths."""
     playlist = request.app[keys.DB].read(playlists.get_playlist, user_of(request), path_id(request))
+    playlist["tracks"] = held(request, playlist["tracks"])
     name = re.sub(r"[^\w.-]+", "_", playlist["name"], flags=re.ASCII).strip("_") or "playlist"
     return web.Response(
         text=playlists.to_m3u8(playlist),
@@ -320,9 +331,15 @@ async def list_stars(request: web.Request) -> web.Response:
     ids = {
         kind: database.read(annotations.starred_ids, user_id, kind) for kind in annotations.KINDS
     }
-    tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
+    tracks = {r["id"]: r for r in held(request, database.read(queries.tracks_by_ids, ids["track"]))}
     albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
     artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
+    within = scope(request)
+    if within is not None:
+        seen = database.read(folders.albums_within, list(albums), within)
+        albums = {i: a for i, a in albums.items() if i in seen}
+        seen = database.read(folders.artists_within, list(artists), within)
+        artists = {i: a for i, a in artists.items() if i in seen}
     return json_response(
         {
             "tracks": briefs(request.app, [tracks[i] for i in ids["track"] if i in tracks]),

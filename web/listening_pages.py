@@ -12,13 +12,13 @@ from aiohttp import web
 
 from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.errors import Conflict, InvalidInput
-from soniquebay.library import annotations, browse, playlists, queries
+from soniquebay.library import annotations, browse, folders, playlists, queries
 from soniquebay.web import keys
 from soniquebay.web.auth import safe_next
 from soniquebay.web.params import path_id
 from soniquebay.web.render import confirmed, render
 from soniquebay.web.validation import query_value
-from soniquebay.web.viewer import shown_tracks, stars_of, user_of
+from soniquebay.web.viewer import check_track, held, scope, shown_tracks, stars_of, user_of
 
 
 def _back(form, default: str) -> web.HTTPSeeOther:
@@ -51,7 +51,7 @@ async def playlist_page(
     playlist = request.app[keys.DB].read(
         playlists.get_playlist, user_of(request), playlist_id or path_id(request)
     )
-    tracks = shown_tracks(request.app, playlist["tracks"])
+    tracks = shown_tracks(request.app, held(request, playlist["tracks"]))
     return render(
         request,
         "playlist.html",
@@ -142,9 +142,15 @@ async def import_form(request: web.Request) -> web.Response:
 async def favourites_page(request: web.Request) -> web.Response:
     database, uid = request.app[keys.DB], user_of(request)
     ids = {kind: database.read(annotations.starred_ids, uid, kind) for kind in annotations.KINDS}
-    tracks = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids["track"])}
+    tracks = {r["id"]: r for r in held(request, database.read(queries.tracks_by_ids, ids["track"]))}
     albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
     artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
+    within = scope(request)
+    if within is not None:  # what the user starred in folders they no longer see stays hidden
+        seen = database.read(folders.albums_within, list(albums), within)
+        albums = {i: a for i, a in albums.items() if i in seen}
+        seen = database.read(folders.artists_within, list(artists), within)
+        artists = {i: a for i, a in artists.items() if i in seen}
     shown = shown_tracks(request.app, [tracks[i] for i in ids["track"] if i in tracks])
     return render(
         request,
@@ -186,22 +192,28 @@ async def path_page(request: web.Request) -> web.Response:
     that eases from one sound to the other (``to``), to play as a queue. Works without
     JavaScript: a search form, links, and the play button."""
     database = request.app[keys.DB]
-    start = shown_tracks(request.app, [database.read(queries.get_track, path_id(request))])[0]
+    first = check_track(request, database.read(queries.get_track, path_id(request)))
+    start = shown_tracks(request.app, [first])[0]
     text = (request.query.get("q") or "").strip()[:200]
     to = query_value(request, "to", int)
     choices, route, problem = [], [], None
     if to is not None:
-        database.read(queries.get_track, to)  # 404 for an unknown end
+        check_track(request, database.read(queries.get_track, to))  # 404 for an unknown end
         try:
             found = await request.app[keys.SOUNDS_LIKE].sonic_path(start["id"], to, PATH_LENGTH)
         except Conflict as exc:
             problem = exc.message
         else:
             rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
-            route = shown_tracks(request.app, [rows[i] for i, _ in found if i in rows])
+            route = shown_tracks(
+                request.app, held(request, [rows[i] for i, _ in found if i in rows])
+            )
     elif text:
         found = database.read(
-            browse.paged_search, text, {"artist": (0, 0), "album": (0, 0), "song": (20, 0)}
+            browse.paged_search,
+            text,
+            {"artist": (0, 0), "album": (0, 0), "song": (20, 0)},
+            scope(request),
         )
         choices = shown_tracks(request.app, [t for t in found["tracks"] if t["id"] != start["id"]])
     return render(

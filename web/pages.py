@@ -28,7 +28,7 @@ from soniquebay.web.health import disabled_plugins, health_report
 from soniquebay.web.params import path_id
 from soniquebay.web.render import confirmed, render
 from soniquebay.web.sounds_like import mix_ids
-from soniquebay.web.viewer import my_playlists, rating_of, shown_tracks, stars_of
+from soniquebay.web.viewer import check_track, held, my_playlists, rating_of, shown_tracks, stars_of
 
 # Tags a person may correct on the track page (the API edits every field of TRACK_EDITABLE).
 EDITABLE_ON_PAGE = (
@@ -49,7 +49,7 @@ HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
 
 async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
-    row = database.read(queries.get_track, track_id)
+    row = check_track(request, database.read(queries.get_track, track_id))
     track = catalog_tracks.detail(
         database, track_id, None, request.app[keys.SETTINGS].metadata_prefer
     )
@@ -103,7 +103,7 @@ async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> li
     database = request.app[keys.DB]
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, count)
     rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
-    return shown_tracks(request.app, [rows[i] for i in ids if i in rows])
+    return shown_tracks(request.app, held(request, [rows[i] for i in ids if i in rows]))
 
 
 def feature_bars(track: dict) -> list[dict]:
@@ -227,13 +227,35 @@ async def rescan_form(request: web.Request) -> web.Response:
 
 
 async def users_page(request: web.Request, created: str | None = None) -> web.Response:
+    users = [
+        {**u, "folders": accounts.folders_of(u)}
+        for u in request.app[keys.DB].read(accounts.list_users)
+    ]
     return render(
         request,
         "users.html",
-        users=request.app[keys.DB].read(accounts.list_users),
+        users=users,
+        folders=request.app[keys.SETTINGS].folders,
         created=created,
         me=request["principal"].user_id,
     )
+
+
+async def users_folders_form(request: web.Request) -> web.Response:
+    """Admin: the music folders a listener sees (every box ticked: every folder, those
+    added later too)."""
+    form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
+    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
+                None)  # fmt: skip
+    if name is None:
+        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    configured = request.app[keys.SETTINGS].folders
+    known = {f.name for f in configured}
+    chosen = sorted({str(v) for v in form.getall("folder", [])} & known)
+    await database.write(
+        accounts.set_folders, name, None if len(chosen) == len(configured) else chosen
+    )
+    raise web.HTTPSeeOther("/users")
 
 
 async def users_create_form(request: web.Request) -> web.Response:

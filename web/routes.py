@@ -44,6 +44,12 @@ class Route:
     path: str
     handler: Handler
     scope: str
+    # It answers within the asking account's music folders: an account kept to some folders
+    # may use it. Every other route covers the whole library, and such an account gets a 403.
+    folders: bool = False
+
+
+F = True  # a route that honours music folders (for readability in the table below)
 
 
 def table(settings: Settings) -> list[Route]:
@@ -59,46 +65,47 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/graphql", graphiql_page, NONE),  # the console page; queries are POSTs
         r("GET", "/metrics", handle_metrics, NONE if settings.metrics_public else READ),
         # pages: browsing
-        r("GET", "/", browse_pages.albums_page, READ),
-        r("GET", "/albums", browse_pages.albums_page, READ),
-        r("GET", "/albums/{id}", browse_pages.album_page, READ),
-        r("GET", "/artists", browse_pages.artists_page, READ),
-        r("GET", "/artists/{id}", browse_pages.artist_page, READ),
-        r("GET", "/tracks", browse_pages.tracks_page, READ),
-        r("GET", "/genres", browse_pages.genres_page, READ),
-        r("GET", "/search", browse_pages.search_page, READ),
-        r("GET", "/tracks/{id}", pages.track_page, READ),
-        r("GET", "/tracks/{id}/path", listening_pages.path_page, READ),
+        r("GET", "/", browse_pages.albums_page, READ, F),
+        r("GET", "/albums", browse_pages.albums_page, READ, F),
+        r("GET", "/albums/{id}", browse_pages.album_page, READ, F),
+        r("GET", "/artists", browse_pages.artists_page, READ, F),
+        r("GET", "/artists/{id}", browse_pages.artist_page, READ, F),
+        r("GET", "/tracks", browse_pages.tracks_page, READ, F),
+        r("GET", "/genres", browse_pages.genres_page, READ, F),
+        r("GET", "/search", browse_pages.search_page, READ, F),
+        r("GET", "/tracks/{id}", pages.track_page, READ, F),
+        r("GET", "/tracks/{id}/path", listening_pages.path_page, READ, F),
         r("POST", "/tracks/{id}/edit", pages.track_edit_form, CATALOG),
         r("POST", "/albums/{id}/edit", pages.album_edit_form, CATALOG),
         r("POST", "/albums/{id}/revert", pages.album_revert_form, CATALOG),
         # pages: each user's own listening
-        r("GET", "/playlists", listening_pages.playlists_page, READ),
-        r("POST", "/playlists", listening_pages.create_form, WRITE),
-        r("POST", "/playlists/add", listening_pages.add_form, WRITE),
-        r("POST", "/playlists/import", listening_pages.import_form, WRITE),
-        r("GET", "/playlists/{id}", listening_pages.playlist_page, READ),
-        r("POST", "/playlists/{id}/rename", listening_pages.rename_form, WRITE),
-        r("POST", "/playlists/{id}/delete", listening_pages.delete_form, WRITE),
-        r("POST", "/playlists/{id}/move", listening_pages.move_form, WRITE),
-        r("POST", "/playlists/{id}/remove", listening_pages.remove_form, WRITE),
-        r("GET", "/favourites", listening_pages.favourites_page, READ),
-        r("POST", "/stars/{kind}/{id}", listening_pages.star_form, WRITE),
-        r("POST", "/ratings/{kind}/{id}", listening_pages.rating_form, WRITE),
+        r("GET", "/playlists", listening_pages.playlists_page, READ, F),
+        r("POST", "/playlists", listening_pages.create_form, WRITE, F),
+        r("POST", "/playlists/add", listening_pages.add_form, WRITE, F),
+        r("POST", "/playlists/import", listening_pages.import_form, WRITE, F),
+        r("GET", "/playlists/{id}", listening_pages.playlist_page, READ, F),
+        r("POST", "/playlists/{id}/rename", listening_pages.rename_form, WRITE, F),
+        r("POST", "/playlists/{id}/delete", listening_pages.delete_form, WRITE, F),
+        r("POST", "/playlists/{id}/move", listening_pages.move_form, WRITE, F),
+        r("POST", "/playlists/{id}/remove", listening_pages.remove_form, WRITE, F),
+        r("GET", "/favourites", listening_pages.favourites_page, READ, F),
+        r("POST", "/stars/{kind}/{id}", listening_pages.star_form, WRITE, F),
+        r("POST", "/ratings/{kind}/{id}", listening_pages.rating_form, WRITE, F),
         # pages: the library's workings
         r("GET", "/activity", pages.activity_page, READ),
         r("POST", "/activity/rescan", pages.rescan_form, ADMIN),
-        r("GET", "/settings", pages.settings_page, READ),
-        r("POST", "/settings/subsonic-password", pages.subsonic_password_form, WRITE),
-        r("POST", "/settings/api-key", pages.api_key_form, WRITE),
-        r("POST", "/settings/theme", pages.theme_form, WRITE),
+        r("GET", "/settings", pages.settings_page, READ, F),
+        r("POST", "/settings/subsonic-password", pages.subsonic_password_form, WRITE, F),
+        r("POST", "/settings/api-key", pages.api_key_form, WRITE, F),
+        r("POST", "/settings/theme", pages.theme_form, WRITE, F),
         r("GET", "/users", pages.users_page, ADMIN),
         r("POST", "/users", pages.users_create_form, ADMIN),
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
+        r("POST", "/users/{id}/folders", pages.users_folders_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
         r("POST", "/tracks/{id}/match", enrichment.accept_match_form, CATALOG),
         r("GET", "/plugins", pages.plugins_page, READ),
-        r("POST", "/logout", auth.logout, WRITE),
+        r("POST", "/logout", auth.logout, WRITE, F),
         r("GET", "/tokens", auth.tokens_page_get, ADMIN),
         r("POST", "/tokens", auth.tokens_page_create, ADMIN),
         r("POST", "/tokens/{id}/revoke", auth.tokens_page_revoke, ADMIN),
@@ -131,29 +138,29 @@ def table(settings: Settings) -> list[Route]:
         r("DELETE", "/api/albums/{id}", rest.delete_album, CATALOG),
         r("DELETE", "/api/albums/{id}/edits", rest.revert_album_edits, CATALOG),
         r("GET", "/api/albums/{id}/tracks", rest.album_tracks, READ),
-        r("GET", "/api/albums/{id}/cover", covers.album_cover, READ),
-        r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ),
-        r("GET", "/api/tracks/{id}/stream", stream.stream, READ),
-        r("POST", "/api/tracks/{id}/plays", listening.record_play, WRITE),
-        r("POST", "/api/tracks/{id}/playback-errors", listening.playback_error, WRITE),
-        r("GET", "/api/tracks/{id}/similar", listening.similar, READ),
-        r("GET", "/api/tracks/{id}/mix", listening.mix, READ),
-        r("GET", "/api/tracks/{id}/path", listening.path, READ),
-        r("GET", "/api/player/tracks", listening.player_tracks, READ),
-        r("GET", "/api/search", listening.search, READ),
-        r("GET", "/api/search/semantic", listening.semantic_search, READ),
-        r("GET", "/api/playlists", listening.list_playlists, READ),
-        r("POST", "/api/playlists", listening.create_playlist, WRITE),
-        r("POST", "/api/playlists/import", listening.import_playlist, WRITE),
-        r("GET", "/api/playlists/{id}", listening.get_playlist, READ),
-        r("PATCH", "/api/playlists/{id}", listening.patch_playlist, WRITE),
-        r("DELETE", "/api/playlists/{id}", listening.delete_playlist, WRITE),
-        r("POST", "/api/playlists/{id}/tracks", listening.add_playlist_tracks, WRITE),
-        r("GET", "/api/playlists/{id}/m3u8", listening.export_playlist, READ),
-        r("GET", "/api/stars", listening.list_stars, READ),
-        r("PUT", "/api/stars/{kind}/{id}", listening.star, WRITE),
-        r("DELETE", "/api/stars/{kind}/{id}", listening.star, WRITE),
-        r("PUT", "/api/ratings/{kind}/{id}", listening.rate, WRITE),
+        r("GET", "/api/albums/{id}/cover", covers.album_cover, READ, F),
+        r("GET", "/api/tracks/{id}/cover", covers.track_cover, READ, F),
+        r("GET", "/api/tracks/{id}/stream", stream.stream, READ, F),
+        r("POST", "/api/tracks/{id}/plays", listening.record_play, WRITE, F),
+        r("POST", "/api/tracks/{id}/playback-errors", listening.playback_error, WRITE, F),
+        r("GET", "/api/tracks/{id}/similar", listening.similar, READ, F),
+        r("GET", "/api/tracks/{id}/mix", listening.mix, READ, F),
+        r("GET", "/api/tracks/{id}/path", listening.path, READ, F),
+        r("GET", "/api/player/tracks", listening.player_tracks, READ, F),
+        r("GET", "/api/search", listening.search, READ, F),
+        r("GET", "/api/search/semantic", listening.semantic_search, READ, F),
+        r("GET", "/api/playlists", listening.list_playlists, READ, F),
+        r("POST", "/api/playlists", listening.create_playlist, WRITE, F),
+        r("POST", "/api/playlists/import", listening.import_playlist, WRITE, F),
+        r("GET", "/api/playlists/{id}", listening.get_playlist, READ, F),
+        r("PATCH", "/api/playlists/{id}", listening.patch_playlist, WRITE, F),
+        r("DELETE", "/api/playlists/{id}", listening.delete_playlist, WRITE, F),
+        r("POST", "/api/playlists/{id}/tracks", listening.add_playlist_tracks, WRITE, F),
+        r("GET", "/api/playlists/{id}/m3u8", listening.export_playlist, READ, F),
+        r("GET", "/api/stars", listening.list_stars, READ, F),
+        r("PUT", "/api/stars/{kind}/{id}", listening.star, WRITE, F),
+        r("DELETE", "/api/stars/{kind}/{id}", listening.star, WRITE, F),
+        r("PUT", "/api/ratings/{kind}/{id}", listening.rate, WRITE, F),
         r("GET", "/api/tracks/{id}/duplicates", enrichment.track_duplicates, READ),
         r("POST", "/api/tracks/{id}/match", enrichment.accept_match, CATALOG),
         r("GET", "/api/duplicates", enrichment.list_duplicates, READ),
@@ -186,6 +193,7 @@ def plugin_route(route: web.RouteDef) -> Route:
 def install(app: web.Application, routes: list[Route]) -> None:
     """Add the routes, remembering each one's scope for the auth middleware."""
     scopes: dict[tuple[str, str], str] = {}
+    aware: set[tuple[str, str]] = set()
     for route in routes:
         if route.method == "GET":
             app.router.add_get(route.path, route.handler)  # and HEAD, as web.get() did
@@ -194,4 +202,7 @@ def install(app: web.Application, routes: list[Route]) -> None:
         scopes[(route.method, route.path)] = route.scope
         if route.method == "GET":
             scopes[("HEAD", route.path)] = route.scope
+        if route.folders:
+            aware.update({(route.method, route.path), ("HEAD", route.path)})
     app[keys.SCOPES] = scopes
+    app[keys.FOLDER_AWARE] = aware

@@ -19,6 +19,7 @@ from soniquebay.library_roots import root_of
 from soniquebay.web import keys
 from soniquebay.web.params import known_params, path_id
 from soniquebay.web.validation import query_value
+from soniquebay.web.viewer import check_track
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     """``GET /api/tracks/{id}/stream[?format=opus|mp3&bitrate=K&offset=S]``."""
     known_params(request, "format", "bitrate", "offset")
     fmt, kbps, offset = transcode_params(request)
-    _track, path = playable_path(request.app, path_id(request))
+    track, path = playable_path(request.app, path_id(request))
+    check_track(request, track)  # a folder this account does not see: as if not there
     if fmt is None:
         return web.FileResponse(
             path.decode("utf-8", "surrogateescape"),

@@ -1,13 +1,19 @@
 """The person asking, as the pages and per-user routes see them: who they are, what they keep
-(stars, ratings, playlists), and tracks shown with the library's display layers."""
+(stars, ratings, playlists), the music folders they see, and tracks shown with the library's
+display layers."""
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
+from soniquebay.catalog import folders as catalog_folders
 from soniquebay.catalog import tracks
-from soniquebay.errors import Forbidden
-from soniquebay.library import annotations, playlists
+from soniquebay.config import MusicFolder
+from soniquebay.errors import Forbidden, NotFound
+from soniquebay.library import annotations, folders, playlists
+from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 
 
@@ -48,3 +54,56 @@ def shown_tracks(app: web.Application, rows: list[dict]) -> list[dict]:
     """Track rows as the library shows them: public, with ``display`` (edits and layers
     applied, in the ``metadata_prefer`` order)."""
     return tracks.rows_shown(app[keys.DB], rows, app[keys.SETTINGS].metadata_prefer)
+
+
+# ---------------------------------------------------------------- music folders
+
+
+def folders_seen(request: web.Request) -> tuple[MusicFolder, ...]:
+    """The music folders the asking account sees."""
+    principal = request.get("principal")
+    allowed = principal.folders if principal else None
+    return catalog_folders.visible(request.app[keys.SETTINGS].folders, allowed)
+
+
+def scope(request: web.Request, chosen: int | None = None) -> Scope | None:
+    """What the asking account sees (None: the whole library), narrowed to the folder
+    ``chosen`` (the pages' folder picker) when given."""
+    principal = request.get("principal")
+    return catalog_folders.scope(
+        request.app[keys.SETTINGS].folders,
+        principal.folders if principal else None,
+        None if chosen is None else [chosen],
+    )
+
+
+def held(request: web.Request, rows: list[dict]) -> list[dict]:
+    """The track rows in folders the asking account sees."""
+    within = scope(request)
+    if within is None:
+        return rows
+    return [r for r in rows if within.holds(os.fsencode(r.get("path") or b""))]
+
+
+def check_track(request: web.Request, row: dict) -> dict:
+    """The track row, or NotFound when it is in a folder the account does not see (as if it
+    did not exist: nothing says it does)."""
+    if not held(request, [row]):
+        raise NotFound(f"track {row['id']} does not exist", details={"id": row["id"]})
+    return row
+
+
+def check_album(request: web.Request, album_id: int) -> None:
+    within = scope(request)
+    if within is not None and not request.app[keys.DB].read(
+        folders.albums_within, [album_id], within
+    ):
+        raise NotFound(f"album {album_id} does not exist", details={"id": album_id})
+
+
+def check_artist(request: web.Request, artist_id: int) -> None:
+    within = scope(request)
+    if within is not None and not request.app[keys.DB].read(
+        folders.artists_within, [artist_id], within
+    ):
+        raise NotFound(f"artist {artist_id} does not exist", details={"id": artist_id})

@@ -96,3 +96,46 @@ def test_the_low_memory_profile_loads_the_analysis_backend_when_work_comes_on_a_
         memory="low", plugins={"analysis": {"preload": "true", "max_seconds": "900"}}
     )
     assert (analysis_options(chosen).preload, analysis_options(chosen).max_seconds) == (True, 900)
+
+
+def test_music_folders_name_the_library_folders_and_travel_to_children(tmp_path):
+    path = tmp_path / "soniquebay.conf"
+    path.write_text("[music_folders]\nMusic = /srv/music\nKids Corner = /srv/kids\n")
+    settings = config.load(path, environ={})
+    assert settings.library == (Path("/srv/music"), Path("/srv/kids"))
+    assert [(f.id, f.name, f.path) for f in settings.folders] == [
+        (1, "Music", Path("/srv/music")),
+        (2, "Kids Corner", Path("/srv/kids")),  # names as written, spaces and case kept
+    ]
+    child = config.load(None, environ={**settings.env(), "SONIQUEBAY_CONFIG": ""})
+    assert child.folders == settings.folders
+    # The same folders given again on the command line (as serve's children get them): fine.
+    assert config.load(path, environ={}, library=settings.library).folders == settings.folders
+
+
+def test_without_music_folders_each_folder_is_named_after_its_last_component():
+    settings = config.load(None, environ={"SONIQUEBAY_LIBRARY": "/srv/music:/media/usb/Kids"})
+    assert [(f.id, f.name) for f in settings.folders] == [(1, "music"), (2, "Kids")]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[music_folders]\nMusic = /a\nmusic = /b\n", "'music' .* already exists"),
+        ("[music_folders]\nMusic =\n", "Name=/path"),
+        (
+            "[soniquebay]\nlibrary = /elsewhere\n[music_folders]\nMusic = /a\n",
+            "set the folders once",
+        ),
+    ],
+)
+def test_music_folders_written_wrong_stop_start_up_with_the_reason(tmp_path, text, says):
+    path = tmp_path / "soniquebay.conf"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=says):
+        config.load(path, environ={})
+
+
+def test_two_music_folders_of_one_name_are_refused_from_the_environment_too():
+    with pytest.raises(ConfigError, match="same name"):
+        config.load(None, environ={"SONIQUEBAY_MUSIC_FOLDERS": '"Music=/a" "music=/b"'})

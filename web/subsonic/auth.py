@@ -32,6 +32,11 @@ class User:
     id: int
     name: str
     is_admin: bool
+    folders: tuple[str, ...] | None = None  # the music folders they see, by name; None: all
+
+    @classmethod
+    def of(cls, row: dict) -> User:
+        return cls(row["id"], row["username"], bool(row["is_admin"]), accounts.folders_of(row))
 
 
 NOBODY = User(0, "", False)  # the caller of a method the spec answers without credentials
@@ -60,7 +65,7 @@ async def authenticate(request: web.Request, params: Params) -> User:
         if row is None:
             state.throttle.failed(account, address)
             raise SubsonicError(SubsonicError.BAD_API_KEY, "Invalid API key")
-        return User(row["id"], row["username"], bool(row["is_admin"]))
+        return User.of(row)
     if not username:
         raise missing("u")
     _throttled(state, username, address)
@@ -80,7 +85,7 @@ async def authenticate(request: web.Request, params: Params) -> User:
         log.info("failed Subsonic login for user %r from %s", username[:60], address)
         raise _wrong()
     state.throttle.succeeded(username)
-    return User(row["id"], row["username"], bool(row["is_admin"]))
+    return User.of(row)
 
 
 def _throttled(state, account: str, address: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from soniquebay.errors import NotFound
 from soniquebay.library import browse, queries, similarity
+from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.context import Call
@@ -53,14 +54,8 @@ async def token_info(call: Call) -> dict:
 
 
 async def get_music_folders(call: Call) -> dict:
-    roots = call.app[keys.SETTINGS].library
-    return {
-        "musicFolders": {
-            "musicFolder": [
-                {"id": i + 1, "name": root.name or str(root)} for i, root in enumerate(roots)
-            ]
-        }
-    }
+    """The folders this user sees, numbered as ``musicFolderId`` takes them."""
+    return {"musicFolders": {"musicFolder": [{"id": f.id, "name": f.name} for f in call.folders]}}
 
 
 def _index_letter(sort_name: str) -> str:
@@ -71,7 +66,7 @@ def _index_letter(sort_name: str) -> str:
 def _indexed(call: Call, shape) -> list[dict[str, Any]]:
     """Artists under the first letter of their sort name (sort tag, else the name less a
     leading article: docs/library.md), in that order."""
-    rows = call.read(browse.artist_cards, limit=100_000)
+    rows = call.read(browse.artist_cards, limit=100_000, within=call.scope)
     groups: dict[str, list] = {}
     for row in sorted(rows, key=lambda r: r["sort_name"].casefold()):
         groups.setdefault(_index_letter(row["sort_name"]), []).append(row)
@@ -102,7 +97,7 @@ async def get_indexes(call: Call) -> dict:
 
 
 def _artist_row(call: Call, artist_id: int) -> dict:
-    rows = call.read(browse.artist_cards, ids=[artist_id], limit=1)
+    rows = call.read(browse.artist_cards, ids=[artist_id], limit=1, within=call.scope)
     if not rows:
         raise not_found(f"artist {artist_id}")
     return rows[0]
@@ -122,11 +117,17 @@ async def get_artist(call: Call) -> dict:
 
 async def get_album(call: Call) -> dict:
     _, album_id = parse_id(call.params.required("id"), "album")
-    rows = call.read(browse.albums_by_ids, [album_id])
-    if not rows:
-        raise not_found(f"album {album_id}")
+    album = _album_row(call, album_id)
     songs = call.songs(call.read(queries.tracks_by_album_ids, [album_id]))
-    return {"album": {**call.albums(rows)[0], "song": songs}}
+    return {"album": {**album, "song": songs}}
+
+
+def _album_row(call: Call, album_id: int) -> dict:
+    """The album as AlbumID3, if this user and folder hold it."""
+    shaped = call.albums(call.read(browse.albums_by_ids, [album_id]))
+    if not shaped:
+        raise not_found(f"album {album_id}")
+    return shaped[0]
 
 
 async def get_song(call: Call) -> dict:
@@ -158,7 +159,7 @@ async def get_music_directory(call: Call) -> dict:
             }
         }
     rows = call.read(browse.albums_by_ids, [number])
-    if not rows:
+    if not rows or not call.albums(rows):
         raise not_found(f"album {number}")
     album = rows[0]
     parent = make_id("artist", album["album_artist_id"]) if album["album_artist_id"] else None
@@ -174,15 +175,17 @@ async def get_music_directory(call: Call) -> dict:
 
 
 def _music_folder_directory(call: Call, number: int) -> dict:
-    roots = call.app[keys.SETTINGS].library
-    if not 1 <= number <= len(roots):
+    """A music folder as a directory: the artists with music in it."""
+    folder = next((f for f in call.folders if f.id == number), None)
+    if folder is None:
         raise not_found(f"music folder {number}")
-    artists = call.read(browse.artist_cards, limit=100_000)
+    within = Scope.of([folder.path])
+    artists = call.read(browse.artist_cards, limit=100_000, within=within)
     artists.sort(key=lambda r: r["sort_name"].casefold())
     return {
         "directory": {
             "id": str(number),
-            "name": roots[number - 1].name or str(roots[number - 1]),
+            "name": folder.name,
             "child": [
                 {"id": make_id("artist", a["id"]), "parent": str(number), "isDir": True,
                  "title": a["name"], "artist": a["name"],
@@ -213,6 +216,7 @@ async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
         from_year=p.int("fromYear"),
         to_year=p.int("toYear"),
         genre=p.get("genre") if kind == "byGenre" else None,
+        within=call.scope,
     )
     albums = call.albums(rows)
     if element == "albumList":  # the folder-based list: albums as directories
@@ -232,6 +236,7 @@ async def get_random_songs(call: Call) -> dict:
         p.get("genre"),
         p.int("fromYear"),
         p.int("toYear"),
+        call.scope,
     )
     return {"randomSongs": {"song": call.songs(rows)}}
 
@@ -241,7 +246,7 @@ async def get_genres(call: Call) -> dict:
         "genres": {
             "genre": [
                 {"value": g["name"], "songCount": g["track_count"], "albumCount": g["album_count"]}
-                for g in call.read(browse.genres)
+                for g in call.read(browse.genres, call.scope)
             ]
         }
     }
@@ -254,7 +259,7 @@ async def get_songs_by_genre(call: Call) -> dict:
         limit=p.int("count", 10, 1, MAX_LIST),
         offset=p.int("offset", 0),
         sort="album",
-        filters={"genre": p.required("genre")},
+        filters={"genre": p.required("genre"), "within": call.scope},
         with_total=False,
     )
     return {"songsByGenre": {"song": call.songs(rows)}}
@@ -269,7 +274,7 @@ async def search3(call: Call, element: str = "searchResult3") -> dict:
         kind: (p.int(f"{kind}Count", 20, 0, MAX_LIST), p.int(f"{kind}Offset", 0))
         for kind in ("artist", "album", "song")
     }
-    found = call.read(browse.paged_search, text, sizes)
+    found = call.read(browse.paged_search, text, sizes, call.scope)
     artists, albums = call.artists(found["artists"]), call.albums(found["albums"])
     if element == "searchResult2":  # the folder-based search: plain artists, albums as folders
         artists = [shapes.artist_plain(a) for a in artists]
@@ -287,12 +292,13 @@ async def search2(call: Call) -> dict:
 def _seed_track(call: Call) -> int:
     kind, number = parse_id(call.params.required("id"), "track", "album", "artist")
     if kind == "track":
-        _found(call.read, queries.get_track, number)
-        return number
-    if kind == "album":
+        row = _found(call.read, queries.get_track, number)
+        rows = [row]
+    elif kind == "album":
         rows = call.read(queries.tracks_by_album_ids, [number])
     else:
         rows = call.read(browse.top_tracks, number, 1)
+    rows = [r for r in rows if call.holds(r["path"])]
     if not rows:
         raise not_found(f"{kind} {number}")
     return rows[0]["id"]
@@ -320,7 +326,8 @@ def _sonic_matches(call: Call, found: list[tuple[int, float]]) -> dict:
 
 def _analysed_track(call: Call, name: str) -> int:
     _, track_id = parse_id(call.params.required(name), "track")
-    _found(call.read, queries.get_track, track_id)
+    if not call.holds(_found(call.read, queries.get_track, track_id)["path"]):
+        raise not_found(f"song {make_id('track', track_id)}")
     if not call.app[keys.SOUNDS_LIKE].analysed(track_id):
         raise not_found(f"the audio analysis of song {make_id('track', track_id)} (not done yet)")
     return track_id
@@ -366,7 +373,11 @@ async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
     _, artist_id = parse_id(call.params.required("id"), "artist")
     artist = _artist_row(call, artist_id)
     ids = call.read(similarity.similar_artist_ids, artist_id, call.params.int("count", 20, 0, 100))
-    similar = call.read(browse.artist_cards, ids=ids, limit=len(ids) or 1) if ids else []
+    similar = (
+        call.read(browse.artist_cards, ids=ids, limit=len(ids) or 1, within=call.scope)
+        if ids
+        else []
+    )
     order = {i: n for n, i in enumerate(ids)}
     similar.sort(key=lambda r: order[r["id"]])
     cover = f"/rest/getCoverArt?id={make_id('artist', artist_id)}"
@@ -388,7 +399,7 @@ async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
 async def get_album_info2(call: Call, element: str = "albumInfo") -> dict:
     _, album_id = parse_id(call.params.required("id"), "album")
     rows = call.read(browse.albums_by_ids, [album_id])
-    if not rows:
+    if not rows or not call.albums(rows):
         raise not_found(f"album {album_id}")
     album = rows[0]
     cover = f"/rest/getCoverArt?id={make_id('album', album_id)}"

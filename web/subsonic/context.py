@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from soniquebay.catalog import tracks
+from soniquebay.catalog import folders, tracks
+from soniquebay.config import MusicFolder
+from soniquebay.errors import NotFound
 from soniquebay.library import annotations, queries, replaygain
+from soniquebay.library import folders as folder_reads
+from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.auth import User
-from soniquebay.web.subsonic.protocol import Params
+from soniquebay.web.subsonic.protocol import Params, not_found
 
 
 @dataclass
@@ -31,6 +37,30 @@ class Call:
     async def write(self, fn, *args, **kwargs):
         return await self.app[keys.DB].write(fn, *args, **kwargs)
 
+    @property
+    def folders(self) -> tuple[MusicFolder, ...]:
+        """The music folders this user sees."""
+        return folders.visible(self.app[keys.SETTINGS].folders, self.user.folders)
+
+    @functools.cached_property
+    def scope(self) -> Scope | None:
+        """What this call covers: the user's folders, narrowed to ``musicFolderId`` when the
+        app gives one (None: the whole library). Every song, album and artist an answer holds
+        is in it (:meth:`songs`, :meth:`albums`, :meth:`artists`)."""
+        chosen = self.params.int("musicFolderId", None, 0, 10**6)
+        try:
+            return folders.scope(
+                self.app[keys.SETTINGS].folders,
+                self.user.folders,
+                None if chosen is None else [chosen],
+            )
+        except NotFound as exc:
+            raise not_found(exc.message) from None
+
+    def holds(self, path: bytes | str) -> bool:
+        """Whether a track at ``path`` is in the scope."""
+        return self.scope is None or self.scope.holds(os.fsencode(path))
+
     def annotations(self, kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
         return self.read(annotations.of_items, self.user.id, kind, ids)
 
@@ -39,7 +69,11 @@ class Call:
         settings = self.app[keys.SETTINGS]
         present = tracks.shown(
             self.app[keys.DB],
-            [dict(r) for r in rows if r.get("missing_since") is None],
+            [
+                dict(r)
+                for r in rows
+                if r.get("missing_since") is None and self.holds(r.get("path") or b"")
+            ],
             settings.metadata_prefer,
         )
         mine = self.annotations("track", [r["id"] for r in present])
@@ -59,9 +93,15 @@ class Call:
         return self.songs([rows[i] for i in ids if i in rows])
 
     def albums(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.scope is not None:
+            seen = self.read(folder_reads.albums_within, [r["id"] for r in rows], self.scope)
+            rows = [r for r in rows if r["id"] in seen]
         mine = self.annotations("album", [r["id"] for r in rows])
         return [shapes.album_id3(r, mine.get(r["id"])) for r in rows]
 
     def artists(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.scope is not None:
+            seen = self.read(folder_reads.artists_within, [r["id"] for r in rows], self.scope)
+            rows = [r for r in rows if r["id"] in seen]
         mine = self.annotations("artist", [r["id"] for r in rows])
         return [shapes.artist_id3(r, mine.get(r["id"])) for r in rows]

@@ -25,11 +25,14 @@ from soniquebay.web.subsonic.protocol import SubsonicError, not_found, parse_id
 def _playable(call: Call) -> tuple[dict, bytes]:
     _, track_id = parse_id(call.params.required("id"), "track")
     try:
-        return playable_path(call.app, track_id)
+        track, path = playable_path(call.app, track_id)
     except NotFound as exc:
         raise not_found(exc.message) from None
     except Forbidden as exc:
         raise SubsonicError(SubsonicError.NOT_AUTHORIZED, exc.message) from None
+    if not call.holds(path):  # a folder this user does not see: as if it did not exist
+        raise not_found(f"track {track_id}")
+    return track, path
 
 
 async def stream(call: Call) -> web.StreamResponse:
@@ -89,11 +92,11 @@ async def get_cover_art(call: Call) -> web.StreamResponse:
     source, title = None, ""
     if kind == "album":
         rows = call.read(browse.albums_by_ids, [number])
-        if not rows:
+        if not rows or not call.albums(rows):
             raise not_found(f"album {number}")
         source, title = await covers.album_source(call.app, number), rows[0]["title"]
     elif kind == "artist":
-        rows = call.read(browse.artist_cards, ids=[number], limit=1)
+        rows = call.read(browse.artist_cards, ids=[number], limit=1, within=call.scope)
         if not rows:
             raise not_found(f"artist {number}")
         title = rows[0]["name"]
@@ -103,7 +106,7 @@ async def get_cover_art(call: Call) -> web.StreamResponse:
         if kind == "playlist":
             ids = _found_playlist(call, number)
             number = ids[0] if ids else 0
-        rows = call.read(queries.tracks_by_ids, [number])
+        rows = [r for r in call.read(queries.tracks_by_ids, [number]) if call.holds(r["path"])]
         if not rows:
             raise not_found(f"{kind} {number}")
         source, title = await covers.track_source(call.app, rows[0]), rows[0]["title"] or ""
@@ -155,7 +158,10 @@ async def get_lyrics(call: Call) -> dict:
     artist, title = call.params.get("artist") or "", call.params.get("title") or ""
     filters = {"artist": artist or None}
     rows, _ = call.read(
-        queries.list_tracks, limit=20, filters={**filters, "q": title or None}, with_total=False
+        queries.list_tracks,
+        limit=20,
+        filters={**filters, "q": title or None, "within": call.scope},
+        with_total=False,
     )
     for row in rows:
         found = _lyrics_of(call, row["id"])

@@ -15,6 +15,7 @@ import asyncio
 from aiohttp import web
 
 from soniquebay import artwork, credentials
+from soniquebay.catalog import folders
 from soniquebay.library import accounts
 from soniquebay.web import keys
 from soniquebay.web.subsonic.auth import clear_password
@@ -37,13 +38,13 @@ def _admin(call: Call) -> None:
 def _user(call: Call, row: dict) -> dict:
     """A user as the spec shows one: the roles apps read to show or hide features."""
     admin = bool(row["is_admin"])
-    folders = list(range(1, len(call.app[keys.SETTINGS].library) + 1))
+    seen = folders.visible(call.app[keys.SETTINGS].folders, accounts.folders_of(row))
     return {
         "username": row["username"], "email": "", "scrobblingEnabled": True,
         "adminRole": admin, "settingsRole": True, "downloadRole": True, "uploadRole": False,
         "playlistRole": True, "coverArtRole": True, "commentRole": False,
         "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
-        "videoConversionRole": False, "folder": folders,
+        "videoConversionRole": False, "folder": [f.id for f in seen],
     }  # fmt: skip
 
 
@@ -90,9 +91,27 @@ async def create_user(call: Call) -> dict:
     password = _password(call)
     loop = asyncio.get_running_loop()
     hashed = await loop.run_in_executor(None, credentials.hash_password, password)
+    chosen = _chosen_folders(call)
     await call.write(accounts.create_user, name, hashed, is_admin=call.params.bool("adminRole"))
     await call.write(accounts.set_subsonic_password, name, await _seal(call, password))
+    if chosen is not None:
+        await call.write(accounts.set_folders, name, chosen)
     return {}
+
+
+def _chosen_folders(call: Call) -> list[str] | None:
+    """``musicFolderId`` (once per folder) as folder names; None when not given, or when
+    every folder is (the account then sees every folder, those added later too)."""
+    raw = call.params.all("musicFolderId")
+    if not raw:
+        return None
+    configured = call.app[keys.SETTINGS].folders
+    by_id = {str(f.id): f.name for f in configured}
+    unknown = [r for r in raw if r not in by_id]
+    if unknown:
+        raise not_found(f"music folder {unknown[0][:20]}")
+    names = sorted({by_id[r] for r in raw})
+    return None if len(names) == len(configured) else names
 
 
 async def update_user(call: Call) -> dict:
@@ -101,6 +120,8 @@ async def update_user(call: Call) -> dict:
     _row(call, name)
     if call.params.get("adminRole") is not None:
         await call.write(accounts.set_admin, name, call.params.bool("adminRole"))
+    if call.params.all("musicFolderId"):
+        await call.write(accounts.set_folders, name, _chosen_folders(call))
     if call.params.get("password"):
         await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
     return {}
