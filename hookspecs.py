@@ -15,8 +15,12 @@ Rules that hold for every hook:
   arguments its spec names (``pluggy`` checks the names when the plugin loads).
 - ``ctx`` is a :class:`soniquebay.plugins.context.PluginContext` made for *this* plugin: the
   settings, the process (``web``, ``watch``, ``worker`` or ``cli``), a logger named after the
-  plugin, its validated options (``ctx.options``), a folder of its own (``ctx.data_dir``) and,
-  in a worker, the queues it serves (``ctx.queues``).
+  plugin, its validated options (``ctx.options``), a folder of its own (``ctx.data_dir``),
+  in a worker the queues it serves (``ctx.queues``) and, in the web process, the library to
+  read (``ctx.library``: ``track(id)``, ``tracks(filters=…, sort=…, limit=…)``,
+  ``plugin_data(id, plugin)``; read-only, and the only way a plugin reads it — import nothing
+  from ``soniquebay.web``, ``soniquebay.library`` or ``soniquebay.catalog``).
+- ``SONIQUEBAY_TRACE_PLUGINS=1`` logs every hook call (process, plugin, hook, result, time).
 - *Collected* hooks call every implementation and return the list of non-``None`` results;
   *first result* hooks stop at the first implementation that returns something other than
   ``None``.
@@ -32,10 +36,25 @@ The per-track hooks (``analyze_audio``, ``fingerprint_track``, ``enrich_track``,
 is stored, on the RQ queue the stage names, once every field the stage ``needs`` has a value;
 a worker runs them and sends the result back; the web stores it and schedules what the new
 fields make possible. A stage runs again only when its inputs or its ``version`` change.
-Declare a stage with :func:`soniquebay.stage` (defaults below, per hook). The fields a stage
-returns are stored on the track when they are track columns (the analysis features), else as
-the plugin's data (``GET /api/tracks/{id}`` → ``plugin_data``), where later stages can ``need``
-them.
+Declare a stage with :func:`soniquebay.stage` (defaults below, per hook). Where the fields a
+stage returns go is its declaration's ``stores`` (the web process reads it, never the hook's
+name): ``features`` — the track's audio features (:data:`soniquebay.library.fields
+.FEATURE_FIELDS`; a failure is the track's ``analysis_error``), the default of
+``analyze_audio``; ``vectors`` — its embeddings, the default of ``vectorize_track``; ``data``
+— the plugin's own data (``GET /api/tracks/{id}`` → ``plugin_data``, where later stages can
+``need`` them), every other hook's default.
+
+Reserved result fields: the library gives these a meaning whichever plugin returns them.
+
+- ``fingerprint`` with ``fingerprint_duration`` (a Chromaprint fingerprint, compressed as
+  ``fpcalc`` prints it, and the seconds it covers): the track is indexed for duplicates.
+- ``cover_image`` (base64 of a JPEG, PNG or WebP): the track's album cover, when the album has
+  none yet; never stored as data.
+- ``enriched`` (a dict of tag fields: title, artist_name, album_title, year, …): the metadata
+  layer enrichment fills, shown per ``metadata_prefer`` and never written over the file's
+  tags.
+- ``lyrics`` (``{"lyrics": str, "lyrics_synced": [[seconds, line], …]}``): what the pages and
+  Subsonic's ``getLyricsBySongId`` show.
 """
 
 from __future__ import annotations
@@ -107,8 +126,9 @@ def audio_extensions() -> list[str]:
 
 
 @hookspec(firstresult=True)
-def read_tags(path: str) -> dict[str, Any] | None:
-    """Read one file's tags and stream information. First result wins; in the scan worker.
+def read_tags(ctx: PluginContext, path: str) -> dict[str, Any] | None:
+    """Read one file's tags and stream information. First result wins; in the scan worker
+    (and ``soniquebay scan``). Take ``ctx`` for your options and logger, or only ``path``.
 
     ``path`` is the file's path as ``os.fsdecode`` gives it (undecodable bytes survive as
     surrogate escapes). Return a dict with any of the fields of

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from soniquebay.config import Settings
 from soniquebay.daemon import ingest
 from soniquebay.library_roots import walk_audio
-from soniquebay.plugins import get_plugin_manager, load_plugins
+from soniquebay.plugins import Plugins, load_plugins
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _reader_pm: pluggy.PluginManager | None = None  # one per reader process, built 
 
 def _init_reader(settings: Settings) -> None:
     global _reader_pm
-    _reader_pm = get_plugin_manager(settings)
+    _reader_pm = Plugins(settings, "cli").pm  # with each plugin's ctx, for read_tags
 
 
 def _read(path: bytes) -> ingest.FileResult:

@@ -98,12 +98,15 @@ def _vectors(fields: dict[str, Any]) -> dict[str, list[float]]:
 
 def store_results(conn: apsw.Connection, results: Sequence[dict[str, Any]]) -> list[dict]:
     """Store what workers computed, in one transaction. Each result: ``track_id``, ``stage``,
-    ``hook``, ``plugin``, ``version``, ``inputs``, ``status`` (done, failed or skipped),
+    ``plugin``, ``version``, ``inputs``, ``status`` (done, failed or skipped), ``stores``
+    (where its fields go, as the stage declared: ``features``, ``vectors`` or ``data``),
     ``fields`` (when done) and ``error`` (when failed).
 
-    Analysis features go on the track (a failed analysis sets ``analysis_error``); vectors go to
-    ``track_vectors``; other fields are merged into the plugin's data. Results for tracks deleted
-    meanwhile are dropped. Returns the results stored, without their fields.
+    Features go on the track (a failed stage storing features sets ``analysis_error``); vectors
+    go to ``track_vectors``; data is merged into the plugin's data, and the reserved fields
+    ``fingerprint`` with ``fingerprint_duration`` index the track for duplicates, whichever
+    plugin sends them. Results for tracks deleted meanwhile are dropped. Returns the results
+    stored, without their fields.
     """
     now = time.time()
     stored = []
@@ -119,7 +122,7 @@ def store_results(conn: apsw.Connection, results: Sequence[dict[str, Any]]) -> l
                     _store_fields(conn, result, fields, now)
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
                     status, error = "failed", f"unusable result: {type(exc).__name__}: {exc}"[:500]
-            if status == "failed" and result["hook"] == "analyze_audio":
+            if status == "failed" and result.get("stores") == "features":
                 update_features(conn, [{"track_id": track_id, "analysis_error": error}])
             conn.execute(
                 """INSERT INTO track_stages
@@ -143,20 +146,22 @@ def store_results(conn: apsw.Connection, results: Sequence[dict[str, Any]]) -> l
                 ),
             )
             stored.append(
-                {"track_id": track_id, "stage": result["stage"], "hook": result["hook"],
-                 "plugin": result.get("plugin"), "status": status, "error": error}
+                {"track_id": track_id, "stage": result["stage"],
+                 "stores": result.get("stores", "data"), "plugin": result.get("plugin"),
+                 "status": status, "error": error}
             )  # fmt: skip
     return stored
 
 
 def _store_fields(conn: apsw.Connection, result: dict, fields: dict, now: float) -> None:
     track_id = result["track_id"]
-    if result["hook"] == "analyze_audio":
+    stores = result.get("stores", "data")
+    if stores == "features":
         features = {k: v for k, v in fields.items() if k in FEATURE_FIELDS}
         if "extra" in fields:
             features["features_extra"] = fields["extra"]
         update_features(conn, [{"track_id": track_id, **features, "analysis_error": None}])
-    elif result["hook"] == "vectorize_track":
+    elif stores == "vectors":
         items = []
         for name, values in _vectors(fields).items():
             blob = vectors.pack_vector([float(v) for v in values])

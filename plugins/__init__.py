@@ -86,6 +86,9 @@ def get_plugin_manager(settings: Settings) -> pluggy.PluginManager:
 # Hooks every process calls at start: a plugin raising in one would stop the watcher (the
 # extensions it watches) or the whole of serve (the options it checks).
 START_HOOKS = ("audio_extensions", "plugin_options")
+# SONIQUEBAY_TRACE_PLUGINS=1: every hook call logged (process, plugin, hook, result, time).
+TRACE = os.environ.get("SONIQUEBAY_TRACE_PLUGINS", "").lower() in ("1", "true", "yes", "on")
+trace_log = logging.getLogger("soniquebay.plugins.trace")
 
 
 def _probe_contract(pm: pluggy.PluginManager) -> None:
@@ -118,9 +121,11 @@ def read_tags(pm: pluggy.PluginManager, path: str) -> dict[str, Any] | None:
     """``read_tags`` as a guarded first answer: a plugin that raises something other than
     :class:`BadAudioFile` is disabled and the next one answers (a drop-in's bug used to make
     every file unreadable). A builtin's unexpected error stays that file's error."""
+    context = getattr(pm, "context", None)  # set by Plugins: each plugin's ctx
     for impl in implementations(pm, "read_tags"):
+        given = {"path": path, "ctx": context(impl.plugin_name) if context else None}
         try:
-            result = impl.function(**({"path": path} if "path" in impl.argnames else {}))
+            result = impl.function(**{name: given[name] for name in impl.argnames})
         except BadAudioFile:
             raise
         except Exception as exc:
@@ -312,6 +317,8 @@ class Plugins:
         self.failure_counts: collections.Counter[str] = collections.Counter()
         self.stages: list[Stage] = discover(self.pm, settings, self.options)
         self._contexts: dict[str, PluginContext] = {}
+        self.library: Any = None  # the web process sets its read-only view (ctx.library)
+        self.pm.context = self.context  # what read_tags gives a plugin as ``ctx``
 
     def _declared_options(self) -> dict[str, list[Option]]:
         declared: dict[str, list[Option]] = {}
@@ -331,17 +338,39 @@ class Plugins:
         ctx = self._contexts.get(plugin)
         if ctx is None:
             ctx = self._contexts[plugin] = PluginContext(
-                self.settings, self.process, plugin, self.options.get(plugin, {}), self.queues
+                self.settings,
+                self.process,
+                plugin,
+                self.options.get(plugin, {}),
+                self.queues,
+                library_of=lambda: self.library,
             )
         return ctx
 
     def invoke(self, impl: Any, kwargs: dict[str, Any]) -> Any:
-        """Call one implementation with the arguments it asks for (``ctx`` made for it)."""
+        """Call one implementation with the arguments it asks for (``ctx`` made for it);
+        with ``SONIQUEBAY_TRACE_PLUGINS=1`` every call is logged with its time and outcome."""
         args = [
             self.context(impl.plugin_name) if name == "ctx" else kwargs[name]
             for name in impl.argnames
         ]
-        return impl.function(*args)
+        if not TRACE:
+            return impl.function(*args)
+        started, outcome = time.perf_counter(), "raised"
+        try:
+            result = impl.function(*args)
+            outcome = "None" if result is None else type(result).__name__
+            return result
+        finally:
+            trace_log.info(
+                "%s %s.%s(%s) -> %s in %.1f ms",
+                self.process,
+                impl.plugin_name,
+                impl.function.__name__,
+                ", ".join(impl.argnames),
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
 
     def record(self, plugin: str, hook: str, exc: BaseException | str) -> HookFailure:
         reason = exc if isinstance(exc, str) else one_line(exc)

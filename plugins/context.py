@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,21 @@ class PluginContext:
     plugin: str  # the plugin's name, as /api/plugins lists it
     options: Mapping[str, Any] = field(default_factory=dict)
     queues: tuple[str, ...] = ()  # in a worker: the queues it serves (a stage may preload for them)
+    library_of: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def library(self) -> Any:
+        """In the web process: the library, read-only (:class:`soniquebay.catalog.view
+        .LibraryView`: ``track(id)``, ``tracks(filters=…, sort=…, limit=…)``,
+        ``plugin_data(id, plugin)``). Elsewhere a RuntimeError: workers never open the
+        database; a stage gets what it needs as its ``track``."""
+        found = self.library_of() if self.library_of else None
+        if found is None:
+            raise RuntimeError(
+                f"ctx.library is the web process's (this is {self.process}): a stage gets the"
+                " track's fields, and its needs, as its track argument"
+            )
+        return found
 
     @property
     def log(self) -> logging.Logger:

@@ -25,18 +25,26 @@ FILE = "file"  # the pseudo-field "the file's content" (see _content)
 SIDECARS = "sidecars"  # files beside the track a stage reads (a .lrc): their sizes and mtimes
 
 
+# Where a stage's results go: "features" are the track's audio features (FEATURE_FIELDS; a
+# failure is the track's analysis_error), "vectors" its embeddings (``{"vector": [...]}`` or
+# ``{"vectors": {name: [...]}}``), "data" the plugin's own data (plugin_data, which later stages
+# can need).
+STORES = ("features", "vectors", "data")
+
+
 @dataclass(frozen=True)
 class HookDefaults:
     queue: str
     needs: tuple[str, ...]
     batch: int  # tracks per job: small where a track takes seconds, so a restart loses little
+    stores: str = "data"
 
 
 PER_TRACK_HOOKS: dict[str, HookDefaults] = {
-    "analyze_audio": HookDefaults(names.ANALYSIS, (FILE,), batch=4),
+    "analyze_audio": HookDefaults(names.ANALYSIS, (FILE,), batch=4, stores="features"),
     "fingerprint_track": HookDefaults(names.ENRICH, (FILE,), batch=8),
     "enrich_track": HookDefaults(names.ENRICH, ("title",), batch=16),
-    "vectorize_track": HookDefaults(names.VECTORS, ("title",), batch=32),
+    "vectorize_track": HookDefaults(names.VECTORS, ("title",), batch=32, stores="vectors"),
     "process_track": HookDefaults(names.ENRICH, (FILE,), batch=8),
 }
 FIRST_RESULT_HOOKS = ("analyze_audio",)  # alternatives (backends): one stage, the first answer wins
@@ -51,6 +59,7 @@ class StageSpec:
     version: str | Callable[[Any, Mapping[str, Any]], str] = "1"
     queue: str | None = None
     sidecars: tuple[str, ...] = ()
+    stores: str | None = None
 
     def resolved(self, settings: Any, options: Mapping[str, Any]) -> str:
         return str(self.version(settings, options)) if callable(self.version) else self.version
@@ -63,6 +72,7 @@ def stage(
     version: str | int | Callable[[Any, Mapping[str, Any]], str] = "1",
     queue: str | None = None,
     sidecars: Iterable[str] = (),
+    stores: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Declare a per-track hook implementation's inputs, outputs and version.
 
@@ -72,10 +82,14 @@ def stage(
     function of ``(settings, options)`` when a setting changes the results, e.g. a model);
     ``queue``: one of ``analysis``, ``enrich``, ``vectors``; ``sidecars``: extensions of files
     beside the track it reads (``(".lrc", ".txt")``: ``song.lrc`` for ``song.flac``): the scan
-    notes them, and one added, changed or removed later runs the stage again for that track.
+    notes them, and one added, changed or removed later runs the stage again for that track;
+    ``stores``: where the results go (:data:`STORES`; by default the hook's: ``features`` for
+    ``analyze_audio``, ``vectors`` for ``vectorize_track``, else ``data``).
     """
     if queue is not None and queue not in names.STAGE_QUEUES:
         raise ValueError(f"queue must be one of {', '.join(names.STAGE_QUEUES)}, got {queue!r}")
+    if stores is not None and stores not in STORES:
+        raise ValueError(f"stores must be one of {', '.join(STORES)}, got {stores!r}")
     sidecars = tuple(e.lower() if e.startswith(".") else f".{e.lower()}" for e in sidecars)
     spec = StageSpec(
         tuple(produces),
@@ -83,6 +97,7 @@ def stage(
         version if callable(version) else str(version),
         queue,
         sidecars,
+        stores,
     )
 
     def mark(function: Callable) -> Callable:
@@ -103,6 +118,7 @@ class Stage:
     version: str
     batch: int
     sidecars: tuple[str, ...] = ()
+    stores: str = "data"  # where its results go (STORES)
 
     def inputs(self, track: Mapping[str, Any]) -> str | None:
         """A digest of the values this stage reads, or None while one of them is missing."""
@@ -202,6 +218,7 @@ def discover(
                 needs = (*needs, SIDECARS)
             queue = next((s.queue for s in specs if s.queue), defaults.queue)
             produces = tuple(dict.fromkeys(f for s in specs for f in s.produces))
+            stores = next((s.stores for s in specs if s.stores), defaults.stores)
             if hook in FIRST_RESULT_HOOKS:  # alternatives: a new version of any runs it again
                 name = hook
                 version = "+".join(
@@ -213,7 +230,16 @@ def discover(
                 version = specs[0].resolved(settings, options.get(plugins[0], {}))
             found.append(
                 Stage(
-                    name, hook, plugins, queue, needs, produces, version, defaults.batch, sidecars
-                )
+                    name,
+                    hook,
+                    plugins,
+                    queue,
+                    needs,
+                    produces,
+                    version,
+                    defaults.batch,
+                    sidecars,
+                    stores,
+                )  # fmt: skip
             )
     return found

@@ -16,6 +16,7 @@ import redis
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from soniquebay.catalog.view import LibraryView
 from soniquebay.config import Settings
 from soniquebay.library import db, grouping, ingest, queries
 from soniquebay.plugins import Plugins, load_plugins
@@ -48,6 +49,7 @@ async def database_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     database = Database(settings.db_path, settings.data_dir / "backups")
     app[keys.DB] = database
+    app[keys.PLUGINS].library = LibraryView(database)  # ctx.library, for web-process hooks
     app[keys.GROUPING] = grouping.Rules.from_settings(settings)
     # An upgrade, or changed grouping settings: every folder is regrouped once, ids kept.
     started = time.monotonic()
@@ -61,6 +63,7 @@ async def database_ctx(app: web.Application):
             time.monotonic() - started,
         )
     yield
+    app[keys.PLUGINS].library = None
     database.close()
 
 

@@ -34,6 +34,7 @@ from graphql.pyutils import is_awaitable
 
 from soniquebay.catalog import albums as album_lists
 from soniquebay.catalog import page as _page
+from soniquebay.catalog import stage_results
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import BatchFailed, InvalidInput, SoniqueBayError
 from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
@@ -425,33 +426,14 @@ async def resolve_ingest_tracks(_root, info, tracks, errors=None):
 
 async def resolve_store_stage_results(_root, info, data):
     _batch(info, data)
+    app = info.context["app"]
     images = covers.take_cover_images(data)  # files, not rows: kept beside the database
-    stored = await _db(info).write(stages.store_results, data)
-    await covers.save_cover_images(info.context["app"], images)
-    failed = [r for r in stored if r["status"] == "failed"]
-    if failed:
-        info.context["app"][keys.METRICS].stage_failures(failed)
-    by_stage: dict[str, list[dict]] = {}
-    for r in stored:
-        by_stage.setdefault(r["stage"], []).append(r)
-    finished = [
-        (
-            "stage.finished",
-            {
-                "stage": name,
-                "tracks": [r["track_id"] for r in results],
-                "failed": [r["track_id"] for r in results if r["status"] == "failed"],
-            },
-        )
-        for name, results in by_stage.items()
-    ]
-    changes = [
-        {"id": r["track_id"], "change": "analysed" if r["hook"] == "analyze_audio" else r["stage"]}
-        for r in stored
-        if r["status"] != "skipped"
-    ]
-    _pipeline(info).stored(changes, events=finished)
-    return len(stored)
+    done = await stage_results.store(_db(info), app[keys.PLUGINS].stages, data)
+    await covers.save_cover_images(app, images)
+    if done.failed:
+        app[keys.METRICS].stage_failures(done.failed)
+    _pipeline(info).stored(done.changes, events=done.events)
+    return done.count
 
 
 def _pipeline(info: Any):

@@ -28,8 +28,6 @@ from mutagen.mp4 import MP4Tags
 
 from soniquebay import Option, hookimpl, stage
 from soniquebay.errors import BadAudioFile
-from soniquebay.library import stages
-from soniquebay.web import keys
 
 NAME = "lyrics"
 TIMESTAMP = re.compile(r"\[(\d{1,3}):(\d{1,2}(?:[.:]\d{1,3})?)\]")
@@ -162,7 +160,7 @@ def register_routes(ctx):
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             raise web.HTTPBadRequest(text="a track id is a positive integer")
         track_id = int(raw)
-        data = request.app[keys.DB].read(stages.plugin_data, [track_id])[track_id].get(NAME)
+        data = ctx.library.plugin_data(track_id, NAME)
         if not data or not data.get("lyrics"):
             raise web.HTTPNotFound(text=f"no lyrics for track {track_id}")
         return web.json_response(

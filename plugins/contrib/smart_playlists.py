@@ -32,22 +32,25 @@ from aiohttp import web
 
 from soniquebay import Option, hookimpl
 from soniquebay.errors import SoniqueBayError, Unprocessable
-from soniquebay.library import queries
-from soniquebay.web import keys
 
 NAME = "smart_playlists"
 PLAYLIST_NAME = re.compile(r"^[\w .-]{1,80}$")
-# The library's own track filters (their names and types), plus what a playlist adds.
-RULES: dict[str, type] = {
-    **{k: t for k, t in queries.TRACK_FILTERS.items() if k not in ("q", "added_after")},
-    "added_days": float,
-    "limit": int,
-    "sort": str,
-}
+# What a playlist adds to the library's own track filters (ctx.library.TRACK_FILTERS).
+OWN_RULES: dict[str, type] = {"added_days": float, "limit": int, "sort": str}
 
 
-def check_rules(body: Any, max_tracks: int) -> dict[str, Any]:
+def rule_types(filters: dict[str, type]) -> dict[str, type]:
+    """The rules a playlist takes: the library's track filters (their names and types, but
+    free text and a fixed date) and this plugin's own."""
+    return {
+        **{k: t for k, t in filters.items() if k not in ("q", "added_after")},
+        **OWN_RULES,
+    }
+
+
+def check_rules(body: Any, max_tracks: int, library: Any) -> dict[str, Any]:
     """The rules, checked: known keys, right types, a sort the library knows."""
+    RULES = rule_types(library.TRACK_FILTERS)  # noqa: N806 - read as the table it is
     if not isinstance(body, dict):
         raise Unprocessable("a playlist is a JSON object of rules", details={"field": "body"})
     rules = {}
@@ -66,9 +69,9 @@ def check_rules(body: Any, max_tracks: int) -> dict[str, Any]:
         rules[key] = value
     if not 0 < rules.get("limit", 1) <= max_tracks:
         raise Unprocessable(f"limit must be 1 to {max_tracks}", details={"field": "limit"})
-    if rules.get("sort", "id").lstrip("-") not in queries.TRACK_SORTS:
+    if rules.get("sort", "id").lstrip("-") not in library.TRACK_SORTS:
         raise Unprocessable(
-            "unknown sort", details={"field": "sort", "allowed": sorted(queries.TRACK_SORTS)}
+            "unknown sort", details={"field": "sort", "allowed": sorted(library.TRACK_SORTS)}
         )
     return rules
 
@@ -98,20 +101,21 @@ class Store:
             os.replace(partial, self.path)
 
 
-def evaluate(database, rules: dict[str, Any], max_tracks: int) -> list[dict]:
-    filters = {k: rules[k] for k in queries.TRACK_FILTERS if k in rules}
+def evaluate(library: Any, rules: dict[str, Any], max_tracks: int) -> list[dict]:
+    """The playlist's tracks now, through the web process's read-only ``ctx.library``."""
+    filters = {k: rules[k] for k in library.TRACK_FILTERS if k in rules}
     if "added_days" in rules:
         filters["added_after"] = time.time() - rules["added_days"] * 86400
     sort = rules.get("sort", "id")
-    rows, _ = database.read(
-        queries.list_tracks,
-        limit=min(rules.get("limit", max_tracks), max_tracks),
-        sort=sort.lstrip("-"),
-        descending=sort.startswith("-"),
-        filters=filters,
-        with_total=False,
-    )
-    return rows
+    try:
+        return library.tracks(
+            filters=filters,
+            sort=sort.lstrip("-"),
+            descending=sort.startswith("-"),
+            limit=min(rules.get("limit", max_tracks), max_tracks),
+        )
+    except ValueError as exc:  # rules saved by an older version that no longer hold
+        raise Unprocessable(str(exc)) from None
 
 
 def m3u8(rows: list[dict]) -> str:
@@ -159,7 +163,7 @@ def register_routes(ctx):
             body = await request.json()
         except ValueError:
             raise Unprocessable("the body must be JSON", details={"field": "body"}) from None
-        store.change(name, check_rules(body, limit))
+        store.change(name, check_rules(body, limit, ctx.library))
         return web.json_response({"name": name, "rules": store.load()[name]})
 
     async def delete(request: web.Request) -> web.Response:
@@ -175,7 +179,7 @@ def register_routes(ctx):
         if not PLAYLIST_NAME.match(name):
             raise web.HTTPNotFound()
         try:
-            rows = evaluate(request.app[keys.DB], saved(name), limit)
+            rows = evaluate(ctx.library, saved(name), limit)
         except SoniqueBayError as exc:  # rules saved by an older version that no longer hold
             raise Unprocessable(f"playlist {name!r}: {exc.message}") from None
         if export:

@@ -55,8 +55,8 @@ PROBE = textwrap.dedent(
 
 
     @hookimpl
-    def read_tags(path):
-        called("read_tags")
+    def read_tags(ctx, path):
+        called("read_tags", ctx, option=ctx.options["greeting"])
         return None  # not mine: the builtin tag reader answers
 
 
@@ -96,7 +96,8 @@ PROBE = textwrap.dedent(
         called("register_routes", ctx)
 
         async def hello(request):
-            return web.json_response({{"greeting": ctx.options["greeting"]}})
+            titles = [t["title"] for t in ctx.library.tracks(limit=5)]  # read-only, public
+            return web.json_response({{"greeting": ctx.options["greeting"], "titles": titles}})
 
         return [web.get("/api/plugins/probe/hello", hello)]
 
@@ -117,7 +118,7 @@ PROBE = textwrap.dedent(
 PROCESS = {
     "plugin_options": None,
     "audio_extensions": None,
-    "read_tags": None,
+    "read_tags": {"worker"},
     "startup": {"web", "watch", "worker"},
     "warm_up": {"worker"},
     "analyze_audio": {"worker"},
@@ -163,7 +164,7 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
     )
     page = server.get(f"/tracks/{track['id']}")
     assert "Probe panel" in page and "&lt;i&gt;Probed&lt;/i&gt;" in page  # escaped, as text
-    assert server.get("/api/plugins/probe/hello") == {"greeting": "hello"}
+    assert server.get("/api/plugins/probe/hello") == {"greeting": "hello", "titles": ["Probed"]}
 
     called = calls()
     assert {c["hook"] for c in called} == spec_names()
@@ -172,7 +173,7 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
             seen = {c["process"] for c in called if c["hook"] == hook}
             assert seen <= processes and seen, (hook, seen)
     assert {c["process"] for c in called if c["hook"] == "startup"} == {"web", "watch", "worker"}
-    assert all(c["option"] == "hello" for c in called if c["hook"] == "startup")
+    assert all(c["option"] == "hello" for c in called if c["hook"] in ("startup", "read_tags"))
     warmed = [c["queue"] for c in called if c["hook"] == "warm_up"]
     assert {"scan", "analysis"} <= set(warmed) and len(warmed) == len(set(warmed))  # once each
     enrich = next(c for c in called if c["hook"] == "enrich_track")

@@ -123,3 +123,16 @@ def test_contracts_at_the_root_import_no_layer_above_them():
         )
         == []
     )
+
+
+def test_contrib_plugins_use_the_public_surface_only():
+    """What ships as an example of a plugin imports what any plugin may: ``soniquebay``'s
+    markers, errors and helpers, never the web, the storage layer, the catalogue or the
+    processes (the web process's ``ctx.library`` is their way to read the library)."""
+    assert (
+        offences(
+            "soniquebay.plugins.contrib",
+            ("soniquebay.web", "soniquebay.library", "soniquebay.catalog", "soniquebay.daemon"),
+        )
+        == []
+    )

@@ -198,3 +198,35 @@ def test_a_bad_plugin_option_stops_start_up_naming_the_plugin_and_the_option(tmp
         with pytest.raises(ConfigError) as info:
             load(bad)
         assert (info.value.section, info.value.key) == ("plugin.counter", key)
+
+
+def test_every_hook_call_is_traced_when_asked(tmp_path):
+    """``SONIQUEBAY_TRACE_PLUGINS=1``: each call logged with its plugin, hook, result, time."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "traced.py").write_text(
+        textwrap.dedent("""
+        from soniquebay import hookimpl
+
+        @hookimpl
+        def startup(ctx, process):
+            return None
+    """)
+    )
+    script = textwrap.dedent("""
+        import logging
+        from soniquebay import config
+        from soniquebay.plugins import load_plugins
+        logging.basicConfig(level=logging.INFO, format="{name}: {message}", style="{")
+        load_plugins(config.load(environ={"SONIQUEBAY_PLUGINS_DIR": FOLDER}), "cli")
+    """).replace("FOLDER", repr(str(tmp_path)))
+    env = {**os.environ, "SONIQUEBAY_CONFIG": ""}
+    for traced in ("1", ""):
+        env["SONIQUEBAY_TRACE_PLUGINS"] = traced
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stderr
+        line = "soniquebay.plugins.trace: cli traced.startup(ctx, process) -> None in"
+        assert (line in out) == bool(traced), out
