@@ -230,7 +230,8 @@ def on_event(ctx: PluginContext, event: dict[str, Any]) -> None:
     """React to a live event. Collected; in the web process, in event order, off the event loop.
 
     ``event`` is the JSON object published on ``/api/events``: ``{"type", "ts", ...}`` with a
-    type from :data:`soniquebay.events.CATALOGUE` (``track.added``, ``track.updated``,
+    type from :data:`soniquebay.events.CATALOGUE` (payloads typed there, listed in
+    ``docs/events.md``: ``track.added``, ``track.updated``,
     ``track.removed``, ``scan.started``, ``scan.finished``, ``stage.finished``, ``progress``).
     Called for every event, whichever process published it.
     """
