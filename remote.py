@@ -342,7 +342,7 @@ def for_plugin(ctx: Any, policy: Policy, *, contact: str = "") -> Remote:
     """The :class:`Remote` a plugin uses for ``policy``'s service, one per process (an RQ
     work-horse builds its own: sockets are not shared across ``fork``), with the plugin's
     response cache in its data folder and a request counter in the shared metrics."""
-    from soniquebay import metrics, queueing
+    from soniquebay import queueing, recorded_metrics
 
     key = (os.getpid(), policy.service)
     client = _clients.get(key)
@@ -350,7 +350,7 @@ def for_plugin(ctx: Any, policy: Policy, *, contact: str = "") -> Remote:
         connection = queueing.connect(ctx.settings)
 
         def count(service: str) -> None:
-            metrics.Recorder(connection).inc("remote_requests_total").inc(
+            recorded_metrics.Recorder(connection).inc("remote_requests_total").inc(
                 f"{service}_requests_total"
             ).send()
 

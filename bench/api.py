@@ -31,7 +31,7 @@ from pathlib import Path
 import aiohttp
 
 from soniquebay import credentials
-from soniquebay.library import accounts, db, ingest, queries, stages
+from soniquebay.library import accounts, db, ingest, queries, stage_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 from support.servers import Server, start_redis  # noqa: E402
@@ -110,7 +110,7 @@ def populate(path: Path, tracks: int, per_album: int = 10) -> None:
                 }
             )
         done = ingest.upsert_tracks(conn, batch)
-        stages.update_features(
+        stage_data.update_features(
             conn,
             [
                 {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soniquebay.catalog import Writes
-from soniquebay.library import stages as stored_stages
+from soniquebay.library import stage_data as stored_stages
 from soniquebay.plugins.stages import PER_TRACK_HOOKS, Stage
 
 
@@ -34,7 +34,7 @@ def destination(result: dict[str, Any], declared: dict[str, str]) -> str:
 
 
 async def store(db: Writes, stages: Sequence[Stage], results: list[dict[str, Any]]) -> Stored:
-    """Store a batch of results in one transaction (:func:`soniquebay.library.stages
+    """Store a batch of results in one transaction (:func:`soniquebay.library.stage_data
     .store_results`): features analysed are the change ``analysed``, other stages' results
     the change named after the stage."""
     declared = {s.name: s.stores for s in stages}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soniquebay.catalog import Page, Reads, page
-from soniquebay.library import annotations, duplicates, edits, layers, queries, sql, stages
+from soniquebay.library import annotations, duplicates, edits, layers, queries, sql, stage_data
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def shown(db: Reads, tracks: list[dict], prefer: str | None) -> list[dict]:
     if prefer is None:
         return tracks
     return layers.display_many(
-        tracks, db.read(stages.plugin_data, ids), db.read(edits.edits_of_many, ids), prefer
+        tracks, db.read(stage_data.plugin_data, ids), db.read(edits.edits_of_many, ids), prefer
     )
 
 
@@ -109,9 +109,9 @@ def detail(db: Reads, track_id: int, user_id: int | None, prefer: str) -> dict[s
     row = db.read(queries.get_track, track_id)
     track = sql.public_track(row)
     track.update(db.read(queries.credits, [track_id])[track_id])
-    plugin_data = db.read(stages.plugin_data, [track_id])[track_id]
+    plugin_data = db.read(stage_data.plugin_data, [track_id])[track_id]
     track["plugin_data"] = plugin_data
-    track["stage_failures"] = db.read(stages.failures, track_id)
+    track["stage_failures"] = db.read(stage_data.failures, track_id)
     track["duplicates"] = [
         {**d, "path": sql.display_path(d["path"])} for d in db.read(duplicates.of_track, track_id)
     ]

@@ -10,7 +10,7 @@ from typing import Any
 from soniquebay.catalog import Reads
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import NotFound
-from soniquebay.library import queries, sql, stages
+from soniquebay.library import queries, sql, stage_data
 
 MAX_TRACKS = 5000
 
@@ -60,4 +60,4 @@ class LibraryView:
 
     def plugin_data(self, track_id: int, plugin: str) -> dict[str, Any]:
         """What ``plugin``'s stages stored for the track (empty: nothing, or no such track)."""
-        return self._db.read(stages.plugin_data, [track_id])[track_id].get(plugin) or {}
+        return self._db.read(stage_data.plugin_data, [track_id])[track_id].get(plugin) or {}

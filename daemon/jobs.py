@@ -23,9 +23,9 @@ import redis
 from rq.timeouts import JobTimeoutException
 
 from soniquebay import credentials, names, queueing
-from soniquebay import metrics as shared_metrics
+from soniquebay import recorded_metrics as shared_metrics
 from soniquebay.config import Settings
-from soniquebay.daemon import ingest
+from soniquebay.daemon import reading
 from soniquebay.daemon.api_client import ApiClient, ApiSink
 from soniquebay.errors import BadAudioFile, SoniqueBayError, TryLater
 from soniquebay.events import progress_payload, publish_event
@@ -140,7 +140,7 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
     todo = [i for i in items if i["path"] not in skip]
     total = len(todo)
 
-    def progress(current: int, report: ingest.Report) -> None:
+    def progress(current: int, report: reading.Report) -> None:
         _publish(
             ctx,
             "progress",
@@ -150,8 +150,8 @@ def scan_paths(items: list[dict[str, Any]], task_id: str | None = None) -> dict[
     if todo:
         _publish(ctx, "scan.started", {"task_id": task_id, "files": total})
     pm = ctx.plugins.pm
-    results = (ingest.read_file(pm, i["path"], i.get("src")) for i in todo)
-    report = ingest.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
+    results = (reading.read_file(pm, i["path"], i.get("src")) for i in todo)
+    report = reading.ingest(results, ctx.sink, chunk_size=settings.chunk_size, on_progress=progress)
     _report_disabled(ctx)
     seconds = time.monotonic() - started
     if todo:
@@ -199,7 +199,7 @@ def scan_tree(folder: str) -> dict[str, Any]:
     ]
     jobs = [
         queueing.enqueue_scan(ctx.redis, ctx.settings, batch).id
-        for batch in ingest.chunks(items, queueing.scan_job_size(ctx.settings))
+        for batch in reading.chunks(items, queueing.scan_job_size(ctx.settings))
     ]
     return {"files": len(items), "jobs": jobs}
 

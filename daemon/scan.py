@@ -17,7 +17,7 @@ import pluggy
 from tqdm import tqdm
 
 from soniquebay.config import Settings
-from soniquebay.daemon import ingest
+from soniquebay.daemon import reading
 from soniquebay.library_roots import walk_audio
 from soniquebay.plugins import Plugins, load_plugins
 
@@ -31,15 +31,15 @@ def _init_reader(settings: Settings) -> None:
     _reader_pm = Plugins(settings, "cli").pm  # with each plugin's ctx, for read_tags
 
 
-def _read(path: bytes) -> ingest.FileResult:
-    return ingest.read_file(_reader_pm, os.fsdecode(path))
+def _read(path: bytes) -> reading.FileResult:
+    return reading.read_file(_reader_pm, os.fsdecode(path))
 
 
 @dataclass
 class ScanSummary:
     files: int
     seconds: float
-    report: ingest.Report
+    report: reading.Report
 
     @property
     def files_per_minute(self) -> float:
@@ -48,10 +48,10 @@ class ScanSummary:
 
 def _results(
     settings: Settings, pm: pluggy.PluginManager, paths: list[bytes], jobs: int
-) -> Iterator[ingest.FileResult]:
+) -> Iterator[reading.FileResult]:
     if jobs <= 1:
         for path in paths:
-            yield ingest.read_file(pm, os.fsdecode(path))
+            yield reading.read_file(pm, os.fsdecode(path))
         return
     with multiprocessing.get_context("fork").Pool(
         jobs, initializer=_init_reader, initargs=(settings,)
@@ -62,7 +62,7 @@ def _results(
 def scan(
     settings: Settings,
     targets: list[str],
-    sink: ingest.Sink,
+    sink: reading.Sink,
     *,
     jobs: int | None = None,
     progress: bool = True,
@@ -81,12 +81,12 @@ def scan(
     jobs = jobs or os.cpu_count() or 1
     bar = tqdm(total=len(paths), unit="file", disable=not progress, smoothing=0.1)
 
-    def on_progress(current: int, report: ingest.Report) -> None:
+    def on_progress(current: int, report: reading.Report) -> None:
         bar.update(current - bar.n)
         bar.set_postfix(errors=len(report.errors), refresh=False)
 
     try:
-        report = ingest.ingest(
+        report = reading.ingest(
             _results(settings, pm, paths, jobs),
             sink,
             chunk_size=settings.chunk_size,

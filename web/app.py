@@ -25,7 +25,7 @@ from soniquebay.web import auth, keys, render, routes
 from soniquebay.web.covers import covers_ctx
 from soniquebay.web.database import Database
 from soniquebay.web.events_stream import EventHub
-from soniquebay.web.graphql_api import load_schema
+from soniquebay.web.gql.schema import load_schema
 from soniquebay.web.metrics import WebMetrics
 from soniquebay.web.middleware import (
     configure_access_log,

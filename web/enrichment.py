@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import duplicates, queries, sql, stages
+from soniquebay.library import duplicates, queries, sql, stage_data
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.params import int_param, path_id
@@ -83,7 +83,7 @@ async def _accept(request: web.Request, track_id: int, recording: Any) -> str:
     database = app[keys.DB]
     track = database.read(queries.get_track, track_id)
     await database.write(
-        stages.set_plugin_fields,
+        stage_data.set_plugin_fields,
         track_id,
         MUSICBRAINZ,
         {"mb_accepted_recording_id": recording},

@@ -22,7 +22,7 @@ from soniquebay.library import (
     queries,
     replaygain,
     sql,
-    stages,
+    stage_data,
 )
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
@@ -368,7 +368,7 @@ async def record_play(request: web.Request) -> web.Response:
 def _heard(conn, user_id: int, track_id: int) -> None:
     """A play counted, and the track's playback failure gone, in one write."""
     annotations.record_play(conn, user_id, track_id)
-    stages.clear_playback_failure(conn, track_id)
+    stage_data.clear_playback_failure(conn, track_id)
 
 
 MAX_REASON = 300
@@ -384,5 +384,5 @@ async def playback_error(request: web.Request) -> web.Response:
     reason = " ".join(body["reason"].split())[:MAX_REASON] or "no reason given"
     if body.get("transcoded"):
         reason += " (also transcoded)"
-    await request.app[keys.DB].write(stages.record_playback_failure, path_id(request), reason)
+    await request.app[keys.DB].write(stage_data.record_playback_failure, path_id(request), reason)
     return web.Response(status=204)

@@ -14,8 +14,7 @@ from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.errors import Conflict, InvalidInput
 from soniquebay.library import annotations, browse, folders, playlists, queries
 from soniquebay.web import keys
-from soniquebay.web.auth import safe_next
-from soniquebay.web.params import path_id
+from soniquebay.web.params import path_id, safe_next
 from soniquebay.web.render import confirmed, render
 from soniquebay.web.validation import query_value
 from soniquebay.web.viewer import check_track, held, scope, shown_tracks, stars_of, user_of

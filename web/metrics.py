@@ -1,7 +1,7 @@
 """GET /metrics: Prometheus text format (prometheus-client).
 
 The web process's own figures (request latency, error counts) are in-process; the workers'
-(scan, analysis, vectorisation) come from Redis (see :mod:`soniquebay.metrics`), read at scrape
+(scan, analysis, vectorisation) come from Redis (see :mod:`soniquebay.recorded_metrics`), read at scrape
 time together with the queue depths, so one scrape shows the whole installation.
 """
 
@@ -20,8 +20,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from soniquebay import metrics as shared
 from soniquebay import names
+from soniquebay import recorded_metrics as shared
 from soniquebay.names import QUEUES
 from soniquebay.remote import describe_breaker
 from soniquebay.web import keys

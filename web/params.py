@@ -4,6 +4,8 @@ specifications. Every front door parses with these; values are checked by
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aiohttp import web
 
 from soniquebay.errors import InvalidInput
@@ -78,3 +80,19 @@ def track_filters(request: web.Request) -> dict:
         name: query_value(request, name, kind) for name, kind in queries.TRACK_FILTERS.items()
     }
     return {k: v for k, v in filters.items() if v is not None}
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never //evil.example or https://evil.example. Browsers drop
+    tabs and newlines from a URL (``/\t/evil.example`` becomes ``//evil.example``), so any
+    control character makes the target refused, as does a backslash."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+        or urlsplit(target).netloc
+    ):
+        return "/"
+    return target

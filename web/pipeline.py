@@ -35,7 +35,7 @@ from aiohttp import web
 from soniquebay import queueing
 from soniquebay.events import Event
 from soniquebay.library import sql
-from soniquebay.library import stages as stage_store
+from soniquebay.library import stage_data as stage_store
 from soniquebay.plugins import Plugins
 from soniquebay.plugins.stages import Stage
 from soniquebay.web import keys

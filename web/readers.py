@@ -5,7 +5,7 @@ The web process is one event loop, and one GraphQL query of 50 albums with their
 it for about 5 ms (SQL, rows, the executor): at concurrency 32 the last query in line waited
 150 ms however many cores were idle. A reader is a process of its own (spawned, not forked:
 the web process has threads) with a read-only connection to the library and the same schema
-and resolvers (:func:`soniquebay.web.graphql_api.run_operation`). The web process still does
+and resolvers (:func:`soniquebay.web.gql.transport.run_operation`). The web process still does
 everything about the request itself (authentication, the size and cost limits, the response
 and its compression) and hands the readers only the query's text, variables and operation
 name; they validate it (graphql-core's validation of a large document takes milliseconds the
@@ -192,7 +192,7 @@ def start_reader(settings: Settings, web_pid: int) -> None:
     global _state
     from soniquebay.daemon.supervisor import die_with_parent
     from soniquebay.web import keys
-    from soniquebay.web.graphql_api import load_schema
+    from soniquebay.web.gql.schema import load_schema
 
     die_with_parent(web_pid)
     app = {keys.SETTINGS: settings, keys.DB: ReadOnlyDatabase(settings.db_path)}
@@ -222,23 +222,22 @@ def answer(
     """One query in a reader, validated then run: (status, JSON bytes), or None when the web
     process should answer it (an unexpected error: there it gets the web's own error handling
     and its log)."""
-    from soniquebay.web import graphql_api, jsonbody, keys
+    from soniquebay.web import jsonbody, keys
+    from soniquebay.web.gql import transport
     from soniquebay.web.loaders import Loaders
 
     assert _state is not None, "start_reader did not run"
     schema, app, loop = _state
     try:
-        errors = graphql_api._validate(schema, query, introspection)
+        errors = transport._validate(schema, query, introspection)
         if errors:
-            refused = {"data": None, "errors": [graphql_api._error_json(e) for e in errors]}
+            refused = {"data": None, "errors": [transport._error_json(e) for e in errors]}
             return 400, jsonbody.dumps(refused)
-        document = graphql_api._parse(query)
-        operation = graphql_api._operation(document, operation_name)
+        document = transport._parse(query)
+        operation = transport._operation(document, operation_name)
         context = {"request": None, "app": app, "loaders": Loaders(app[keys.DB])}
         payload, status = loop.run_until_complete(
-            graphql_api.run_operation(
-                schema, document, operation, operation_name, variables, context
-            )
+            transport.run_operation(schema, document, operation, operation_name, variables, context)
         )
         return status, jsonbody.dumps(payload)
     except Exception:

@@ -14,7 +14,7 @@ from soniquebay.catalog import albums as album_lists
 from soniquebay.catalog import page
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
-from soniquebay.library import edits, fields, ingest, queries, sql, stages, vectors
+from soniquebay.library import edits, fields, ingest, queries, sql, stage_data, vectors
 from soniquebay.web import keys
 from soniquebay.web.health import disabled_plugins
 from soniquebay.web.jsonbody import json_response
@@ -149,7 +149,7 @@ async def put_features(request: web.Request) -> web.Response:
         raise Unprocessable("send at least one feature", details={"field": "body"})
     database = request.app[keys.DB]
     database.read(queries.get_track, track_id)
-    await database.write(stages.update_features, [{"track_id": track_id, **body}])
+    await database.write(stage_data.update_features, [{"track_id": track_id, **body}])
     track = sql.public_track(database.read(queries.get_track, track_id))
     request.app[keys.PIPELINE].stored([{"id": track_id, "change": "analysed"}])
     return json_response(track)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from soniquebay.config import Settings
 from soniquebay.web import (
-    auth,
+    account_pages,
     browse_pages,
     covers,
     enrichment,
@@ -28,10 +28,11 @@ from soniquebay.web import (
     pages,
     rest,
     stream,
+    track_pages,
 )
 from soniquebay.web.access import ADMIN, CATALOG, NONE, PIPELINE, READ, WRITE
 from soniquebay.web.events_stream import handle_events, handle_ws
-from soniquebay.web.graphql_api import graphiql_page, handle_graphql
+from soniquebay.web.gql.transport import graphiql_page, handle_graphql
 from soniquebay.web.metrics import handle_metrics
 from soniquebay.web.subsonic import dispatch as subsonic
 
@@ -57,8 +58,8 @@ def table(settings: Settings) -> list[Route]:
     return [
         # open to anyone: liveness, signing in, static files, the API's own description
         r("GET", "/api/health", health.handle_health, NONE),
-        r("GET", "/login", auth.login_page, NONE),
-        r("POST", "/login", auth.login, NONE),
+        r("GET", "/login", account_pages.login_page, NONE),
+        r("POST", "/login", account_pages.login, NONE),
         r("GET", "/static/{name}", pages.static_file, NONE),
         r("GET", "/api/openapi.json", openapi.handle_openapi, NONE),
         r("GET", "/api/docs", openapi.handle_docs, NONE),
@@ -73,11 +74,11 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/tracks", browse_pages.tracks_page, READ, F),
         r("GET", "/genres", browse_pages.genres_page, READ, F),
         r("GET", "/search", browse_pages.search_page, READ, F),
-        r("GET", "/tracks/{id}", pages.track_page, READ, F),
+        r("GET", "/tracks/{id}", track_pages.track_page, READ, F),
         r("GET", "/tracks/{id}/path", listening_pages.path_page, READ, F),
-        r("POST", "/tracks/{id}/edit", pages.track_edit_form, CATALOG),
-        r("POST", "/albums/{id}/edit", pages.album_edit_form, CATALOG),
-        r("POST", "/albums/{id}/revert", pages.album_revert_form, CATALOG),
+        r("POST", "/tracks/{id}/edit", track_pages.track_edit_form, CATALOG),
+        r("POST", "/albums/{id}/edit", track_pages.album_edit_form, CATALOG),
+        r("POST", "/albums/{id}/revert", track_pages.album_revert_form, CATALOG),
         # pages: each user's own listening
         r("GET", "/playlists", listening_pages.playlists_page, READ, F),
         r("POST", "/playlists", listening_pages.create_form, WRITE, F),
@@ -105,10 +106,10 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/errors", pages.errors_page, READ),
         r("POST", "/tracks/{id}/match", enrichment.accept_match_form, CATALOG),
         r("GET", "/plugins", pages.plugins_page, READ),
-        r("POST", "/logout", auth.logout, WRITE, F),
-        r("GET", "/tokens", auth.tokens_page_get, ADMIN),
-        r("POST", "/tokens", auth.tokens_page_create, ADMIN),
-        r("POST", "/tokens/{id}/revoke", auth.tokens_page_revoke, ADMIN),
+        r("POST", "/logout", account_pages.logout, WRITE, F),
+        r("GET", "/tokens", account_pages.tokens_page_get, ADMIN),
+        r("POST", "/tokens", account_pages.tokens_page_create, ADMIN),
+        r("POST", "/tokens/{id}/revoke", account_pages.tokens_page_revoke, ADMIN),
         # the API
         r("POST", "/api/graphql", handle_graphql, READ),
         r("GET", "/api/events", handle_events, READ),
@@ -172,9 +173,9 @@ def table(settings: Settings) -> list[Route]:
         r("GET", "/api/jobs", jobs_api.list_jobs, READ),
         r("POST", "/api/jobs/{id}/retry", jobs_api.retry_job, CATALOG),
         r("POST", "/api/jobs/{id}/cancel", jobs_api.cancel_job, CATALOG),
-        r("GET", "/api/tokens", auth.list_tokens, ADMIN),
-        r("POST", "/api/tokens", auth.create_token, ADMIN),
-        r("DELETE", "/api/tokens/{id}", auth.delete_token, ADMIN),
+        r("GET", "/api/tokens", account_pages.list_tokens, ADMIN),
+        r("POST", "/api/tokens", account_pages.create_token, ADMIN),
+        r("DELETE", "/api/tokens/{id}", account_pages.delete_token, ADMIN),
         r("GET", "/api/scan/errors", rest.list_scan_errors, READ),
         r("GET", "/api/plugins", rest.list_plugins, READ),
         r("POST", "/api/library/files", rest.library_files, PIPELINE),  # for the watcher

@@ -237,7 +237,7 @@ def test_unreadable_file_is_recorded_with_its_reason(audio):
     path.chmod(0o000)
     code = (
         "import json, os, sys; from soniquebay import config; from soniquebay.plugins import get_plugin_manager;"
-        "from soniquebay.daemon.ingest import read_file;"
+        "from soniquebay.daemon.reading import read_file;"
         "pm = get_plugin_manager(config.load(environ={}));"
         "os.setgid(65534); os.setuid(65534);"
         f"r = read_file(pm, {str(path)!r});"

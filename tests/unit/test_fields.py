@@ -16,7 +16,7 @@ from soniquebay.library.fields import (
 )
 from soniquebay.plugins.builtin import tags
 from soniquebay.web import params
-from soniquebay.web.graphql_api import load_schema
+from soniquebay.web.gql.schema import load_schema
 
 GRAPHQL_TYPE = {int: "Int", float: "Float", str: "String", "json": "JSON"}
 SCHEMA = load_schema()

@@ -13,10 +13,12 @@ SKIP = {".venv", "build", "tests", "bench", "packaging", "docs", "bin"}
 # another (what two of them share lives in the catalogue or in web's shared modules).
 FRONT_DOORS = (
     "soniquebay.web.rest",
-    "soniquebay.web.graphql_api",
+    "soniquebay.web.gql",
     "soniquebay.web.browse_pages",
     "soniquebay.web.listening_pages",
     "soniquebay.web.pages",
+    "soniquebay.web.track_pages",
+    "soniquebay.web.account_pages",
     "soniquebay.web.listening",
     "soniquebay.web.enrichment",
     "soniquebay.web.jobs_api",

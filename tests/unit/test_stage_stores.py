@@ -13,7 +13,7 @@ import pytest
 
 from soniquebay import config, stage
 from soniquebay.catalog import stage_results
-from soniquebay.library import duplicates, grouping, ingest, queries, stages, vectors
+from soniquebay.library import duplicates, grouping, ingest, queries, stage_data, vectors
 from soniquebay.plugins import load_plugins
 from soniquebay.web.database import Database
 
@@ -82,7 +82,7 @@ def test_results_are_stored_where_their_stage_says(plugins, tmp_path):
             assert {"id": one, "change": "analysed"} in done.changes
             first = database.read(queries.get_track, one)
             assert (first["bpm"], first["key"]) == (120.0, "A")
-            assert database.read(stages.plugin_data, [one])[one] == {}  # not kept as data
+            assert database.read(stage_data.plugin_data, [one])[one] == {}  # not kept as data
             assert database.read(queries.get_track, two)["analysis_error"] == "ValueError: no beat"
             kept, _ = database.read(vectors.list_vectors, track_id=three, with_vectors=True)
             assert [(v["name"], v["vector"]) for v in kept] == [("elsewhere", [0.5] * 4)]
@@ -97,7 +97,7 @@ def test_results_are_stored_where_their_stage_says(plugins, tmp_path):
                   "plugin": "someone", "version": "1", "inputs": "y", "status": "done",
                   "fields": fingerprint}],
             )  # fmt: skip
-            assert database.read(stages.plugin_data, [one])[one]["someone"] == fingerprint
+            assert database.read(stage_data.plugin_data, [one])[one]["someone"] == fingerprint
             assert database.read(duplicates.of_track, one) == []  # indexed, alone so far
             assert database.read(
                 lambda conn: conn.execute("SELECT track_id FROM track_fingerprints").fetchall()

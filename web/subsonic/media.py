@@ -9,7 +9,7 @@ import os
 from aiohttp import web
 
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
-from soniquebay.library import browse, playlists, queries, stages
+from soniquebay.library import browse, playlists, queries, stage_data
 from soniquebay.web import covers
 from soniquebay.web.stream import (
     TRANSCODES,
@@ -123,7 +123,7 @@ def _found_playlist(call: Call, number: int) -> list[int]:
 
 
 def _lyrics_of(call: Call, track_id: int) -> dict | None:
-    return (call.read(stages.plugin_data, [track_id]).get(track_id) or {}).get("lyrics")
+    return (call.read(stage_data.plugin_data, [track_id]).get(track_id) or {}).get("lyrics")
 
 
 async def get_lyrics_by_song_id(call: Call) -> dict:
