@@ -30,6 +30,13 @@ Rules that hold for every hook:
   track page) and the other stages still run for it.
 - Hook wrappers (``hookwrapper=True`` / ``wrapper=True``) are not supported: SoniqueBay calls
   each implementation itself to guard it.
+- Call order is pluggy's: the plugin registered last is called first, and
+  ``@hookimpl(tryfirst=True)`` / ``@hookimpl(trylast=True)`` move an implementation to the
+  front or the back. Registration order: the builtins, entry points, contrib plugins, then
+  drop-ins (by file name). A *first result* hook (``firstresult`` in its spec, which the stage
+  table reads too) stops at the first answer that is not ``None``.
+- Each hook below says its arguments (``:param:``), what it returns (``:returns:``), the
+  process it runs in and whether it is collected or first result.
 
 The per-track hooks (``analyze_audio``, ``fingerprint_track``, ``enrich_track``,
 ``vectorize_track``, ``process_track``) are *stages*: the web process schedules them after a track
@@ -85,6 +92,11 @@ def plugin_options() -> list[Option]:
     choices). Values come from the ``[plugin.<name>]`` section of the configuration; the parsed
     values are ``ctx.options``. A value of the wrong type, out of ``choices``, or a key no option
     declares is a configuration error at start-up naming the plugin and the option.
+
+    :returns: the options, each an :class:`~soniquebay.plugins.options.Option`.
+
+    Runs in every process, once, as it loads its plugins (probed then: raising disables the
+    plugin). Collected.
     """
 
 
@@ -96,6 +108,12 @@ def startup(ctx: PluginContext, process: str) -> None:
     what it serves, so a stage can import its heavy libraries once, before RQ forks a work-horse
     per job. A plugin that raises here is marked failed at ``/api/plugins`` (with the reason);
     its other hooks still run and the process starts.
+
+    :param ctx: this plugin's context.
+    :param process: ``web``, ``watch``, ``worker`` or ``cli``.
+    :returns: nothing (a value is ignored).
+
+    Runs in every process, once. Collected.
     """
 
 
@@ -110,6 +128,12 @@ def warm_up(ctx: PluginContext, queue: str) -> bool | None:
     given back once work stops: after ``release_idle_seconds`` without a job the worker
     restarts itself in place (same process id, nothing loaded) and this hook runs again on
     the next job. Return ``None`` when there was nothing to load.
+
+    :param ctx: this plugin's context (``ctx.queues``: what the worker serves).
+    :param queue: the queue whose first job comes.
+    :returns: ``True`` (give it back when idle) or ``None``.
+
+    Runs in workers. Collected.
     """
 
 
@@ -119,6 +143,11 @@ def audio_extensions() -> list[str]:
 
     Called in the watcher, the workers and ``soniquebay scan``; files with other extensions are
     never read. Returns a list such as ``[".mp3", ".flac"]``.
+
+    :returns: extensions such as ``[".mp3", ".flac"]``.
+
+    Runs in every process that reads files (watcher, workers, ``scan``), probed once as plugins
+    load: raising disables the plugin, the others carry on. Collected.
     """
 
 
@@ -140,6 +169,15 @@ def read_tags(ctx: PluginContext, path: str) -> dict[str, Any] | None:
     plugin's kind; raise :class:`soniquebay.errors.BadAudioFile` when it is but cannot be read
     (recorded against the file, the scan goes on). Any other exception is recorded the same way
     as a plugin error.
+
+    :param ctx: this plugin's context (optional: take only ``path`` if you need nothing).
+    :param path: the file, as ``os.fsdecode`` gives it.
+    :returns: the tags (:data:`soniquebay.library.fields.TAG_FIELDS` under their tag names), or
+        ``None``: not this plugin's kind of file.
+    :raises soniquebay.errors.BadAudioFile: this plugin's kind, but unreadable.
+
+    Runs in the scan worker and ``soniquebay scan``. First result. A drop-in raising anything
+    else is disabled with its reason (the builtin reader answers on).
     """
 
 
@@ -158,6 +196,14 @@ def analyze_audio(
     ``None`` so the next runs. Returns the feature columns (``bpm``, ``key``, ``loudness_lufs``
     …) plus ``analysis_backend`` and ``analysis_version``. Raising records ``analysis_error`` on
     the track.
+
+    :param ctx: this plugin's context.
+    :param track: the track as stages see it (its columns, every plugin's data, ``_stages``).
+    :param path: the file.
+    :param max_seconds: the longest span to analyse, or ``None``.
+    :returns: the features (``stores="features"``), or ``None``: not the chosen backend.
+
+    Runs in the stage worker, queue ``analysis``. First result.
     """
 
 
@@ -167,6 +213,13 @@ def fingerprint_track(ctx: PluginContext, track: dict[str, Any], path: str) -> d
 
     Default declaration: ``needs=("file",)``. Returns fields such as
     ``{"fingerprint": str, "fingerprint_duration": float}``, stored as the plugin's data.
+
+    :param ctx: this plugin's context.
+    :param track: the track as stages see it.
+    :param path: the file.
+    :returns: the fingerprint's fields (reserved: ``fingerprint``, ``fingerprint_duration``).
+
+    Runs in the stage worker, queue ``enrich``. Collected, one stage per plugin.
     """
 
 
@@ -177,6 +230,13 @@ def enrich_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]:
     Default declaration: ``needs=("title",)``. ``track`` holds the track's columns and the data
     other plugins stored for it. Returned fields are the plugin's data (never written over the
     file's tags).
+
+    :param ctx: this plugin's context.
+    :param track: the track as stages see it.
+    :returns: the plugin's data (reserved: ``enriched``, ``cover_image``), or ``None``.
+    :raises soniquebay.errors.TryLater: a remote service is down: the track is queued again.
+
+    Runs in the stage worker, queue ``enrich``. Collected, one stage per plugin.
     """
 
 
@@ -187,6 +247,12 @@ def vectorize_track(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any]
     Default declaration: ``needs=("title",)``. Return ``{"name": str, "vector": [float, ...]}``
     (or ``{"vectors": {name: [...], ...}}``); stored in ``track_vectors`` as float32, one row per
     (track, name), replacing the previous one.
+
+    :param ctx: this plugin's context.
+    :param track: the track as stages see it.
+    :returns: ``{"name", "vector"}`` or ``{"vectors": {name: vector}}`` (``stores="vectors"``).
+
+    Runs in the stage worker, queue ``vectors``. Collected, one stage per plugin.
     """
 
 
@@ -198,6 +264,13 @@ def process_track(ctx: PluginContext, track: dict[str, Any], path: str) -> dict[
     declaration: ``needs=("file",)``, queue ``enrich``; declare ``needs``, ``produces``,
     ``version`` and ``queue`` with :func:`soniquebay.stage`. Returns fields, stored as the
     plugin's data.
+
+    :param ctx: this plugin's context.
+    :param track: the track as stages see it.
+    :param path: the file.
+    :returns: fields, stored where the stage's ``stores`` says (default: the plugin's data).
+
+    Runs in the stage worker, on the stage's queue. Collected, one stage per plugin.
     """
 
 
@@ -211,6 +284,11 @@ def register_routes(ctx: PluginContext) -> list[web.RouteDef]:
     Return aiohttp route definitions (``web.get("/plugins/<name>/…", handler)``). Paths must
     start with ``/plugins/<plugin name>/`` or ``/api/plugins/<plugin name>/``; others are refused
     and logged. ``GET`` routes need read access, the others write access, as every API route.
+
+    :param ctx: this plugin's context (``ctx.library`` works in the handlers).
+    :returns: ``aiohttp`` route definitions under the plugin's prefixes.
+
+    Runs in the web process, once, as the app is built. Collected.
     """
 
 
@@ -222,6 +300,12 @@ def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | 
     every plugin's stages stored). Return ``{"title": str, "rows": [(label, value), ...]}``;
     every label and value is shown as text (escaped), never as HTML. Keep it cheap: it runs
     while the page renders.
+
+    :param ctx: this plugin's context (``ctx.library``).
+    :param track: the track as ``GET /api/tracks/{id}`` shows it.
+    :returns: ``{"title", "rows"}``, or ``None``: no panel.
+
+    Runs in the web process, per page view. Collected.
     """
 
 
@@ -234,4 +318,10 @@ def on_event(ctx: PluginContext, event: dict[str, Any]) -> None:
     ``docs/events.md``: ``track.added``, ``track.updated``,
     ``track.removed``, ``scan.started``, ``scan.finished``, ``stage.finished``, ``progress``).
     Called for every event, whichever process published it.
+
+    :param ctx: this plugin's context (``ctx.library``).
+    :param event: the event (``type``, ``ts`` and its payload: ``docs/events.md``).
+    :returns: nothing.
+
+    Runs in the web process, one thread, in event order. Collected.
     """

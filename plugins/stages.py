@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from soniquebay import names
+from soniquebay import hookspecs, names
 
 FILE = "file"  # the pseudo-field "the file's content" (see _content)
 SIDECARS = "sidecars"  # files beside the track a stage reads (a .lrc): their sizes and mtimes
@@ -47,7 +47,10 @@ PER_TRACK_HOOKS: dict[str, HookDefaults] = {
     "vectorize_track": HookDefaults(names.VECTORS, ("title",), batch=32, stores="vectors"),
     "process_track": HookDefaults(names.ENRICH, (FILE,), batch=8),
 }
-FIRST_RESULT_HOOKS = ("analyze_audio",)  # alternatives (backends): one stage, the first answer wins
+# Alternatives (backends): one stage, the first answer wins — as the hook's spec says.
+FIRST_RESULT_HOOKS = tuple(
+    hook for hook in PER_TRACK_HOOKS if getattr(hookspecs, hook).soniquebay_spec["firstresult"]
+)
 
 
 @dataclass(frozen=True)
