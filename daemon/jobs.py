@@ -103,6 +103,8 @@ def _publish(ctx: WorkerContext, event_type: str, data: dict[str, Any]) -> None:
         publish_event(ctx.redis, event_type, data, maxlen=ctx.settings.events_stream_maxlen)
     except redis.RedisError as exc:  # progress is best effort; the work itself must go on
         log.warning("could not publish %s: %s", event_type, exc)
+    except ValueError as exc:  # a payload the catalogue does not describe: a bug, not the job's
+        log.error("event not published: %s", exc)
 
 
 def _unsettled(item: dict[str, Any], settle: float) -> dict[str, Any] | None:

@@ -8,14 +8,17 @@ import json
 import aiohttp
 from support.servers import SSEReader
 
-from soniquebay.events import publish_event
+from soniquebay.events import progress_payload, publish_event
 
 
 def publish(redis_client, first, count, channel="notifications"):
-    # Each catalogue event has its channel: a scan notification, or a progress report.
-    event_type = "scan.started" if channel == "notifications" else "progress"
+    # Each catalogue event has its channel: a scan notification, or a progress report; each
+    # carries its number n (as a scan's file count, or a task's step).
     for n in range(first, first + count):
-        publish_event(redis_client, event_type, {"n": n})
+        if channel == "notifications":
+            publish_event(redis_client, "scan.started", {"task_id": f"t{n}", "files": n})
+        else:
+            publish_event(redis_client, "progress", progress_payload("t", "scan", n, 999, 0.0))
 
 
 def wait_for(predicate, api, what):
@@ -35,7 +38,7 @@ def test_sse_replays_what_a_dropped_client_missed_exactly_once(api, redis_client
     again.start()
     publish(redis_client, 12, 3)  # and new ones keep coming after the replay
     wait_for(lambda: len(again.of_type("scan.")) == 10, api, "replay then live")
-    numbers = [e["n"] for e in again.of_type("scan.")]
+    numbers = [e["files"] for e in again.of_type("scan.")]
     assert numbers == list(range(5, 15))  # nothing missed, nothing twice, progress filtered out
     ids = [i for i, _ in again.events]
     assert len(ids) == len(set(ids))
@@ -67,8 +70,8 @@ def test_websocket_gets_the_same_events_as_sse_and_replays_too(api, redis_client
         return received, replayed
 
     received, replayed = asyncio.run(scenario())
-    assert [m["event"]["n"] for m in received] == [0, 1, 2, 3]
-    assert [m["event"]["n"] for m in replayed] == [4, 5, 6]
+    assert [m["event"]["files"] for m in received] == [0, 1, 2, 3]
+    assert [m["event"]["files"] for m in replayed] == [4, 5, 6]
     wait_for(lambda: len(sse.of_type("scan.")) == 7, api, "SSE to see all 7")
     sse_view = [(i, e) for i, e in sse.events if e["type"] == "scan.started"]
     ws_view = [(m["id"], m["event"]) for m in received + replayed]

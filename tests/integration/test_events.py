@@ -5,7 +5,12 @@ import time
 import pytest
 from support.servers import SSEReader
 
-from soniquebay.events import publish_event
+from soniquebay.events import progress_payload, publish_event
+
+
+def step(current: int) -> dict:
+    """A progress event's payload as the scan sends it, at step ``current``."""
+    return progress_payload("t", "scan", current, 100, time.monotonic())
 
 
 def wait_for(predicate, timeout=10):
@@ -21,15 +26,15 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 ):
     first = SSEReader(web_server.url, token=web_server.token).start()
     for i in range(5):
-        publish_event(redis_client, "progress", {"task_id": "t", "current": i})
+        publish_event(redis_client, "progress", step(i))
     wait_for(lambda: len(first.events) == 5)
     last_id = first.events[2][0]  # the client saw 3 events, then the connection dropped
     first.close()
 
     for i in range(5, 8):  # published while nobody listens
-        publish_event(redis_client, "progress", {"task_id": "t", "current": i})
+        publish_event(redis_client, "progress", step(i))
     second = SSEReader(web_server.url, last_event_id=last_id, token=web_server.token).start()
-    publish_event(redis_client, "progress", {"task_id": "t", "current": 8})
+    publish_event(redis_client, "progress", step(8))
     wait_for(lambda: len(second.events) == 6)
     time.sleep(0.3)
     assert [e["current"] for _, e in second.events] == [3, 4, 5, 6, 7, 8]
@@ -40,8 +45,8 @@ def test_reconnecting_with_last_event_id_misses_nothing_and_repeats_nothing(
 
 def test_channels_can_be_selected(web_server, redis_client):
     reader = SSEReader(web_server.url, channels="notifications", token=web_server.token).start()
-    publish_event(redis_client, "progress", {"current": 1})
-    publish_event(redis_client, "track.added", {"id": 1})
+    publish_event(redis_client, "progress", step(1))
+    publish_event(redis_client, "track.added", {"id": 1, "change": "added"})
     wait_for(lambda: reader.events)
     time.sleep(0.3)
     assert [e["type"] for _, e in reader.events] == ["track.added"]
@@ -64,7 +69,7 @@ def test_hundreds_of_clients_reconnecting_at_once_all_get_their_replay(web_serve
 
     first = SSEReader(web_server.url, token=web_server.token).start()
     for i in range(20):
-        publish_event(redis_client, "progress", {"task_id": "t", "current": i})
+        publish_event(redis_client, "progress", step(i))
     wait_for(lambda: len(first.events) == 20)
     last_id = first.events[4][0]
     first.close()
