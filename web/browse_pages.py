@@ -31,6 +31,14 @@ LIST_PAGE = 100
 TRACK_PAGE_SORTS = ("artist", "title", "album", "year", "date_added", "duration", "bpm")
 
 
+def library_counts(request: web.Request) -> dict | None:
+    """The library's totals for the pages' headers; None for an account kept to some music
+    folders (the totals are the whole library's)."""
+    if scope(request) is not None:
+        return None
+    return request.app[keys.DB].cached_read("counts", queries.counts)
+
+
 async def albums_page(request: web.Request) -> web.Response:
     """The home page: a grid of covers, newest first; filter by genre and year."""
     sort = request.query.get("sort", "recent")
@@ -69,7 +77,7 @@ async def albums_page(request: web.Request) -> web.Response:
         folders=folders_seen(request),
         genres=database.cached_read(("genres", within), browse.genres, within),
         years=database.cached_read("years", browse.album_years),
-        counts=database.cached_read("counts", queries.counts),
+        counts=library_counts(request),
         starred=stars_of(request, "album", [a["id"] for a in albums]),
     )
 
@@ -179,7 +187,7 @@ async def tracks_page(request: web.Request) -> web.Response:
         next_cursor=queries.track_cursor(rows[-1], sort) if more else None,
         folder=folder,
         folders=folders_seen(request),
-        counts=database.cached_read("counts", queries.counts),
+        counts=library_counts(request),
         starred_tracks=stars_of(request, "track", [t["id"] for t in tracks]),
     )
 

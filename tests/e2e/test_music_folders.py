@@ -155,6 +155,8 @@ def test_pages_keep_the_kid_to_kids_and_offer_everyone_else_a_folder_picker(serv
     albums = kid.page("/albums")
     assert "Nursery" in albums and "Grown Ups" not in albums
     assert 'name="folder"' not in albums  # one folder seen: no picker
+    assert 'id="count-tracks"' not in albums  # the whole library's totals are not theirs
+    assert 'data-events="off"' in albums  # nor is its live event stream
     assert "Kid Band" in kid.page("/artists") and "Adult Band" not in kid.page("/artists")
     tracks = kid.page("/tracks")
     assert "Twinkle" in tracks and "Mortgage Waltz" not in tracks
@@ -180,6 +182,7 @@ def test_pages_keep_the_kid_to_kids_and_offer_everyone_else_a_folder_picker(serv
     admin = WebSession(server.url, "admin", ADMIN_PASSWORD)
     grid = admin.page("/albums")
     assert "All folders" in grid and "Grown Ups" in grid and "Nursery" in grid
+    assert '<span id="count-tracks">4</span>' in grid and "data-events" not in grid
     kids_only = admin.page("/albums?folder=2")
     assert "Nursery" in kids_only and "Grown Ups" not in kids_only
     main_only = admin.page("/tracks?folder=1")

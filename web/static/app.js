@@ -221,7 +221,9 @@
     while (log.childElementCount > 50) log.lastElementChild.remove();
   }
 
-  if (window.EventSource && document.querySelector("meta[name=csrf-token]")) {
+  // An account kept to some music folders gets no live events (they cover the whole library).
+  if (window.EventSource && document.querySelector("meta[name=csrf-token]") &&
+      document.documentElement.dataset.events !== "off") {
     const source = new EventSource("/api/events");
     source.onmessage = function (message) {
       let event;
