@@ -13,11 +13,11 @@ import re
 from aiohttp import web
 
 from soniquebay.catalog import playlists as catalog_playlists
+from soniquebay.catalog.starred import starred
 from soniquebay.errors import InvalidInput
 from soniquebay.library import (
     annotations,
     browse,
-    folders,
     playlists,
     queries,
     replaygain,
@@ -327,24 +327,12 @@ async def star(request: web.Request) -> web.Response:
 
 async def list_stars(request: web.Request) -> web.Response:
     """What the user starred, newest first: ``{"tracks", "albums", "artists"}``."""
-    database, user_id = request.app[keys.DB], user_of(request)
-    ids = {
-        kind: database.read(annotations.starred_ids, user_id, kind) for kind in annotations.KINDS
-    }
-    tracks = {r["id"]: r for r in held(request, database.read(queries.tracks_by_ids, ids["track"]))}
-    albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
-    artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
-    within = scope(request)
-    if within is not None:
-        seen = database.read(folders.albums_within, list(albums), within)
-        albums = {i: a for i, a in albums.items() if i in seen}
-        seen = database.read(folders.artists_within, list(artists), within)
-        artists = {i: a for i, a in artists.items() if i in seen}
+    found = starred(request.app[keys.DB], user_of(request), scope(request))
     return json_response(
         {
-            "tracks": briefs(request.app, [tracks[i] for i in ids["track"] if i in tracks]),
-            "albums": [albums[i] for i in ids["album"] if i in albums],
-            "artists": [artists[i] for i in ids["artist"] if i in artists],
+            "tracks": briefs(request.app, found["track"]),
+            "albums": found["album"],
+            "artists": found["artist"],
         }
     )
 

@@ -11,8 +11,9 @@ import re
 from aiohttp import web
 
 from soniquebay.catalog import playlists as catalog_playlists
+from soniquebay.catalog.starred import starred
 from soniquebay.errors import Conflict, InvalidInput
-from soniquebay.library import annotations, browse, folders, playlists, queries
+from soniquebay.library import annotations, browse, playlists, queries
 from soniquebay.web import keys
 from soniquebay.web.params import path_id, safe_next
 from soniquebay.web.render import confirmed, render
@@ -139,26 +140,15 @@ async def import_form(request: web.Request) -> web.Response:
 
 
 async def favourites_page(request: web.Request) -> web.Response:
-    database, uid = request.app[keys.DB], user_of(request)
-    ids = {kind: database.read(annotations.starred_ids, uid, kind) for kind in annotations.KINDS}
-    tracks = {r["id"]: r for r in held(request, database.read(queries.tracks_by_ids, ids["track"]))}
-    albums = {r["id"]: r for r in database.read(queries.albums_by_ids, ids["album"])}
-    artists = {r["id"]: r for r in database.read(queries.artists_by_ids, ids["artist"])}
-    within = scope(request)
-    if within is not None:  # what the user starred in folders they no longer see stays hidden
-        seen = database.read(folders.albums_within, list(albums), within)
-        albums = {i: a for i, a in albums.items() if i in seen}
-        seen = database.read(folders.artists_within, list(artists), within)
-        artists = {i: a for i, a in artists.items() if i in seen}
-    shown = shown_tracks(request.app, [tracks[i] for i in ids["track"] if i in tracks])
+    found = starred(request.app[keys.DB], user_of(request), scope(request))
     return render(
         request,
         "favourites.html",
-        tracks=shown,
-        albums=[albums[i] for i in ids["album"] if i in albums],
-        artists=[artists[i] for i in ids["artist"] if i in artists],
-        starred=set(ids["album"]),
-        starred_tracks=set(ids["track"]),
+        tracks=shown_tracks(request.app, found["track"]),
+        albums=found["album"],
+        artists=found["artist"],
+        starred={a["id"] for a in found["album"]},
+        starred_tracks={t["id"] for t in found["track"]},
     )
 
 

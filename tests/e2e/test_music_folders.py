@@ -145,6 +145,15 @@ def test_an_account_kept_to_kids_sees_nothing_else_in_its_apps(server):
             call()
     kid_song = server.ids["Twinkle"]
     assert kid.getSong(f"tr-{kid_song}")["song"]["title"] == "Twinkle"
+    # A playlist holding songs of both folders (made before the kid was kept to one) shows
+    # and counts only theirs; the same for their stars.
+    kid.createPlaylist(name="Mixed", songIds=[f"tr-{kid_song}", f"tr-{main_song}"])
+    lists = kid.getPlaylists()["playlists"]["playlist"]
+    assert [(p["name"], p["songCount"]) for p in lists] == [("Mixed", 1)]
+    entries = kid.getPlaylist(lists[0]["id"])["playlist"]["entry"]
+    assert [e["title"] for e in entries] == ["Twinkle"]
+    kid.star(sids=[f"tr-{kid_song}", f"tr-{main_song}"])
+    assert titles(kid.getStarred2()["starred2"]["song"]) == {"Twinkle"}
     assert kid.stream(f"tr-{kid_song}").read(4) == b"fLaC"
     # The admin's own view is unchanged.
     assert titles(sonic(server).search3("")["searchResult3"]["song"]) == MAIN_TITLES | KID_TITLES

@@ -118,6 +118,15 @@ async def get_now_playing(call: Call) -> dict:
 
 
 def _playlist(call: Call, row: dict, with_songs: bool) -> dict:
+    songs = None
+    if with_songs or call.scope is not None:
+        songs = call.songs_by_ids(call.read(playlists.track_ids, call.user.id, row["id"]))
+    if call.scope is not None:  # a user kept to some folders: count what they see
+        row = {
+            **row,
+            "track_count": len(songs),
+            "duration": sum(s.get("duration") or 0 for s in songs),
+        }
     out = {
         "id": make_id("playlist", row["id"]),
         "name": row["name"],
@@ -131,7 +140,7 @@ def _playlist(call: Call, row: dict, with_songs: bool) -> dict:
         "coverArt": make_id("playlist", row["id"]),
     }
     if with_songs:
-        out["entry"] = call.songs_by_ids(call.read(playlists.track_ids, call.user.id, row["id"]))
+        out["entry"] = songs
     return out
 
 
