@@ -138,7 +138,7 @@ class Settings:
     # [plugin.<name>] sections, kept raw: each plugin validates its own keys.
     plugins: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def folders(self) -> tuple[MusicFolder, ...]:
         """The music folders, numbered from 1 in the configured order (Subsonic's
         ``musicFolderId``), with their names."""

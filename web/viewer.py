@@ -94,16 +94,15 @@ def check_track(request: web.Request, row: dict) -> dict:
 
 
 def check_album(request: web.Request, album_id: int) -> None:
-    within = scope(request)
-    if within is not None and not request.app[keys.DB].read(
-        folders.albums_within, [album_id], within
-    ):
-        raise NotFound(f"album {album_id} does not exist", details={"id": album_id})
+    _check(request, "album", folders.albums_within, album_id)
 
 
 def check_artist(request: web.Request, artist_id: int) -> None:
+    _check(request, "artist", folders.artists_within, artist_id)
+
+
+def _check(request: web.Request, kind: str, within_fn, item_id: int) -> None:
+    """NotFound when the item is in no folder the account sees (as if it did not exist)."""
     within = scope(request)
-    if within is not None and not request.app[keys.DB].read(
-        folders.artists_within, [artist_id], within
-    ):
-        raise NotFound(f"artist {artist_id} does not exist", details={"id": artist_id})
+    if within is not None and not request.app[keys.DB].read(within_fn, [item_id], within):
+        raise NotFound(f"{kind} {item_id} does not exist", details={"id": item_id})

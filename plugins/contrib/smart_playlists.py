@@ -50,15 +50,15 @@ def rule_types(filters: dict[str, type]) -> dict[str, type]:
 
 def check_rules(body: Any, max_tracks: int, library: Any) -> dict[str, Any]:
     """The rules, checked: known keys, right types, a sort the library knows."""
-    RULES = rule_types(library.TRACK_FILTERS)  # noqa: N806 - read as the table it is
+    allowed = rule_types(library.TRACK_FILTERS)
     if not isinstance(body, dict):
         raise Unprocessable("a playlist is a JSON object of rules", details={"field": "body"})
     rules = {}
     for key, value in body.items():
-        kind = RULES.get(key)
+        kind = allowed.get(key)
         if kind is None:
             raise Unprocessable(
-                f"unknown rule {key!r}", details={"field": key, "allowed": sorted(RULES)}
+                f"unknown rule {key!r}", details={"field": key, "allowed": sorted(allowed)}
             )
         if value is None:
             continue
