@@ -120,18 +120,37 @@ def two_hour_mp3(tmp_path_factory):
 
 
 def test_two_hour_file_is_analysed_in_bounded_memory(backend, two_hour_mp3, numba_cache):
-    """The default cap analyses the middle 600 s; the worker's peak RSS stays under 450 MB."""
+    """The default cap analyses the middle 600 s, and memory does not grow with the file.
+
+    What the length adds is measured, not the process's whole peak: the libraries' own
+    resident memory (librosa loads numba, llvmlite and scipy: 260-310 MB) varies from machine
+    to machine, while the analysis's working memory is ours. A 20 s file analysed first loads
+    every library (after ``load_backend``, as a worker starts); the peak is then reset (``clear_refs``) and the two-hour file analysed.
+    The whole stays under the worker unit's ``MemoryMax=576M`` with room for RQ's work-horse.
+    """
     script = f"""
 import json
+from pathlib import Path
 from soniquebay.config import Settings
 from soniquebay.plugins.builtin import analysis_{backend} as backend
 from soniquebay.plugins.context import PluginContext
+from soniquebay.synth import encode, make_track
 settings = Settings(plugins={{"analysis": {{"backend": "{backend}", "numba_cache_dir": {str(numba_cache)!r}}}}})
 ctx = PluginContext(settings, "worker", "analysis")
+if hasattr(backend, "load_backend"):  # as a worker starts: a cold cache compiles apart
+    backend.load_backend(Path({str(numba_cache)!r}))
+
+def peak_mb():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (pytest).
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+short = encode(make_track(126.0, "D", "major", seconds=20.0), {str(two_hour_mp3.parent / "short.mp3")!r})
+backend.analyze_audio(ctx=ctx, path=str(short), max_seconds=None)
+loaded = peak_mb()
+Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
 result = backend.analyze_audio(ctx=ctx, path={str(two_hour_mp3)!r}, max_seconds=None)
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (pytest).
-status = open("/proc/self/status").read()
-result["peak_rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
+result["loaded_mb"], result["peak_rss_mb"] = loaded, peak_mb()
 print(json.dumps(result))
 """
     proc = subprocess.run(
@@ -142,4 +161,7 @@ print(json.dumps(result))
     assert result["analyzed_seconds"] == pytest.approx(600.0, abs=1.0)
     assert result["silence_start"] is None
     assert result["bpm"] == pytest.approx(126.0, rel=0.02)
-    assert result["peak_rss_mb"] < 450, result["peak_rss_mb"]
+    added = result["peak_rss_mb"] - result["loaded_mb"]
+    # 600 s of float32 mono at 22.05 kHz is 53 MB, at 44.1 kHz 106 MB; blocks add tens of MB.
+    assert added < 200, (result["loaded_mb"], result["peak_rss_mb"])
+    assert result["peak_rss_mb"] < 520, (result["loaded_mb"], result["peak_rss_mb"])
