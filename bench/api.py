@@ -30,8 +30,8 @@ from pathlib import Path
 
 import aiohttp
 
-from soniquebay import credentials
-from soniquebay.library import accounts, db, ingest, queries, stage_data
+from soniquebay import credentials, library
+from soniquebay.library import accounts, db, ingest, stage_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 from support.servers import Server, start_redis  # noqa: E402
@@ -181,7 +181,7 @@ async def run(server: Server, tracks: int, requests: int) -> tuple[list, dict]:
         ),
         "paged list (limit 50, cursor at a random place)": lambda i: (
             "GET",
-            f"/api/tracks?limit=50&cursor={queries.encode_cursor([rng.randrange(tracks)])}",
+            f"/api/tracks?limit=50&cursor={library.tracks.encode_cursor([rng.randrange(tracks)])}",
             None,
         ),
         "paged list (limit 50, first 20 pages)": lambda i: (

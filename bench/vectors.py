@@ -41,7 +41,7 @@ from corpus import embedded  # noqa: E402
 from corpus import tracks as library_tracks  # noqa: E402
 
 from soniquebay import embeddings  # noqa: E402
-from soniquebay.library import browse, db, ingest, vector_index, vectors  # noqa: E402
+from soniquebay.library import db, ingest, search, vector_index, vectors  # noqa: E402
 from soniquebay.plugins.builtin.vectors import describe  # noqa: E402
 
 
@@ -157,7 +157,7 @@ def library(n: int, model, per_partition: int) -> None:
         words = [w for t in library_tracks(300) for w in t["title"].lower().split()]
         fts_queries = [" ".join(rng.choice(words, int(k))) for k in rng.choice([1, 1, 2], 100)]
         fts_queries += [w[:3] for w in rng.choice(words, 50)]  # prefixes as typed
-        fts, _ = timed(lambda q: browse.search(conn, q, 10), fts_queries)
+        fts, _ = timed(lambda q: search.search(conn, q, 10), fts_queries)
         print(f"full-text search (artists, albums, tracks; {len(fts_queries)} queries, a third of them 3-letter prefixes):"
               f" p50 {pct(fts, .5):.1f} ms  p99 {pct(fts, .99):.1f} ms")  # fmt: skip
         conn.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from soniquebay import library
 from soniquebay.catalog import Page, Reads, page
-from soniquebay.library import queries
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def albums_page(db: Reads, query: AlbumQuery) -> Page:
     """A page of albums; the total (counting who is visible is not free) is kept until the
     next write, whatever the page."""
     rows, _ = db.read(
-        queries.list_albums,
+        library.albums.list_albums,
         limit=query.limit,
         offset=query.offset,
         artist_id=query.artist_id,
@@ -37,7 +37,7 @@ def albums_page(db: Reads, query: AlbumQuery) -> Page:
     )
     total = db.cached_read(
         ("albums", query.artist_id, query.year_min, query.year_max, query.q),
-        queries.count_albums,
+        library.albums.count_albums,
         query.artist_id,
         query.year_min,
         query.year_max,
@@ -48,9 +48,9 @@ def albums_page(db: Reads, query: AlbumQuery) -> Page:
 
 def of_artist(db: Reads, artist_id: int, query: AlbumQuery) -> Page:
     """An artist's albums (NotFound for no such artist), the total counted."""
-    db.read(queries.get_artist, artist_id)
+    db.read(library.artists.get_artist, artist_id)
     rows, total = db.read(
-        queries.list_albums,
+        library.albums.list_albums,
         limit=query.limit,
         offset=query.offset,
         artist_id=artist_id,
@@ -74,7 +74,7 @@ def artists_page(db: Reads, query: ArtistQuery) -> Page:
     free."""
     rows, total = db.cached_read(
         ("artists", query),
-        queries.list_artists,
+        library.artists.list_artists,
         limit=query.limit,
         offset=query.offset,
         q=query.q,

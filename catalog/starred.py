@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from soniquebay import library
 from soniquebay.catalog import Reads
-from soniquebay.library import annotations, folders, queries
+from soniquebay.library import annotations, folders
 from soniquebay.library.folders import Scope
 
 
@@ -15,9 +16,9 @@ def starred(db: Reads, user_id: int, within: Scope | None) -> dict[str, list[dic
     lies in folders the user does not see (``within``) stays hidden, star kept."""
     ids = {kind: db.read(annotations.starred_ids, user_id, kind) for kind in annotations.KINDS}
     found = {
-        "track": {r["id"]: r for r in db.read(queries.tracks_by_ids, ids["track"])},
-        "album": {r["id"]: r for r in db.read(queries.albums_by_ids, ids["album"])},
-        "artist": {r["id"]: r for r in db.read(queries.artists_by_ids, ids["artist"])},
+        "track": {r["id"]: r for r in db.read(library.tracks.tracks_by_ids, ids["track"])},
+        "album": {r["id"]: r for r in db.read(library.albums.albums_by_ids, ids["album"])},
+        "artist": {r["id"]: r for r in db.read(library.artists.artists_by_ids, ids["artist"])},
     }
     if within is not None:
         kept = {

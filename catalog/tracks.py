@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from soniquebay import library
 from soniquebay.catalog import Page, Reads, page
-from soniquebay.library import annotations, duplicates, edits, layers, queries, sql, stage_data
+from soniquebay.library import annotations, duplicates, edits, layers, sql, stage_data
 
 
 @dataclass(frozen=True)
 class TrackQuery:
-    """Which page of tracks: filters (:data:`~soniquebay.library.queries.TRACK_FILTERS`, and
+    """Which page of tracks: filters (:data:`~soniquebay.library.tracks.TRACK_FILTERS`, and
     ``album_id``/``artist_id``), an order, and either an offset or a keyset cursor."""
 
     limit: int = 50
@@ -27,7 +28,7 @@ def page_of(db: Reads, query: TrackQuery) -> Page:
     """Public track rows; the total is kept until the next write (a count over 100,000 rows
     is not free), ``next_cursor`` given when the page is full."""
     rows, _ = db.read(
-        queries.list_tracks,
+        library.tracks.list_tracks,
         limit=query.limit,
         offset=query.offset,
         sort=query.sort,
@@ -37,17 +38,19 @@ def page_of(db: Reads, query: TrackQuery) -> Page:
         with_total=False,
     )
     total = db.cached_read(
-        ("tracks", tuple(sorted(query.filters.items()))), queries.count_tracks, query.filters
+        ("tracks", tuple(sorted(query.filters.items()))), library.tracks.count_tracks, query.filters
     )
-    next_cursor = queries.track_cursor(rows[-1], query.sort) if len(rows) == query.limit else None
+    next_cursor = (
+        library.tracks.track_cursor(rows[-1], query.sort) if len(rows) == query.limit else None
+    )
     return page([sql.public_track(r) for r in rows], total, query.limit, query.offset, next_cursor)
 
 
 def of_artist(db: Reads, artist_id: int, query: TrackQuery) -> Page:
     """An artist's tracks (NotFound for no such artist), the total counted."""
-    db.read(queries.get_artist, artist_id)
+    db.read(library.artists.get_artist, artist_id)
     rows, total = db.read(
-        queries.list_tracks,
+        library.tracks.list_tracks,
         limit=query.limit,
         offset=query.offset,
         sort=query.sort,
@@ -59,9 +62,9 @@ def of_artist(db: Reads, artist_id: int, query: TrackQuery) -> Page:
 
 def of_album(db: Reads, album_id: int, limit: int, offset: int) -> Page:
     """An album's tracks in disc and track order (NotFound for no such album)."""
-    db.read(queries.get_album, album_id)
+    db.read(library.albums.get_album, album_id)
     rows, total = db.read(
-        queries.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
+        library.tracks.list_tracks, limit=limit, offset=offset, sort="album", album_id=album_id
     )
     return page([sql.public_track(r) for r in rows], total, limit, offset)
 
@@ -78,7 +81,7 @@ def shown(db: Reads, tracks: list[dict], prefer: str | None) -> list[dict]:
     """Public tracks given their credit lists and, with ``prefer``, ``display``: the file's
     tags, the person's edits and the enrichment combined as the library shows them."""
     ids = [t["id"] for t in tracks]
-    credited = db.read(queries.credits, ids)
+    credited = db.read(library.tracks.credits, ids)
     for track in tracks:
         track.update(credited[track["id"]])
     if prefer is None:
@@ -95,7 +98,7 @@ def rows_shown(db: Reads, rows: list[dict], prefer: str) -> list[dict]:
 
 def by_ids_shown(db: Reads, ids: list[int], prefer: str) -> list[dict]:
     """The tracks of ``ids``, in that order, shown; ids not in the library are left out."""
-    rows = {r["id"]: r for r in db.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in db.read(library.tracks.tracks_by_ids, ids)}
     return rows_shown(db, [rows[i] for i in ids if i in rows], prefer)
 
 
@@ -106,9 +109,9 @@ def detail(db: Reads, track_id: int, user_id: int | None, prefer: str) -> dict[s
     """One track in detail: its credits, every plugin's data, its stages' failures, its
     duplicates, its metadata layers, and (for a user) what they keep of it: star, rating,
     plays. NotFound when there is no such track."""
-    row = db.read(queries.get_track, track_id)
+    row = db.read(library.tracks.get_track, track_id)
     track = sql.public_track(row)
-    track.update(db.read(queries.credits, [track_id])[track_id])
+    track.update(db.read(library.tracks.credits, [track_id])[track_id])
     plugin_data = db.read(stage_data.plugin_data, [track_id])[track_id]
     track["plugin_data"] = plugin_data
     track["stage_failures"] = db.read(stage_data.failures, track_id)

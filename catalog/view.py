@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from soniquebay import library
 from soniquebay.catalog import Reads
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import NotFound
-from soniquebay.library import queries, sql, stage_data
+from soniquebay.library import sql, stage_data
 
 MAX_TRACKS = 5000
 
@@ -18,8 +19,8 @@ MAX_TRACKS = 5000
 class LibraryView:
     """Read-only: tracks as the API shows them (``path`` as text), each plugin's data."""
 
-    TRACK_FILTERS = dict(queries.TRACK_FILTERS)  # name -> type, as ``GET /api/tracks`` takes
-    TRACK_SORTS = tuple(queries.TRACK_SORTS)
+    TRACK_FILTERS = dict(library.tracks.TRACK_FILTERS)  # name -> type, as ``GET /api/tracks`` takes
+    TRACK_SORTS = tuple(library.tracks.TRACK_SORTS)
 
     def __init__(self, db: Reads):
         self._db = db
@@ -49,7 +50,7 @@ class LibraryView:
         if sort not in self.TRACK_SORTS:
             raise ValueError(f"cannot sort tracks by {sort!r}")
         rows, _ = self._db.read(
-            queries.list_tracks,
+            library.tracks.list_tracks,
             limit=max(1, min(limit, MAX_TRACKS)),
             sort=sort,
             descending=descending,

@@ -8,8 +8,9 @@ from typing import Any
 
 import apsw
 
+from soniquebay import library
 from soniquebay.errors import NotFound
-from soniquebay.library import grouping, queries, sql
+from soniquebay.library import grouping, sql
 from soniquebay.library.fields import ALBUM_FIELDS, ARTIST_FIELDS, TRACK_EDITABLE
 
 
@@ -35,7 +36,7 @@ def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]
             ),
             f"artist {name!r}",
         )
-    return queries.get_artist(conn, row["id"])
+    return library.artists.get_artist(conn, row["id"])
 
 
 def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any]) -> dict:
@@ -46,7 +47,7 @@ def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any])
         fields["sort_name"] = _sort_name(fields["name"])
     with conn:
         _update_row(conn, "artist", artist_id, fields)
-    return queries.get_artist(conn, artist_id)
+    return library.artists.get_artist(conn, artist_id)
 
 
 def _update_row(conn: apsw.Connection, kind: str, row_id: int, fields: dict[str, Any]) -> None:
@@ -90,7 +91,7 @@ def create_album(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
             ),
             f"album {title!r}",
         )
-    return queries.get_album(conn, row["id"])
+    return library.albums.get_album(conn, row["id"])
 
 
 # An album's fields as its tracks hold them: editing an album sets them on every track.
@@ -120,12 +121,12 @@ def update_album(
     Returns the album the tracks are in now. An album with no track (made by hand) is edited
     as a row."""
     with conn:
-        queries.get_album(conn, album_id)  # 404 first
+        library.albums.get_album(conn, album_id)  # 404 first
         fields = dict(fields)
         if "album_artist_id" in fields:
             artist = fields.pop("album_artist_id")
             fields["album_artist_name"] = (
-                None if artist is None else queries.get_artist(conn, artist)["name"]
+                None if artist is None else library.artists.get_artist(conn, artist)["name"]
             )
         if "title" in fields:
             fields["title"] = fields["title"].strip()
@@ -145,7 +146,7 @@ def update_album(
         ).fetchall()
         if pinned and now_in[0]["album_id"] == album_id:  # tracks placed by id: the row too
             return _update_album_row(conn, album_id, fields)
-    return queries.get_album(conn, now_in[0]["album_id"])
+    return library.albums.get_album(conn, now_in[0]["album_id"])
 
 
 def album_edited(conn: apsw.Connection, track_ids: Sequence[int]) -> bool:
@@ -168,7 +169,7 @@ def revert_album(
     """Undo an album edit: every track of the album gets its files' album-wide tags back (its
     other edits stay) and regroups. One transaction; returns the album its first track is in."""
     with conn:
-        queries.get_album(conn, album_id)
+        library.albums.get_album(conn, album_id)
         ids = [
             r["id"] for r in conn.execute("SELECT id FROM tracks WHERE album_id = ?", (album_id,))
         ]
@@ -176,7 +177,7 @@ def revert_album(
             _revert(conn, track_id, tuple(ALBUM_ON_TRACKS.values()))
         grouping.regroup(conn, grouping.folders_of(conn, ids), rules)
         now_in = conn.execute("SELECT album_id FROM tracks WHERE id = ?", (ids[0],)).fetchall()
-    return queries.get_album(conn, now_in[0]["album_id"] if ids else album_id)
+    return library.albums.get_album(conn, now_in[0]["album_id"] if ids else album_id)
 
 
 def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
@@ -186,12 +187,12 @@ def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, An
             create_or_find_artist(conn, name) if name and name.strip() else None
         )
     fields = {k: v for k, v in fields.items() if k in ALBUM_FIELDS}
-    current = queries.get_album(conn, album_id)
+    current = library.albums.get_album(conn, album_id)
     if "title" in fields or "album_artist_id" in fields:
         merged = {**current, **fields}
         fields["album_key"] = sql.album_key(merged["title"], merged["album_artist_id"])
     _update_row(conn, "album", album_id, fields)
-    return queries.get_album(conn, album_id)
+    return library.albums.get_album(conn, album_id)
 
 
 def create_or_find_artist(conn: apsw.Connection, name: str) -> int:
@@ -225,7 +226,7 @@ def create_track(
         )
         pin_placement(conn, row["id"], item, now)
         grouping.regroup(conn, [item["folder"]], rules, now)
-    return queries.get_track(conn, row["id"])
+    return library.tracks.get_track(conn, row["id"])
 
 
 def pin_placement(conn: apsw.Connection, track_id: int, item: dict[str, Any], now: float) -> None:
@@ -315,7 +316,7 @@ def revert(
     """Drop a track's edits (all, or ``fields``): the file's values come back, and the track
     the album they name. One transaction."""
     with conn:
-        queries.get_track(conn, track_id)  # 404 first
+        library.tracks.get_track(conn, track_id)  # 404 first
         reverted = _revert(conn, track_id, fields)
         if reverted:
             grouping.regroup(conn, grouping.folders_of(conn, [track_id]), rules)

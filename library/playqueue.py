@@ -10,8 +10,8 @@ from typing import Any
 
 import apsw
 
+from soniquebay import library
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import queries
 
 MAX_POSITION_MS = 7 * 86400 * 1000  # the longest track the library takes (fields.NUMBER_RANGES)
 
@@ -37,7 +37,7 @@ def save_queue(
 ) -> None:
     with conn:
         if track_ids:
-            known = {r["id"] for r in queries.tracks_by_ids(conn, list(set(track_ids)))}
+            known = {r["id"] for r in library.tracks.tracks_by_ids(conn, list(set(track_ids)))}
             missing = [t for t in track_ids if t not in known]
             if missing:
                 raise NotFound(f"track {missing[0]} does not exist", details={"id": missing[0]})
@@ -72,7 +72,7 @@ def set_bookmark(
 ) -> None:
     now = time.time()
     with conn:
-        queries.get_track(conn, track_id)
+        library.tracks.get_track(conn, track_id)
         conn.execute(
             """INSERT INTO bookmarks (user_id, track_id, position_ms, comment, created_at, changed_at)
                VALUES (?, ?, ?, ?, ?, ?)

@@ -9,13 +9,21 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import apsw
 
-from soniquebay.errors import BatchFailed, Conflict, NotFound, SoniqueBayError, Unprocessable
+from soniquebay.errors import (
+    BatchFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    SoniqueBayError,
+    Unprocessable,
+)
 from soniquebay.library.fields import INTERNAL_FIELDS, JSON_FIELDS, NUMBER_RANGES
 
 
@@ -41,7 +49,7 @@ def public_track(row: dict[str, Any], *, copy: bool = True) -> dict[str, Any]:
     out = row.copy() if copy else row  # a C-level copy, then drop a few keys
     for field in INTERNAL_FIELDS:
         out.pop(field, None)
-    if "path" in row:  # a projection (queries.tracks_by_album_ids) may leave it out
+    if "path" in row:  # a projection (tracks.tracks_by_album_ids) may leave it out
         out["path"] = display_path(row["path"])
     out["missing"] = row.get("missing_since") is not None
     for field in JSON_FIELDS:
@@ -157,3 +165,23 @@ def returning_one(conn: apsw.Connection, sql: str, params: Sequence[Any], what: 
     if not rows:
         raise NotFound(f"{what} does not exist")
     return rows[0]
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def fts_query(text: str) -> str:
+    """Free text as an FTS5 query: each word a quoted prefix, so no input is FTS5 syntax
+    (control characters, NUL among them, are spaces: FTS5 stops reading a string at a NUL)."""
+    words = CONTROL_CHARACTERS.sub(" ", text).split()[:16]
+    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def sort_order(sorts: dict[str, str], sort: str, descending: bool, tiebreak: str) -> str:
+    """ORDER BY ``sorts[sort]``, then ``tiebreak``, both one way; an unknown sort is refused."""
+    if sort not in sorts:
+        raise InvalidInput(
+            f"cannot sort by {sort!r}", details={"field": "sort", "allowed": sorted(sorts)}
+        )
+    direction = "DESC" if descending else "ASC"
+    return f"{sorts[sort]} {direction}, {tiebreak} {direction}"

@@ -11,8 +11,9 @@ from typing import Any
 
 import apsw
 
+from soniquebay import library
 from soniquebay.errors import NotFound
-from soniquebay.library import duplicates, queries, sql, vectors
+from soniquebay.library import duplicates, sql, vectors
 from soniquebay.library.fields import FEATURE_FIELDS, JSON_FIELDS
 
 
@@ -71,7 +72,7 @@ def plugin_data(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, dict[str
 def stage_inputs(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Present tracks as stages see them: their columns, then every plugin's fields (a column
     wins over a plugin field of the same name), plus ``_stages`` (their last runs)."""
-    rows = [r for chunk in _chunks(ids) for r in queries.tracks_by_ids(conn, chunk)]
+    rows = [r for chunk in _chunks(ids) for r in library.tracks.tracks_by_ids(conn, chunk)]
     rows = [r for r in rows if r["missing_since"] is None]
     found = [r["id"] for r in rows]
     data, last = plugin_data(conn, found), states(conn, found)

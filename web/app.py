@@ -16,9 +16,10 @@ import redis
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog.view import LibraryView
 from soniquebay.config import Settings
-from soniquebay.library import db, grouping, ingest, queries
+from soniquebay.library import db, grouping, ingest
 from soniquebay.plugins import Plugins, load_plugins
 from soniquebay.systemd_notify import notify
 from soniquebay.web import auth, keys, render, routes
@@ -135,7 +136,7 @@ async def maintenance_ctx(app: web.Application):
                     gone = await asyncio.get_running_loop().run_in_executor(
                         None,
                         covers.sweep,
-                        lambda kind, ids: database.read(queries.existing_ids, kind, ids),
+                        lambda kind, ids: database.read(library.tracks.existing_ids, kind, ids),
                     )
                     if gone:
                         log.info("deleted %d thumbnails whose cover changed or went", gone)

@@ -1,5 +1,5 @@
 """The pages people browse: albums (the home page), an album, artists, an artist, tracks,
-genres, search. Thin: parse the query, read through ``library.browse``/``queries``, render."""
+genres, search. Thin: parse the query, read through the ``library`` façade, render."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 
 from aiohttp import web
 
-from soniquebay import embeddings
+from soniquebay import embeddings, library
 from soniquebay.errors import InvalidInput, ServiceUnavailable
-from soniquebay.library import browse, edits, folders, queries
+from soniquebay.library import edits, folders
 from soniquebay.web import keys
 from soniquebay.web.params import int_param, path_id
 from soniquebay.web.render import render
@@ -36,13 +36,13 @@ def library_counts(request: web.Request) -> dict | None:
     folders (the totals are the whole library's)."""
     if scope(request) is not None:
         return None
-    return request.app[keys.DB].cached_read("counts", queries.counts)
+    return request.app[keys.DB].cached_read("counts", library.totals.counts)
 
 
 async def albums_page(request: web.Request) -> web.Response:
     """The home page: a grid of covers, newest first; filter by genre and year."""
     sort = request.query.get("sort", "recent")
-    if sort not in browse.ALBUM_GRID_SORTS:
+    if sort not in library.albums.ALBUM_GRID_SORTS:
         raise InvalidInput(f"cannot sort albums by {sort[:40]!r}", details={"field": "sort"})
     genre = query_value(request, "genre", str)
     year = query_value(request, "year", int)
@@ -51,7 +51,7 @@ async def albums_page(request: web.Request) -> web.Response:
     within = scope(request, folder)
     database = request.app[keys.DB]
     albums = database.read(
-        browse.album_grid,
+        library.albums.album_grid,
         limit=GRID_PAGE,
         offset=offset,
         sort=sort,
@@ -60,7 +60,7 @@ async def albums_page(request: web.Request) -> web.Response:
         within=within,
     )
     total = database.cached_read(
-        ("album_grid", genre, year, within), browse.count_album_grid, genre, year, within
+        ("album_grid", genre, year, within), library.albums.count_album_grid, genre, year, within
     )
     return render(
         request,
@@ -70,13 +70,13 @@ async def albums_page(request: web.Request) -> web.Response:
         offset=offset,
         page_size=GRID_PAGE,
         sort=sort,
-        sorts=list(browse.ALBUM_GRID_SORTS),
+        sorts=list(library.albums.ALBUM_GRID_SORTS),
         genre=genre,
         year=year,
         folder=folder,
         folders=folders_seen(request),
-        genres=database.cached_read(("genres", within), browse.genres, within),
-        years=database.cached_read("years", browse.album_years),
+        genres=database.cached_read(("genres", within), library.genres.genres, within),
+        years=database.cached_read("years", library.albums.album_years),
         counts=library_counts(request),
         starred=stars_of(request, "album", [a["id"] for a in albums]),
     )
@@ -84,9 +84,9 @@ async def albums_page(request: web.Request) -> web.Response:
 
 async def album_page(request: web.Request) -> web.Response:
     database, album_id = request.app[keys.DB], path_id(request)
-    album = database.read(queries.get_album, album_id)
+    album = database.read(library.albums.get_album, album_id)
     check_album(request, album_id)
-    rows = held(request, database.read(queries.tracks_by_album_ids, [album_id]))
+    rows = held(request, database.read(library.tracks.tracks_by_album_ids, [album_id]))
     tracks = shown_tracks(request.app, rows)
     genres = sorted({t["display"].get("genre") for t in tracks if t["display"].get("genre")})
     discs = sorted({t.get("disc_number") or 1 for t in tracks})
@@ -114,12 +114,14 @@ async def artists_page(request: web.Request) -> web.Response:
     offset = int_param(request, "offset", 0, high=10**7)
     folder = int_param(request, "folder", None, low=1, high=10**6)
     within = scope(request, folder)
-    artists = database.read(browse.artist_cards, limit=LIST_PAGE, offset=offset, within=within)
+    artists = database.read(
+        library.artists.artist_cards, limit=LIST_PAGE, offset=offset, within=within
+    )
     return render(
         request,
         "artists.html",
         artists=artists,
-        total=database.cached_read(("artist_count", within), browse.count_artists, within),
+        total=database.cached_read(("artist_count", within), library.artists.count_artists, within),
         offset=offset,
         page_size=LIST_PAGE,
         folder=folder,
@@ -129,16 +131,18 @@ async def artists_page(request: web.Request) -> web.Response:
 
 async def artist_page(request: web.Request) -> web.Response:
     database, artist_id = request.app[keys.DB], path_id(request)
-    artist = database.read(queries.get_artist, artist_id)
+    artist = database.read(library.artists.get_artist, artist_id)
     check_artist(request, artist_id)
-    albums = database.read(browse.artist_albums, artist_id)
+    albums = database.read(library.albums.artist_albums, artist_id)
     within = scope(request)
     if within is not None:  # only the albums of folders this account sees
         seen = database.read(
             folders.albums_within, [a["id"] for group in albums.values() for a in group], within
         )
         albums = {k: [a for a in group if a["id"] in seen] for k, group in albums.items()}
-    top = shown_tracks(request.app, held(request, database.read(browse.top_tracks, artist_id, 10)))
+    top = shown_tracks(
+        request.app, held(request, database.read(library.tracks.top_tracks, artist_id, 10))
+    )
     return render(
         request,
         "artist.html",
@@ -165,7 +169,7 @@ async def tracks_page(request: web.Request) -> web.Response:
     folder = int_param(request, "folder", None, low=1, high=10**6)
     database = request.app[keys.DB]
     rows, _ = database.read(
-        queries.list_tracks,
+        library.tracks.list_tracks,
         limit=LIST_PAGE + 1,
         sort=sort,
         descending=descending,
@@ -184,7 +188,7 @@ async def tracks_page(request: web.Request) -> web.Response:
         descending=descending,
         sorts=TRACK_PAGE_SORTS,
         cursor=cursor,
-        next_cursor=queries.track_cursor(rows[-1], sort) if more else None,
+        next_cursor=library.tracks.track_cursor(rows[-1], sort) if more else None,
         folder=folder,
         folders=folders_seen(request),
         counts=library_counts(request),
@@ -194,14 +198,16 @@ async def tracks_page(request: web.Request) -> web.Response:
 
 async def genres_page(request: web.Request) -> web.Response:
     within = scope(request)
-    found = request.app[keys.DB].cached_read(("genres", within), browse.genres, within)
+    found = request.app[keys.DB].cached_read(("genres", within), library.genres.genres, within)
     return render(request, "genres.html", genres=found)
 
 
 async def search_page(request: web.Request) -> web.Response:
     text = query_value(request, "q", str) or ""
     within = scope(request)
-    found = request.app[keys.DB].read(browse.search, text, 30, within) if text.strip() else None
+    found = (
+        request.app[keys.DB].read(library.search.search, text, 30, within) if text.strip() else None
+    )
     by_meaning = []
     if found:
         found["tracks"] = shown_tracks(request.app, found["tracks"])
@@ -213,7 +219,7 @@ async def search_page(request: web.Request) -> web.Response:
             hits = []  # no model or no sqlite-vec here: the words still match
         rows = {
             r["id"]: r
-            for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in hits])
+            for r in request.app[keys.DB].read(library.tracks.tracks_by_ids, [i for i, _ in hits])
         }
         by_meaning = shown_tracks(
             request.app, held(request, [rows[i] for i, _ in hits if i in rows])

@@ -26,9 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
-from soniquebay import artwork
+from soniquebay import artwork, library
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import queries
 from soniquebay.library_roots import root_of
 from soniquebay.web import keys
 from soniquebay.web.cover_decoder import CoverDecoder
@@ -228,7 +227,7 @@ def size_param(request: web.Request, raw: str | None = None) -> int | None:
 
 
 async def album_source(app: web.Application, album_id: int) -> Source | None:
-    rows = app[keys.DB].read(queries.album_track_paths, album_id, 500)
+    rows = app[keys.DB].read(library.tracks.album_track_paths, album_id, 500)
     paths = [os.fsdecode(r["path"]) for r in rows]
     return await app[keys.COVERS].source(("album", album_id), paths, album_id)
 
@@ -246,7 +245,9 @@ async def album_cover(request: web.Request) -> web.StreamResponse:
     """``GET /api/albums/{id}/cover[?size=N]``: the original image, or a JPEG thumbnail; with
     ``size``, an album with no cover gets a drawn placeholder instead of a 404."""
     album_id = path_id(request)
-    album = request.app[keys.DB].read(queries.get_album, album_id)  # 404 for an unknown album
+    album = request.app[keys.DB].read(
+        library.albums.get_album, album_id
+    )  # 404 for an unknown album
     check_album(request, album_id)
     source = await album_source(request.app, album_id)
     return await answer(
@@ -257,7 +258,7 @@ async def album_cover(request: web.Request) -> web.StreamResponse:
 async def track_cover(request: web.Request) -> web.StreamResponse:
     """``GET /api/tracks/{id}/cover[?size=N]``: its album's cover, else its own picture."""
     track_id = path_id(request)
-    track = check_track(request, request.app[keys.DB].read(queries.get_track, track_id))
+    track = check_track(request, request.app[keys.DB].read(library.tracks.get_track, track_id))
     source = await track_source(request.app, track)
     return await answer(
         request, source, track["title"] or "", f"track {track_id}", size_param(request)
@@ -345,7 +346,7 @@ async def save_cover_images(app: web.Application, images: list[tuple[int, bytes]
     """Keep one image per album (the first that arrives); never replace one."""
     if not images:
         return
-    rows = app[keys.DB].read(queries.tracks_by_ids, [t for t, _ in images])
+    rows = app[keys.DB].read(library.tracks.tracks_by_ids, [t for t, _ in images])
     albums = {r["id"]: r["album_id"] for r in rows if r["album_id"]}
     covers: Covers = app[keys.COVERS]
     wanted = {albums[t]: image for t, image in images if t in albums}

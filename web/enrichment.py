@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import duplicates, queries, sql, stage_data
+from soniquebay.library import duplicates, sql, stage_data
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.params import int_param, path_id
@@ -30,7 +31,7 @@ MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 async def track_duplicates(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
-    database.read(queries.get_track, track_id)  # 404 for an unknown track
+    database.read(library.tracks.get_track, track_id)  # 404 for an unknown track
     return json_response({"items": _public(database.read(duplicates.of_track, track_id))})
 
 
@@ -41,7 +42,7 @@ async def list_duplicates(request: web.Request) -> web.Response:
     database = request.app[keys.DB]
     groups = database.read(duplicates.groups, limit, after)
     ids = [i for g in groups for i in g]
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, ids)}
     items = [
         [{"id": i, "title": rows[i]["title"], "path": sql.display_path(rows[i]["path"]),
           "format": rows[i]["format"]} for i in g if i in rows]
@@ -81,7 +82,7 @@ async def _accept(request: web.Request, track_id: int, recording: Any) -> str:
     if not any(s.name == MATCH_STAGE for s in app[keys.PLUGINS].stages):
         raise NotFound("the musicbrainz plugin is not enabled", details={"plugin": MUSICBRAINZ})
     database = app[keys.DB]
-    track = database.read(queries.get_track, track_id)
+    track = database.read(library.tracks.get_track, track_id)
     await database.write(
         stage_data.set_plugin_fields,
         track_id,

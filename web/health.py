@@ -10,8 +10,7 @@ import time
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import __version__, disk, names
-from soniquebay.library import queries
+from soniquebay import __version__, disk, library, names
 from soniquebay.library_roots import is_online
 from soniquebay.names import QUEUES
 from soniquebay.web import keys
@@ -74,7 +73,7 @@ async def health_report(app: web.Application) -> dict:
         report["db"] = {
             "ok": not database.problems,
             "problems": database.problems[:5],
-            "counts": database.read(queries.counts),
+            "counts": database.read(library.totals.counts),
         }
     except Exception as exc:  # the health page must answer even when the database does not
         report["db"] = {"ok": False, "error": str(exc)}

@@ -15,9 +15,8 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from soniquebay import queueing
+from soniquebay import library, queueing
 from soniquebay.errors import Conflict, InvalidInput, NotFound, Unprocessable
-from soniquebay.library import queries
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.validation import check_object, json_body
@@ -43,7 +42,7 @@ async def analyze_audio(request: web.Request) -> web.Response:
     found = [
         i["track_id"]
         for i in request.app[keys.DB].read(
-            queries.tracks_to_analyze, ids, only_missing=not body.get("all")
+            library.tracks.tracks_to_analyze, ids, only_missing=not body.get("all")
         )
     ]
     if ids is not None:

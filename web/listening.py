@@ -12,18 +12,11 @@ import re
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.catalog.starred import starred
 from soniquebay.errors import InvalidInput
-from soniquebay.library import (
-    annotations,
-    browse,
-    playlists,
-    queries,
-    replaygain,
-    sql,
-    stage_data,
-)
+from soniquebay.library import annotations, playlists, replaygain, sql, stage_data
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.params import int_param, known_params, path_id
@@ -88,7 +81,7 @@ async def player_tracks(request: web.Request) -> web.Response:
     known_params(request, "ids")
     ids = ids_param(request)
     database = request.app[keys.DB]
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, ids)}
     ordered = held(
         request, [rows[i] for i in ids if i in rows and rows[i]["missing_since"] is None]
     )
@@ -110,14 +103,14 @@ async def search(request: web.Request) -> web.Response:
     limit = query_value(request, "limit", int) or 8
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and 50", details={"field": "limit"})
-    found = request.app[keys.DB].read(browse.search, text, limit, scope(request))
+    found = request.app[keys.DB].read(library.search.search, text, limit, scope(request))
     return json_response(
         {
             "artists": [{"id": a["id"], "name": a["name"], "album_count": a["album_count"],
                          "cover_album_id": a["cover_album_id"]} for a in found["artists"]],
             "albums": [{"id": a["id"], "title": a["title"], "artist": a["album_artist_name"],
                         "year": a["year"]} for a in found["albums"]],
-            "tracks": [{**b, "snippet_html": browse.snippet_html(t, text)}
+            "tracks": [{**b, "snippet_html": library.search.snippet_html(t, text)}
                        for b, t in zip(briefs(request.app, found["tracks"]), found["tracks"], strict=True)],
         }
     )  # fmt: skip
@@ -135,7 +128,8 @@ async def semantic_search(request: web.Request) -> web.Response:
     index = request.app[keys.SEMANTIC]
     found = await index.search(request.app[keys.REDIS], text, limit)
     rows = {
-        r["id"]: r for r in request.app[keys.DB].read(queries.tracks_by_ids, [i for i, _ in found])
+        r["id"]: r
+        for r in request.app[keys.DB].read(library.tracks.tracks_by_ids, [i for i, _ in found])
     }
     kept = {r["id"] for r in held(request, list(rows.values()))}
     present = [(rows[i], score) for i, score in found if i in kept]
@@ -160,10 +154,10 @@ async def similar(request: web.Request) -> web.Response:
     vector; the same artist, genre and era for a track with neither."""
     known_params(request, "limit")
     track_id, database = path_id(request), request.app[keys.DB]
-    check_track(request, database.read(queries.get_track, track_id))  # 404 first
+    check_track(request, database.read(library.tracks.get_track, track_id))  # 404 first
     limit = int_param(request, "limit", 20, low=1, high=200)
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, limit)
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, ids)}
     shown = held(request, [rows[i] for i in ids if i in rows])
     return json_response({"items": briefs(request.app, shown)})
 
@@ -173,10 +167,10 @@ async def mix(request: web.Request) -> web.Response:
     flows — each next track the nearest to the last, no artist twice in a row."""
     known_params(request, "limit")
     track_id, database = path_id(request), request.app[keys.DB]
-    track = check_track(request, database.read(queries.get_track, track_id))
+    track = check_track(request, database.read(library.tracks.get_track, track_id))
     limit = int_param(request, "limit", 25, low=1, high=200)
     ids = await mix_ids(request.app, track, limit)
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, ids)}
     shown = held(request, [rows[i] for i in ids if i in rows])
     return json_response({"items": briefs(request.app, shown)})
 
@@ -192,10 +186,10 @@ async def path(request: web.Request) -> web.Response:
     if end is None:
         raise InvalidInput("to: the track the path goes to", details={"field": "to"})
     for track_id in (start, end):
-        check_track(request, database.read(queries.get_track, track_id))  # 404 first
+        check_track(request, database.read(library.tracks.get_track, track_id))  # 404 first
     count = int_param(request, "count", 20, low=2, high=100)
     found = await request.app[keys.SOUNDS_LIKE].sonic_path(start, end, count)
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, [i for i, _ in found])}
     kept = {r["id"] for r in held(request, list(rows.values()))}
     present = [(rows[i], score) for i, score in found if i in kept]
     shaped = briefs(request.app, [r for r, _ in present])

@@ -10,10 +10,11 @@ import re
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.catalog.starred import starred
 from soniquebay.errors import Conflict, InvalidInput
-from soniquebay.library import annotations, browse, playlists, queries
+from soniquebay.library import annotations, playlists
 from soniquebay.web import keys
 from soniquebay.web.params import path_id, safe_next
 from soniquebay.web.render import confirmed, render
@@ -181,25 +182,28 @@ async def path_page(request: web.Request) -> web.Response:
     that eases from one sound to the other (``to``), to play as a queue. Works without
     JavaScript: a search form, links, and the play button."""
     database = request.app[keys.DB]
-    first = check_track(request, database.read(queries.get_track, path_id(request)))
+    first = check_track(request, database.read(library.tracks.get_track, path_id(request)))
     start = shown_tracks(request.app, [first])[0]
     text = (request.query.get("q") or "").strip()[:200]
     to = query_value(request, "to", int)
     choices, route, problem = [], [], None
     if to is not None:
-        check_track(request, database.read(queries.get_track, to))  # 404 for an unknown end
+        check_track(request, database.read(library.tracks.get_track, to))  # 404 for an unknown end
         try:
             found = await request.app[keys.SOUNDS_LIKE].sonic_path(start["id"], to, PATH_LENGTH)
         except Conflict as exc:
             problem = exc.message
         else:
-            rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [i for i, _ in found])}
+            rows = {
+                r["id"]: r
+                for r in database.read(library.tracks.tracks_by_ids, [i for i, _ in found])
+            }
             route = shown_tracks(
                 request.app, held(request, [rows[i] for i, _ in found if i in rows])
             )
     elif text:
         found = database.read(
-            browse.paged_search,
+            library.search.paged_search,
             text,
             {"artist": (0, 0), "album": (0, 0), "song": (20, 0)},
             scope(request),

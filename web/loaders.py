@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from soniquebay.library import queries, sql, vectors
+from soniquebay import library
+from soniquebay.library import sql, vectors
 from soniquebay.web.database import Database
 
 BatchFn = Callable[[Sequence[Hashable]], dict[Hashable, Any]]
@@ -82,22 +83,30 @@ class Loaders:
 
     def __init__(self, database: Database):
         read = self._read = database.read
-        self.artist = Loader(lambda ids: {r["id"]: r for r in read(queries.artists_by_ids, ids)})
+        self.artist = Loader(
+            lambda ids: {r["id"]: r for r in read(library.artists.artists_by_ids, ids)}
+        )
         # Without track_count, which reads every track of each artist: for a name beside an album.
         self.artist_uncounted = Loader(
-            lambda ids: {r["id"]: r for r in read(queries.artists_by_ids, ids, counted=False)}
+            lambda ids: {
+                r["id"]: r for r in read(library.artists.artists_by_ids, ids, counted=False)
+            }
         )
-        self.album = Loader(lambda ids: {r["id"]: r for r in read(queries.albums_by_ids, ids)})
+        self.album = Loader(
+            lambda ids: {r["id"]: r for r in read(library.albums.albums_by_ids, ids)}
+        )
         self.track = Loader(
-            lambda ids: {r["id"]: sql.public_track(r) for r in read(queries.tracks_by_ids, ids)}
+            lambda ids: {
+                r["id"]: sql.public_track(r) for r in read(library.tracks.tracks_by_ids, ids)
+            }
         )
         self.artist_albums = Loader(
-            lambda ids: _group(read(queries.albums_by_artist_ids, ids), "album_artist_id")
+            lambda ids: _group(read(library.albums.albums_by_artist_ids, ids), "album_artist_id")
         )
         self.artist_appears_on = Loader(
-            lambda ids: _group(read(queries.appears_on_by_artist_ids, ids), "for_artist_id")
+            lambda ids: _group(read(library.albums.appears_on_by_artist_ids, ids), "for_artist_id")
         )
-        self.credits = Loader(lambda ids: read(queries.credits, ids))
+        self.credits = Loader(lambda ids: read(library.tracks.credits, ids))
         self.track_vectors = Loader(
             lambda ids: _group(read(vectors.vectors_by_track_ids, ids), "track_id")
         )
@@ -111,7 +120,7 @@ class Loaders:
             read = self._read  # not self: a closure held by self would be a reference cycle
 
             def batch(ids: Sequence[Hashable]) -> dict[Hashable, Any]:
-                rows = read(queries.tracks_by_album_ids, ids, columns)
+                rows = read(library.tracks.tracks_by_album_ids, ids, columns)
                 return {
                     k: [sql.public_track(r, copy=False) for r in group]
                     for k, group in _group(rows, "album_id").items()
@@ -127,7 +136,7 @@ class Loaders:
             read = self._read
 
             def batch(ids: Sequence[Hashable]) -> dict[Hashable, Any]:
-                rows = read(queries.tracks_by_artist_ids, ids, limit, offset)
+                rows = read(library.tracks.tracks_by_artist_ids, ids, limit, offset)
                 return _group(rows, "track_artist_id")
 
             self._artist_tracks[key] = Loader(batch)

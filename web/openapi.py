@@ -10,8 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from soniquebay import __version__
-from soniquebay.library import queries
+from soniquebay import __version__, library
 from soniquebay.web import params
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.render import render
@@ -198,9 +197,9 @@ def _sort(allowed: list[str], default: str) -> dict[str, Any]:
 
 TRACK_LIST = [
     *PAGE,
-    _sort(sorted(queries.TRACK_SORTS), "id"),
+    _sort(sorted(library.tracks.TRACK_SORTS), "id"),
     _q("cursor", str, "next_cursor of the previous page (keyset pagination)"),
-    *[_q(name, kind, "filter") for name, kind in queries.TRACK_FILTERS.items()],
+    *[_q(name, kind, "filter") for name, kind in library.tracks.TRACK_FILTERS.items()],
 ]
 
 
@@ -281,7 +280,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "artists",
             "artist",
             "Artist",
-            sorted(queries.ARTIST_SORTS),
+            sorted(library.artists.ARTIST_SORTS),
             "name",
             [_q("q", str, "name contains")],
         ),
@@ -289,7 +288,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "albums",
             "album",
             "Album",
-            sorted(queries.ALBUM_SORTS),
+            sorted(library.albums.ALBUM_SORTS),
             "title",
             [
                 _q("q", str, "title contains"),
@@ -397,7 +396,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 _op(
                     "An artist's albums",
                     "artists",
-                    params=[*pid, *PAGE, _sort(sorted(queries.ALBUM_SORTS), "title")],
+                    params=[*pid, *PAGE, _sort(sorted(library.albums.ALBUM_SORTS), "title")],
                     result="Page",
                 )
             )
@@ -407,7 +406,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 _op(
                     "An artist's tracks",
                     "artists",
-                    params=[*pid, *PAGE, _sort(sorted(queries.TRACK_SORTS), "album")],
+                    params=[*pid, *PAGE, _sort(sorted(library.tracks.TRACK_SORTS), "album")],
                     result="Page",
                 )
             )

@@ -11,12 +11,9 @@ from importlib import resources
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import credentials, names, queueing
+from soniquebay import credentials, library, names, queueing
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import (
-    accounts,
-    queries,
-)
+from soniquebay.library import accounts
 from soniquebay.plugins import available
 from soniquebay.web import keys
 from soniquebay.web.health import disabled_plugins, health_report
@@ -28,7 +25,7 @@ async def activity_page(request: web.Request) -> web.Response:
     """What the library is doing: queues, workers, the watcher, recent errors; live progress
     arrives over the event stream."""
     report = await health_report(request.app)
-    errors, total = request.app[keys.DB].read(queries.list_scan_errors, limit=10)
+    errors, total = request.app[keys.DB].read(library.scan_errors.list_scan_errors, limit=10)
     return render(
         request, "activity.html", report=report, errors=errors, error_total=total,
         rescanned=request.query.get("rescan") == "1",
@@ -149,7 +146,7 @@ async def plugins_page(request: web.Request) -> web.Response:
 
 
 async def errors_page(request: web.Request) -> web.Response:
-    rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=500)
+    rows, total = request.app[keys.DB].read(library.scan_errors.list_scan_errors, limit=500)
     try:
         raw = await request.app[keys.REDIS].hget(names.WATCHER, "unreadable")
     except (aioredis.RedisError, OSError):

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.errors import InvalidInput
-from soniquebay.library import edits, fields, queries
+from soniquebay.library import edits, fields
 from soniquebay.web.validation import JSON, query_value
 
 MAX_LIMIT = 500
@@ -77,7 +78,8 @@ def sort_param(request: web.Request, default: str) -> tuple[str, bool]:
 
 def track_filters(request: web.Request) -> dict:
     filters = {
-        name: query_value(request, name, kind) for name, kind in queries.TRACK_FILTERS.items()
+        name: query_value(request, name, kind)
+        for name, kind in library.tracks.TRACK_FILTERS.items()
     }
     return {k: v for k, v in filters.items() if v is not None}
 

@@ -10,11 +10,12 @@ import os
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog import albums as album_lists
 from soniquebay.catalog import page
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import BatchFailed, InvalidInput, Unprocessable
-from soniquebay.library import edits, fields, ingest, queries, sql, stage_data, vectors
+from soniquebay.library import edits, fields, ingest, sql, stage_data, vectors
 from soniquebay.web import keys
 from soniquebay.web.health import disabled_plugins
 from soniquebay.web.jsonbody import json_response
@@ -48,7 +49,7 @@ def no_content() -> web.Response:
 
 
 async def list_tracks(request: web.Request) -> web.Response:
-    known_params(request, *PAGE_PARAMS, "sort", "cursor", *queries.TRACK_FILTERS)
+    known_params(request, *PAGE_PARAMS, "sort", "cursor", *library.tracks.TRACK_FILTERS)
     limit, offset = page_params(request)
     sort, descending = sort_param(request, "id")
     cursor = query_value(request, "cursor", str)
@@ -89,7 +90,7 @@ async def revert_edits(request: web.Request) -> web.Response:
             raise InvalidInput(f"not an editable field: {unknown[0]}", details={"field": "field"})
     database = request.app[keys.DB]
     reverted = await database.write(edits.revert, track_id, chosen, request.app[keys.GROUPING])
-    track = sql.public_track(database.read(queries.get_track, track_id))
+    track = sql.public_track(database.read(library.tracks.get_track, track_id))
     if reverted:
         request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
     return json_response({"reverted": reverted, "track": track})
@@ -113,14 +114,14 @@ async def _update_track(request: web.Request, *, replace: bool) -> web.Response:
     if replace:  # PUT: every editable field not sent becomes null
         body = {field: body.get(field) for field in fields.TRACK_EDITABLE}
     database = request.app[keys.DB]
-    database.read(queries.get_track, track_id)  # 404 before anything else
+    database.read(library.tracks.get_track, track_id)  # 404 before anything else
     try:
         await database.write(
             edits.update_tracks, [{"id": track_id, **body}], request.app[keys.GROUPING]
         )
     except BatchFailed as exc:
         raise exc.single() from None
-    track = sql.public_track(database.read(queries.get_track, track_id))
+    track = sql.public_track(database.read(library.tracks.get_track, track_id))
     request.app[keys.PIPELINE].stored([{**track, "change": "edited"}])
     return json_response(track)
 
@@ -136,7 +137,7 @@ async def put_track(request: web.Request) -> web.Response:
 async def delete_track(request: web.Request) -> web.Response:
     track_id = path_id(request)
     database = request.app[keys.DB]
-    database.read(queries.get_track, track_id)
+    database.read(library.tracks.get_track, track_id)
     await database.write(edits.delete_tracks, [track_id])
     request.app[keys.PIPELINE].stored([{"id": track_id, "change": "removed"}])
     return no_content()
@@ -148,9 +149,9 @@ async def put_features(request: web.Request) -> web.Response:
     if not body:
         raise Unprocessable("send at least one feature", details={"field": "body"})
     database = request.app[keys.DB]
-    database.read(queries.get_track, track_id)
+    database.read(library.tracks.get_track, track_id)
     await database.write(stage_data.update_features, [{"track_id": track_id, **body}])
-    track = sql.public_track(database.read(queries.get_track, track_id))
+    track = sql.public_track(database.read(library.tracks.get_track, track_id))
     request.app[keys.PIPELINE].stored([{"id": track_id, "change": "analysed"}])
     return json_response(track)
 
@@ -167,7 +168,7 @@ async def list_artists(request: web.Request) -> web.Response:
 
 
 async def get_artist(request: web.Request) -> web.Response:
-    return json_response(request.app[keys.DB].read(queries.get_artist, path_id(request)))
+    return json_response(request.app[keys.DB].read(library.artists.get_artist, path_id(request)))
 
 
 async def create_artist(request: web.Request) -> web.Response:
@@ -238,7 +239,7 @@ async def list_albums(request: web.Request) -> web.Response:
 
 
 async def get_album(request: web.Request) -> web.Response:
-    return json_response(request.app[keys.DB].read(queries.get_album, path_id(request)))
+    return json_response(request.app[keys.DB].read(library.albums.get_album, path_id(request)))
 
 
 async def create_album(request: web.Request) -> web.Response:
@@ -257,13 +258,14 @@ async def _update_album(request: web.Request, *, replace: bool) -> web.Response:
         body = {field: body.get(field) for field in ALBUM_SPEC}
     database = request.app[keys.DB]
     before = {
-        r["id"] for r in database.read(queries.tracks_by_album_ids, [path_id(request)], ["id"])
+        r["id"]
+        for r in database.read(library.tracks.tracks_by_album_ids, [path_id(request)], ["id"])
     }
     album = await database.write(
         edits.update_album, path_id(request), body, request.app[keys.GROUPING]
     )
     if before:  # the tracks' events: pages showing them refresh
-        rows = database.read(queries.tracks_by_ids, sorted(before))
+        rows = database.read(library.tracks.tracks_by_ids, sorted(before))
         request.app[keys.PIPELINE].stored(
             [{**sql.public_track(r), "change": "edited"} for r in rows]
         )
@@ -274,7 +276,7 @@ async def revert_album_edits(request: web.Request) -> web.Response:
     """``DELETE /api/albums/{id}/edits``: the album's tracks get their files' album tags back."""
     database = request.app[keys.DB]
     album = await database.write(edits.revert_album, path_id(request), request.app[keys.GROUPING])
-    rows = database.read(queries.tracks_by_album_ids, [album["id"]])
+    rows = database.read(library.tracks.tracks_by_album_ids, [album["id"]])
     request.app[keys.PIPELINE].stored([{**sql.public_track(r), "change": "edited"} for r in rows])
     return json_response(album)
 
@@ -378,7 +380,9 @@ async def delete_vector(request: web.Request) -> web.Response:
 async def list_scan_errors(request: web.Request) -> web.Response:
     known_params(request, *PAGE_PARAMS)
     limit, offset = page_params(request)
-    rows, total = request.app[keys.DB].read(queries.list_scan_errors, limit=limit, offset=offset)
+    rows, total = request.app[keys.DB].read(
+        library.scan_errors.list_scan_errors, limit=limit, offset=offset
+    )
     return json_response(page(rows, total, limit, offset))
 
 

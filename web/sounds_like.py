@@ -21,9 +21,9 @@ import time
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from soniquebay import names
+from soniquebay import library, names
 from soniquebay.errors import Conflict
-from soniquebay.library import db, duplicates, queries, similarity
+from soniquebay.library import db, duplicates, similarity
 from soniquebay.web import keys
 
 REFRESH_SECONDS = 30.0
@@ -140,6 +140,6 @@ async def mix_ids(app: web.Application, track: dict, limit: int) -> list[int]:
         return [track["id"], *pool[:limit]]
     artists = {
         r["id"]: r["track_artist_id"]
-        for r in database.read(queries.tracks_by_ids, [*pool, track["id"]])
+        for r in database.read(library.tracks.tracks_by_ids, [*pool, track["id"]])
     }
     return similarity.mix(within, track["id"], limit, artists, candidates=pool)

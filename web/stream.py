@@ -13,8 +13,8 @@ import os
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from soniquebay.library import queries
 from soniquebay.library_roots import root_of
 from soniquebay.web import keys
 from soniquebay.web.params import known_params, path_id
@@ -55,7 +55,7 @@ def content_type(path: str | bytes) -> str:
 
 def playable_path(app: web.Application, track_id: int) -> tuple[dict, bytes]:
     """(track row, real path) of a track whose file exists under a library folder."""
-    track = app[keys.DB].read(queries.get_track, track_id)
+    track = app[keys.DB].read(library.tracks.get_track, track_id)
     if track["missing_since"] is not None:
         raise NotFound(f"track {track_id}'s file is missing", details={"id": track_id})
     real = os.path.realpath(track["path"])

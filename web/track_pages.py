@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog import tracks as catalog_tracks
 from soniquebay.errors import BatchFailed, InvalidInput
-from soniquebay.library import (
-    edits,
-    layers,
-    queries,
-    sql,
-    stage_data,
-)
+from soniquebay.library import edits, layers, sql, stage_data
 from soniquebay.web import covers, keys
 from soniquebay.web.params import path_id
 from soniquebay.web.render import render
@@ -40,7 +35,7 @@ HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
 
 async def track_page(request: web.Request) -> web.Response:
     database, track_id = request.app[keys.DB], path_id(request)
-    row = check_track(request, database.read(queries.get_track, track_id))
+    row = check_track(request, database.read(library.tracks.get_track, track_id))
     track = catalog_tracks.detail(
         database, track_id, None, request.app[keys.SETTINGS].metadata_prefer
     )
@@ -59,7 +54,7 @@ async def track_page(request: web.Request) -> web.Response:
         "track.html",
         track=track,
         failures=track["stage_failures"],
-        scan_errors=database.read(queries.scan_errors_of_path, row["path"]),
+        scan_errors=database.read(library.scan_errors.scan_errors_of_path, row["path"]),
         similar=await sounds_like(request, track_id) if row["analyzed_at"] else [],
         mix=await mix_ids(request.app, row, 25),
         plugin_data={
@@ -93,7 +88,7 @@ async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> li
     """The tracks most like this one (:meth:`SoundsLike.similar`)."""
     database = request.app[keys.DB]
     ids = await request.app[keys.SOUNDS_LIKE].similar(request.app, track_id, count)
-    rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: r for r in database.read(library.tracks.tracks_by_ids, ids)}
     return shown_tracks(request.app, held(request, [rows[i] for i in ids if i in rows]))
 
 
@@ -114,7 +109,7 @@ async def track_edit_form(request: web.Request) -> web.Response:
     emptied field reverts to the file's value."""
     track_id, form = path_id(request), await request.post()
     database = request.app[keys.DB]
-    track = database.read(queries.get_track, track_id)
+    track = database.read(library.tracks.get_track, track_id)
     layered = layers.with_layers(
         sql.public_track(track),
         database.read(stage_data.plugin_data, [track_id])[track_id],
@@ -148,7 +143,7 @@ async def track_edit_form(request: web.Request) -> web.Response:
     except BatchFailed as exc:
         raise exc.single() from None
     if changes or reverts:
-        fresh = sql.public_track(database.read(queries.get_track, track_id))
+        fresh = sql.public_track(database.read(library.tracks.get_track, track_id))
         request.app[keys.PIPELINE].stored([{**fresh, "change": "edited"}])
     raise web.HTTPSeeOther(f"/tracks/{track_id}")
 
@@ -161,7 +156,7 @@ async def album_edit_form(request: web.Request) -> web.Response:
     the tracks regroup, so the page it leads to may be the album they merged into."""
     album_id, form = path_id(request), await request.post()
     database = request.app[keys.DB]
-    album = database.read(queries.get_album, album_id)
+    album = database.read(library.albums.get_album, album_id)
     changes: dict[str, object] = {}
     for field in ALBUM_FORM_TEXT:
         if field in form:
@@ -193,5 +188,5 @@ async def album_revert_form(request: web.Request) -> web.Response:
 
 
 def _announce_album(request: web.Request, album_id: int) -> None:
-    rows = request.app[keys.DB].read(queries.tracks_by_album_ids, [album_id])
+    rows = request.app[keys.DB].read(library.tracks.tracks_by_album_ids, [album_id])
     request.app[keys.PIPELINE].stored([{**sql.public_track(r), "change": "edited"} for r in rows])

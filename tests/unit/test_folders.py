@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from soniquebay.library import browse, db, folders, grouping, ingest, queries
+from soniquebay import library
+from soniquebay.library import db, folders, grouping, ingest
 from soniquebay.library.folders import Scope
 
 MUSIC, KIDS = b"/srv/music", b"/srv/music-kids"
@@ -52,10 +53,10 @@ def conn(tmp_path):
 
 def ids_of(conn, kind: str) -> dict[str, int]:
     if kind == "track":
-        return {r["title"]: r["id"] for r in queries.list_tracks(conn, limit=50)[0]}
+        return {r["title"]: r["id"] for r in library.tracks.list_tracks(conn, limit=50)[0]}
     if kind == "album":
-        return {r["title"]: r["id"] for r in queries.list_albums(conn, limit=50)[0]}
-    return {r["name"]: r["id"] for r in queries.list_artists(conn, limit=50)[0]}
+        return {r["title"]: r["id"] for r in library.albums.list_albums(conn, limit=50)[0]}
+    return {r["name"]: r["id"] for r in library.artists.list_artists(conn, limit=50)[0]}
 
 
 def test_a_scope_holds_what_is_under_its_folders_and_nothing_beside_them(conn):
@@ -83,26 +84,31 @@ def test_a_scope_holds_what_is_under_its_folders_and_nothing_beside_them(conn):
 
 def test_lists_and_search_keep_to_the_scope(conn):
     kids = Scope.of([os.fsdecode(KIDS)])
-    rows, _ = queries.list_tracks(conn, limit=50, filters={"within": kids})
+    rows, _ = library.tracks.list_tracks(conn, limit=50, filters={"within": kids})
     assert {r["title"] for r in rows} == {"Twinkle", "Bus", "Lullaby"}
-    assert queries.count_tracks(conn, {"within": kids}) == 3
-    assert [a["title"] for a in browse.album_grid(conn, within=kids)] == ["Nursery"]
-    assert browse.count_album_grid(conn, within=kids) == 1
-    assert {a["name"] for a in browse.artist_cards(conn, within=kids)} == {"Kid Band", "Adult Band"}
-    assert browse.count_artists(conn, Scope.of([os.fsdecode(MUSIC)])) == 1
-    assert [g["name"] for g in browse.genres(conn, kids)] == ["Children"]
-    found = browse.paged_search(
+    assert library.tracks.count_tracks(conn, {"within": kids}) == 3
+    assert [a["title"] for a in library.albums.album_grid(conn, within=kids)] == ["Nursery"]
+    assert library.albums.count_album_grid(conn, within=kids) == 1
+    assert {a["name"] for a in library.artists.artist_cards(conn, within=kids)} == {
+        "Kid Band",
+        "Adult Band",
+    }
+    assert library.artists.count_artists(conn, Scope.of([os.fsdecode(MUSIC)])) == 1
+    assert [g["name"] for g in library.genres.genres(conn, kids)] == ["Children"]
+    found = library.search.paged_search(
         conn, "waltz", {k: (10, 0) for k in ("artist", "album", "song")}, kids
     )
     assert found == {"artists": [], "albums": [], "tracks": []}
-    everything = browse.paged_search(
+    everything = library.search.paged_search(
         conn, "", {k: (10, 0) for k in ("artist", "album", "song")}, kids
     )
     assert {t["title"] for t in everything["tracks"]} == {"Twinkle", "Bus", "Lullaby"}
-    assert {r["title"] for r in browse.random_tracks(conn, 10, within=kids)} == {
+    assert {r["title"] for r in library.tracks.random_tracks(conn, 10, within=kids)} == {
         "Twinkle",
         "Bus",
         "Lullaby",
     }
-    newest = browse.album_list(conn, "newest", user_id=None, within=Scope.of([os.fsdecode(MUSIC)]))
+    newest = library.albums.album_list(
+        conn, "newest", user_id=None, within=Scope.of([os.fsdecode(MUSIC)])
+    )
     assert [a["title"] for a in newest] == ["Grown Ups"]

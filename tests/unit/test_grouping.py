@@ -223,16 +223,16 @@ def test_an_album_edit_sets_every_track_and_merges_the_split_album(db_conn):
 
 
 def test_tracks_sort_by_their_title_sort_tag(db_conn):
-    from soniquebay.library import queries
+    from soniquebay import library
 
     ingest.ingest(db_conn, [
         file(b"/m/ts/1.mp3", title="A Zebra", title_sort="Zebra, A"),  # else first
         file(b"/m/ts/2.mp3", title="Apple"),
         file(b"/m/ts/3.mp3", title="Mango"),
     ])  # fmt: skip
-    rows, _ = queries.list_tracks(db_conn, sort="title")
+    rows, _ = library.tracks.list_tracks(db_conn, sort="title")
     assert [r["title"] for r in rows] == ["Apple", "Mango", "A Zebra"]
-    page, _ = queries.list_tracks(db_conn, sort="title", limit=2)
-    cursor = queries.track_cursor(page[-1], "title")  # keyset paging reads the sort column
-    rest, _ = queries.list_tracks(db_conn, sort="title", cursor=cursor, with_total=False)
+    page, _ = library.tracks.list_tracks(db_conn, sort="title", limit=2)
+    cursor = library.tracks.track_cursor(page[-1], "title")  # keyset paging reads the sort column
+    rest, _ = library.tracks.list_tracks(db_conn, sort="title", cursor=cursor, with_total=False)
     assert [r["title"] for r in rest] == ["A Zebra"]

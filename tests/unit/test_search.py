@@ -1,6 +1,7 @@
 """Full-text search's order and paging over its two steps (title matches, then the rest)."""
 
-from soniquebay.library import browse, ingest
+from soniquebay import library
+from soniquebay.library import ingest
 
 
 def test_pages_walk_title_matches_then_the_rest_once_each(db_conn):
@@ -20,7 +21,7 @@ def test_pages_walk_title_matches_then_the_rest_once_each(db_conn):
 
     def page(count, offset):
         sizes = {"artist": (5, 0), "album": (0, 0), "song": (count, offset)}
-        return browse.paged_search(db_conn, "blu", sizes)
+        return library.search.paged_search(db_conn, "blu", sizes)
 
     whole = [t["title"] for t in page(50, 0)["tracks"]]
     assert len(whole) == 12 and "Other" not in whole
@@ -42,9 +43,14 @@ def test_pages_walk_title_matches_then_the_rest_once_each(db_conn):
 
 def test_a_snippet_marks_the_words_as_the_search_matched_them():
     track = {"title": "Clair de lune", "artist_name": "Debussy", "album_title": "Rêveries"}
-    assert browse.snippet_html(track, "reve") == "<mark>Rêveries</mark>"  # accents, prefix
-    assert browse.snippet_html(track, "CLAIR lu") == "<mark>Clair</mark> de <mark>lune</mark>"
+    assert library.search.snippet_html(track, "reve") == "<mark>Rêveries</mark>"  # accents, prefix
+    assert (
+        library.search.snippet_html(track, "CLAIR lu") == "<mark>Clair</mark> de <mark>lune</mark>"
+    )
     hostile = {"title": "<b>Noctis</b> & co", "genre": "Pop"}
-    assert browse.snippet_html(hostile, "noct") == "&lt;b&gt;<mark>Noctis</mark>&lt;/b&gt; &amp; co"
-    assert browse.snippet_html(hostile, "pop") == "<mark>Pop</mark>"
-    assert browse.snippet_html(hostile, "jazz") is None
+    assert (
+        library.search.snippet_html(hostile, "noct")
+        == "&lt;b&gt;<mark>Noctis</mark>&lt;/b&gt; &amp; co"
+    )
+    assert library.search.snippet_html(hostile, "pop") == "<mark>Pop</mark>"
+    assert library.search.snippet_html(hostile, "jazz") is None

@@ -11,9 +11,9 @@ import textwrap
 import chromaprint
 import pytest
 
-from soniquebay import config, stage
+from soniquebay import config, library, stage
 from soniquebay.catalog import stage_results
-from soniquebay.library import duplicates, grouping, ingest, queries, stage_data, vectors
+from soniquebay.library import duplicates, grouping, ingest, stage_data, vectors
 from soniquebay.plugins import load_plugins
 from soniquebay.web.database import Database
 
@@ -80,10 +80,13 @@ def test_results_are_stored_where_their_stage_says(plugins, tmp_path):
             done = await stage_results.store(database, plugins.stages, results)
             assert done.count == 4 and [f["track_id"] for f in done.failed] == [two]
             assert {"id": one, "change": "analysed"} in done.changes
-            first = database.read(queries.get_track, one)
+            first = database.read(library.tracks.get_track, one)
             assert (first["bpm"], first["key"]) == (120.0, "A")
             assert database.read(stage_data.plugin_data, [one])[one] == {}  # not kept as data
-            assert database.read(queries.get_track, two)["analysis_error"] == "ValueError: no beat"
+            assert (
+                database.read(library.tracks.get_track, two)["analysis_error"]
+                == "ValueError: no beat"
+            )
             kept, _ = database.read(vectors.list_vectors, track_id=three, with_vectors=True)
             assert [(v["name"], v["vector"]) for v in kept] == [("elsewhere", [0.5] * 4)]
 

@@ -2,8 +2,9 @@ import time
 
 import pytest
 
+from soniquebay import library
 from soniquebay.errors import InvalidInput
-from soniquebay.library import ingest, queries
+from soniquebay.library import ingest
 
 
 def track(path: bytes, **extra):
@@ -24,7 +25,7 @@ def test_upserting_twice_changes_nothing_the_second_time(db_conn):
     second = ingest.upsert_tracks(db_conn, [track(b"/m/a.mp3")])
     assert first[0]["action"] == "added" and second[0]["action"] == "unchanged"
     assert first[0]["id"] == second[0]["id"]
-    assert queries.counts(db_conn)["tracks"] == 1
+    assert library.totals.counts(db_conn)["tracks"] == 1
 
 
 def test_a_missing_track_is_found_again_by_identity(db_conn):
@@ -33,7 +34,7 @@ def test_a_missing_track_is_found_again_by_identity(db_conn):
     # Same content, another inode (copied back from a backup): the quick hash finds it.
     [back] = ingest.upsert_tracks(db_conn, [track(b"/m/back.mp3", inode=5, quick_hash="abc")])
     assert (back["id"], back["action"]) == (added["id"], "moved")
-    assert queries.get_track(db_conn, added["id"])["missing_since"] is None
+    assert library.tracks.get_track(db_conn, added["id"])["missing_since"] is None
 
 
 def test_a_present_copy_is_another_track_not_a_move(db_conn, tmp_path):
@@ -70,7 +71,7 @@ def test_purge_removes_long_missing_tracks_and_their_orphans(db_conn):
         ingest.purge_missing(db_conn, older_than=time.time() - 3600) == 0
     )  # within the grace period
     assert ingest.purge_missing(db_conn, older_than=time.time() + 1) == 1
-    assert queries.counts(db_conn) == {
+    assert library.totals.counts(db_conn) == {
         "tracks": 0,
         "missing_tracks": 0,
         "albums": 0,
@@ -89,9 +90,9 @@ def test_artists_are_one_whatever_the_case(db_conn):
 def test_a_bad_item_rolls_back_its_whole_batch(db_conn):
     with pytest.raises(InvalidInput):
         ingest.upsert_tracks(db_conn, [track(b"/m/ok.mp3"), {"path": b"/m/bad.mp3", "size": "big"}])
-    assert queries.counts(db_conn)["tracks"] == 0
+    assert library.totals.counts(db_conn)["tracks"] == 0
 
 
 def test_sort_fields_are_an_enumeration(db_conn):
     with pytest.raises(InvalidInput):
-        queries.list_tracks(db_conn, sort="title; DROP TABLE tracks")
+        library.tracks.list_tracks(db_conn, sort="title; DROP TABLE tracks")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from soniquebay import library
 from soniquebay.catalog import stage_results
 from soniquebay.errors import BatchFailed, InvalidInput
-from soniquebay.library import edits, fields, ingest, queries, sql, stage_data, vectors
+from soniquebay.library import edits, fields, ingest, sql, stage_data, vectors
 from soniquebay.web import covers, keys
 from soniquebay.web.changes import CARRIED
 from soniquebay.web.gql.queries import db_of, selected_fields
@@ -53,7 +54,9 @@ async def resolve_create_tracks(_root, info, data):
             for d, item in zip(done, data, strict=True)
         ]
     else:
-        rows = {r["id"]: r for r in database.read(queries.tracks_by_ids, [d["id"] for d in done])}
+        rows = {
+            r["id"]: r for r in database.read(library.tracks.tracks_by_ids, [d["id"] for d in done])
+        }
         out = [sql.public_track(rows[d["id"]]) for d in done]
     for track, d in zip(out, done, strict=True):
         track["change"] = d["action"]
@@ -129,7 +132,7 @@ async def resolve_update_tracks(_root, info, data):
     _batch(info, data)
     database = db_of(info)
     ids = await database.write(edits.update_tracks, [dict(item) for item in data], _rules(info))
-    rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: sql.public_track(r) for r in database.read(library.tracks.tracks_by_ids, ids)}
     out = [rows[i] for i in ids]
     _pipeline(info).stored([{**t, "change": "edited"} for t in out])
     return out

@@ -9,11 +9,12 @@ from typing import Any
 
 from graphql.language import ast as gql_ast
 
+from soniquebay import library
 from soniquebay.catalog import albums as album_lists
 from soniquebay.catalog import page as _page
 from soniquebay.catalog import tracks as track_uses
 from soniquebay.errors import InvalidInput
-from soniquebay.library import fields, queries, sql, vectors
+from soniquebay.library import fields, sql, vectors
 from soniquebay.web import keys
 from soniquebay.web.loaders import Loader, Loaders, then
 from soniquebay.web.validation import MAX_QUERY_TEXT, check_text
@@ -140,7 +141,9 @@ def _node_id(type_name: str):
 def resolve_scan_errors(_root, info, limit, offset):
     _check_page(limit, offset)
     return _page(
-        *db_of(info).read(queries.list_scan_errors, limit=limit, offset=offset), limit, offset
+        *db_of(info).read(library.scan_errors.list_scan_errors, limit=limit, offset=offset),
+        limit,
+        offset,
     )
 
 
@@ -157,9 +160,9 @@ async def resolve_similar_tracks(_root, info, id, limit=20):
         raise InvalidInput("limit must be between 1 and 200", details={"field": "limit"})
     app = info.context["app"]
     database = app[keys.DB]
-    database.read(queries.get_track, id)  # an unknown track is an error, not an empty list
+    database.read(library.tracks.get_track, id)  # an unknown track is an error, not an empty list
     ids = await app[keys.SOUNDS_LIKE].similar(app, id, limit)
-    rows = {r["id"]: sql.public_track(r) for r in database.read(queries.tracks_by_ids, ids)}
+    rows = {r["id"]: sql.public_track(r) for r in database.read(library.tracks.tracks_by_ids, ids)}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -170,11 +173,11 @@ async def resolve_sonic_path(_root, info, to, count=20, **kwargs):
     app = info.context["app"]
     database = app[keys.DB]
     for track_id in (start, to):
-        database.read(queries.get_track, track_id)  # an unknown track is an error
+        database.read(library.tracks.get_track, track_id)  # an unknown track is an error
     found = await app[keys.SOUNDS_LIKE].sonic_path(start, to, count)
     rows = {
         r["id"]: sql.public_track(r)
-        for r in database.read(queries.tracks_by_ids, [i for i, _ in found])
+        for r in database.read(library.tracks.tracks_by_ids, [i for i, _ in found])
     }
     return [{"track": rows[i], "similarity": score} for i, score in found if i in rows]
 
@@ -199,7 +202,7 @@ def resolve_track_album(track, info):
     return _loaders(info).album.load(album_id) if album_id else None
 
 
-CREDITS = (*queries.CREDIT_ROLES.values(), "genres")  # Track fields the credits loader gives
+CREDITS = (*library.tracks.CREDIT_ROLES.values(), "genres")  # Track fields the credits loader gives
 
 
 def _credit(role: str):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from soniquebay import library
 from soniquebay.errors import NotFound
-from soniquebay.library import browse, queries, similarity
+from soniquebay.library import similarity
 from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
@@ -66,7 +67,7 @@ def _index_letter(sort_name: str) -> str:
 def _indexed(call: Call, shape) -> list[dict[str, Any]]:
     """Artists under the first letter of their sort name (sort tag, else the name less a
     leading article: docs/library.md), in that order."""
-    rows = call.read(browse.artist_cards, limit=100_000, within=call.scope)
+    rows = call.read(library.artists.artist_cards, limit=100_000, within=call.scope)
     groups: dict[str, list] = {}
     for row in sorted(rows, key=lambda r: r["sort_name"].casefold()):
         groups.setdefault(_index_letter(row["sort_name"]), []).append(row)
@@ -88,7 +89,7 @@ async def get_indexes(call: Call) -> dict:
     def plain(rows):
         return [{"id": make_id("artist", r["id"]), "name": r["name"]} for r in rows]
 
-    changed = int(call.read(browse.last_change) * 1000)
+    changed = int(call.read(library.totals.last_change) * 1000)
     since = call.params.int("ifModifiedSince", 0)
     indexes = {"lastModified": changed, "ignoredArticles": _articles(call)}
     if not since or since < changed:
@@ -97,7 +98,7 @@ async def get_indexes(call: Call) -> dict:
 
 
 def _artist_row(call: Call, artist_id: int) -> dict:
-    rows = call.read(browse.artist_cards, ids=[artist_id], limit=1, within=call.scope)
+    rows = call.read(library.artists.artist_cards, ids=[artist_id], limit=1, within=call.scope)
     if not rows:
         raise not_found(f"artist {artist_id}")
     return rows[0]
@@ -106,7 +107,7 @@ def _artist_row(call: Call, artist_id: int) -> dict:
 async def get_artist(call: Call) -> dict:
     _, artist_id = parse_id(call.params.required("id"), "artist")
     artist = _artist_row(call, artist_id)
-    albums = call.read(browse.artist_albums, artist_id)
+    albums = call.read(library.albums.artist_albums, artist_id)
     return {
         "artist": {
             **call.artists([artist])[0],
@@ -118,13 +119,13 @@ async def get_artist(call: Call) -> dict:
 async def get_album(call: Call) -> dict:
     _, album_id = parse_id(call.params.required("id"), "album")
     album = _album_row(call, album_id)
-    songs = call.songs(call.read(queries.tracks_by_album_ids, [album_id]))
+    songs = call.songs(call.read(library.tracks.tracks_by_album_ids, [album_id]))
     return {"album": {**album, "song": songs}}
 
 
 def _album_row(call: Call, album_id: int) -> dict:
     """The album as AlbumID3, if this user and folder hold it."""
-    shaped = call.albums(call.read(browse.albums_by_ids, [album_id]))
+    shaped = call.albums(call.read(library.albums.grid_by_ids, [album_id]))
     if not shaped:
         raise not_found(f"album {album_id}")
     return shaped[0]
@@ -147,7 +148,7 @@ async def get_music_directory(call: Call) -> dict:
     kind, number = parse_id(raw, "artist", "album")
     if kind == "artist":
         artist = _artist_row(call, number)
-        albums = call.read(browse.artist_albums, number)
+        albums = call.read(library.albums.artist_albums, number)
         children = [
             shapes.album_as_child(a) for a in call.albums(albums["own"] + albums["appears_on"])
         ]
@@ -158,12 +159,12 @@ async def get_music_directory(call: Call) -> dict:
                 "child": children,
             }
         }
-    rows = call.read(browse.albums_by_ids, [number])
+    rows = call.read(library.albums.grid_by_ids, [number])
     if not rows or not call.albums(rows):
         raise not_found(f"album {number}")
     album = rows[0]
     parent = make_id("artist", album["album_artist_id"]) if album["album_artist_id"] else None
-    songs = call.songs(call.read(queries.tracks_by_album_ids, [number]))
+    songs = call.songs(call.read(library.tracks.tracks_by_album_ids, [number]))
     return {
         "directory": {
             "id": make_id("album", number),
@@ -180,7 +181,7 @@ def _music_folder_directory(call: Call, number: int) -> dict:
     if folder is None:
         raise not_found(f"music folder {number}")
     within = Scope.of([folder.path])
-    artists = call.read(browse.artist_cards, limit=100_000, within=within)
+    artists = call.read(library.artists.artist_cards, limit=100_000, within=within)
     artists.sort(key=lambda r: r["sort_name"].casefold())
     return {
         "directory": {
@@ -199,7 +200,7 @@ def _music_folder_directory(call: Call, number: int) -> dict:
 async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
     p = call.params
     kind = p.required("type")
-    if kind not in browse.ALBUM_LISTS:
+    if kind not in library.albums.ALBUM_LISTS:
         raise SubsonicError(SubsonicError.GENERIC, f"unknown list type {kind[:40]!r}")
     if kind == "byGenre" and not p.get("genre"):
         raise SubsonicError(SubsonicError.MISSING, "Required parameter is missing: genre")
@@ -208,7 +209,7 @@ async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
             SubsonicError.MISSING, "Required parameter is missing: fromYear, toYear"
         )
     rows = call.read(
-        browse.album_list,
+        library.albums.album_list,
         kind,
         user_id=call.user.id,
         size=p.int("size", 10, 1, MAX_LIST),
@@ -231,7 +232,7 @@ async def get_album_list(call: Call) -> dict:
 async def get_random_songs(call: Call) -> dict:
     p = call.params
     rows = call.read(
-        browse.random_tracks,
+        library.tracks.random_tracks,
         p.int("size", 10, 1, MAX_LIST),
         p.get("genre"),
         p.int("fromYear"),
@@ -246,7 +247,7 @@ async def get_genres(call: Call) -> dict:
         "genres": {
             "genre": [
                 {"value": g["name"], "songCount": g["track_count"], "albumCount": g["album_count"]}
-                for g in call.read(browse.genres, call.scope)
+                for g in call.read(library.genres.genres, call.scope)
             ]
         }
     }
@@ -255,7 +256,7 @@ async def get_genres(call: Call) -> dict:
 async def get_songs_by_genre(call: Call) -> dict:
     p = call.params
     rows, _ = call.read(
-        queries.list_tracks,
+        library.tracks.list_tracks,
         limit=p.int("count", 10, 1, MAX_LIST),
         offset=p.int("offset", 0),
         sort="album",
@@ -274,7 +275,7 @@ async def search3(call: Call, element: str = "searchResult3") -> dict:
         kind: (p.int(f"{kind}Count", 20, 0, MAX_LIST), p.int(f"{kind}Offset", 0))
         for kind in ("artist", "album", "song")
     }
-    found = call.read(browse.paged_search, text, sizes, call.scope)
+    found = call.read(library.search.paged_search, text, sizes, call.scope)
     artists, albums = call.artists(found["artists"]), call.albums(found["albums"])
     if element == "searchResult2":  # the folder-based search: plain artists, albums as folders
         artists = [shapes.artist_plain(a) for a in artists]
@@ -292,12 +293,12 @@ async def search2(call: Call) -> dict:
 def _seed_track(call: Call) -> int:
     kind, number = parse_id(call.params.required("id"), "track", "album", "artist")
     if kind == "track":
-        row = _found(call.read, queries.get_track, number)
+        row = _found(call.read, library.tracks.get_track, number)
         rows = [row]
     elif kind == "album":
-        rows = call.read(queries.tracks_by_album_ids, [number])
+        rows = call.read(library.tracks.tracks_by_album_ids, [number])
     else:
-        rows = call.read(browse.top_tracks, number, 1)
+        rows = call.read(library.tracks.top_tracks, number, 1)
     rows = [r for r in rows if call.holds(r["path"])]
     if not rows:
         raise not_found(f"{kind} {number}")
@@ -326,7 +327,7 @@ def _sonic_matches(call: Call, found: list[tuple[int, float]]) -> dict:
 
 def _analysed_track(call: Call, name: str) -> int:
     _, track_id = parse_id(call.params.required(name), "track")
-    if not call.holds(_found(call.read, queries.get_track, track_id)["path"]):
+    if not call.holds(_found(call.read, library.tracks.get_track, track_id)["path"]):
         raise not_found(f"song {make_id('track', track_id)}")
     if not call.app[keys.SOUNDS_LIKE].analysed(track_id):
         raise not_found(f"the audio analysis of song {make_id('track', track_id)} (not done yet)")
@@ -361,11 +362,13 @@ async def get_similar_songs(call: Call) -> dict:
 
 async def get_top_songs(call: Call) -> dict:
     name = call.params.required("artist")
-    rows, _ = call.read(queries.list_artists, limit=5, q=name)
+    rows, _ = call.read(library.artists.list_artists, limit=5, q=name)
     exact = [r for r in rows if r["name"].casefold() == name.casefold()] or rows
     if not exact:
         return {"topSongs": {"song": []}}
-    top = call.read(browse.top_tracks, exact[0]["id"], call.params.int("count", 50, 1, MAX_LIST))
+    top = call.read(
+        library.tracks.top_tracks, exact[0]["id"], call.params.int("count", 50, 1, MAX_LIST)
+    )
     return {"topSongs": {"song": call.songs(top)}}
 
 
@@ -374,7 +377,7 @@ async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
     artist = _artist_row(call, artist_id)
     ids = call.read(similarity.similar_artist_ids, artist_id, call.params.int("count", 20, 0, 100))
     similar = (
-        call.read(browse.artist_cards, ids=ids, limit=len(ids) or 1, within=call.scope)
+        call.read(library.artists.artist_cards, ids=ids, limit=len(ids) or 1, within=call.scope)
         if ids
         else []
     )
@@ -398,7 +401,7 @@ async def get_artist_info2(call: Call, element: str = "artistInfo2") -> dict:
 
 async def get_album_info2(call: Call, element: str = "albumInfo") -> dict:
     _, album_id = parse_id(call.params.required("id"), "album")
-    rows = call.read(browse.albums_by_ids, [album_id])
+    rows = call.read(library.albums.grid_by_ids, [album_id])
     if not rows or not call.albums(rows):
         raise not_found(f"album {album_id}")
     album = rows[0]

@@ -9,10 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.catalog import folders, tracks
 from soniquebay.config import MusicFolder
 from soniquebay.errors import NotFound
-from soniquebay.library import annotations, queries, replaygain
+from soniquebay.library import annotations, replaygain
 from soniquebay.library import folders as folder_reads
 from soniquebay.library.folders import Scope
 from soniquebay.web import keys
@@ -89,7 +90,7 @@ class Call:
         ]
 
     def songs_by_ids(self, ids: list[int]) -> list[dict[str, Any]]:
-        rows = {r["id"]: r for r in self.read(queries.tracks_by_ids, ids)}
+        rows = {r["id"]: r for r in self.read(library.tracks.tracks_by_ids, ids)}
         return self.songs([rows[i] for i in ids if i in rows])
 
     def albums(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ import os
 
 from aiohttp import web
 
+from soniquebay import library
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
-from soniquebay.library import browse, playlists, queries, stage_data
+from soniquebay.library import playlists, stage_data
 from soniquebay.web import covers
 from soniquebay.web.stream import (
     TRANSCODES,
@@ -91,12 +92,12 @@ async def get_cover_art(call: Call) -> web.StreamResponse:
     size = covers.size_param(call.request, call.params.get("size") or "")
     source, title = None, ""
     if kind == "album":
-        rows = call.read(browse.albums_by_ids, [number])
+        rows = call.read(library.albums.grid_by_ids, [number])
         if not rows or not call.albums(rows):
             raise not_found(f"album {number}")
         source, title = await covers.album_source(call.app, number), rows[0]["title"]
     elif kind == "artist":
-        rows = call.read(browse.artist_cards, ids=[number], limit=1, within=call.scope)
+        rows = call.read(library.artists.artist_cards, ids=[number], limit=1, within=call.scope)
         if not rows:
             raise not_found(f"artist {number}")
         title = rows[0]["name"]
@@ -106,7 +107,9 @@ async def get_cover_art(call: Call) -> web.StreamResponse:
         if kind == "playlist":
             ids = _found_playlist(call, number)
             number = ids[0] if ids else 0
-        rows = [r for r in call.read(queries.tracks_by_ids, [number]) if call.holds(r["path"])]
+        rows = [
+            r for r in call.read(library.tracks.tracks_by_ids, [number]) if call.holds(r["path"])
+        ]
         if not rows:
             raise not_found(f"{kind} {number}")
         source, title = await covers.track_source(call.app, rows[0]), rows[0]["title"] or ""
@@ -158,7 +161,7 @@ async def get_lyrics(call: Call) -> dict:
     artist, title = call.params.get("artist") or "", call.params.get("title") or ""
     filters = {"artist": artist or None}
     rows, _ = call.read(
-        queries.list_tracks,
+        library.tracks.list_tracks,
         limit=20,
         filters={**filters, "q": title or None, "within": call.scope},
         with_total=False,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from soniquebay import names, queueing
+from soniquebay import library, names, queueing
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import annotations, browse, playlists, playqueue, queries
+from soniquebay.library import annotations, playlists, playqueue
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.context import Call
@@ -65,8 +65,10 @@ async def get_starred2(call: Call, element: str = "starred2") -> dict:
     ids = {
         kind: call.read(annotations.starred_ids, call.user.id, kind) for kind in annotations.KINDS
     }
-    albums = {r["id"]: r for r in call.read(browse.albums_by_ids, ids["album"])}
-    artists = {r["id"]: r for r in call.read(browse.artist_cards, ids=ids["artist"], limit=500)}
+    albums = {r["id"]: r for r in call.read(library.albums.grid_by_ids, ids["album"])}
+    artists = {
+        r["id"]: r for r in call.read(library.artists.artist_cards, ids=ids["artist"], limit=500)
+    }
     found_artists = call.artists([artists[i] for i in ids["artist"] if i in artists])
     found_albums = call.albums([albums[i] for i in ids["album"] if i in albums])
     if element == "starred":  # the folder-based form: plain artists, albums as folders
@@ -95,7 +97,7 @@ async def scrobble(call: Call) -> dict:
             at = int(times[n]) / 1000 if n < len(times) and times[n].isdigit() else None
             await _guarded(call, annotations.record_play, call.user.id, track_id, at)
         else:
-            if not call.read(queries.tracks_by_ids, [track_id]):
+            if not call.read(library.tracks.tracks_by_ids, [track_id]):
                 raise not_found(f"song {track_id}")
             _now_playing(call)[call.user.name] = (track_id, time.time(), call.params.get("c") or "")
     return {}
@@ -294,7 +296,7 @@ async def get_scan_status(call: Call) -> dict:
     except Exception:  # Redis down: say "not scanning" rather than fail the app's poll
         waiting, watcher = 0, {}
     scanning = bool(waiting) or int(watcher.get("debouncing", 0) or 0) > 0
-    count = call.read(queries.counts)["tracks"]
+    count = call.read(library.totals.counts)["tracks"]
     return {"scanStatus": {"scanning": scanning, "count": count}}
 
 

@@ -108,7 +108,7 @@ def _credits(artists: list[dict[str, Any]] | None) -> list[dict[str, str]] | Non
 
 
 def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
-    """An album row (``browse.GRID_COLUMNS``) as an AlbumID3."""
+    """An album row (``library.albums.GRID_COLUMNS``) as an AlbumID3."""
     artist_id = album.get("album_artist_id")
     return {
         "id": make_id("album", album["id"]),
@@ -131,7 +131,7 @@ def album_id3(album: dict[str, Any], ann: Annotation) -> dict[str, Any]:
 
 
 def artist_id3(artist: dict[str, Any], ann: Annotation) -> dict[str, Any]:
-    """An artist row (``browse.ARTIST_CARD``) as an ArtistID3."""
+    """An artist row (``library.artists.ARTIST_CARD``) as an ArtistID3."""
     cover = artist.get("cover_album_id")
     mine = _mine(ann)
     return {

@@ -1,20 +1,19 @@
-"""Reads of the library: lists with filters, sorts and keyset cursors; single rows; the
-batched loads behind GraphQL's relations; counts.
-"""
+"""Tracks in storage: one or many by id, pages with filters, sorts and keyset cursors, an
+album's or artist's tracks, credits, a random sample, an artist's most played."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import apsw
 
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import fields, folders, sql
+from soniquebay.library import annotations, fields, folders, sql
+from soniquebay.library.folders import Scope
 
 TRACK_SORTS = {
     "id": "t.id",
@@ -69,6 +68,8 @@ def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, A
 # A track of a genre: one of its genres (a multi-valued tag), or its tag as it is.
 GENRE_MATCH = """(t.genre = ? COLLATE NOCASE
     OR t.id IN (SELECT track_id FROM track_genres WHERE genre = ? COLLATE NOCASE))"""
+
+
 CREDIT_ROLES = {
     "artist": "artists",
     "albumartist": "album_artists",
@@ -122,23 +123,6 @@ TRACK_FILTERS: dict[str, type] = {
 }
 
 
-# Artists sort by their sort name (sort tag, else the name without a leading article).
-ARTIST_SORTS = {"name": "coalesce(a.sort_name, a.name) COLLATE NOCASE", "id": "a.id"}
-
-
-ALBUM_SORTS = {"title": "al.title COLLATE NOCASE", "year": "al.year", "id": "al.id"}
-
-
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def fts_query(text: str) -> str:
-    """Free text as an FTS5 query: each word a quoted prefix, so no input is FTS5 syntax
-    (control characters, NUL among them, are spaces: FTS5 stops reading a string at a NUL)."""
-    words = CONTROL_CHARACTERS.sub(" ", text).split()[:16]
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
-
-
 def track_where(
     filters: dict[str, Any], include_missing: bool = False
 ) -> tuple[list[str], list[Any]]:
@@ -183,10 +167,10 @@ def track_where(
         )
     if "added_after" in f:
         add("t.date_added >= ?", f["added_after"])
-    if CONTROL_CHARACTERS.sub(" ", f.get("q", "")).strip():
+    if sql.CONTROL_CHARACTERS.sub(" ", f.get("q", "")).strip():
         add(
             "t.id IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)",
-            fts_query(f["q"]),
+            sql.fts_query(f["q"]),
         )
     if "within" in f:  # a folders.Scope: never a request's parameter (not in TRACK_FILTERS)
         clause, values = folders.track_clause(f["within"])
@@ -328,267 +312,6 @@ def count_tracks(
     ]["n"]
 
 
-# An artist is listed while it is credited on a present track (as artist or album artist, also
-# second in a list), heads an album with one, or has no track at all (just created): an artist
-# whose every file vanished, or who is only a composer, is not.
-ARTIST_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
-    OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
-               WHERE al.album_artist_id = a.id AND t.missing_since IS NULL)
-    OR EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
-               WHERE ta.artist_id = a.id AND ta.role = 'artist' AND t.missing_since IS NULL)
-    OR NOT (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id)
-            OR EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = a.id)
-            OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
-                       WHERE al.album_artist_id = a.id)))"""
-
-
-ARTIST_FIELDS = (
-    "a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name, a.musicbrainz_artistid,"
-    " a.created_at, a.updated_at"
-)
-ARTIST_COLUMNS = f"""{ARTIST_FIELDS},
-    (SELECT count(*) FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
-      AS track_count"""
-
-
-# An album is listed unless all its tracks are gone: none missing (one probe of a small index;
-# INDEXED BY, or the planner walks every missing track per album), or one present.
-ALBUM_VISIBLE = """(NOT EXISTS (SELECT 1 FROM tracks t INDEXED BY idx_tracks_album_missing
-                    WHERE t.album_id = al.id AND t.missing_since IS NOT NULL)
-    OR EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL))"""
-
-
-ALBUM_COLUMNS = """al.id, al.title, al.album_artist_id, ar.name AS album_artist_name, al.year,
-    al.musicbrainz_albumid, al.created_at, al.updated_at, al.disc_total, al.release_type,
-    al.compilation, al.from_folder, al.disc_subtitles,
-    (SELECT count(*) FROM tracks t WHERE t.album_id = al.id AND t.missing_since IS NULL)
-      AS track_count"""
-
-
-def _sort_order(sorts: dict[str, str], sort: str, descending: bool, tiebreak: str) -> str:
-    if sort not in sorts:
-        raise InvalidInput(
-            f"cannot sort by {sort!r}", details={"field": "sort", "allowed": sorted(sorts)}
-        )
-    direction = "DESC" if descending else "ASC"
-    return f"{sorts[sort]} {direction}, {tiebreak} {direction}"
-
-
-def list_artists(
-    conn: apsw.Connection,
-    *,
-    limit: int = 50,
-    offset: int = 0,
-    q: str | None = None,
-    sort: str = "name",
-    descending: bool = False,
-) -> tuple[list[dict], int]:
-    where, params = [ARTIST_VISIBLE], []
-    if q:
-        where.append("a.name LIKE ? ESCAPE '\\'")
-        params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    clause = " AND ".join(where)
-    order = _sort_order(ARTIST_SORTS, sort, descending, "a.id")
-    rows = conn.execute(
-        f"SELECT {ARTIST_COLUMNS} FROM artists a WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    total = conn.execute(
-        f"SELECT count(*) AS n FROM artists a WHERE {clause}", tuple(params)
-    ).fetchall()[0]["n"]
-    return rows, total
-
-
-def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
-    rows = conn.execute(
-        f"SELECT {ARTIST_COLUMNS} FROM artists a WHERE a.id = ?", (artist_id,)
-    ).fetchall()
-    if not rows:
-        raise NotFound(f"artist {artist_id} does not exist", details={"id": artist_id})
-    return rows[0]
-
-
-def _album_where(
-    artist_id: int | None, year_min: int | None, year_max: int | None, q: str | None
-) -> tuple[str, list[Any]]:
-    where, params = [ALBUM_VISIBLE], []
-    if artist_id is not None:
-        where.append("al.album_artist_id = ?")
-        params.append(artist_id)
-    if year_min is not None:
-        where.append("al.year >= ?")
-        params.append(year_min)
-    if year_max is not None:
-        where.append("al.year <= ?")
-        params.append(year_max)
-    if q:
-        where.append("al.title LIKE ? ESCAPE '\\'")
-        params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    return " AND ".join(where), params
-
-
-def list_albums(
-    conn: apsw.Connection,
-    *,
-    limit: int = 50,
-    offset: int = 0,
-    artist_id: int | None = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-    q: str | None = None,
-    sort: str = "title",
-    descending: bool = False,
-    with_total: bool = True,
-) -> tuple[list[dict], int | None]:
-    clause, params = _album_where(artist_id, year_min, year_max, q)
-    order = _sort_order(ALBUM_SORTS, sort, descending, "al.id")
-    # The page's ids first, from the sort's index alone: rows an OFFSET skips are not joined.
-    rows = sql.dict_rows(
-        conn,
-        f"""SELECT {ALBUM_COLUMNS}
-            FROM (SELECT al.id FROM albums al WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?)
-                 page
-            JOIN albums al ON al.id = page.id LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            ORDER BY {order}""",
-        (*params, limit, offset),
-    )
-    total = count_albums(conn, artist_id, year_min, year_max, q) if with_total else None
-    return rows, total
-
-
-def count_albums(
-    conn: apsw.Connection,
-    artist_id: int | None = None,
-    year_min: int | None = None,
-    year_max: int | None = None,
-    q: str | None = None,
-) -> int:
-    clause, params = _album_where(artist_id, year_min, year_max, q)
-    return conn.execute(
-        f"SELECT count(*) AS n FROM albums al WHERE {clause}", tuple(params)
-    ).fetchall()[0]["n"]
-
-
-def get_album(conn: apsw.Connection, album_id: int) -> dict[str, Any]:
-    rows = conn.execute(
-        f"""SELECT {ALBUM_COLUMNS}
-            FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id WHERE al.id = ?""",
-        (album_id,),
-    ).fetchall()
-    if not rows:
-        raise NotFound(f"album {album_id} does not exist", details={"id": album_id})
-    return rows[0]
-
-
-def list_scan_errors(
-    conn: apsw.Connection, *, limit: int = 100, offset: int = 0
-) -> tuple[list[dict], int]:
-    """Files that could not be read or stored, and per-track stages that failed (those carry
-    ``track_id`` and the plugin), newest first."""
-    rows = conn.execute(
-        """SELECT id, NULL AS track_id, path, size, stage, plugin, reason, first_seen, last_seen,
-                  occurrences FROM scan_errors
-           UNION ALL
-           SELECT NULL, s.track_id, t.path, t.size, s.stage, s.plugin, s.error, s.updated_at,
-                  s.updated_at, 1
-             FROM track_stages s JOIN tracks t ON t.id = s.track_id
-            WHERE s.status = 'failed' AND t.missing_since IS NULL
-           ORDER BY last_seen DESC, id DESC LIMIT ? OFFSET ?""",
-        (limit, offset),
-    ).fetchall()
-    for row in rows:
-        row["path"] = sql.display_path(row["path"])
-    total = conn.execute(
-        """SELECT (SELECT count(*) FROM scan_errors)
-                + (SELECT count(*) FROM track_stages s JOIN tracks t ON t.id = s.track_id
-                   WHERE s.status = 'failed' AND t.missing_since IS NULL) AS n"""
-    ).fetchall()[0]["n"]
-    return rows, total
-
-
-def scan_errors_of_path(conn: apsw.Connection, path: bytes) -> list[dict[str, Any]]:
-    """What the scan recorded about this file (a truncated copy, an unreadable tag...)."""
-    return conn.execute(
-        "SELECT stage, plugin, reason, last_seen, occurrences FROM scan_errors WHERE path = ?",
-        (path,),
-    ).fetchall()
-
-
-def counts(conn: apsw.Connection) -> dict[str, int]:
-    row = conn.execute(
-        """SELECT (SELECT count(*) FROM tracks WHERE missing_since IS NULL) AS tracks,
-                  (SELECT count(*) FROM tracks WHERE missing_since IS NOT NULL) AS missing_tracks,
-                  (SELECT count(*) FROM albums) AS albums,
-                  (SELECT count(*) FROM artists) AS artists,
-                  (SELECT count(*) FROM scan_errors) AS scan_errors"""
-    ).fetchall()[0]
-    return dict(row)
-
-
-def artists_by_ids(
-    conn: apsw.Connection, ids: Sequence[int], counted: bool = True
-) -> list[dict[str, Any]]:
-    """Artists by id; ``counted`` adds ``track_count``, which reads every track of each."""
-    if not ids:
-        return []
-    columns = ARTIST_COLUMNS if counted else ARTIST_FIELDS
-    return sql.dict_rows(
-        conn, f"SELECT {columns} FROM artists a WHERE a.id IN ({sql.placeholders(ids)})", ids
-    )
-
-
-def albums_by_ids(
-    conn: apsw.Connection, ids: Sequence[int], columns: str = ALBUM_COLUMNS
-) -> list[dict[str, Any]]:
-    """Albums by id (in no particular order); ``columns`` over ``al`` and ``ar`` (its artist)."""
-    if not ids:
-        return []
-    return conn.execute(
-        f"""SELECT {columns} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.id IN ({sql.placeholders(ids)})""",
-        tuple(ids),
-    ).fetchall()
-
-
-def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    return conn.execute(
-        f"""SELECT {ALBUM_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.album_artist_id IN ({sql.placeholders(ids)}) AND {ALBUM_VISIBLE}
-            ORDER BY al.title COLLATE NOCASE, al.id""",
-        tuple(ids),
-    ).fetchall()
-
-
-def appears_on_by_artist_ids(
-    conn: apsw.Connection, ids: Sequence[int], role: str = "artist"
-) -> list[dict[str, Any]]:
-    """Albums another artist heads (or nobody) holding a present track these artists are
-    credited on in ``role`` (artist: also second in a list; composer); rows carry
-    ``for_artist_id``."""
-    if not ids:
-        return []
-    if role not in CREDIT_ROLES:
-        raise ValueError(f"no such role: {role!r}")
-    marks = sql.placeholders(ids)
-    # Tracks stored by id (the seed's create_tracks) have no credits: their main artist counts.
-    by_id = f"""UNION SELECT t.track_artist_id, t.album_id FROM tracks t
-                WHERE t.track_artist_id IN ({marks}) AND t.missing_since IS NULL"""
-    return conn.execute(
-        f"""SELECT DISTINCT c.artist_id AS for_artist_id, {ALBUM_COLUMNS}
-            FROM (SELECT ta.artist_id, t.album_id FROM track_artists ta
-                  JOIN tracks t ON t.id = ta.track_id
-                  WHERE ta.artist_id IN ({marks}) AND ta.role = ? AND t.missing_since IS NULL
-                  {by_id if role == "artist" else ""}) c
-            JOIN albums al ON al.id = c.album_id
-            LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE al.album_artist_id IS NOT c.artist_id
-            ORDER BY al.title COLLATE NOCASE, al.id""",
-        (*ids, role, *(ids if role == "artist" else ())),
-    ).fetchall()
-
-
 def tracks_by_album_ids(
     conn: apsw.Connection, ids: Sequence[int], columns: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -652,3 +375,45 @@ def tracks_to_analyze(
             (limit,),
         ).fetchall()
     return [{"track_id": r["id"], "path": os.fsdecode(r["path"])} for r in rows]
+
+
+def random_tracks(
+    conn: apsw.Connection,
+    size: int,
+    genre: str | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    within: Scope | None = None,
+) -> list[dict[str, Any]]:
+    where, params = track_where(
+        {"genre": genre, "year_min": from_year, "year_max": to_year, "within": within}
+    )
+    # A random sample of ids first (an index walk), then their rows.
+    return sql.dict_rows(
+        conn,
+        f"""SELECT * FROM tracks WHERE id IN (
+              SELECT t.id FROM tracks t WHERE {" AND ".join(where)} ORDER BY random() LIMIT ?)""",
+        (*params, size),
+    )
+
+
+def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The artist's most played tracks (everybody's plays), then their others by album order."""
+    played = annotations.most_played(
+        conn,
+        "track",
+        limit=limit,
+        where="item_id IN (SELECT id FROM tracks WHERE track_artist_id = ? AND missing_since IS NULL)",
+        params=(artist_id,),
+    )
+    rows = {r["id"]: r for r in tracks_by_ids(conn, played)}
+    out = [rows[i] for i in played if i in rows]
+    if len(out) < limit:
+        out += sql.dict_rows(
+            conn,
+            f"""SELECT t.* FROM tracks t WHERE t.track_artist_id = ? AND t.missing_since IS NULL
+                AND t.id NOT IN ({sql.placeholders(played) if played else "NULL"})
+                ORDER BY t.year DESC, t.album_id, t.disc_number, t.track_number, t.id LIMIT ?""",
+            (artist_id, *played, limit - len(out)),
+        )
+    return out

@@ -1,0 +1,131 @@
+"""Artists in storage: one by id, pages for API clients, and cards (album counts, a cover) for
+people browsing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from soniquebay.errors import NotFound
+from soniquebay.library import folders, sql
+from soniquebay.library.albums import ALBUM_VISIBLE
+from soniquebay.library.folders import Scope
+
+# Artists sort by their sort name (sort tag, else the name without a leading article).
+ARTIST_SORTS = {"name": "coalesce(a.sort_name, a.name) COLLATE NOCASE", "id": "a.id"}
+
+
+# An artist is listed while it is credited on a present track (as artist or album artist, also
+# second in a list), heads an album with one, or has no track at all (just created): an artist
+# whose every file vanished, or who is only a composer, is not.
+ARTIST_VISIBLE = """(EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
+    OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
+               WHERE al.album_artist_id = a.id AND t.missing_since IS NULL)
+    OR EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
+               WHERE ta.artist_id = a.id AND ta.role = 'artist' AND t.missing_since IS NULL)
+    OR NOT (EXISTS (SELECT 1 FROM tracks t WHERE t.track_artist_id = a.id)
+            OR EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = a.id)
+            OR EXISTS (SELECT 1 FROM albums al JOIN tracks t ON t.album_id = al.id
+                       WHERE al.album_artist_id = a.id)))"""
+
+
+ARTIST_FIELDS = (
+    "a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name, a.musicbrainz_artistid,"
+    " a.created_at, a.updated_at"
+)
+
+
+ARTIST_COLUMNS = f"""{ARTIST_FIELDS},
+    (SELECT count(*) FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
+      AS track_count"""
+
+
+def list_artists(
+    conn: apsw.Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    q: str | None = None,
+    sort: str = "name",
+    descending: bool = False,
+) -> tuple[list[dict], int]:
+    where, params = [ARTIST_VISIBLE], []
+    if q:
+        where.append("a.name LIKE ? ESCAPE '\\'")
+        params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    clause = " AND ".join(where)
+    order = sql.sort_order(ARTIST_SORTS, sort, descending, "a.id")
+    rows = conn.execute(
+        f"SELECT {ARTIST_COLUMNS} FROM artists a WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    total = conn.execute(
+        f"SELECT count(*) AS n FROM artists a WHERE {clause}", tuple(params)
+    ).fetchall()[0]["n"]
+    return rows, total
+
+
+def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
+    rows = conn.execute(
+        f"SELECT {ARTIST_COLUMNS} FROM artists a WHERE a.id = ?", (artist_id,)
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"artist {artist_id} does not exist", details={"id": artist_id})
+    return rows[0]
+
+
+def artists_by_ids(
+    conn: apsw.Connection, ids: Sequence[int], counted: bool = True
+) -> list[dict[str, Any]]:
+    """Artists by id; ``counted`` adds ``track_count``, which reads every track of each."""
+    if not ids:
+        return []
+    columns = ARTIST_COLUMNS if counted else ARTIST_FIELDS
+    return sql.dict_rows(
+        conn, f"SELECT {columns} FROM artists a WHERE a.id IN ({sql.placeholders(ids)})", ids
+    )
+
+
+ARTIST_CARD = f"""a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name,
+    (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id AND {ALBUM_VISIBLE}) AS album_count,
+    (SELECT count(*) FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL)
+      AS track_count,
+    coalesce(
+      (SELECT al.id FROM albums al WHERE al.album_artist_id = a.id AND {ALBUM_VISIBLE}
+        ORDER BY al.year DESC, al.id LIMIT 1),
+      (SELECT t.album_id FROM tracks t WHERE t.track_artist_id = a.id AND t.missing_since IS NULL
+        AND t.album_id IS NOT NULL LIMIT 1)) AS cover_album_id"""
+
+
+def artist_cards(
+    conn: apsw.Connection,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    ids: Sequence[int] | None = None,
+    within: Scope | None = None,
+) -> list[dict[str, Any]]:
+    """Artists by name with their album counts and an album whose cover stands for them."""
+    where, params = [ARTIST_VISIBLE], []
+    if within is not None:
+        clause, params = folders.artist_clause(within)
+        where.append(clause)
+    if ids is not None:
+        if not ids:
+            return []
+        where.append(f"a.id IN ({sql.placeholders(ids)})")
+        params.extend(ids)
+    return conn.execute(
+        f"""SELECT {ARTIST_CARD} FROM artists a WHERE {" AND ".join(where)}
+            ORDER BY coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id LIMIT ? OFFSET ?""",
+        (*params, limit, offset),
+    ).fetchall()
+
+
+def count_artists(conn: apsw.Connection, within: Scope | None = None) -> int:
+    clause, params = folders.artist_clause(within)
+    return conn.execute(
+        f"SELECT count(*) AS n FROM artists a WHERE {ARTIST_VISIBLE} AND {clause}", params
+    ).fetchall()[0]["n"]
