@@ -198,7 +198,8 @@ def analyze_audio(
     the track.
 
     :param ctx: this plugin's context.
-    :param track: the track as stages see it (its columns, every plugin's data, ``_stages``).
+    :param track: the track as stages see it: its columns (:class:`soniquebay.records.Track`),
+        every plugin's data, and ``_stages`` (each stage's last version and inputs).
     :param path: the file.
     :param max_seconds: the longest span to analyse, or ``None``.
     :returns: the features (``stores="features"``), or ``None``: not the chosen backend.
@@ -302,7 +303,8 @@ def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | 
     while the page renders.
 
     :param ctx: this plugin's context (``ctx.library``).
-    :param track: the track as ``GET /api/tracks/{id}`` shows it.
+    :param track: the track as ``GET /api/tracks/{id}`` shows it
+        (:class:`soniquebay.records.PublicTrack`).
     :returns: ``{"title", "rows"}``, or ``None``: no panel.
 
     Runs in the web process, per page view. Collected.

@@ -13,6 +13,7 @@ from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import folders, sql
 from soniquebay.library.folders import Scope
 from soniquebay.library.tracks import CREDIT_ROLES, GENRE_MATCH
+from soniquebay.records import Album, AlbumCard, ArtistAlbums
 
 # An album is listed unless all its tracks are gone: none missing (one probe of a small index;
 # INDEXED BY, or the planner walks every missing track per album), or one present.
@@ -62,7 +63,7 @@ def list_albums(
     sort: str = "title",
     descending: bool = False,
     with_total: bool = True,
-) -> tuple[list[dict], int | None]:
+) -> tuple[list[Album], int | None]:
     clause, params = _album_where(artist_id, year_min, year_max, q)
     order = sql.sort_order(ALBUM_SORTS, sort, descending, "al.id")
     # The page's ids first, from the sort's index alone: rows an OFFSET skips are not joined.
@@ -92,7 +93,7 @@ def count_albums(
     ).fetchall()[0]["n"]
 
 
-def get_album(conn: apsw.Connection, album_id: int) -> dict[str, Any]:
+def get_album(conn: apsw.Connection, album_id: int) -> Album:
     rows = conn.execute(
         f"""SELECT {ALBUM_COLUMNS}
             FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id WHERE al.id = ?""",
@@ -116,7 +117,7 @@ def albums_by_ids(
     ).fetchall()
 
 
-def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[Album]:
     if not ids:
         return []
     return conn.execute(
@@ -129,7 +130,7 @@ def albums_by_artist_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict
 
 def appears_on_by_artist_ids(
     conn: apsw.Connection, ids: Sequence[int], role: str = "artist"
-) -> list[dict[str, Any]]:
+) -> list[Album]:
     """Albums another artist heads (or nobody) holding a present track these artists are
     credited on in ``role`` (artist: also second in a list; composer); rows carry
     ``for_artist_id``."""
@@ -198,7 +199,7 @@ def album_grid(
     genre: str | None = None,
     year: int | None = None,
     within: Scope | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AlbumCard]:
     if sort not in ALBUM_GRID_SORTS:
         raise InvalidInput(
             f"cannot sort albums by {sort!r}",
@@ -260,7 +261,7 @@ def album_list(
     to_year: int | None = None,
     genre: str | None = None,
     within: Scope | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AlbumCard]:
     if kind not in ALBUM_LISTS:
         raise InvalidInput(
             f"unknown album list {kind!r}", details={"field": "type", "allowed": list(ALBUM_LISTS)}
@@ -293,12 +294,12 @@ def album_list(
     ).fetchall()
 
 
-def grid_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+def grid_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[AlbumCard]:
     """Album rows with their length and genre (``GRID_COLUMNS``), in no particular order."""
     return albums_by_ids(conn, ids, GRID_COLUMNS)
 
 
-def artist_albums(conn: apsw.Connection, artist_id: int) -> dict[str, list[dict[str, Any]]]:
+def artist_albums(conn: apsw.Connection, artist_id: int) -> ArtistAlbums:
     """``own``: albums the artist heads; ``appears_on``: others holding one of their tracks
     (also as second artist of a list); ``composed``, ``performed``: others holding a track
     they composed, or played on."""

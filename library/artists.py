@@ -4,7 +4,6 @@ people browsing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import apsw
 
@@ -12,6 +11,7 @@ from soniquebay.errors import NotFound
 from soniquebay.library import folders, sql
 from soniquebay.library.albums import ALBUM_VISIBLE
 from soniquebay.library.folders import Scope
+from soniquebay.records import Artist, ArtistCard
 
 # Artists sort by their sort name (sort tag, else the name without a leading article).
 ARTIST_SORTS = {"name": "coalesce(a.sort_name, a.name) COLLATE NOCASE", "id": "a.id"}
@@ -50,7 +50,7 @@ def list_artists(
     q: str | None = None,
     sort: str = "name",
     descending: bool = False,
-) -> tuple[list[dict], int]:
+) -> tuple[list[Artist], int]:
     where, params = [ARTIST_VISIBLE], []
     if q:
         where.append("a.name LIKE ? ESCAPE '\\'")
@@ -67,7 +67,7 @@ def list_artists(
     return rows, total
 
 
-def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
+def get_artist(conn: apsw.Connection, artist_id: int) -> Artist:
     rows = conn.execute(
         f"SELECT {ARTIST_COLUMNS} FROM artists a WHERE a.id = ?", (artist_id,)
     ).fetchall()
@@ -76,9 +76,7 @@ def get_artist(conn: apsw.Connection, artist_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def artists_by_ids(
-    conn: apsw.Connection, ids: Sequence[int], counted: bool = True
-) -> list[dict[str, Any]]:
+def artists_by_ids(conn: apsw.Connection, ids: Sequence[int], counted: bool = True) -> list[Artist]:
     """Artists by id; ``counted`` adds ``track_count``, which reads every track of each."""
     if not ids:
         return []
@@ -106,7 +104,7 @@ def artist_cards(
     offset: int = 0,
     ids: Sequence[int] | None = None,
     within: Scope | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ArtistCard]:
     """Artists by name with their album counts and an album whose cover stands for them."""
     where, params = [ARTIST_VISIBLE], []
     if within is not None:

@@ -12,13 +12,14 @@ from soniquebay import library
 from soniquebay.errors import NotFound
 from soniquebay.library import grouping, sql
 from soniquebay.library.fields import ALBUM_FIELDS, ARTIST_FIELDS, TRACK_EDITABLE
+from soniquebay.records import Album, Artist, Track
 
 
 def _sort_name(name: str) -> str:
     return grouping.sort_name(name, None, grouping.default_rules().sort_articles)
 
 
-def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
+def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> Artist:
     now, name = time.time(), item["name"].strip()
     with conn:
         row = sql.returning_one(
@@ -39,7 +40,7 @@ def create_artist(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]
     return library.artists.get_artist(conn, row["id"])
 
 
-def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any]) -> dict:
+def update_artist(conn: apsw.Connection, artist_id: int, fields: dict[str, Any]) -> Artist:
     fields = {k: v for k, v in fields.items() if k in ARTIST_FIELDS}
     if "name" in fields:
         fields["name"] = fields["name"].strip()
@@ -72,7 +73,7 @@ def delete_artist(conn: apsw.Connection, artist_id: int) -> None:
         )
 
 
-def create_album(conn: apsw.Connection, item: dict[str, Any]) -> dict[str, Any]:
+def create_album(conn: apsw.Connection, item: dict[str, Any]) -> Album:
     now, title = time.time(), item["title"].strip()
     with conn:
         row = sql.returning_one(
@@ -114,7 +115,7 @@ def update_album(
     album_id: int,
     fields: dict[str, Any],
     rules: grouping.Rules | None = None,
-) -> dict:
+) -> Album:
     """Edit a whole album at once: each field is set on every one of its tracks as an edit
     (kept over rescans, undone per track), in one transaction, and the tracks regroup — a new
     title or album artist renames the album, or merges it into the one that already has them.
@@ -165,7 +166,7 @@ def album_edited(conn: apsw.Connection, track_ids: Sequence[int]) -> bool:
 
 def revert_album(
     conn: apsw.Connection, album_id: int, rules: grouping.Rules | None = None
-) -> dict[str, Any]:
+) -> Album:
     """Undo an album edit: every track of the album gets its files' album-wide tags back (its
     other edits stay) and regroups. One transaction; returns the album its first track is in."""
     with conn:
@@ -180,7 +181,7 @@ def revert_album(
     return library.albums.get_album(conn, now_in[0]["album_id"] if ids else album_id)
 
 
-def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> dict:
+def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> Album:
     if "album_artist_name" in fields:
         name = fields.pop("album_artist_name")
         fields["album_artist_id"] = (
@@ -209,7 +210,7 @@ def delete_album(conn: apsw.Connection, album_id: int) -> None:
 
 def create_track(
     conn: apsw.Connection, item: dict[str, Any], rules: grouping.Rules | None = None
-) -> dict[str, Any]:
+) -> Track:
     """Insert one track (path as bytes); a path already in the library is a Conflict. It is
     grouped as a scanned file would be, unless its album and artist are given by id."""
     now = time.time()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import apsw
 
 from soniquebay.library import folders
 from soniquebay.library.folders import Scope
+from soniquebay.records import Genre
 
 
-def genres(conn: apsw.Connection, within: Scope | None = None) -> list[dict[str, Any]]:
+def genres(conn: apsw.Connection, within: Scope | None = None) -> list[Genre]:
     """Every genre of a present track, with its track and album counts, most used first."""
     clause, params = folders.track_clause(within)
     return conn.execute(

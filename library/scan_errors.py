@@ -7,11 +7,12 @@ from typing import Any
 import apsw
 
 from soniquebay.library import sql
+from soniquebay.records import ScanError
 
 
 def list_scan_errors(
     conn: apsw.Connection, *, limit: int = 100, offset: int = 0
-) -> tuple[list[dict], int]:
+) -> tuple[list[ScanError], int]:
     """Files that could not be read or stored, and per-track stages that failed (those carry
     ``track_id`` and the plugin), newest first."""
     rows = conn.execute(

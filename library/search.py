@@ -14,11 +14,10 @@ from soniquebay.library.albums import ALBUM_VISIBLE, GRID_COLUMNS, grid_by_ids
 from soniquebay.library.artists import ARTIST_CARD, ARTIST_VISIBLE, artist_cards
 from soniquebay.library.folders import Scope
 from soniquebay.library.tracks import list_tracks
+from soniquebay.records import Found, Track
 
 
-def search(
-    conn: apsw.Connection, text: str, limit: int = 10, within: Scope | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def search(conn: apsw.Connection, text: str, limit: int = 10, within: Scope | None = None) -> Found:
     """Full-text search grouped by kind, best first (the pages' search and suggestions)."""
     if not sql.fts_query(text):
         return {"artists": [], "albums": [], "tracks": []}
@@ -59,7 +58,7 @@ def paged_search(
     text: str,
     sizes: dict[str, tuple[int, int]],
     within: Scope | None = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> Found:
     """Artists, albums and tracks matching ``text`` (FTS5: accents ignored, words as prefixes),
     each kind paged by its own (count, offset) in ``sizes`` (keys artist, album, song); an
     empty text matches everything, in id order (apps page through it to sync)."""
@@ -134,7 +133,7 @@ TRACK_WEIGHTS = "10.0, 4.0, 3.0, 2.0, 1.0"
 
 def _track_hits(
     conn: apsw.Connection, words: str, count: int, offset: int, within: Scope | None = None
-) -> list[dict]:
+) -> list[Track]:
     """Tracks matching ``words``, best first: those matching in the title (which bm25's
     weights put first anyway), then the rest. In two steps because ranking is the cost — a
     short prefix can match a tenth of the library in some column, far fewer in the titles —

@@ -15,6 +15,7 @@ from soniquebay import library
 from soniquebay.errors import NotFound
 from soniquebay.library import duplicates, sql, vectors
 from soniquebay.library.fields import FEATURE_FIELDS, JSON_FIELDS
+from soniquebay.records import StageResult
 
 
 def update_features(conn: apsw.Connection, items: Sequence[dict[str, Any]]) -> list[int]:
@@ -97,7 +98,7 @@ def _vectors(fields: dict[str, Any]) -> dict[str, list[float]]:
     return {fields.get("name") or "default": fields["vector"]}
 
 
-def store_results(conn: apsw.Connection, results: Sequence[dict[str, Any]]) -> list[dict]:
+def store_results(conn: apsw.Connection, results: Sequence[StageResult]) -> list[dict]:
     """Store what workers computed, in one transaction. Each result: ``track_id``, ``stage``,
     ``plugin``, ``version``, ``inputs``, ``status`` (done, failed or skipped), ``stores``
     (where its fields go, as the stage declared: ``features``, ``vectors`` or ``data``),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import apsw
 
+from soniquebay.records import Totals
 
-def counts(conn: apsw.Connection) -> dict[str, int]:
+
+def counts(conn: apsw.Connection) -> Totals:
     row = conn.execute(
         """SELECT (SELECT count(*) FROM tracks WHERE missing_since IS NULL) AS tracks,
                   (SELECT count(*) FROM tracks WHERE missing_since IS NOT NULL) AS missing_tracks,

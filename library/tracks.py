@@ -14,6 +14,7 @@ import apsw
 from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import annotations, fields, folders, sql
 from soniquebay.library.folders import Scope
+from soniquebay.records import Credits, ToAnalyze, Track
 
 TRACK_SORTS = {
     "id": "t.id",
@@ -27,7 +28,7 @@ TRACK_SORTS = {
 }
 
 
-def get_track(conn: apsw.Connection, track_id: int) -> dict[str, Any]:
+def get_track(conn: apsw.Connection, track_id: int) -> Track:
     rows = conn.execute("SELECT * FROM tracks WHERE id = ?", (track_id,)).fetchall()
     if not rows:
         raise NotFound(f"track {track_id} does not exist", details={"id": track_id})
@@ -58,7 +59,7 @@ def existing_ids(conn: apsw.Connection, kind: str, ids: Sequence[int]) -> set[in
     return found
 
 
-def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
+def tracks_by_ids(conn: apsw.Connection, ids: Sequence[int]) -> list[Track]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -78,7 +79,7 @@ CREDIT_ROLES = {
 }
 
 
-def credits(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, dict[str, list]]:
+def credits(conn: apsw.Connection, ids: Sequence[int]) -> dict[int, Credits]:
     """track id -> its artists, album artists, composers and performers (``{"id", "name"}``
     each, in tag order) and genres, as the grouping stored them (docs/library.md). Two queries
     a page."""
@@ -256,7 +257,7 @@ def list_tracks(
     filters: dict[str, Any] | None = None,
     cursor: str | None = None,
     with_total: bool = True,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[Track], int | None]:
     """A page of tracks: filters from TRACK_FILTERS, a sort from TRACK_SORTS, limit + offset or
     a keyset ``cursor`` from :func:`track_cursor`. ``total`` is None when not asked for."""
     if sort not in TRACK_SORTS:
@@ -337,7 +338,7 @@ def tracks_by_album_ids(
 
 def tracks_by_artist_ids(
     conn: apsw.Connection, ids: Sequence[int], limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[Track]:
     """A page of each artist's present tracks in one query; rows carry ``_total``."""
     if not ids:
         return []
@@ -357,7 +358,7 @@ def tracks_to_analyze(
     limit: int = 100_000,
     *,
     only_missing: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[ToAnalyze]:
     """``{"track_id", "path"}`` of the given present tracks, or of every one without features
     (every present one with ``only_missing=False``)."""
     if ids is not None:
@@ -384,7 +385,7 @@ def random_tracks(
     from_year: int | None = None,
     to_year: int | None = None,
     within: Scope | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Track]:
     where, params = track_where(
         {"genre": genre, "year_min": from_year, "year_max": to_year, "within": within}
     )
@@ -397,7 +398,7 @@ def random_tracks(
     )
 
 
-def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[dict[str, Any]]:
+def top_tracks(conn: apsw.Connection, artist_id: int, limit: int = 10) -> list[Track]:
     """The artist's most played tracks (everybody's plays), then their others by album order."""
     played = annotations.most_played(
         conn,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import apsw
 
@@ -22,6 +22,9 @@ from soniquebay.library import db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
+# A façade function: the connection first, then its own arguments (typed through read/write).
+StorageFn = Callable[Concatenate[apsw.Connection, P], T]
 CACHE_SECONDS = 5.0
 
 
@@ -66,7 +69,7 @@ class Database:
         self._cache_epoch, self._cache_time = 0, 0.0  # and at most CACHE_SECONDS old
         self.written = asyncio.Event()  # set by every write; cleared by whoever waits on it
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write(self, fn: StorageFn[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
@@ -81,12 +84,12 @@ class Database:
             self.generation += 1
             self.written.set()
 
-    def writer_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def writer_call(self, fn: StorageFn[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """A write at start-up, before the event loop serves anyone (no other writer yet)."""
         self.generation += 1
         return fn(self.writer, *args, **kwargs)
 
-    def cached_read(self, key: Any, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def cached_read(self, key: Any, fn: StorageFn[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``read``, remembered until the next write: a count over 100,000 rows is not free.
 
         Another process writing the database (a CLI scan with --direct) is not seen until this
@@ -98,7 +101,9 @@ class Database:
         version = (self.generation, self._cache_epoch)
         return self._cache.get(version, key, lambda: fn(self.reader, *args, **kwargs))
 
-    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def read(self, fn: StorageFn[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(reader, *args, **kwargs)``: a façade read (``library.tracks.get_track``...),
+        its arguments and answer typed through."""
         return fn(self.reader, *args, **kwargs)
 
     def close(self) -> None:
