@@ -284,7 +284,10 @@ def register_routes(ctx: PluginContext) -> list[web.RouteDef]:
 
     Return aiohttp route definitions (``web.get("/plugins/<name>/…", handler)``). Paths must
     start with ``/plugins/<plugin name>/`` or ``/api/plugins/<plugin name>/``; others are refused
-    and logged. ``GET`` routes need read access, the others write access, as every API route.
+    and logged. ``GET`` routes need read access, the others a listener's write access (their own
+    things); a handler that changes the library for everyone is marked
+    :func:`soniquebay.plugins.routes.changes_catalog` and needs catalogue access. A form posted
+    from a page carries the session's ``csrf_token`` (a panel's actions add it).
 
     :param ctx: this plugin's context (``ctx.library`` works in the handlers).
     :returns: ``aiohttp`` route definitions under the plugin's prefixes.
@@ -299,13 +302,18 @@ def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | 
 
     ``track`` is the track as ``GET /api/tracks/{id}`` shows it, with ``plugin_data`` (what
     every plugin's stages stored). Return ``{"title": str, "rows": [(label, value), ...]}``;
-    every label and value is shown as text (escaped), never as HTML. Keep it cheap: it runs
-    while the page renders.
+    every label and value is shown as text (escaped), never as HTML. Optional keys:
+    ``"actions"``, buttons, each ``{"text", "label", "url", "fields": {name: value}}``: a form
+    posting ``fields`` (and the session's CSRF token) to ``url``, which must be one of this
+    plugin's own ``/plugins/<name>/`` routes (others are dropped); ``"hides"``, the names of
+    this plugin's data fields the panel shows, so the page's raw listing of plugin data leaves
+    them out. A malformed panel is recorded as the plugin's failure and left out. Keep it cheap:
+    it runs while the page renders.
 
     :param ctx: this plugin's context (``ctx.library``).
     :param track: the track as ``GET /api/tracks/{id}`` shows it
         (:class:`soniquebay.records.PublicTrack`).
-    :returns: ``{"title", "rows"}``, or ``None``: no panel.
+    :returns: ``{"title", "rows", "actions", "hides"}``, or ``None``: no panel.
 
     Runs in the web process, per page view. Collected.
     """

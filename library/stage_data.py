@@ -192,10 +192,10 @@ def set_plugin_fields(
     plugin: str,
     fields: dict[str, Any],
     *,
-    rerun: str | None = None,
+    rerun: Sequence[str] = (),
 ) -> None:
     """Merge ``fields`` into a plugin's data for a track (a user's choice the plugin reads);
-    with ``rerun``, forget that stage's last run so the pipeline queues it again."""
+    with ``rerun``, forget those stages' last runs so the pipeline queues them again."""
     with conn:
         conn.execute(
             """INSERT INTO plugin_data (track_id, plugin, data, updated_at) VALUES (?, ?, ?, ?)
@@ -203,9 +203,9 @@ def set_plugin_fields(
                  data = json_patch(data, excluded.data), updated_at = excluded.updated_at""",
             (track_id, plugin, json.dumps(fields, ensure_ascii=False), time.time()),
         )
-        if rerun:
+        for stage in rerun:
             conn.execute(
-                "DELETE FROM track_stages WHERE track_id = ? AND stage = ?", (track_id, rerun)
+                "DELETE FROM track_stages WHERE track_id = ? AND stage = ?", (track_id, stage)
             )
 
 

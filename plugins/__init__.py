@@ -343,7 +343,7 @@ class Plugins:
                 plugin,
                 self.options.get(plugin, {}),
                 self.queues,
-                library_of=lambda: self.library,
+                library_of=lambda: self.library and self.library.for_plugin(plugin),
             )
         return ctx
 

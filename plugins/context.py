@@ -22,10 +22,11 @@ class PluginContext:
 
     @property
     def library(self) -> Any:
-        """In the web process: the library, read-only (:class:`soniquebay.catalog.view
-        .LibraryView`: ``track(id)``, ``tracks(filters=…, sort=…, limit=…)``,
-        ``plugin_data(id, plugin)``). Elsewhere a RuntimeError: workers never open the
-        database; a stage gets what it needs as its ``track``."""
+        """In the web process: the library (:class:`soniquebay.catalog.view.LibraryView`:
+        ``track(id)``, ``tracks(filters=…, sort=…, limit=…)``, ``plugin_data(id, plugin)``,
+        and ``await keep(id, fields, rerun=…)``, which writes this plugin's own data on a track
+        and nothing else). Elsewhere a RuntimeError: workers never open the database; a stage
+        gets what it needs as its ``track``."""
         found = self.library_of() if self.library_of else None
         if found is None:
             raise RuntimeError(

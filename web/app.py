@@ -50,7 +50,12 @@ async def database_ctx(app: web.Application):
     settings = app[keys.SETTINGS]
     database = Database(settings.db_path, settings.data_dir / "backups")
     app[keys.DB] = database
-    app[keys.PLUGINS].library = LibraryView(database)  # ctx.library, for web-process hooks
+    plugins = app[keys.PLUGINS]
+    plugins.library = LibraryView(  # ctx.library, for web-process hooks
+        database,
+        announce=lambda changes: app[keys.PIPELINE].stored(changes),
+        stages_of=lambda plugin: [s.name for s in plugins.stages if plugin in s.plugins],
+    )
     app[keys.GROUPING] = grouping.Rules.from_settings(settings)
     # An upgrade, or changed grouping settings: every folder is regrouped once, ids kept.
     started = time.monotonic()

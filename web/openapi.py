@@ -143,11 +143,6 @@ def _components() -> dict[str, Any]:
                     "scope": {"type": "string", "enum": ["read", "write", "admin"]},
                 },
             },
-            "MatchChoice": {
-                "type": "object",
-                "required": ["recording_id"],
-                "properties": {"recording_id": {"type": "string", "format": "uuid"}},
-            },
             "LibraryRoot": {
                 "type": "object",
                 "required": ["root"],
@@ -618,18 +613,6 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/tracks/{id}/duplicates": {
             "get": with404(
                 _op("Tracks whose acoustic fingerprint matches this one's", "tracks", params=pid)
-            )
-        },
-        "/api/tracks/{id}/match": {
-            "post": with404(
-                _op(
-                    "Apply a MusicBrainz recording (one of mb_suggestions) to the track;"
-                    " its enrichment runs again",
-                    "tracks",
-                    params=pid,
-                    body="MatchChoice",
-                    ok=202,
-                )
             )
         },
         "/api/duplicates": {

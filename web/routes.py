@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from soniquebay.config import Settings
+from soniquebay.plugins.routes import changes_the_catalog
 from soniquebay.web import (
     account_pages,
     browse_pages,
     covers,
-    enrichment,
+    duplicates_api,
     health,
     jobs_api,
     keys,
@@ -104,7 +105,6 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
         r("POST", "/users/{id}/folders", pages.users_folders_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
-        r("POST", "/tracks/{id}/match", enrichment.accept_match_form, CATALOG),
         r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", account_pages.logout, WRITE, F),
         r("GET", "/tokens", account_pages.tokens_page_get, ADMIN),
@@ -162,9 +162,8 @@ def table(settings: Settings) -> list[Route]:
         r("PUT", "/api/stars/{kind}/{id}", listening.star, WRITE, F),
         r("DELETE", "/api/stars/{kind}/{id}", listening.star, WRITE, F),
         r("PUT", "/api/ratings/{kind}/{id}", listening.rate, WRITE, F),
-        r("GET", "/api/tracks/{id}/duplicates", enrichment.track_duplicates, READ),
-        r("POST", "/api/tracks/{id}/match", enrichment.accept_match, CATALOG),
-        r("GET", "/api/duplicates", enrichment.list_duplicates, READ),
+        r("GET", "/api/tracks/{id}/duplicates", duplicates_api.track_duplicates, READ),
+        r("GET", "/api/duplicates", duplicates_api.list_duplicates, READ),
         r("GET", "/api/track-vectors/", rest.list_vectors, READ),
         r("POST", "/api/track-vectors/", rest.create_vector, PIPELINE),
         r("GET", "/api/track-vectors/{id}", rest.get_vector, READ),
@@ -186,8 +185,12 @@ def table(settings: Settings) -> list[Route]:
 
 
 def plugin_route(route: web.RouteDef) -> Route:
-    """A route a plugin added: reading needs read access, anything else write access."""
+    """A route a plugin added: reading needs read access, anything else write access, or the
+    catalogue's when its handler says it changes the library for everyone
+    (:func:`soniquebay.plugins.routes.changes_catalog`)."""
     scope = READ if route.method in ("GET", "HEAD") else WRITE
+    if scope == WRITE and changes_the_catalog(route.handler):
+        scope = CATALOG
     return Route(route.method, route.path, route.handler, scope)
 
 

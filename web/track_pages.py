@@ -4,6 +4,8 @@ library's workings :mod:`pages`.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from soniquebay import library
@@ -29,8 +31,9 @@ FEATURE_SCALES = (
     ("loudness_lufs", "Loudness", -40, 0, "lufs"),
     ("loudness_range", "Dynamic range", 0, 25, "lu"),
 )
-# Plugin fields shown in their own sections (or too long to show at all).
-HIDDEN_PLUGIN_FIELDS = {"fingerprint", "enriched", "mb_suggestions", "mb_match"}
+# Reserved result fields (hookspecs), shown in their own sections or too long to show at all;
+# a plugin's panel names the fields it shows itself (``hides``).
+RESERVED_PLUGIN_FIELDS = {"fingerprint", "fingerprint_duration", "enriched", "cover_image"}
 
 
 async def track_page(request: web.Request) -> web.Response:
@@ -40,15 +43,8 @@ async def track_page(request: web.Request) -> web.Response:
         database, track_id, None, request.app[keys.SETTINGS].metadata_prefer
     )
     plugin_data = track["plugin_data"]
-    panels = []
-    shown = dict(track)  # as GET /api/tracks/{id} shows it (hookspecs.track_panels)
-    for plugin, panel in request.app[keys.PLUGINS].each("track_panels", track=shown):
-        if isinstance(panel, dict) and panel.get("rows"):
-            rows = [(str(label), str(value)) for label, value in panel["rows"]]
-            panels.append(
-                {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows}
-            )
-    enrich = plugin_data.get("musicbrainz") or {}
+    panels = plugin_panels(request, dict(track))  # as GET /api/tracks/{id} shows it
+    hidden = {p["plugin"]: RESERVED_PLUGIN_FIELDS | p["hides"] for p in panels}
     return render(
         request,
         "track.html",
@@ -58,7 +54,9 @@ async def track_page(request: web.Request) -> web.Response:
         similar=await sounds_like(request, track_id) if row["analyzed_at"] else [],
         mix=await mix_ids(request.app, row, 25),
         plugin_data={
-            plugin: {k: v for k, v in data.items() if k not in HIDDEN_PLUGIN_FIELDS}
+            plugin: {
+                k: v for k, v in data.items() if k not in hidden.get(plugin, RESERVED_PLUGIN_FIELDS)
+            }
             for plugin, data in plugin_data.items()
         },
         panels=panels,
@@ -72,8 +70,6 @@ async def track_page(request: web.Request) -> web.Response:
             for field in layers.LAYER_FIELDS
             if any(track["layers"][layer].get(field) is not None for layer in track["layers"])
         ],
-        match=enrich.get("mb_match"),
-        suggestions=enrich.get("mb_suggestions") or [],
         cover=await covers.cover_source(request.app, track.get("album_id")),
         starred=stars_of(request, "track", [track_id]),
         my_rating=rating_of(request, "track", track_id),
@@ -82,6 +78,39 @@ async def track_page(request: web.Request) -> web.Response:
         feature_bars=feature_bars(track),
         duplicates=track["duplicates"],
     )
+
+
+def plugin_panels(request: web.Request, track: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each plugin's panel (``track_panels``) as the page shows it: rows and action labels are
+    text (escaped by the template), an action posts only to the plugin's own routes."""
+    panels, plugins = [], request.app[keys.PLUGINS]
+    for plugin, panel in plugins.each("track_panels", track=track):
+        if not isinstance(panel, dict):
+            continue
+        try:
+            shown = _panel(plugin, panel)
+        except (TypeError, ValueError, KeyError) as exc:  # a malformed panel, not a broken page
+            plugins.record(plugin, "track_panels", f"unusable panel: {type(exc).__name__}: {exc}")
+            continue
+        panels.append(shown)
+    return panels
+
+
+def _panel(plugin: str, panel: dict[str, Any]) -> dict[str, Any]:
+    own = f"/plugins/{plugin}/"
+    actions = [
+        {
+            "text": str(a.get("text") or ""),
+            "label": str(a.get("label") or "Go"),
+            "url": a["url"],
+            "fields": [(str(k), str(v)) for k, v in (a.get("fields") or {}).items()],
+        }
+        for a in panel.get("actions") or ()
+        if isinstance(a, dict) and str(a.get("url", "")).startswith(own)
+    ]
+    rows = [(str(label), str(value)) for label, value in panel.get("rows") or ()]
+    return {"plugin": plugin, "title": str(panel.get("title") or plugin), "rows": rows,
+            "actions": actions, "hides": {str(f) for f in panel.get("hides") or ()}}  # fmt: skip
 
 
 async def sounds_like(request: web.Request, track_id: int, count: int = 8) -> list[dict]:

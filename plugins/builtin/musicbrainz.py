@@ -12,7 +12,9 @@ the one a user accepted; the MusicBrainz id already in the file's tags (Picard-t
 AcoustID's best match for the fingerprint above ``min_acoustid_score`` (with a key); a
 MusicBrainz search on title, artist and album whose score reaches ``min_search_score`` and
 whose title, artist and length agree with the file. Anything less is offered as
-``mb_suggestions`` for the user to accept on the track page (``POST /api/tracks/{id}/match``).
+``mb_suggestions`` for the user to accept: on the track page (this plugin's panel, through
+``track_panels``) or with ``POST /api/plugins/musicbrainz/tracks/{id}/match``
+``{"recording_id": …}`` (this plugin's route, catalogue access).
 
 The result is a layer of its own, ``enriched`` (under the plugin's data, with the API's field
 names): it never replaces the file's tags or the user's edits; ``metadata_prefer`` in the
@@ -26,12 +28,17 @@ id and fingerprint, so a rescan sends nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
+from aiohttp import web
+
 from soniquebay import Option, hookimpl, remote, stage
+from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import sql
 from soniquebay.plugins.context import PluginContext
+from soniquebay.plugins.routes import changes_catalog
 
 STAGE_VERSION = "1"
 LOOKUP_INCLUDES = "artist-credits+releases+release-groups+media+genres+tags"
@@ -312,3 +319,91 @@ def _norm(text: Any) -> str:
     if not text:
         return ""
     return " ".join(re.sub(r"[^\w]+", " ", sql.fold(str(text))).split())
+
+
+# ---------------------------------------------------------------- the web process: page, route
+
+MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@hookimpl
+def track_panels(ctx: PluginContext, track: dict[str, Any]) -> dict[str, Any] | None:
+    """How the track was matched, or the candidates to choose from ("Use this")."""
+    data = (track.get("plugin_data") or {}).get(ctx.plugin) or {}
+    panel: dict[str, Any] = {"title": "MusicBrainz", "hides": ["mb_match", "mb_suggestions"]}
+    match = data.get("mb_match")
+    if match:
+        panel["rows"] = [("Matched by", f"{match.get('method')} (score {match.get('score')})")]
+        if match.get("error"):
+            panel["rows"].append(("Problem", match["error"]))
+    suggestions = data.get("mb_suggestions") or []
+    if suggestions:
+        panel["title"] = "Possible MusicBrainz matches"
+        panel["actions"] = [
+            {
+                "text": _suggestion_text(s),
+                "label": "Use this",
+                "url": f"/plugins/{ctx.plugin}/tracks/{track['id']}/match",
+                "fields": {"recording_id": s["recording_id"]},
+            }
+            for s in suggestions
+        ]
+    return panel
+
+
+def _suggestion_text(s: dict[str, Any]) -> str:
+    text = f"{s.get('title')} — {s.get('artist') or '?'}"
+    if s.get("album"):
+        text += f" — {s['album']}"
+    if s.get("date"):
+        text += f" ({s['date']})"
+    return f"{text} · score {s.get('score')}"
+
+
+@hookimpl
+def register_routes(ctx: PluginContext) -> list[web.RouteDef]:
+    """Accepting a suggestion: the page's form, and the API's JSON twin."""
+
+    @changes_catalog
+    async def accept_form(request: web.Request) -> web.Response:
+        track_id = _track_id(request)
+        await _accept(ctx, track_id, (await request.post()).get("recording_id"))
+        raise web.HTTPSeeOther(f"/tracks/{track_id}")
+
+    @changes_catalog
+    async def accept(request: web.Request) -> web.Response:
+        track_id = _track_id(request)
+        try:
+            body = json.loads(await request.text() or "{}")
+        except ValueError:
+            raise InvalidInput("the body is not JSON", details={"field": "body"}) from None
+        if not isinstance(body, dict):
+            raise InvalidInput("the body must be a JSON object", details={"field": "body"})
+        recording = await _accept(ctx, track_id, body.get("recording_id"))
+        return web.json_response({"track_id": track_id, "recording_id": recording}, status=202)
+
+    return [
+        web.post(f"/plugins/{ctx.plugin}/tracks/{{id}}/match", accept_form),
+        web.post(f"/api/plugins/{ctx.plugin}/tracks/{{id}}/match", accept),
+    ]
+
+
+def _track_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput("the track id must be a whole number", details={"field": "id"})
+    return int(raw)
+
+
+async def _accept(ctx: PluginContext, track_id: int, recording: Any) -> str:
+    """Keep the user's choice in this plugin's data; the stage then runs again on it."""
+    if not isinstance(recording, str) or not MBID.match(recording.strip().lower()):
+        raise InvalidInput(
+            "recording_id must be a MusicBrainz id (a UUID)", details={"field": "recording_id"}
+        )
+    recording = recording.strip().lower()
+    try:
+        await ctx.library.keep(track_id, {"mb_accepted_recording_id": recording}, rerun=True)
+    except LookupError:
+        raise NotFound(f"track {track_id} does not exist", details={"id": track_id}) from None
+    return recording

@@ -162,11 +162,11 @@ def test_tracks_are_identified_enriched_and_linked_without_touching_files(
     page = server.get(f"/tracks/{ids['c.mp3']}")
     assert "Possible MusicBrainz matches" in page and "Use this" in page
     status, body = server.request(
-        "POST", f"/api/tracks/{ids['c.mp3']}/match", {"recording_id": "nope"}
+        "POST", f"/api/plugins/musicbrainz/tracks/{ids['c.mp3']}/match", {"recording_id": "nope"}
     )
     assert status == 400 and body["error"]["details"]["field"] == "recording_id"
     status, _ = server.request(
-        "POST", f"/api/tracks/{ids['c.mp3']}/match", {"recording_id": REC_C1}
+        "POST", f"/api/plugins/musicbrainz/tracks/{ids['c.mp3']}/match", {"recording_id": REC_C1}
     )
     assert status == 202
     server.wait_until(

@@ -21,6 +21,7 @@ PROBE = textwrap.dedent(
     from aiohttp import web
 
     from soniquebay import Option, hookimpl, stage
+    from soniquebay.plugins.routes import changes_catalog
 
     LOG = {log!r}
 
@@ -99,13 +100,30 @@ PROBE = textwrap.dedent(
             titles = [t["title"] for t in ctx.library.tracks(limit=5)]  # read-only, public
             return web.json_response({{"greeting": ctx.options["greeting"], "titles": titles}})
 
-        return [web.get("/api/plugins/probe/hello", hello)]
+        @changes_catalog
+        async def note(request):  # the one write a plugin has: its own data, stages re-run
+            body = await request.json()
+            await ctx.library.keep(int(request.match_info["id"]), {{"probe_note": body["note"]}},
+                                   rerun=True)
+            return web.json_response({{"kept": body["note"]}})
+
+        return [web.get("/api/plugins/probe/hello", hello),
+                web.post("/api/plugins/probe/tracks/{{id}}/note", note)]
 
 
     @hookimpl
     def track_panels(ctx, track):
         called("track_panels", ctx)
-        return {{"title": "Probe panel", "rows": [("label", "<i>" + track["title"] + "</i>")]}}
+        mine = f"/plugins/probe/tracks/{{track['id']}}/note"
+        return {{
+            "title": "Probe panel",
+            "rows": [("label", "<i>" + track["title"] + "</i>")],
+            "actions": [
+                {{"text": "Leave a note", "label": "Note it", "url": mine, "fields": {{"note": "x"}}}},
+                {{"text": "Not mine", "label": "Delete", "url": "/api/tracks/1", "fields": {{}}}},
+            ],
+            "hides": ["probe_processed"],
+        }}
 
 
     @hookimpl
@@ -164,6 +182,10 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
     )
     page = server.get(f"/tracks/{track['id']}")
     assert "Probe panel" in page and "&lt;i&gt;Probed&lt;/i&gt;" in page  # escaped, as text
+    # An action posts to the plugin's own routes only; a field its panel shows is not repeated.
+    assert f'action="/plugins/probe/tracks/{track["id"]}/note"' in page and "Note it" in page
+    assert 'action="/api/tracks/1"' not in page and "Not mine" not in page
+    assert "probe_processed" not in page and "probe_fingerprint" in page
     assert server.get("/api/plugins/probe/hello") == {"greeting": "hello", "titles": ["Probed"]}
 
     called = calls()
@@ -186,6 +208,18 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
         "probe_label": "<b>enriched</b>",
         "probe_processed": True,
     }
+    # ctx.library.keep: the plugin's own data, and its stages run again on what it kept.
+    runs = sum(c["hook"] == "process_track" for c in calls())
+    status, body = server.request(
+        "POST", f"/api/plugins/probe/tracks/{track['id']}/note", {"note": "kept"}
+    )
+    assert (status, body) == (200, {"kept": "kept"})
+    assert server.get(f"/api/tracks/{track['id']}")["plugin_data"]["probe"]["probe_note"] == "kept"
+    server.wait_until(
+        lambda: sum(c["hook"] == "process_track" for c in calls()) > runs,
+        timeout=60,
+        what="the plugin's stages to run again",
+    )
     vectors = server.get(f"/api/track-vectors/?track_id={track['id']}&with_vectors=true")
     mine = [
         (v["name"], v["vector"]) for v in vectors["items"] if v["name"] != "text"

@@ -20,7 +20,7 @@ FRONT_DOORS = (
     "soniquebay.web.track_pages",
     "soniquebay.web.account_pages",
     "soniquebay.web.listening",
-    "soniquebay.web.enrichment",
+    "soniquebay.web.duplicates_api",
     "soniquebay.web.jobs_api",
     "soniquebay.web.subsonic",
 )

@@ -1,7 +1,12 @@
 import textwrap
 
+from aiohttp import web
+
 from soniquebay import config
 from soniquebay.plugins import audio_extensions, get_plugin_manager, get_plugins
+from soniquebay.plugins.routes import changes_catalog
+from soniquebay.web.access import CATALOG, READ, WRITE
+from soniquebay.web.routes import plugin_route
 
 
 def test_builtin_tag_reader_is_loaded_and_says_where_it_came_from():
@@ -230,3 +235,15 @@ def test_every_hook_call_is_traced_when_asked(tmp_path):
         ).stderr
         line = "soniquebay.plugins.trace: cli traced.startup(ctx, process) -> None in"
         assert (line in out) == bool(traced), out
+
+
+def test_a_plugin_route_that_changes_the_catalogue_needs_catalogue_access():
+    async def handler(request):
+        return web.Response()
+
+    marked = changes_catalog(lambda request: handler(request))
+    path = "/api/plugins/p/x"
+    assert plugin_route(web.get(path, handler)).scope == READ
+    assert plugin_route(web.post(path, handler)).scope == WRITE  # a listener's own things
+    assert plugin_route(web.post(path, marked)).scope == CATALOG
+    assert plugin_route(web.get(path, marked)).scope == READ  # reading stays reading
