@@ -5,6 +5,11 @@ playlists, stars, ratings and plays, the same streaming and covers.
 - :mod:`.protocol`: the response envelope (XML, JSON, JSONP), error codes, parameters, ids.
 - :mod:`.auth`: who is asking (salted token, ``p``/``enc:``, OpenSubsonic API keys).
 - :mod:`.shapes`: tracks, albums and artists as the API's Child, AlbumID3, ArtistID3.
-- :mod:`.browsing`, :mod:`.media`, :mod:`.personal`: the endpoints, by what they touch.
+- the endpoints, one module per section of the Subsonic API documentation: :mod:`.system`,
+  :mod:`.browsing`, :mod:`.lists` (album/song lists), :mod:`.searching`, :mod:`.playlists`,
+  :mod:`.media_retrieval`, :mod:`.annotation`, :mod:`.bookmarks`, :mod:`.user_management`,
+  :mod:`.scanning` (sharing, podcasts, jukebox, radio, chat: absent, see ``dispatch``).
+- :mod:`.context`: ``Call``, what every endpoint is given, which keeps answers to the user's
+  music folders.
 - :mod:`.dispatch`: ``/rest/{method}[.view]`` (GET or POST form) to the endpoint.
 """

@@ -1,5 +1,6 @@
-"""Browsing endpoints: folders and indexes, artists, albums, songs, album lists, genres,
-search, and discovery from SoniqueBay's own analysis (similar songs, top songs, artist info)."""
+"""Browsing: music folders, indexes, artists, albums, songs, directories, genres, and
+discovery from SoniqueBay's own analysis (similar songs, top songs, artist and album info,
+OpenSubsonic's sonicSimilarity)."""
 
 from __future__ import annotations
 
@@ -7,51 +8,12 @@ import unicodedata
 from typing import Any
 
 from soniquebay import library
-from soniquebay.errors import NotFound
 from soniquebay.library import similarity
 from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
-from soniquebay.web.subsonic.context import Call
-from soniquebay.web.subsonic.protocol import SubsonicError, Text, make_id, not_found, parse_id
-
-MAX_LIST = 500
-
-
-def _found(fn, *args):
-    """A storage read whose NotFound becomes Subsonic's error 70."""
-    try:
-        return fn(*args)
-    except NotFound as exc:
-        raise not_found(exc.message) from None
-
-
-async def ping(call: Call) -> dict:
-    return {}
-
-
-async def get_license(call: Call) -> dict:
-    return {"license": {"valid": True, "email": "", "licenseExpires": None}}
-
-
-async def get_open_subsonic_extensions(call: Call) -> dict:
-    return {
-        "openSubsonicExtensions": [
-            {"name": name, "versions": [1]}
-            for name in (
-                "formPost",
-                "songLyrics",
-                "apiKeyAuthentication",
-                "transcodeOffset",
-                "sonicSimilarity",
-            )
-        ]
-    }
-
-
-async def token_info(call: Call) -> dict:
-    """apiKeyAuthentication's ``tokenInfo``: whose key (or login) this is."""
-    return {"tokenInfo": {"username": call.user.name}}
+from soniquebay.web.subsonic.context import MAX_LIST, Call, found
+from soniquebay.web.subsonic.protocol import Text, make_id, not_found, parse_id
 
 
 async def get_music_folders(call: Call) -> dict:
@@ -197,51 +159,6 @@ def _music_folder_directory(call: Call, number: int) -> dict:
     }  # fmt: skip
 
 
-async def get_album_list2(call: Call, element: str = "albumList2") -> dict:
-    p = call.params
-    kind = p.required("type")
-    if kind not in library.albums.ALBUM_LISTS:
-        raise SubsonicError(SubsonicError.GENERIC, f"unknown list type {kind[:40]!r}")
-    if kind == "byGenre" and not p.get("genre"):
-        raise SubsonicError(SubsonicError.MISSING, "Required parameter is missing: genre")
-    if kind == "byYear" and (p.get("fromYear") is None or p.get("toYear") is None):
-        raise SubsonicError(
-            SubsonicError.MISSING, "Required parameter is missing: fromYear, toYear"
-        )
-    rows = call.read(
-        library.albums.album_list,
-        kind,
-        user_id=call.user.id,
-        size=p.int("size", 10, 1, MAX_LIST),
-        offset=p.int("offset", 0),
-        from_year=p.int("fromYear"),
-        to_year=p.int("toYear"),
-        genre=p.get("genre") if kind == "byGenre" else None,
-        within=call.scope,
-    )
-    albums = call.albums(rows)
-    if element == "albumList":  # the folder-based list: albums as directories
-        albums = [shapes.album_as_child(a) for a in albums]
-    return {element: {"album": albums}}
-
-
-async def get_album_list(call: Call) -> dict:
-    return await get_album_list2(call, "albumList")
-
-
-async def get_random_songs(call: Call) -> dict:
-    p = call.params
-    rows = call.read(
-        library.tracks.random_tracks,
-        p.int("size", 10, 1, MAX_LIST),
-        p.get("genre"),
-        p.int("fromYear"),
-        p.int("toYear"),
-        call.scope,
-    )
-    return {"randomSongs": {"song": call.songs(rows)}}
-
-
 async def get_genres(call: Call) -> dict:
     return {
         "genres": {
@@ -253,47 +170,10 @@ async def get_genres(call: Call) -> dict:
     }
 
 
-async def get_songs_by_genre(call: Call) -> dict:
-    p = call.params
-    rows, _ = call.read(
-        library.tracks.list_tracks,
-        limit=p.int("count", 10, 1, MAX_LIST),
-        offset=p.int("offset", 0),
-        sort="album",
-        filters={"genre": p.required("genre"), "within": call.scope},
-        with_total=False,
-    )
-    return {"songsByGenre": {"song": call.songs(rows)}}
-
-
-async def search3(call: Call, element: str = "searchResult3") -> dict:
-    """Words as prefixes over names and titles (accents ignored); an empty query (``""``)
-    lists everything, paged, as apps do to sync the library."""
-    p = call.params
-    text = (p.get("query") or "").strip().strip('"').strip()
-    sizes = {
-        kind: (p.int(f"{kind}Count", 20, 0, MAX_LIST), p.int(f"{kind}Offset", 0))
-        for kind in ("artist", "album", "song")
-    }
-    found = call.read(library.search.paged_search, text, sizes, call.scope)
-    artists, albums = call.artists(found["artists"]), call.albums(found["albums"])
-    if element == "searchResult2":  # the folder-based search: plain artists, albums as folders
-        artists = [shapes.artist_plain(a) for a in artists]
-        albums = [shapes.album_as_child(a) for a in albums]
-    return {element: {"artist": artists, "album": albums, "song": call.songs(found["tracks"])}}
-
-
-async def search2(call: Call) -> dict:
-    return await search3(call, "searchResult2")
-
-
-# ---------------------------------------------------------------- discovery
-
-
 def _seed_track(call: Call) -> int:
     kind, number = parse_id(call.params.required("id"), "track", "album", "artist")
     if kind == "track":
-        row = _found(call.read, library.tracks.get_track, number)
+        row = found(call.read, library.tracks.get_track, number)
         rows = [row]
     elif kind == "album":
         rows = call.read(library.tracks.tracks_by_album_ids, [number])
@@ -327,7 +207,7 @@ def _sonic_matches(call: Call, found: list[tuple[int, float]]) -> dict:
 
 def _analysed_track(call: Call, name: str) -> int:
     _, track_id = parse_id(call.params.required(name), "track")
-    if not call.holds(_found(call.read, library.tracks.get_track, track_id)["path"]):
+    if not call.holds(found(call.read, library.tracks.get_track, track_id)["path"]):
         raise not_found(f"song {make_id('track', track_id)}")
     if not call.app[keys.SOUNDS_LIKE].analysed(track_id):
         raise not_found(f"the audio analysis of song {make_id('track', track_id)} (not done yet)")

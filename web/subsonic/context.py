@@ -12,14 +12,34 @@ from aiohttp import web
 from soniquebay import library
 from soniquebay.catalog import folders, tracks
 from soniquebay.config import MusicFolder
-from soniquebay.errors import NotFound
+from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import annotations, replaygain
 from soniquebay.library import folders as folder_reads
 from soniquebay.library.folders import Scope
 from soniquebay.web import keys
 from soniquebay.web.subsonic import shapes
 from soniquebay.web.subsonic.auth import User
-from soniquebay.web.subsonic.protocol import Params, not_found
+from soniquebay.web.subsonic.protocol import Params, SubsonicError, not_found
+
+MAX_LIST = 500  # the most items one list answer holds, whatever the app asks
+
+
+def found(fn, *args):
+    """A storage read whose NotFound becomes Subsonic's error 70."""
+    try:
+        return fn(*args)
+    except NotFound as exc:
+        raise not_found(exc.message) from None
+
+
+async def guarded(call: Call, fn, *args, **kwargs):
+    """A write whose refusals are said in Subsonic's words (70 not found, 0 otherwise)."""
+    try:
+        return await call.write(fn, *args, **kwargs)
+    except NotFound as exc:
+        raise not_found(exc.message) from None
+    except InvalidInput as exc:
+        raise SubsonicError(SubsonicError.GENERIC, exc.message) from None
 
 
 @dataclass
@@ -37,6 +57,11 @@ class Call:
 
     async def write(self, fn, *args, **kwargs):
         return await self.app[keys.DB].write(fn, *args, **kwargs)
+
+    @property
+    def now_playing(self) -> dict:
+        """What each user is playing now (``scrobble`` with ``submission=false``)."""
+        return self.app[keys.NOW_PLAYING]
 
     @property
     def folders(self) -> tuple[MusicFolder, ...]:

@@ -10,7 +10,18 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from soniquebay.errors import SoniqueBayError
-from soniquebay.web.subsonic import browsing, media, personal, users
+from soniquebay.web.subsonic import (
+    annotation,
+    bookmarks,
+    browsing,
+    lists,
+    media_retrieval,
+    playlists,
+    scanning,
+    searching,
+    system,
+    user_management,
+)
 from soniquebay.web.subsonic.auth import NOBODY, authenticate
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import Params, SubsonicError, envelope, error, respond
@@ -33,9 +44,12 @@ GONE = frozenset({"search", "getChatMessages", "addChatMessage", "getVideos", "g
 
 Endpoint = Callable[[Call], Awaitable[dict | web.StreamResponse]]
 ENDPOINTS: dict[str, Endpoint] = {
-    "ping": browsing.ping,
-    "getLicense": browsing.get_license,
-    "getOpenSubsonicExtensions": browsing.get_open_subsonic_extensions,
+    # System
+    "ping": system.ping,
+    "getLicense": system.get_license,
+    "getOpenSubsonicExtensions": system.get_open_subsonic_extensions,
+    "tokenInfo": system.token_info,
+    # Browsing
     "getMusicFolders": browsing.get_music_folders,
     "getIndexes": browsing.get_indexes,
     "getArtists": browsing.get_artists,
@@ -43,13 +57,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getAlbum": browsing.get_album,
     "getSong": browsing.get_song,
     "getMusicDirectory": browsing.get_music_directory,
-    "getAlbumList": browsing.get_album_list,
-    "getAlbumList2": browsing.get_album_list2,
-    "getRandomSongs": browsing.get_random_songs,
     "getGenres": browsing.get_genres,
-    "getSongsByGenre": browsing.get_songs_by_genre,
-    "search2": browsing.search2,
-    "search3": browsing.search3,
     "getSimilarSongs": browsing.get_similar_songs,
     "getSimilarSongs2": browsing.get_similar_songs2,
     "getTopSongs": browsing.get_top_songs,
@@ -59,38 +67,51 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getArtistInfo2": browsing.get_artist_info2,
     "getAlbumInfo": browsing.get_album_info2,
     "getAlbumInfo2": browsing.get_album_info2,
-    "getUser": users.get_user,
-    "getUsers": users.get_users,
-    "createUser": users.create_user,
-    "updateUser": users.update_user,
-    "deleteUser": users.delete_user,
-    "changePassword": users.change_password,
-    "getAvatar": users.get_avatar,
-    "tokenInfo": browsing.token_info,
-    "stream": media.stream,
-    "download": media.download,
-    "getCoverArt": media.get_cover_art,
-    "getLyrics": media.get_lyrics,
-    "getLyricsBySongId": media.get_lyrics_by_song_id,
-    "star": personal.star,
-    "unstar": personal.unstar,
-    "setRating": personal.set_rating,
-    "getStarred": personal.get_starred,
-    "getStarred2": personal.get_starred2,
-    "scrobble": personal.scrobble,
-    "getNowPlaying": personal.get_now_playing,
-    "getPlaylists": personal.get_playlists,
-    "getPlaylist": personal.get_playlist,
-    "createPlaylist": personal.create_playlist,
-    "updatePlaylist": personal.update_playlist,
-    "deletePlaylist": personal.delete_playlist,
-    "getPlayQueue": personal.get_play_queue,
-    "savePlayQueue": personal.save_play_queue,
-    "getBookmarks": personal.get_bookmarks,
-    "createBookmark": personal.create_bookmark,
-    "deleteBookmark": personal.delete_bookmark,
-    "getScanStatus": personal.get_scan_status,
-    "startScan": personal.start_scan,
+    # Album/song lists
+    "getAlbumList": lists.get_album_list,
+    "getAlbumList2": lists.get_album_list2,
+    "getRandomSongs": lists.get_random_songs,
+    "getSongsByGenre": lists.get_songs_by_genre,
+    "getStarred": lists.get_starred,
+    "getStarred2": lists.get_starred2,
+    "getNowPlaying": lists.get_now_playing,
+    # Searching
+    "search2": searching.search2,
+    "search3": searching.search3,
+    # Playlists
+    "getPlaylists": playlists.get_playlists,
+    "getPlaylist": playlists.get_playlist,
+    "createPlaylist": playlists.create_playlist,
+    "updatePlaylist": playlists.update_playlist,
+    "deletePlaylist": playlists.delete_playlist,
+    # Media retrieval
+    "getAvatar": media_retrieval.get_avatar,
+    "stream": media_retrieval.stream,
+    "download": media_retrieval.download,
+    "getCoverArt": media_retrieval.get_cover_art,
+    "getLyrics": media_retrieval.get_lyrics,
+    "getLyricsBySongId": media_retrieval.get_lyrics_by_song_id,
+    # Media annotation
+    "star": annotation.star,
+    "unstar": annotation.unstar,
+    "setRating": annotation.set_rating,
+    "scrobble": annotation.scrobble,
+    # Bookmarks
+    "getPlayQueue": bookmarks.get_play_queue,
+    "savePlayQueue": bookmarks.save_play_queue,
+    "getBookmarks": bookmarks.get_bookmarks,
+    "createBookmark": bookmarks.create_bookmark,
+    "deleteBookmark": bookmarks.delete_bookmark,
+    # User management
+    "getUser": user_management.get_user,
+    "getUsers": user_management.get_users,
+    "createUser": user_management.create_user,
+    "updateUser": user_management.update_user,
+    "deleteUser": user_management.delete_user,
+    "changePassword": user_management.change_password,
+    # Media library scanning
+    "getScanStatus": scanning.get_scan_status,
+    "startScan": scanning.start_scan,
 }
 
 

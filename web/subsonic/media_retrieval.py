@@ -1,14 +1,14 @@
-"""Media endpoints: stream (the original with Range, or transcoded), download, cover art,
-lyrics. The bytes go out through the web UI's own paths (:mod:`soniquebay.web.stream`,
-:mod:`soniquebay.web.covers`): the same library-folder check, the same transcoder limit."""
+"""Media retrieval: streams (originals, transcodes, offsets), downloads, cover art, lyrics,
+avatars."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from aiohttp import web
 
-from soniquebay import library
+from soniquebay import artwork, library
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
 from soniquebay.library import playlists, stage_data
 from soniquebay.web import covers
@@ -21,6 +21,7 @@ from soniquebay.web.stream import (
 )
 from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import SubsonicError, not_found, parse_id
+from soniquebay.web.subsonic.user_management import AVATAR_SIZE, user_row
 
 
 def _playable(call: Call) -> tuple[dict, bytes]:
@@ -177,3 +178,15 @@ async def get_lyrics(call: Call) -> dict:
                 }
             }
     return {"lyrics": {"artist": artist or None, "title": title or None}}
+
+
+async def get_avatar(call: Call) -> web.Response:
+    """A drawn avatar (the name's initials on its colour): SoniqueBay keeps no pictures of
+    people. A PNG, which every app can show."""
+    name = call.params.required("username")
+    user_row(call, name)
+    loop = asyncio.get_running_loop()
+    body = await loop.run_in_executor(None, artwork.placeholder_png, name, AVATAR_SIZE)
+    return web.Response(
+        body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )

@@ -1,20 +1,11 @@
-"""Users through the Subsonic API: what a user may do (``getUser``), and for administrators the
-accounts themselves (``getUsers``, ``createUser``, ``updateUser``, ``deleteUser``); anyone
-changes their own password (``changePassword``); ``getAvatar`` draws one from the name.
-
-A password given here is the user's **apps' password** (the one Subsonic apps log in with,
-kept sealed). ``createUser`` sets the login password to it too, so the new user can use the
-web pages; ``changePassword`` and ``updateUser`` change the apps' password only — the login
-password is changed on the web pages or with ``soniquebay user password``.
-"""
+"""User management: accounts as the spec has them (admins manage, a user sees themself),
+their music folders, password changes."""
 
 from __future__ import annotations
 
 import asyncio
 
-from aiohttp import web
-
-from soniquebay import artwork, credentials
+from soniquebay import credentials
 from soniquebay.catalog import folders
 from soniquebay.library import accounts
 from soniquebay.web import keys
@@ -23,6 +14,7 @@ from soniquebay.web.subsonic.context import Call
 from soniquebay.web.subsonic.protocol import SubsonicError, not_found
 
 MIN_PASSWORD = 8
+
 AVATAR_SIZE = 256
 
 
@@ -48,7 +40,7 @@ def _user(call: Call, row: dict) -> dict:
     }  # fmt: skip
 
 
-def _row(call: Call, name: str) -> dict:
+def user_row(call: Call, name: str) -> dict:
     row = call.read(accounts.subsonic_user, name)
     if row is None:
         raise not_found(f"user {name[:60]!r}")
@@ -59,7 +51,7 @@ async def get_user(call: Call) -> dict:
     name = call.params.get("username") or call.user.name
     if name != call.user.name and not call.user.is_admin:
         raise _refuse("you may only look at yourself")
-    return {"user": _user(call, _row(call, name))}
+    return {"user": _user(call, user_row(call, name))}
 
 
 async def get_users(call: Call) -> dict:
@@ -117,7 +109,7 @@ def _chosen_folders(call: Call) -> list[str] | None:
 async def update_user(call: Call) -> dict:
     _admin(call)
     name = call.params.required("username")
-    _row(call, name)
+    user_row(call, name)
     if call.params.get("adminRole") is not None:
         await call.write(accounts.set_admin, name, call.params.bool("adminRole"))
     if call.params.all("musicFolderId"):
@@ -132,7 +124,7 @@ async def delete_user(call: Call) -> dict:
     name = call.params.required("username")
     if name == call.user.name:
         raise _refuse("you cannot delete yourself")
-    await call.write(accounts.delete_user, _row(call, name)["id"])
+    await call.write(accounts.delete_user, user_row(call, name)["id"])
     return {}
 
 
@@ -140,18 +132,6 @@ async def change_password(call: Call) -> dict:
     name = call.params.required("username")
     if name != call.user.name and not call.user.is_admin:
         raise _refuse("you may only change your own password")
-    _row(call, name)
+    user_row(call, name)
     await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
     return {}
-
-
-async def get_avatar(call: Call) -> web.Response:
-    """A drawn avatar (the name's initials on its colour): SoniqueBay keeps no pictures of
-    people. A PNG, which every app can show."""
-    name = call.params.required("username")
-    _row(call, name)
-    loop = asyncio.get_running_loop()
-    body = await loop.run_in_executor(None, artwork.placeholder_png, name, AVATAR_SIZE)
-    return web.Response(
-        body=body, content_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
-    )
