@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import redis.asyncio as aioredis
@@ -38,6 +38,8 @@ PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
 SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
 # Routes that answer within the asking account's music folders (routes.Route.folders).
 FOLDER_AWARE: web.AppKey[set[tuple[str, str]]] = web.AppKey("folder_aware")
+# Every route as the table gave it (the OpenAPI document is built from their docs).
+ROUTES: web.AppKey[list[Any]] = web.AppKey("routes")
 SCHEMA = web.AppKey("schema", GraphQLSchema)
 READERS: web.AppKey[Readers] = web.AppKey("readers")
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
