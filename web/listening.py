@@ -13,6 +13,7 @@ import re
 from aiohttp import web
 
 from soniquebay import library
+from soniquebay.catalog import lyrics as catalog_lyrics
 from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.catalog.starred import starred
 from soniquebay.errors import InvalidInput
@@ -92,6 +93,17 @@ async def player_tracks(request: web.Request) -> web.Response:
         for b, r in zip(briefs(request.app, ordered), ordered, strict=True)
     ]
     return json_response({"items": items})
+
+
+async def track_lyrics(request: web.Request) -> web.Response:
+    """``GET /api/tracks/{id}/lyrics``: ``{"text", "synced", "source"}``, ``synced`` being
+    ``[[seconds, line], ...]`` when the lyrics have times (an ``.lrc``); all null when no
+    plugin found any. The player's lyrics panel reads it."""
+    known_params(request)
+    database, track_id = request.app[keys.DB], path_id(request)
+    check_track(request, database.read(library.tracks.get_track, track_id))  # 404 first
+    found = catalog_lyrics.of_track(database, track_id)
+    return json_response(found or {"text": None, "synced": None, "source": None})
 
 
 async def search(request: web.Request) -> web.Response:

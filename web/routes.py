@@ -489,6 +489,20 @@ def table(settings: Settings) -> list[Route]:
         ),
         r(
             "GET",
+            "/api/tracks/{id}/lyrics",
+            listening.track_lyrics,
+            READ,
+            F,
+            doc=missing(
+                op(
+                    "A track's lyrics: text, and [seconds, line] pairs when they are time-synced",
+                    "listening",
+                    params=PID,
+                )
+            ),
+        ),
+        r(
+            "GET",
             "/api/tracks/{id}/similar",
             listening.similar,
             READ,

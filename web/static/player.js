@@ -4,7 +4,9 @@
 // (or 4 minutes) was heard, as Last.fm counts a scrobble. It never stalls on a bad file: an
 // original the browser cannot decode is transcoded (that track only: the chosen quality stays),
 // and a track that cannot be played at all is announced, reported to the server (its page and
-// /errors show it), marked unplayable for this session and skipped after a moment.
+// /errors show it), marked unplayable for this session and skipped after a moment. Lyrics
+// show in a panel; time-synced ones light the current line and keep it in view, and a click on
+// a line goes there.
 (function () {
   "use strict";
   const root = document.getElementById("player");
@@ -141,6 +143,65 @@
       if (n.matches("tr, .playlist-tracks li")) n.classList.add("playing");
     });
     mediaSession(t);
+    showLyrics();
+  }
+
+  // Lyrics of the playing track, fetched when the panel is open; synced ones follow the music.
+  const lyrics = { id: null, lines: [], current: -1 };
+  async function showLyrics() {
+    const panel = $(".lyrics-panel"), t = state.queue[state.index];
+    if (panel.hidden || !t || lyrics.id === t.id) return;
+    Object.assign(lyrics, { id: t.id, lines: [], current: -1 });
+    const body = panel.querySelector(".lyrics-body");
+    body.textContent = "…";
+    let found = null;
+    try {
+      const response = await fetch("/api/tracks/" + t.id + "/lyrics", { credentials: "same-origin" });
+      if (response.ok) found = await response.json();
+    } catch (_) { /* offline: said below */ }
+    if (lyrics.id !== t.id) return;  // another track came meanwhile
+    body.textContent = "";
+    if (found && found.synced) {
+      const list = document.createElement("ol");
+      list.className = "lyrics-lines";
+      found.synced.forEach(function (pair) {
+        const li = document.createElement("li"), button = document.createElement("button");
+        button.type = "button";
+        button.dataset.at = String(pair[0]);
+        button.textContent = pair[1] || "\u266a";
+        button.title = "Play from " + fmt(pair[0]);
+        li.appendChild(button);
+        list.appendChild(li);
+        lyrics.lines.push({ at: pair[0], node: li });
+      });
+      body.appendChild(list);
+      followLyrics();
+    } else if (found && found.text) {
+      const text = document.createElement("p");
+      text.className = "lyrics-text";
+      text.textContent = found.text;
+      body.appendChild(text);
+    } else {
+      body.textContent = found ? "No lyrics for this track." : "The lyrics could not be loaded.";
+    }
+  }
+  function followLyrics() {
+    const panel = $(".lyrics-panel");
+    if (!lyrics.lines.length || panel.hidden) return;
+    const now = currentTime() + 0.05;
+    let i = -1;
+    while (i + 1 < lyrics.lines.length && lyrics.lines[i + 1].at <= now) i++;
+    if (i === lyrics.current) return;
+    if (lyrics.current >= 0) {
+      lyrics.lines[lyrics.current].node.classList.remove("current");
+      lyrics.lines[lyrics.current].node.removeAttribute("aria-current");
+    }
+    lyrics.current = i;
+    if (i < 0) return;
+    const node = lyrics.lines[i].node;
+    node.classList.add("current");
+    node.setAttribute("aria-current", "true");
+    panel.scrollTop = node.offsetTop - panel.clientHeight / 2 + node.clientHeight / 2;
   }
 
   function setIcon(button, name) {
@@ -323,13 +384,22 @@
     else if (act === "next") step(1);
     else if (act === "shuffle") { state.shuffle = !state.shuffle; resetOrder(); show(); save(); }
     else if (act === "repeat") { state.repeat = { off: "all", all: "one", one: "off" }[state.repeat]; show(); save(); }
-    else if (act === "queue") {
-      const panel = $(".queue-panel");
-      panel.hidden = !panel.hidden;
-      button.setAttribute("aria-expanded", String(!panel.hidden));
-    } else if (act === "clear") stop();
+    else if (act === "lyrics" || act === "queue") togglePanel(act, button);
+    else if (act === "clear") stop();
     else if (act === "save") saveQueue();
   });
+
+  function togglePanel(act, button) {  // the queue and the lyrics share the corner: one at a time
+    const panel = $(act === "lyrics" ? ".lyrics-panel" : "#queue-panel");
+    const other = act === "lyrics" ? "queue" : "lyrics";
+    panel.hidden = !panel.hidden;
+    button.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) {
+      $(other === "lyrics" ? ".lyrics-panel" : "#queue-panel").hidden = true;
+      $("[data-act=" + other + "]").setAttribute("aria-expanded", "false");
+    }
+    if (act === "lyrics") { lyrics.id = null; showLyrics(); }  // for the track playing now
+  }
 
   async function saveQueue() {
     if (!state.queue.length) return;
@@ -365,7 +435,12 @@
 
   audio.addEventListener("play", function () { if (graph && graph.ctx.state === "suspended") graph.ctx.resume(); const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
   audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
+  root.addEventListener("click", function (e) {
+    const line = e.target.closest(".lyrics-lines button");
+    if (line) seek(Number(line.dataset.at));
+  });
   audio.addEventListener("timeupdate", function () {
+    followLyrics();
     const now = currentTime(), total = totalTime();
     if (!dragging) {
       seekBar.max = String(Math.ceil(total));

@@ -9,8 +9,9 @@ import os
 from aiohttp import web
 
 from soniquebay import artwork, library
+from soniquebay.catalog import lyrics
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
-from soniquebay.library import playlists, stage_data
+from soniquebay.library import playlists
 from soniquebay.web import covers
 from soniquebay.web.stream import (
     TRANSCODES,
@@ -126,24 +127,20 @@ def _found_playlist(call: Call, number: int) -> list[int]:
         raise not_found(f"playlist {number}") from None
 
 
-def _lyrics_of(call: Call, track_id: int) -> dict | None:
-    return (call.read(stage_data.plugin_data, [track_id]).get(track_id) or {}).get("lyrics")
-
-
 async def get_lyrics_by_song_id(call: Call) -> dict:
     """OpenSubsonic ``songLyrics``: from the lyrics plugin (time-synced when it has times)."""
     _, track_id = parse_id(call.params.required("id"), "track")
     songs = call.songs_by_ids([track_id])
     if not songs:
         raise not_found(f"song {track_id}")
-    found = _lyrics_of(call, track_id)
+    found = lyrics.of_track(call, track_id)
     items = []
-    if found and (found.get("lyrics_synced") or found.get("lyrics")):
-        synced = found.get("lyrics_synced")
+    if found:
+        synced = found["synced"]
         lines = (
             [{"start": round(at * 1000), "value": words} for at, words in synced]
             if synced
-            else [{"value": line} for line in (found.get("lyrics") or "").splitlines()]
+            else [{"value": line} for line in (found["text"] or "").splitlines()]
         )
         items.append(
             {
@@ -168,13 +165,13 @@ async def get_lyrics(call: Call) -> dict:
         with_total=False,
     )
     for row in rows:
-        found = _lyrics_of(call, row["id"])
-        if found and found.get("lyrics"):
+        found = lyrics.of_track(call, row["id"])
+        if found and found["text"]:
             return {
                 "lyrics": {
                     "artist": row["artist_name"],
                     "title": row["title"],
-                    "value": found["lyrics"],
+                    "value": found["text"],
                 }
             }
     return {"lyrics": {"artist": artist or None, "title": title or None}}
