@@ -194,8 +194,9 @@ def analyze_audio(
     columns. ``max_seconds`` caps the analysed span (``None``: the backend's default; a job that
     timed out is retried once with a shorter span). A backend that is not the chosen one returns
     ``None`` so the next runs. Returns the feature columns (``bpm``, ``key``, ``loudness_lufs``
-    …) plus ``analysis_backend`` and ``analysis_version``. Raising records ``analysis_error`` on
-    the track.
+    …) plus ``analysis_backend``, ``analysis_version`` and ``waveform`` (a list of 0..255 peaks
+    of the whole file for the player's seek bar, or ``None``). Raising records
+    ``analysis_error`` on the track.
 
     :param ctx: this plugin's context.
     :param track: the track as stages see it: its columns (:class:`soniquebay.records.Track`),

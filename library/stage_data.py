@@ -163,6 +163,8 @@ def _store_fields(conn: apsw.Connection, result: dict, fields: dict, now: float)
         if "extra" in fields:
             features["features_extra"] = fields["extra"]
         update_features(conn, [{"track_id": track_id, **features, "analysis_error": None}])
+        if fields.get("waveform") is not None:
+            set_waveform(conn, track_id, fields["waveform"])
     elif stores == "vectors":
         items = []
         for name, values in _vectors(fields).items():
@@ -184,6 +186,26 @@ def _store_fields(conn: apsw.Connection, result: dict, fields: dict, now: float)
             duplicates.index(
                 conn, track_id, str(fields["fingerprint"]), float(fields["fingerprint_duration"])
             )
+
+
+def set_waveform(conn: apsw.Connection, track_id: int, peaks: Sequence[int]) -> None:
+    """Keep a track's waveform (peaks 0..255, one byte each); a ValueError for anything else."""
+    blob = bytes(int(v) for v in peaks)  # ValueError outside 0..255, TypeError for non-numbers
+    if not 0 < len(blob) <= 4096:
+        raise ValueError(f"a waveform has 1 to 4096 peaks, not {len(blob)}")
+    conn.execute(
+        "INSERT INTO track_waveforms (track_id, peaks) VALUES (?, ?) "
+        "ON CONFLICT (track_id) DO UPDATE SET peaks = excluded.peaks",
+        (track_id, blob),
+    )
+
+
+def waveform(conn: apsw.Connection, track_id: int) -> list[int] | None:
+    """A track's waveform as the analysis stored it, or None (not analysed yet, or too long)."""
+    rows = conn.execute(
+        "SELECT peaks FROM track_waveforms WHERE track_id = ?", (track_id,)
+    ).fetchall()
+    return list(rows[0]["peaks"]) if rows else None
 
 
 def set_plugin_fields(

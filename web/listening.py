@@ -106,6 +106,19 @@ async def track_lyrics(request: web.Request) -> web.Response:
     return json_response(found or {"text": None, "synced": None, "source": None})
 
 
+async def track_waveform(request: web.Request) -> web.Response:
+    """``GET /api/tracks/{id}/waveform``: ``{"peaks": [0..255, ...]}`` (200 of them, the whole
+    file, each of its loudest) for the player's seek bar; ``peaks`` null until the analysis
+    has run, or for a file longer than the analysed span. Cached by the browser: it changes
+    only when the track is analysed again."""
+    known_params(request)
+    database, track_id = request.app[keys.DB], path_id(request)
+    check_track(request, database.read(library.tracks.get_track, track_id))  # 404 first
+    peaks = database.read(stage_data.waveform, track_id)
+    headers = {"Cache-Control": "private, max-age=3600"} if peaks else {}
+    return json_response({"peaks": peaks}, headers=headers)
+
+
 async def search(request: web.Request) -> web.Response:
     """``GET /api/search?q=…&limit=N``: artists, albums and tracks, each group best first
     (bm25: a match in the title counts most, then artist, album, album artist, genre); each

@@ -489,6 +489,20 @@ def table(settings: Settings) -> list[Route]:
         ),
         r(
             "GET",
+            "/api/tracks/{id}/waveform",
+            listening.track_waveform,
+            READ,
+            F,
+            doc=missing(
+                op(
+                    "A track's waveform for the seek bar: 200 peaks, 0..255 of its loudest",
+                    "listening",
+                    params=PID,
+                )
+            ),
+        ),
+        r(
+            "GET",
             "/api/tracks/{id}/lyrics",
             listening.track_lyrics,
             READ,

@@ -34,7 +34,8 @@ from soniquebay.plugins.stages import FILE, stage
 
 np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 
-STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
+STAGE_VERSION = "2"  # bump when a change alters the features: every track is analysed again
+# 2: the waveform for the player's seek bar
 SAMPLE_RATE = 44100
 TIMBRE_FRAME = 2048
 TIMBRE_HOP = 8192  # one frame in four: the means and spreads of 5 frames/s are stable enough

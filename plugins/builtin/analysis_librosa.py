@@ -45,7 +45,8 @@ from soniquebay.plugins.stages import FILE, stage
 np = lazy.module("numpy")  # loaded when an analysis runs, not when the plugin loads
 log = logging.getLogger(__name__)
 
-STAGE_VERSION = "1"  # bump when a change alters the features: every track is analysed again
+STAGE_VERSION = "2"  # bump when a change alters the features: every track is analysed again
+# 2: the waveform for the player's seek bar
 SAMPLE_RATE = 22050
 N_FFT = 2048
 HOP = 512

@@ -23,8 +23,9 @@ RESULT_KEYS = (
     "bpm", "bpm_confidence", "key", "scale", "key_confidence",
     "loudness_lufs", "loudness_range", "replaygain_track_gain", "replaygain_track_peak",
     "danceability", "energy", "silence_start", "silence_end", "timbre", "extra",
-    "analyzed_seconds", "analysis_backend", "analysis_version",
+    "analyzed_seconds", "analysis_backend", "analysis_version", "waveform",
 )  # fmt: skip
+WAVEFORM_BINS = 200  # peaks per track for the player's seek bar
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}
 ENERGY_FLOOR_DB = -40.0  # energy 0 at or below this RMS level (dBFS), 1 at full scale
@@ -187,8 +188,23 @@ def common_fields(audio: DecodedAudio, threshold_db: float) -> dict[str, Any]:
         "silence_start": head if audio.reaches_start else None,
         "silence_end": tail if audio.reaches_end else None,
         "analyzed_seconds": audio.seconds,
+        "waveform": waveform(audio),
     }
     return out
+
+
+def waveform(audio: DecodedAudio) -> list[int] | None:
+    """WAVEFORM_BINS peaks of the whole file, 0..255 of its loudest (a silent file: zeros);
+    None when the analysed span is not the whole file (a long one's middle) or is too short."""
+    samples = audio.samples
+    if not (audio.reaches_start and audio.reaches_end) or len(samples) < WAVEFORM_BINS:
+        return None
+    bins = samples[: len(samples) // WAVEFORM_BINS * WAVEFORM_BINS].reshape(WAVEFORM_BINS, -1)
+    peaks = np.maximum(bins.max(axis=1), -bins.min(axis=1))  # no |x| copy of the samples
+    top = float(peaks.max())
+    if top <= 0:
+        return [0] * WAVEFORM_BINS
+    return np.clip(np.round(peaks / top * 255.0), 0, 255).astype(int).tolist()
 
 
 def is_silent(audio: DecodedAudio, threshold_db: float) -> bool:

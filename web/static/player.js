@@ -6,7 +6,7 @@
 // and a track that cannot be played at all is announced, reported to the server (its page and
 // /errors show it), marked unplayable for this session and skipped after a moment. Lyrics
 // show in a panel; time-synced ones light the current line and keep it in view, and a click on
-// a line goes there.
+// a line goes there. The seek bar shows the track's waveform (the analysis's peaks) once known.
 (function () {
   "use strict";
   const root = document.getElementById("player");
@@ -144,6 +144,7 @@
     });
     mediaSession(t);
     showLyrics();
+    showWave();
   }
 
   // Lyrics of the playing track, fetched when the panel is open; synced ones follow the music.
@@ -202,6 +203,37 @@
     node.classList.add("current");
     node.setAttribute("aria-current", "true");
     panel.scrollTop = node.offsetTop - panel.clientHeight / 2 + node.clientHeight / 2;
+  }
+
+  // The waveform behind the seek bar; the range input over it stays the control.
+  const wave = { id: null, width: 200 };
+  async function showWave() {
+    const t = state.queue[state.index], timeline = $(".timeline"), svg = $(".wave");
+    if (!t || wave.id === t.id) return;
+    wave.id = t.id;
+    timeline.classList.remove("has-wave");
+    svg.hidden = true;
+    let peaks = null;
+    try {
+      const response = await fetch("/api/tracks/" + t.id + "/waveform", { credentials: "same-origin" });
+      if (response.ok) peaks = (await response.json()).peaks;
+    } catch (_) { /* no waveform: the plain seek bar */ }
+    if (wave.id !== t.id || !peaks || !peaks.length) return;
+    let d = "";
+    peaks.forEach(function (peak, i) {
+      const h = Math.max(1, peak / 255 * 30);
+      d += "M" + i + " " + ((32 - h) / 2).toFixed(2) + "h0.8v" + h.toFixed(2) + "h-0.8z";
+    });
+    wave.width = peaks.length;
+    svg.setAttribute("viewBox", "0 0 " + peaks.length + " 32");
+    svg.querySelectorAll("path").forEach(function (path) { path.setAttribute("d", d); });
+    svg.hidden = false;
+    timeline.classList.add("has-wave");
+    followWave(currentTime());
+  }
+  function followWave(at) {
+    const total = totalTime();
+    if (!$(".wave").hidden && total) $(".wave-clip").setAttribute("width", String(Math.min(1, at / total) * wave.width));
   }
 
   function setIcon(button, name) {
@@ -415,7 +447,7 @@
 
   const seekBar = $(".seek");
   let dragging = false;
-  seekBar.addEventListener("input", function () { dragging = true; root.querySelector("[data-time=current]").textContent = fmt(Number(seekBar.value)); });
+  seekBar.addEventListener("input", function () { dragging = true; followWave(Number(seekBar.value)); root.querySelector("[data-time=current]").textContent = fmt(Number(seekBar.value)); });
   seekBar.addEventListener("change", function () { dragging = false; seek(Number(seekBar.value)); });
   $(".volume").addEventListener("input", function (e) { audio.volume = Number(e.target.value); save(); });
   function levellingChanged() {
@@ -443,6 +475,7 @@
     followLyrics();
     const now = currentTime(), total = totalTime();
     if (!dragging) {
+      followWave(now);
       seekBar.max = String(Math.ceil(total));
       seekBar.value = String(Math.floor(now));
       root.querySelector("[data-time=current]").textContent = fmt(now);
