@@ -176,9 +176,11 @@ def revert_album(
         ]
         for track_id in ids:
             _revert(conn, track_id, tuple(ALBUM_ON_TRACKS.values()))
+        if not ids:  # an album with no track (made through the API): nothing to undo
+            return library.albums.get_album(conn, album_id)
         grouping.regroup(conn, grouping.folders_of(conn, ids), rules)
         now_in = conn.execute("SELECT album_id FROM tracks WHERE id = ?", (ids[0],)).fetchall()
-    return library.albums.get_album(conn, now_in[0]["album_id"] if ids else album_id)
+    return library.albums.get_album(conn, now_in[0]["album_id"])
 
 
 def _update_album_row(conn: apsw.Connection, album_id: int, fields: dict[str, Any]) -> Album:

@@ -474,7 +474,7 @@ def test_a_listener_leaving_mid_transcode_is_no_server_error(api, library, audio
 
 def test_a_changed_cover_leaves_no_stale_thumbnails(api, library, audio, tmp_path):
     """Issue 24, item 14: each cover change used to add three thumbnails for good."""
-    from soniquebay import library
+    from soniquebay.library.tracks import existing_ids
 
     path = audio.make(library / "Changing" / "01.mp3", title="C", album="Changing")
     album = add_file(api, path, title="C", album_title="Changing")["album_id"]
@@ -492,7 +492,7 @@ def test_a_changed_cover_leaves_no_stale_thumbnails(api, library, audio, tmp_pat
     (thumbs / "0123456789abcdef01234567-64.jpg").write_bytes(b"left by an old version")
     os.utime(thumbs / "0123456789abcdef01234567-64.jpg", (0, 0))
     assert api.request("DELETE", f"/api/albums/{album}")[0] == 204
-    gone = covers.sweep(lambda kind, ids: api.app[keys.DB].read(library.tracks.existing_ids, kind, ids),
+    gone = covers.sweep(lambda kind, ids: api.app[keys.DB].read(existing_ids, kind, ids),
                         grace=0)  # fmt: skip
     assert gone == 3 and not list(thumbs.glob("*.jpg")) and not list(thumbs.glob("*.src"))
 
