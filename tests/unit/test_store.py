@@ -96,3 +96,10 @@ def test_a_bad_item_rolls_back_its_whole_batch(db_conn):
 def test_sort_fields_are_an_enumeration(db_conn):
     with pytest.raises(InvalidInput):
         library.tracks.list_tracks(db_conn, sort="title; DROP TABLE tracks")
+
+
+def test_undoing_the_edits_of_an_album_with_no_track_answers_the_album(db_conn):
+    from soniquebay.library import edits
+
+    album = edits.create_album(db_conn, {"title": "Empty"})
+    assert edits.revert_album(db_conn, album["id"])["title"] == "Empty"
