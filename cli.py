@@ -141,6 +141,12 @@ def _parser() -> argparse.ArgumentParser:
     kept.add_argument("folder", nargs="*", help="folder names; none: show the user's")
     kept.add_argument("--all", action="store_true", help="the user sees every folder")
     common(kept, again=True)
+    downloading = user_sub.add_parser(
+        "downloads", help="let a user download files (originals, zips) or not; streaming stays"
+    )
+    downloading.add_argument("username")
+    downloading.add_argument("allowed", choices=("on", "off"))
+    common(downloading, again=True)
     api_key = user_sub.add_parser(
         "api-key", help="make a new OpenSubsonic API key for the user; printed once"
     )
@@ -371,6 +377,10 @@ def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
         return 2
     if args.user_command == "folders":
         return _user_folders(args, settings, conn)
+    if args.user_command == "downloads":
+        accounts.set_downloads(conn, args.username, args.allowed == "on")
+        print(f"downloads {args.allowed} for {args.username}")
+        return 0
     if args.user_command == "api-key":
         key = credentials.new_api_key()
         accounts.create_api_key(conn, args.username, credentials.hash_token(key))

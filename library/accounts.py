@@ -71,7 +71,7 @@ def create_token(
 
 def token_by_hash(conn: apsw.Connection, token_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT k.id, k.name, k.scope, k.user_id, u.username, u.folders FROM api_tokens k
+        """SELECT k.id, k.name, k.scope, k.user_id, u.username, u.folders, u.downloads FROM api_tokens k
            LEFT JOIN users u ON u.id = k.user_id
            WHERE k.token_hash = ? AND k.revoked_at IS NULL""",
         (token_hash,),
@@ -117,7 +117,7 @@ def create_session(
 def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
         """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin, u.theme,
-                  u.folders
+                  u.folders, u.downloads
            FROM sessions s
            JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?""",
         (id_hash, time.time()),
@@ -132,7 +132,7 @@ def delete_session(conn: apsw.Connection, id_hash: str) -> None:
 
 def list_users(conn: apsw.Connection) -> list[dict[str, Any]]:
     return conn.execute(
-        """SELECT id, username, is_admin, created_at, folders FROM users
+        """SELECT id, username, is_admin, created_at, folders, downloads FROM users
            ORDER BY username COLLATE NOCASE"""
     ).fetchall()
 
@@ -196,6 +196,17 @@ def set_folders(conn: apsw.Connection, username: str, names: Sequence[str] | Non
         )
 
 
+def set_downloads(conn: apsw.Connection, username: str, allowed: bool) -> None:
+    """Whether the user may download files (originals, zips; Subsonic's downloadRole)."""
+    with conn:
+        rows = conn.execute(
+            "UPDATE users SET downloads = ?, updated_at = ? WHERE username = ? RETURNING id",
+            (int(allowed), time.time(), username),
+        ).fetchall()
+    if not rows:
+        raise NotFound(f"user {username!r} does not exist")
+
+
 def folders_of(row: dict[str, Any] | None) -> tuple[str, ...] | None:
     """The folder names a user row (session, token, key, list) keeps them to; None: all."""
     raw = (row or {}).get("folders")
@@ -218,7 +229,8 @@ def set_subsonic_password(conn: apsw.Connection, username: str, sealed: str | No
 
 def subsonic_user(conn: apsw.Connection, username: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        "SELECT id, username, is_admin, subsonic_password, folders FROM users WHERE username = ?",
+        "SELECT id, username, is_admin, subsonic_password, folders, downloads FROM users"
+        " WHERE username = ?",
         (username,),
     ).fetchall()
     return rows[0] if rows else None
@@ -237,7 +249,7 @@ def create_api_key(conn: apsw.Connection, username: str, key_hash: str) -> None:
 
 def user_by_api_key(conn: apsw.Connection, key_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT u.id, u.username, u.is_admin, u.folders FROM api_keys k
+        """SELECT u.id, u.username, u.is_admin, u.folders, u.downloads FROM api_keys k
            JOIN users u ON u.id = k.user_id
            WHERE k.key_hash = ?""",
         (key_hash,),

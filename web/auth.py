@@ -43,6 +43,7 @@ class Principal:
     user_id: int | None = None  # whose stars, plays and playlists (None: the worker, a CLI token)
     theme: str = "auto"  # the pages' colours this user chose (a session's)
     folders: tuple[str, ...] | None = None  # the music folders the user sees; None: every one
+    downloads: bool = True  # may download files (an admin can turn it off per user)
 
     def can(self, scope: str) -> bool:
         return access.granted(self.scope, scope)
@@ -137,6 +138,7 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
             via="bearer",
             user_id=row["user_id"],
             folders=accounts.folders_of(row),
+            downloads=row.get("downloads") != 0,
         )
         if row is not None
         else None
@@ -162,6 +164,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
         user_id=row["user_id"],
         theme=row["theme"],
         folders=accounts.folders_of(row),
+        downloads=row.get("downloads") != 0,
     )
 
 

@@ -73,6 +73,17 @@ async def users_folders_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/users")
 
 
+async def users_downloads_form(request: web.Request) -> web.Response:
+    """Admin: whether a user may download files (streaming is not affected)."""
+    form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
+    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
+                None)  # fmt: skip
+    if name is None:
+        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    await database.write(accounts.set_downloads, name, form.get("allowed") == "1")
+    raise web.HTTPSeeOther("/users")
+
+
 async def users_create_form(request: web.Request) -> web.Response:
     """Admin: a new user, with the password given or a generated one shown once."""
     form = await request.post()

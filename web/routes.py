@@ -21,6 +21,7 @@ from soniquebay.web import (
     account_pages,
     browse_pages,
     covers,
+    downloads,
     duplicates_api,
     health,
     jobs_api,
@@ -159,6 +160,7 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/users", pages.users_create_form, ADMIN),
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
         r("POST", "/users/{id}/folders", pages.users_folders_form, ADMIN),
+        r("POST", "/users/{id}/downloads", pages.users_downloads_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
         r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", account_pages.logout, WRITE, F),
@@ -404,6 +406,21 @@ def table(settings: Settings) -> list[Route]:
         ),
         r(
             "GET",
+            "/api/albums/{id}/download",
+            downloads.album_download,
+            READ,
+            F,
+            doc=missing(
+                op(
+                    "Download an album: its files in one zip, streamed as it is built",
+                    "listening",
+                    params=PID,
+                    content_type="application/octet-stream",
+                )
+            ),
+        ),
+        r(
+            "GET",
             "/api/albums/{id}/cover",
             covers.album_cover,
             READ,
@@ -484,6 +501,21 @@ def table(settings: Settings) -> list[Route]:
                     params=PID,
                     body="PlaybackError",
                     ok=204,
+                )
+            ),
+        ),
+        r(
+            "GET",
+            "/api/tracks/{id}/download",
+            downloads.track_download,
+            READ,
+            F,
+            doc=missing(
+                op(
+                    "Download a track's original file (403 when an admin turned your downloads off)",
+                    "listening",
+                    params=PID,
+                    content_type="application/octet-stream",
                 )
             ),
         ),
@@ -680,6 +712,21 @@ def table(settings: Settings) -> list[Route]:
             F,
             doc=missing(
                 op("Append tracks to a playlist", "playlists", params=PID, body="TrackIds")
+            ),
+        ),
+        r(
+            "GET",
+            "/api/playlists/{id}/download",
+            downloads.playlist_download,
+            READ,
+            F,
+            doc=missing(
+                op(
+                    "Download one of your playlists: its files in one zip, in its order",
+                    "listening",
+                    params=PID,
+                    content_type="application/octet-stream",
+                )
             ),
         ),
         r(

@@ -33,10 +33,17 @@ class User:
     name: str
     is_admin: bool
     folders: tuple[str, ...] | None = None  # the music folders they see, by name; None: all
+    downloads: bool = True  # downloadRole
 
     @classmethod
     def of(cls, row: dict) -> User:
-        return cls(row["id"], row["username"], bool(row["is_admin"]), accounts.folders_of(row))
+        return cls(
+            row["id"],
+            row["username"],
+            bool(row["is_admin"]),
+            accounts.folders_of(row),
+            row.get("downloads") != 0,
+        )
 
 
 NOBODY = User(0, "", False)  # the caller of a method the spec answers without credentials

@@ -12,7 +12,7 @@ from soniquebay import artwork, library
 from soniquebay.catalog import lyrics
 from soniquebay.errors import Forbidden, InvalidInput, NotFound
 from soniquebay.library import playlists
-from soniquebay.web import covers
+from soniquebay.web import covers, downloads
 from soniquebay.web.stream import (
     TRANSCODES,
     content_type,
@@ -75,17 +75,18 @@ def _nearest_transcode(path: bytes) -> str:
     return {"opus": "opus", "ogg": "ogg", "oga": "ogg", "aac": "aac"}.get(extension, "mp3")
 
 
-def _original(path: bytes, download: bool = False) -> web.FileResponse:
+def _original(path: bytes, download: bool = False, name: str = "") -> web.FileResponse:
     headers = {"Content-Type": content_type(path), "Cache-Control": "private, max-age=0"}
     if download:
-        name = os.path.basename(path).decode("utf-8", "replace").replace('"', "")
-        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        headers["Content-Disposition"] = downloads.attachment(name)
     return web.FileResponse(path.decode("utf-8", "surrogateescape"), headers=headers)
 
 
 async def download(call: Call) -> web.StreamResponse:
-    _track, path = _playable(call)
-    return _original(path, download=True)
+    if not call.user.downloads:
+        raise SubsonicError(SubsonicError.NOT_AUTHORIZED, "downloads are off for this user")
+    track, path = _playable(call)
+    return _original(path, download=True, name=downloads.download_name(track, path))
 
 
 async def get_cover_art(call: Call) -> web.StreamResponse:

@@ -33,7 +33,7 @@ def _user(call: Call, row: dict) -> dict:
     seen = folders.visible(call.app[keys.SETTINGS].folders, accounts.folders_of(row))
     return {
         "username": row["username"], "email": "", "scrobblingEnabled": True,
-        "adminRole": admin, "settingsRole": True, "downloadRole": True, "uploadRole": False,
+        "adminRole": admin, "settingsRole": True, "downloadRole": row.get("downloads") != 0, "uploadRole": False,
         "playlistRole": True, "coverArtRole": True, "commentRole": False,
         "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
         "videoConversionRole": False, "folder": [f.id for f in seen],
@@ -88,6 +88,8 @@ async def create_user(call: Call) -> dict:
     await call.write(accounts.set_subsonic_password, name, await _seal(call, password))
     if chosen is not None:
         await call.write(accounts.set_folders, name, chosen)
+    if call.params.get("downloadRole") is not None:
+        await call.write(accounts.set_downloads, name, call.params.bool("downloadRole"))
     return {}
 
 
@@ -114,6 +116,8 @@ async def update_user(call: Call) -> dict:
         await call.write(accounts.set_admin, name, call.params.bool("adminRole"))
     if call.params.all("musicFolderId"):
         await call.write(accounts.set_folders, name, _chosen_folders(call))
+    if call.params.get("downloadRole") is not None:
+        await call.write(accounts.set_downloads, name, call.params.bool("downloadRole"))
     if call.params.get("password"):
         await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
     return {}
