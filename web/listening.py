@@ -17,13 +17,13 @@ from soniquebay.catalog import lyrics as catalog_lyrics
 from soniquebay.catalog import playlists as catalog_playlists
 from soniquebay.catalog.starred import starred
 from soniquebay.errors import InvalidInput
-from soniquebay.library import annotations, playlists, replaygain, sql, stage_data
+from soniquebay.library import annotations, playlists, playqueue, replaygain, sql, stage_data
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
 from soniquebay.web.params import int_param, known_params, path_id
 from soniquebay.web.sounds_like import mix_ids
 from soniquebay.web.stream import content_type
-from soniquebay.web.validation import check_object, json_object, query_value
+from soniquebay.web.validation import JSON, check_object, json_object, query_value
 from soniquebay.web.viewer import check_track, held, scope, shown_tracks, user_of
 
 PLAYLIST_SPEC = {"name": str, "comment": str, "track_ids": list}
@@ -376,6 +376,62 @@ def _heard(conn, user_id: int, track_id: int) -> None:
     """A play counted, and the track's playback failure gone, in one write."""
     annotations.record_play(conn, user_id, track_id)
     stage_data.clear_playback_failure(conn, track_id)
+
+
+MAX_QUEUE = 5000  # tracks a saved queue holds, as the player sends it
+
+
+async def get_play_queue(request: web.Request) -> web.Response:
+    """``GET /api/playqueue``: the queue this user left playing, in the web player or an app
+    (the very record of Subsonic's ``getPlayQueue``), with the tracks it holds that they see:
+    ``{"track_ids", "current_id", "position_ms", "changed_at", "changed_by"}``; empty when none."""
+    known_params(request)
+    database = request.app[keys.DB]
+    queue = database.read(playqueue.get_queue, user_of(request))
+    if queue is None:
+        return json_response({"track_ids": [], "current_id": None, "position_ms": 0,
+                              "changed_at": None, "changed_by": None})  # fmt: skip
+    rows = {
+        r["id"]
+        for r in held(request, database.read(library.tracks.tracks_by_ids, queue["track_ids"]))
+    }
+    ids = [i for i in queue["track_ids"] if i in rows]
+    return json_response(
+        {"track_ids": ids, "current_id": queue["current_id"] if queue["current_id"] in rows else None,
+         "position_ms": queue["position_ms"], "changed_at": queue["changed_at"],
+         "changed_by": queue["changed_by"]}
+    )  # fmt: skip
+
+
+async def put_play_queue(request: web.Request) -> web.Response:
+    """``PUT /api/playqueue`` ``{"track_ids": [...], "current_id": id|null, "position_ms": n}``:
+    the web player keeps its queue on the server, per user: another browser, or an app
+    (``getPlayQueue``), goes on from there, and the next person on this browser does not
+    inherit it."""
+    body = check_object(
+        await json_object(request),
+        {"track_ids": JSON, "current_id": int, "position_ms": int},
+        required=("track_ids",),
+    )
+    ids = body["track_ids"]
+    if not (isinstance(ids, list) and len(ids) <= MAX_QUEUE
+            and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):  # fmt: skip
+        raise InvalidInput(
+            f"track_ids must be a list of at most {MAX_QUEUE} track ids",
+            details={"field": "track_ids"},
+        )
+    current = body.get("current_id")
+    if current is not None and current not in ids:
+        raise InvalidInput("current_id must be one of track_ids", details={"field": "current_id"})
+    await request.app[keys.DB].write(
+        playqueue.save_queue,
+        user_of(request),
+        ids,
+        current,
+        body.get("position_ms") or 0,
+        "web player",
+    )
+    return web.Response(status=204)
 
 
 MAX_REASON = 300

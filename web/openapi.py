@@ -140,6 +140,15 @@ def _components() -> dict[str, Any]:
                     "scope": {"type": "string", "enum": ["read", "write", "admin"]},
                 },
             },
+            "PlayQueue": {
+                "type": "object",
+                "required": ["track_ids"],
+                "properties": {
+                    "track_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "current_id": {"type": "integer", "nullable": True},
+                    "position_ms": {"type": "integer", "minimum": 0},
+                },
+            },
             "LibraryRoot": {
                 "type": "object",
                 "required": ["root"],

@@ -610,6 +610,27 @@ def table(settings: Settings) -> list[Route]:
         ),
         r(
             "GET",
+            "/api/playqueue",
+            listening.get_play_queue,
+            READ,
+            F,
+            doc=op("The queue you left playing (the web player's, or an app's)", "listening"),
+        ),
+        r(
+            "PUT",
+            "/api/playqueue",
+            listening.put_play_queue,
+            WRITE,
+            F,
+            doc=op(
+                "Keep your play queue on the server (Subsonic's getPlayQueue reads it)",
+                "listening",
+                body="PlayQueue",
+                ok=204,
+            ),
+        ),
+        r(
+            "GET",
             "/api/search",
             listening.search,
             READ,

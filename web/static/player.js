@@ -1,5 +1,5 @@
-// The player: a queue that survives page loads (pages load in place; the queue is also kept in
-// localStorage for a reload), previous/next, seek, volume, shuffle/repeat, keyboard, and the
+// The player: a queue that survives page loads (pages load in place; the queue is also kept on
+// the server, per user, for a reload, another browser or an app), previous/next, seek, volume, shuffle/repeat, keyboard, and the
 // Media Session API for lock screens and headset buttons. Plays are counted once half a track
 // (or 4 minutes) was heard, as Last.fm counts a scrobble. It never stalls on a bad file: an
 // original the browser cannot decode is transcoded (that track only: the chosen quality stays),
@@ -13,12 +13,13 @@
   const audio = document.getElementById("audio");
   if (!root || !audio) return;
   const $ = function (sel) { return root.querySelector(sel); };
-  const KEY = "soniquebay.player";
+  const KEY = "soniquebay.player.settings";  // this browser's; the queue is the user's (server)
   const state = { queue: [], index: -1, order: [], shuffle: false, repeat: "off", counted: false, base: 0 };
   const transcoded = new Set();  // ids whose original this browser could not play
   const unplayable = new Map();  // id -> why, for this session
   const SKIP_AFTER = 2500;  // ms the "can't play" message shows before the next track
   let skipping = null;
+  let restored = false;  // the user's saved queue is back (or there was none)
   // ReplayGain: each track's (or its album's) gain, through Web Audio, never past its peak.
   const LEVELLING = "soniquebay.levelling";
   const levelling = (function () {
@@ -78,14 +79,32 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
+  // The queue is the user's, kept on the server (the record Subsonic's getPlayQueue reads): a
+  // phone app and the browser go on from each other, and the next person on this browser does
+  // not inherit it. Only this browser's settings (volume, quality, shuffle, repeat) stay here.
+  let pushing = null, pushedAt = 0;
   function save() {
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        ids: state.queue.map(function (t) { return t.id; }), index: state.index,
-        position: currentTime(), shuffle: state.shuffle, repeat: state.repeat,
-        volume: audio.volume, quality: $(".quality").value,
+        shuffle: state.shuffle, repeat: state.repeat, volume: audio.volume, quality: $(".quality").value,
       }));
-    } catch (_) { /* private mode: the queue lives as long as the page */ }
+    } catch (_) { /* private mode */ }
+    clearTimeout(pushing);
+    pushing = setTimeout(pushQueue, 800);
+  }
+  function pushQueue(leaving) {
+    clearTimeout(pushing);
+    if (!restored) return;  // not before the saved queue came back: it would be overwritten
+    const t = state.queue[state.index];
+    pushedAt = Date.now();
+    fetch("/api/playqueue", {
+      method: "PUT", credentials: "same-origin", keepalive: !!leaving,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": SoniqueBay.csrf() },
+      body: JSON.stringify({
+        track_ids: state.queue.map(function (x) { return x.id; }),
+        current_id: t ? t.id : null, position_ms: Math.round(currentTime() * 1000),
+      }),
+    }).catch(function () { /* offline: the next change sends it */ });
   }
 
   async function fetchTracks(ids) {
@@ -481,6 +500,7 @@
       root.querySelector("[data-time=current]").textContent = fmt(now);
     }
     root.querySelector("[data-time=total]").textContent = fmt(total);
+    if (!audio.paused && Date.now() - pushedAt > 15000) pushQueue();  // where it is, now and then
     const t = state.queue[state.index];
     if (t && !state.counted && total && (now >= total / 2 || now >= 240)) {
       state.counted = true;
@@ -538,21 +558,34 @@
   }
 
   document.addEventListener("soniquebay:page", show);
-  window.addEventListener("pagehide", save);
+  window.addEventListener("pagehide", function () { if (state.queue.length) pushQueue(true); });
 
-  // A reload: the queue comes back where it was, paused.
+  // A page load: this user's queue comes back where they left it (here, another browser or
+  // an app), paused; this browser's settings from localStorage.
   (async function restore() {
-    let saved;
-    try { saved = JSON.parse(localStorage.getItem(KEY) || "null"); } catch (_) { saved = null; }
-    if (!saved) { show(); return; }
-    state.shuffle = !!saved.shuffle;
-    state.repeat = saved.repeat || "off";
-    audio.volume = typeof saved.volume === "number" ? saved.volume : 1;
-    $(".volume").value = audio.volume;
-    $(".quality").value = saved.quality || "";
-    state.queue = await fetchTracks(saved.ids || []);
-    resetOrder();
-    if (state.queue.length) load(Math.max(0, Math.min(saved.index || 0, state.queue.length - 1)), saved.position || 0, false);
+    let saved = null, queue = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(KEY) || "null");
+      localStorage.removeItem("soniquebay.player");  // where earlier versions kept the queue itself
+    } catch (_) { saved = null; }
+    if (saved) {
+      state.shuffle = !!saved.shuffle;
+      state.repeat = saved.repeat || "off";
+      audio.volume = typeof saved.volume === "number" ? saved.volume : 1;
+      $(".volume").value = audio.volume;
+      $(".quality").value = saved.quality || "";
+    }
+    try {
+      const response = await fetch("/api/playqueue", { credentials: "same-origin" });
+      if (response.ok) queue = await response.json();
+    } catch (_) { /* offline: an empty queue */ }
+    if (queue && queue.track_ids.length && !state.queue.length) {
+      state.queue = await fetchTracks(queue.track_ids);
+      resetOrder();
+      const at = state.queue.findIndex(function (t) { return t.id === queue.current_id; });
+      if (state.queue.length) load(Math.max(0, at), at >= 0 ? queue.position_ms / 1000 : 0, false);
+    }
+    restored = SoniqueBay.player.restored = true;  // (tests wait for it)
     show();
   })();
 })();
