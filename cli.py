@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     downloading.add_argument("username")
     downloading.add_argument("allowed", choices=("on", "off"))
     common(downloading, again=True)
+    sharing = user_sub.add_parser(
+        "shares", help="let a user share links or not (their links stop answering while off)"
+    )
+    sharing.add_argument("username")
+    sharing.add_argument("allowed", choices=("on", "off"))
+    common(sharing, again=True)
     api_key = user_sub.add_parser(
         "api-key", help="make a new OpenSubsonic API key for the user; printed once"
     )
@@ -380,6 +386,12 @@ def _user(args: argparse.Namespace, settings: config.Settings, conn) -> int:
     if args.user_command == "downloads":
         accounts.set_downloads(conn, args.username, args.allowed == "on")
         print(f"downloads {args.allowed} for {args.username}")
+        return 0
+    if args.user_command == "shares":
+        from soniquebay.library import shares
+
+        shares.set_allowed(conn, args.username, args.allowed == "on")
+        print(f"shares {args.allowed} for {args.username}")
         return 0
     if args.user_command == "api-key":
         key = credentials.new_api_key()

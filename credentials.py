@@ -111,7 +111,7 @@ def secret_key_path(settings: Settings) -> Path:
 def _fernet(settings: Settings) -> Fernet:
     from cryptography.fernet import Fernet  # only the Subsonic passwords need it
 
-    key = _secret_file(secret_key_path(settings), lambda: Fernet.generate_key().decode(), True)
+    key = _secret_file(secret_key_path(settings), _new_fernet_key, True)
     return Fernet(key.encode())
 
 
@@ -127,6 +127,20 @@ def unseal(settings: Settings, sealed: str) -> str | None:
         return _fernet(settings).decrypt(sealed.encode()).decode()
     except (InvalidToken, ValueError):
         return None
+
+
+def sign(settings: Settings, message: str) -> str:
+    """A short HMAC-SHA256 of ``message`` with the server's key (128 bits, URL-safe): what makes
+    a share's link unguessable, yet showable again at any time."""
+    key = _secret_file(secret_key_path(settings), _new_fernet_key, True)
+    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
 
 
 API_KEY_PREFIX = "sbk_"

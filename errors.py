@@ -82,6 +82,13 @@ class Conflict(SoniqueBayError):
     status = 409
 
 
+class Gone(SoniqueBayError):
+    """It existed and never will again (a revoked or expired share): HTTP 410."""
+
+    code = "gone"
+    status = 410
+
+
 class ServiceUnavailable(SoniqueBayError):
     """A backing service (Redis, the API) cannot be reached right now."""
 

@@ -71,7 +71,8 @@ def create_token(
 
 def token_by_hash(conn: apsw.Connection, token_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT k.id, k.name, k.scope, k.user_id, u.username, u.folders, u.downloads FROM api_tokens k
+        """SELECT k.id, k.name, k.scope, k.user_id, u.username, u.folders, u.downloads,
+                  u.shares FROM api_tokens k
            LEFT JOIN users u ON u.id = k.user_id
            WHERE k.token_hash = ? AND k.revoked_at IS NULL""",
         (token_hash,),
@@ -117,7 +118,7 @@ def create_session(
 def session_by_hash(conn: apsw.Connection, id_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
         """SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_admin, u.theme,
-                  u.folders, u.downloads
+                  u.folders, u.downloads, u.shares
            FROM sessions s
            JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?""",
         (id_hash, time.time()),
@@ -132,7 +133,7 @@ def delete_session(conn: apsw.Connection, id_hash: str) -> None:
 
 def list_users(conn: apsw.Connection) -> list[dict[str, Any]]:
     return conn.execute(
-        """SELECT id, username, is_admin, created_at, folders, downloads FROM users
+        """SELECT id, username, is_admin, created_at, folders, downloads, shares FROM users
            ORDER BY username COLLATE NOCASE"""
     ).fetchall()
 
@@ -229,7 +230,7 @@ def set_subsonic_password(conn: apsw.Connection, username: str, sealed: str | No
 
 def subsonic_user(conn: apsw.Connection, username: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        "SELECT id, username, is_admin, subsonic_password, folders, downloads FROM users"
+        "SELECT id, username, is_admin, subsonic_password, folders, downloads, shares FROM users"
         " WHERE username = ?",
         (username,),
     ).fetchall()
@@ -249,7 +250,7 @@ def create_api_key(conn: apsw.Connection, username: str, key_hash: str) -> None:
 
 def user_by_api_key(conn: apsw.Connection, key_hash: str) -> dict[str, Any] | None:
     rows = conn.execute(
-        """SELECT u.id, u.username, u.is_admin, u.folders, u.downloads FROM api_keys k
+        """SELECT u.id, u.username, u.is_admin, u.folders, u.downloads, u.shares FROM api_keys k
            JOIN users u ON u.id = k.user_id
            WHERE k.key_hash = ?""",
         (key_hash,),

@@ -44,6 +44,7 @@ class Principal:
     theme: str = "auto"  # the pages' colours this user chose (a session's)
     folders: tuple[str, ...] | None = None  # the music folders the user sees; None: every one
     downloads: bool = True  # may download files (an admin can turn it off per user)
+    shares: bool = True  # may share links (likewise)
 
     def can(self, scope: str) -> bool:
         return access.granted(self.scope, scope)
@@ -139,6 +140,7 @@ def _token_principal(app: web.Application, token: str) -> Principal | None:
             user_id=row["user_id"],
             folders=accounts.folders_of(row),
             downloads=row.get("downloads") != 0,
+            shares=row.get("shares") != 0,
         )
         if row is not None
         else None
@@ -165,6 +167,7 @@ def _session_principal(app: web.Application, cookie: str) -> Principal | None:
         theme=row["theme"],
         folders=accounts.folders_of(row),
         downloads=row.get("downloads") != 0,
+        shares=row.get("shares") != 0,
     )
 
 

@@ -197,7 +197,7 @@ async def album_download(request: web.Request) -> web.StreamResponse:
     check_album(request, album_id)
     rows = held(request, database.read(library.tracks.tracks_by_album_ids, [album_id]))
     stem = " - ".join(p for p in (album["album_artist_name"], album["title"]) if p)
-    return await _zip_of(request, rows, "album", safe_name(stem, "album") + ".zip")
+    return await zip_of(request, rows, "album", safe_name(stem, "album") + ".zip")
 
 
 async def playlist_download(request: web.Request) -> web.StreamResponse:
@@ -208,14 +208,13 @@ async def playlist_download(request: web.Request) -> web.StreamResponse:
     database = request.app[keys.DB]
     playlist = database.read(playlists.get_playlist, user_of(request), path_id(request))
     rows = held(request, [t for t in playlist["tracks"] if t["missing_since"] is None])
-    return await _zip_of(
-        request, rows, "playlist", safe_name(playlist["name"], "playlist") + ".zip"
-    )
+    return await zip_of(request, rows, "playlist", safe_name(playlist["name"], "playlist") + ".zip")
 
 
-async def _zip_of(
+async def zip_of(
     request: web.Request, rows: list[dict[str, Any]], numbered_by: str, name: str
 ) -> web.StreamResponse:
+    """A zip of the tracks' files that can be read (album order, or numbered as a list)."""
     roots = request.app[keys.SETTINGS].library
     readable = []
     for row in rows:  # files gone or moved outside the library folders are left out

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from soniquebay import credentials, library, names, queueing
 from soniquebay.errors import InvalidInput, NotFound
-from soniquebay.library import accounts
+from soniquebay.library import accounts, shares
 from soniquebay.plugins import available
 from soniquebay.web import keys
 from soniquebay.web.health import disabled_plugins, health_report
@@ -81,6 +81,17 @@ async def users_downloads_form(request: web.Request) -> web.Response:
     if name is None:
         raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
     await database.write(accounts.set_downloads, name, form.get("allowed") == "1")
+    raise web.HTTPSeeOther("/users")
+
+
+async def users_shares_form(request: web.Request) -> web.Response:
+    """Admin: whether a user may share links (their links stop answering while it is off)."""
+    form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
+    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
+                None)  # fmt: skip
+    if name is None:
+        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    await database.write(shares.set_allowed, name, form.get("allowed") == "1")
     raise web.HTTPSeeOther("/users")
 
 

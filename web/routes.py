@@ -31,6 +31,7 @@ from soniquebay.web import (
     openapi,
     pages,
     rest,
+    shares,
     stream,
     track_pages,
 )
@@ -84,6 +85,11 @@ def table(settings: Settings) -> list[Route]:
                 "Redis, database, workers, queues, watcher, library folders", "system", public=True
             ),
         ),
+        # a shared link: anyone who has it, while it lasts (checked by its signature)
+        r("GET", "/s/{link}", shares.visit_page, NONE, F),
+        r("GET", "/s/{link}/cover", shares.visit_cover, NONE, F),
+        r("GET", "/s/{link}/download", shares.visit_download, NONE, F),
+        r("GET", "/s/{link}/tracks/{track_id}/stream", shares.visit_stream, NONE, F),
         r("GET", "/login", account_pages.login_page, NONE),
         r("POST", "/login", account_pages.login, NONE),
         r("GET", "/static/{name}", pages.static_file, NONE),
@@ -147,6 +153,9 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/playlists/{id}/move", listening_pages.move_form, WRITE, F),
         r("POST", "/playlists/{id}/remove", listening_pages.remove_form, WRITE, F),
         r("GET", "/favourites", listening_pages.favourites_page, READ, F),
+        r("GET", "/shares", shares.shares_page, READ, F),
+        r("POST", "/shares", shares.share_form, WRITE, F),
+        r("POST", "/shares/{id}/revoke", shares.revoke_form, WRITE, F),
         r("POST", "/stars/{kind}/{id}", listening_pages.star_form, WRITE, F),
         r("POST", "/ratings/{kind}/{id}", listening_pages.rating_form, WRITE, F),
         # pages: the library's workings
@@ -161,6 +170,7 @@ def table(settings: Settings) -> list[Route]:
         r("POST", "/users/{id}/delete", pages.users_delete_form, ADMIN),
         r("POST", "/users/{id}/folders", pages.users_folders_form, ADMIN),
         r("POST", "/users/{id}/downloads", pages.users_downloads_form, ADMIN),
+        r("POST", "/users/{id}/shares", pages.users_shares_form, ADMIN),
         r("GET", "/errors", pages.errors_page, READ),
         r("GET", "/plugins", pages.plugins_page, READ),
         r("POST", "/logout", account_pages.logout, WRITE, F),

@@ -34,6 +34,7 @@ class User:
     is_admin: bool
     folders: tuple[str, ...] | None = None  # the music folders they see, by name; None: all
     downloads: bool = True  # downloadRole
+    shares: bool = True  # shareRole
 
     @classmethod
     def of(cls, row: dict) -> User:
@@ -43,6 +44,7 @@ class User:
             bool(row["is_admin"]),
             accounts.folders_of(row),
             row.get("downloads") != 0,
+            row.get("shares") != 0,
         )
 
 

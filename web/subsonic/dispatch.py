@@ -19,6 +19,7 @@ from soniquebay.web.subsonic import (
     playlists,
     scanning,
     searching,
+    sharing,
     system,
     user_management,
 )
@@ -35,7 +36,7 @@ PUBLIC = frozenset({"getOpenSubsonicExtensions"})
 NOT_IMPLEMENTED = frozenset({
     "getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel",
     "deletePodcastChannel", "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode",
-    "getShares", "createShare", "updateShare", "deleteShare", "jukeboxControl",
+    "jukeboxControl",
     "getInternetRadioStations", "createInternetRadioStation", "updateInternetRadioStation",
     "deleteInternetRadioStation",
 })  # fmt: skip
@@ -102,6 +103,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "getBookmarks": bookmarks.get_bookmarks,
     "createBookmark": bookmarks.create_bookmark,
     "deleteBookmark": bookmarks.delete_bookmark,
+    # Sharing
+    "getShares": sharing.get_shares,
+    "createShare": sharing.create_share,
+    "updateShare": sharing.update_share,
+    "deleteShare": sharing.delete_share,
     # User management
     "getUser": user_management.get_user,
     "getUsers": user_management.get_users,

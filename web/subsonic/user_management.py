@@ -7,7 +7,7 @@ import asyncio
 
 from soniquebay import credentials
 from soniquebay.catalog import folders
-from soniquebay.library import accounts
+from soniquebay.library import accounts, shares
 from soniquebay.web import keys
 from soniquebay.web.subsonic.auth import clear_password
 from soniquebay.web.subsonic.context import Call
@@ -35,7 +35,7 @@ def _user(call: Call, row: dict) -> dict:
         "username": row["username"], "email": "", "scrobblingEnabled": True,
         "adminRole": admin, "settingsRole": True, "downloadRole": row.get("downloads") != 0, "uploadRole": False,
         "playlistRole": True, "coverArtRole": True, "commentRole": False,
-        "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": False,
+        "podcastRole": False, "streamRole": True, "jukeboxRole": False, "shareRole": row.get("shares") != 0,
         "videoConversionRole": False, "folder": [f.id for f in seen],
     }  # fmt: skip
 
@@ -90,6 +90,8 @@ async def create_user(call: Call) -> dict:
         await call.write(accounts.set_folders, name, chosen)
     if call.params.get("downloadRole") is not None:
         await call.write(accounts.set_downloads, name, call.params.bool("downloadRole"))
+    if call.params.get("shareRole") is not None:
+        await call.write(shares.set_allowed, name, call.params.bool("shareRole"))
     return {}
 
 
@@ -118,6 +120,8 @@ async def update_user(call: Call) -> dict:
         await call.write(accounts.set_folders, name, _chosen_folders(call))
     if call.params.get("downloadRole") is not None:
         await call.write(accounts.set_downloads, name, call.params.bool("downloadRole"))
+    if call.params.get("shareRole") is not None:
+        await call.write(shares.set_allowed, name, call.params.bool("shareRole"))
     if call.params.get("password"):
         await call.write(accounts.set_subsonic_password, name, await _seal(call, _password(call)))
     return {}
