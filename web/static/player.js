@@ -10,9 +10,17 @@
 (function () {
   "use strict";
   const root = document.getElementById("player");
-  const audio = document.getElementById("audio");
-  if (!root || !audio) return;
+  // Two audio elements take turns: the playing one is #audio, the other (#audio-next) loads the
+  // next track ahead, so it starts the moment this one ends (gapless), or fades in (crossfade).
+  let audio = document.getElementById("audio");
+  let spare = document.getElementById("audio-next");
+  if (!root || !audio || !spare) return;
   const $ = function (sel) { return root.querySelector(sel); };
+  function listen(type, handler) {  // events of the playing element only (they take turns)
+    [audio, spare].forEach(function (el) {
+      el.addEventListener(type, function (e) { if (e.target === audio) handler(e); });
+    });
+  }
   const KEY = "soniquebay.player.settings";  // this browser's; the queue is the user's (server)
   const state = { queue: [], index: -1, order: [], shuffle: false, repeat: "off", counted: false, base: 0 };
   const transcoded = new Set();  // ids whose original this browser could not play
@@ -33,14 +41,17 @@
     const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return null;
     const ctx = new Context();
-    const source = ctx.createMediaElementSource(audio);
-    const gain = ctx.createGain();
     const analyser = ctx.createAnalyser();
     analyser.fftSize = 2048;
-    source.connect(gain);
-    gain.connect(analyser);
     analyser.connect(ctx.destination);
-    graph = { ctx: ctx, gain: gain, analyser: analyser };
+    const gains = new Map();  // element -> its gain: during a crossfade each track has its own
+    [audio, spare].forEach(function (el) {
+      const gain = ctx.createGain();
+      ctx.createMediaElementSource(el).connect(gain);
+      gain.connect(analyser);
+      gains.set(el, gain);
+    });
+    graph = { ctx: ctx, gains: gains, analyser: analyser };
     return graph;
   }
 
@@ -56,11 +67,11 @@
     return linear;
   }
 
-  function applyLevelling() {
+  function applyLevelling(el, t) {
     if (levelling.mode === "off" && !graph) return;
     const g = ensureGraph();
     if (!g) return;
-    g.gain.gain.value = gainFor(state.queue[state.index]);
+    g.gains.get(el || audio).gain.value = gainFor(t || state.queue[state.index]);
     if (g.ctx.state === "suspended") g.ctx.resume().catch(function () { /* needs a gesture */ });
   }
 
@@ -86,7 +97,8 @@
   function save() {
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        shuffle: state.shuffle, repeat: state.repeat, volume: audio.volume, quality: $(".quality").value,
+        shuffle: state.shuffle, repeat: state.repeat, volume: Number($(".volume").value),
+        quality: $(".quality").value, crossfade: crossfadeSeconds(),
       }));
     } catch (_) { /* private mode */ }
     clearTimeout(pushing);
@@ -118,9 +130,9 @@
     return out;
   }
 
-  function quality() {
+  function quality(track) {
     const chosen = $(".quality").value;
-    const t = state.queue[state.index];
+    const t = track || state.queue[state.index];
     if (chosen) return chosen.split(":");
     if (t && (transcoded.has(t.id) || (t.mime && !audio.canPlayType(t.mime.split(";")[0])))) {
       return audio.canPlayType("audio/ogg; codecs=opus") ? ["opus", "128"] : ["mp3", "192"];
@@ -129,7 +141,7 @@
   }
 
   function sourceFor(t, offset) {
-    const q = quality();
+    const q = quality(t);
     if (!q) return t.stream;
     return t.stream + "?format=" + q[0] + "&bitrate=" + q[1] + (offset ? "&offset=" + offset.toFixed(1) : "");
   }
@@ -312,6 +324,7 @@
     audio.pause();
     audio.removeAttribute("src");
     audio.load();
+    prepared = null;
     state.queue = []; state.index = -1; state.order = [];
     show(); save();
   }
@@ -331,6 +344,15 @@
   function load(index, offset, autoplay) {
     const t = state.queue[index];
     if (!t) return;
+    if (fading) {  // a jump during a crossfade: the fading-out track stops now
+      clearInterval(fading);
+      fading = null;
+      spare.pause();
+      spare.removeAttribute("src");
+      spare.load();
+      prepared = null;
+    }
+    audio.volume = Number($(".volume").value);
     clearTimeout(skipping);
     problem("");
     state.index = index;
@@ -414,7 +436,8 @@
     playAt(Math.min(start || 0, tracks.length - 1));
   }
   window.SoniqueBay = window.SoniqueBay || {};
-  SoniqueBay.player = { play: play, state: state, audio: audio, level: level, gain: function () { return graph ? graph.gain.gain.value : 1; } };
+  SoniqueBay.player = { play: play, state: state, level: level, gain: function () { return graph ? graph.gains.get(audio).gain.value : 1; } };
+  Object.defineProperty(SoniqueBay.player, "audio", { get: function () { return audio; } });
 
   // -------------------------------------------------------------- wiring
   document.addEventListener("click", function (e) {
@@ -469,6 +492,7 @@
   seekBar.addEventListener("input", function () { dragging = true; followWave(Number(seekBar.value)); root.querySelector("[data-time=current]").textContent = fmt(Number(seekBar.value)); });
   seekBar.addEventListener("change", function () { dragging = false; seek(Number(seekBar.value)); });
   $(".volume").addEventListener("input", function (e) { audio.volume = Number(e.target.value); save(); });
+  $(".crossfade").addEventListener("change", save);
   function levellingChanged() {
     levelling.mode = $(".rg-mode").value;
     levelling.preamp = Number($(".rg-preamp").value);
@@ -484,15 +508,21 @@
     save();
   });
 
-  audio.addEventListener("play", function () { if (graph && graph.ctx.state === "suspended") graph.ctx.resume(); const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
-  audio.addEventListener("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
+  listen("play", function () { if (graph && graph.ctx.state === "suspended") graph.ctx.resume(); const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
+  listen("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
   root.addEventListener("click", function (e) {
     const line = e.target.closest(".lyrics-lines button");
     if (line) seek(Number(line.dataset.at));
   });
-  audio.addEventListener("timeupdate", function () {
+  listen("timeupdate", function () {
     followLyrics();
     const now = currentTime(), total = totalTime();
+    if (total && total - now < 30) prepareNext();
+    const fadeFor = crossfadeSeconds();
+    if (fadeFor && !fading && total && total - now <= fadeFor && total > fadeFor + 1) {
+      const next = nextIndex();
+      if (ready(next)) takeTurn(next, Math.max(0.5, total - now));
+    }
     if (!dragging) {
       followWave(now);
       seekBar.max = String(Math.ceil(total));
@@ -512,11 +542,84 @@
       try { navigator.mediaSession.setPositionState({ duration: total, position: Math.min(now, total), playbackRate: 1 }); } catch (_) { /* ignore */ }
     }
   });
-  audio.addEventListener("ended", function () {
+  listen("ended", function () {
     if (state.repeat === "one") { load(state.index, 0, true); return; }
+    const next = nextIndex();
+    if (ready(next)) { takeTurn(next, 0); return; }  // gapless: it was loaded ahead
     step(1);
   });
-  audio.addEventListener("error", function () {
+  spare.addEventListener("error", function () { prepared = null; });  // loaded ahead in vain
+
+  // Gapless and crossfade: the next track loads ahead in the spare element, 30 s before the end;
+  // it starts when this one ends, or fades in over the last seconds (crossfade, off by default).
+  const CROSSFADE = [0, 2, 4, 6, 8, 12];
+  let prepared = null, fading = null;
+  function nextIndex() {
+    if (!state.queue.length || state.repeat === "one") return -1;
+    let at = state.order.indexOf(state.index);
+    for (let tries = 0; tries < state.order.length; tries++) {
+      at += 1;
+      if (at >= state.order.length) {
+        if (state.repeat !== "all") return -1;
+        at = 0;
+      }
+      const index = state.order[at];
+      if (!unplayable.has(state.queue[index].id)) return index;
+    }
+    return -1;
+  }
+  function prepareNext() {
+    const next = nextIndex();
+    if (next < 0 || state.queue[next] === state.queue[state.index]) return;
+    const t = state.queue[next], src = sourceFor(t, 0);
+    if (prepared && prepared.track === t && prepared.src === src) return;
+    prepared = { track: t, src: src };
+    spare.src = src;
+    spare.preload = "auto";
+    spare.load();
+  }
+  function ready(next) {
+    return next >= 0 && prepared && prepared.track === state.queue[next] && spare.readyState >= 2 &&
+      prepared.src === sourceFor(state.queue[next], 0);
+  }
+  function takeTurn(next, fadeSeconds) {
+    const old = audio;
+    audio = spare;
+    spare = old;
+    spare.id = "audio-next";
+    audio.id = "audio";
+    prepared = null;
+    clearTimeout(skipping);
+    problem("");
+    state.index = next;
+    state.counted = false;
+    state.base = 0;
+    applyLevelling(audio, state.queue[next]);
+    const volume = Number($(".volume").value);
+    audio.volume = fadeSeconds ? 0 : volume;
+    audio.play().catch(function () { /* the browser wants a gesture first */ });
+    if (fadeSeconds) fade(old, audio, fadeSeconds, volume);
+    else { old.removeAttribute("src"); old.load(); }
+    show(); save();
+  }
+  function fade(from, to, seconds, volume) {
+    const started = performance.now();
+    clearInterval(fading);
+    fading = setInterval(function () {
+      const k = Math.min(1, (performance.now() - started) / (seconds * 1000));
+      to.volume = volume * k;
+      from.volume = volume * (1 - k);
+      if (k >= 1) {
+        clearInterval(fading);
+        fading = null;
+        from.pause();
+        from.removeAttribute("src");
+        from.load();
+      }
+    }, 50);
+  }
+  function crossfadeSeconds() { return Number($(".crossfade").value) || 0; }
+  listen("error", function () {
     const t = state.queue[state.index];
     if (!t || !audio.getAttribute("src")) return;
     if (!quality() && !transcoded.has(t.id)) {
@@ -574,6 +677,7 @@
       audio.volume = typeof saved.volume === "number" ? saved.volume : 1;
       $(".volume").value = audio.volume;
       $(".quality").value = saved.quality || "";
+      $(".crossfade").value = String(saved.crossfade || 0);
     }
     try {
       const response = await fetch("/api/playqueue", { credentials: "same-origin" });
