@@ -336,3 +336,21 @@ def on_event(ctx: PluginContext, event: dict[str, Any]) -> None:
 
     Runs in the web process, one thread, in event order. Collected.
     """
+
+
+@hookspec
+def on_listen(ctx: PluginContext, listen: dict[str, Any]) -> None:
+    """Someone is listening: a track started (``kind="playing"``) or a play counted
+    (``kind="played"``: half the track or 4 minutes in the web player, as Last.fm counts a
+    scrobble; a Subsonic app's ``scrobble``). Collected; in the web process, in order, off the
+    event loop, on a thread of its own. What a scrobbling plugin is built on.
+
+    :param ctx: this plugin's context (``ctx.library``, and ``ctx.library.user_data`` for
+        what the plugin keeps per user).
+    :param listen: :class:`soniquebay.records.Listen`: ``kind``, ``at``, ``user_id``,
+        ``username``, ``client`` and the ``track`` (title, artists, album, duration, MusicBrainz
+        recording id).
+    :returns: nothing.
+
+    Runs in the web process, one thread, in order. Collected.
+    """

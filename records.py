@@ -242,3 +242,26 @@ class StageResult(_StageResultKeys, total=False):
 class ToAnalyze(TypedDict):
     track_id: int
     path: str
+
+
+class Listen(TypedDict):
+    """Someone listening (the ``on_listen`` hook): ``playing`` when a track starts, ``played``
+    when a play counts (half the track or 4 minutes in the web player; an app's scrobble)."""
+
+    kind: Literal["playing", "played"]
+    at: float  # when it started (played: the play's time, as apps send it)
+    user_id: int
+    username: str
+    client: str  # "web player", or the Subsonic app's name
+    track: ListenedTrack
+
+
+class ListenedTrack(TypedDict):
+    id: int
+    title: str | None
+    artist_name: str | None
+    album_title: str | None
+    album_artist_name: str | None
+    track_number: int | None
+    duration: float | None
+    musicbrainz_trackid: str | None  # the recording's MusicBrainz id, when tagged

@@ -96,3 +96,17 @@ class LibraryView:
         )
         if self._announce:
             self._announce([{**track, "change": f"{self._plugin} data"}])
+
+    def user_data(self, user_id: int) -> dict[str, Any]:
+        """What this plugin keeps for the user (empty: nothing yet)."""
+        if self._plugin is None:
+            raise RuntimeError("user_data is a plugin's own: use the plugin's ctx.library")
+        return self._db.read(stage_data.user_data, user_id, self._plugin)
+
+    async def keep_user_data(self, user_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Merge ``fields`` into what this plugin keeps for the user (``None`` removes a key):
+        a service's session, a preference. Returns the whole of it."""
+        if self._plugin is None:
+            raise RuntimeError("keep_user_data is a plugin's own: use the plugin's ctx.library")
+        json.dumps(fields)
+        return await self._db.write(stage_data.keep_user_data, user_id, self._plugin, dict(fields))

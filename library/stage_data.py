@@ -306,3 +306,30 @@ def tracks_behind(
             (stage, after_id, version, limit),
         )
     ]
+
+
+# ---------------------------------------------------------------- what plugins keep per user
+
+
+def user_data(conn: apsw.Connection, user_id: int, plugin: str) -> dict[str, Any]:
+    rows = conn.execute(
+        "SELECT data FROM plugin_user_data WHERE user_id = ? AND plugin = ?", (user_id, plugin)
+    ).fetchall()
+    return json.loads(rows[0]["data"]) if rows else {}
+
+
+def keep_user_data(
+    conn: apsw.Connection, user_id: int, plugin: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Merge ``fields`` into what ``plugin`` keeps for the user (a None value removes a key)."""
+    with conn:
+        data = user_data(conn, user_id, plugin)
+        data.update(fields)
+        data = {k: v for k, v in data.items() if v is not None}
+        conn.execute(
+            """INSERT INTO plugin_user_data (user_id, plugin, data, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (user_id, plugin) DO UPDATE SET data = excluded.data,
+                 updated_at = excluded.updated_at""",
+            (user_id, plugin, json.dumps(data, ensure_ascii=False), time.time()),
+        )
+    return data

@@ -38,9 +38,9 @@ log = logging.getLogger(__name__)
 # remote services ship off: nothing leaves the Pi unless its owner says so.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "tags", "analysis_essentia", "analysis_librosa", "fingerprint", "musicbrainz", "coverart",
-    "vectors",
+    "vectors", "scrobble",
 )  # fmt: skip
-REMOTE_PLUGINS: tuple[str, ...] = ("musicbrainz", "coverart")
+REMOTE_PLUGINS: tuple[str, ...] = ("musicbrainz", "coverart", "scrobble")
 # Contrib modules ship disabled; [plugin.<name>] enabled = true switches one on.
 CONTRIB_PLUGINS: tuple[str, ...] = ("example_logger", "lyrics", "smart_playlists", "webhook")
 ENTRY_POINT_GROUP = "soniquebay"

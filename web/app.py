@@ -27,6 +27,7 @@ from soniquebay.web.covers import covers_ctx
 from soniquebay.web.database import Database
 from soniquebay.web.events_stream import EventHub
 from soniquebay.web.gql.schema import load_schema
+from soniquebay.web.listens import listens_ctx
 from soniquebay.web.metrics import WebMetrics
 from soniquebay.web.middleware import (
     configure_access_log,
@@ -209,6 +210,7 @@ def create_app(settings: Settings) -> web.Application:
             sounds_like_ctx,
             semantic_ctx,
             pipeline_ctx,
+            listens_ctx,
             maintenance_ctx,
         ]
     )

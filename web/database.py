@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,12 @@ class Database:
         if self.problems:
             log.error("database integrity check failed: %s", "; ".join(self.problems[:5]))
         self.reader = db.connect(path)
+        # The reader belongs to the event loop's thread; a plugin hook on a thread of its own
+        # (on_event, on_listen) reads through a connection of that thread (apsw refuses one
+        # connection in two threads at once).
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._thread_readers: list = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         # Bumped by every write: cached read results (list totals) are valid for one generation.
         self.generation = 0
@@ -99,14 +106,25 @@ class Database:
         if now - self._cache_time > CACHE_SECONDS:
             self._cache_epoch, self._cache_time = self._cache_epoch + 1, now
         version = (self.generation, self._cache_epoch)
-        return self._cache.get(version, key, lambda: fn(self.reader, *args, **kwargs))
+        return self._cache.get(version, key, lambda: fn(self._reader(), *args, **kwargs))
 
     def read(self, fn: StorageFn[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(reader, *args, **kwargs)``: a façade read (``library.tracks.get_track``...),
         its arguments and answer typed through."""
-        return fn(self.reader, *args, **kwargs)
+        return fn(self._reader(), *args, **kwargs)
+
+    def _reader(self) -> apsw.Connection:
+        if threading.get_ident() == self._owner:
+            return self.reader
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = db.connect(self.path, readonly=True)
+            self._thread_readers.append(conn)
+        return conn
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        for conn in self._thread_readers:
+            conn.close()
         self.reader.close()
         self.writer.close()

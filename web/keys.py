@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from soniquebay.web.covers import Covers
     from soniquebay.web.database import Database
     from soniquebay.web.events_stream import EventHub
+    from soniquebay.web.listens import ListenHooks
     from soniquebay.web.metrics import WebMetrics
     from soniquebay.web.pipeline import Pipeline
     from soniquebay.web.readers import Readers
@@ -34,6 +35,7 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 HUB: web.AppKey[EventHub] = web.AppKey("hub")
 PLUGINS: web.AppKey[Plugins] = web.AppKey("plugins")
 PIPELINE: web.AppKey[Pipeline] = web.AppKey("pipeline")
+LISTENS: web.AppKey[ListenHooks] = web.AppKey("listens")  # on_listen, off the event loop
 # (method, route path) -> the scope it needs: see soniquebay.web.routes.
 SCOPES: web.AppKey[dict[tuple[str, str], str]] = web.AppKey("scopes")
 # Routes that answer within the asking account's music folders (routes.Route.folders).

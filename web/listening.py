@@ -20,6 +20,7 @@ from soniquebay.errors import InvalidInput
 from soniquebay.library import annotations, playlists, playqueue, replaygain, sql, stage_data
 from soniquebay.web import keys
 from soniquebay.web.jsonbody import json_response
+from soniquebay.web.listens import heard
 from soniquebay.web.params import int_param, known_params, path_id
 from soniquebay.web.sounds_like import mix_ids
 from soniquebay.web.stream import content_type
@@ -368,7 +369,18 @@ async def record_play(request: web.Request) -> web.Response:
     """``POST /api/tracks/{id}/plays``: the player heard this track (half of it, or 4 minutes,
     as Last.fm counts a scrobble); a failure to play it recorded earlier is gone."""
     track_id, database = path_id(request), request.app[keys.DB]
-    await database.write(_heard, user_of(request), track_id)
+    user = user_of(request)
+    await database.write(_heard, user, track_id)
+    heard(request.app, "played", user, request["principal"].name, track_id)
+    return web.Response(status=204)
+
+
+async def now_playing(request: web.Request) -> web.Response:
+    """``POST /api/tracks/{id}/now-playing``: the player started this track (scrobblers send
+    it as "now playing"; nothing is counted)."""
+    track_id, database = path_id(request), request.app[keys.DB]
+    check_track(request, database.read(library.tracks.get_track, track_id))
+    heard(request.app, "playing", user_of(request), request["principal"].name, track_id)
     return web.Response(status=204)
 
 

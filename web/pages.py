@@ -211,6 +211,20 @@ async def settings_page(request: web.Request, notice: str | None = None, key: st
         notice=notice,
         new_key=key,
         server_url=f"{request.scheme}://{request.host}",
+        plugin_settings=plugin_settings(request.app),
+    )
+
+
+def plugin_settings(app: web.Application) -> list[tuple[str, str]]:
+    """(plugin, path) of each plugin that serves a settings page of its own for a user
+    (``GET /plugins/<name>/settings``, through ``register_routes``)."""
+    return sorted(
+        (route.path.split("/")[2], route.path)
+        for route in app[keys.ROUTES]
+        if route.method == "GET"
+        and route.path.startswith("/plugins/")
+        and route.path.count("/") == 3
+        and route.path.endswith("/settings")
     )
 
 

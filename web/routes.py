@@ -499,6 +499,21 @@ def table(settings: Settings) -> list[Route]:
         ),
         r(
             "POST",
+            "/api/tracks/{id}/now-playing",
+            listening.now_playing,
+            WRITE,
+            F,
+            doc=missing(
+                op(
+                    "The player started this track (scrobblers send it as now playing)",
+                    "listening",
+                    params=PID,
+                    ok=204,
+                )
+            ),
+        ),
+        r(
+            "POST",
             "/api/tracks/{id}/playback-errors",
             listening.playback_error,
             WRITE,

@@ -11,6 +11,9 @@ import inspect
 import json
 import textwrap
 
+from support.browsing import PASSWORD
+from support.servers import WebSession
+
 from soniquebay import hookspecs
 
 PROBE = textwrap.dedent(
@@ -129,6 +132,12 @@ PROBE = textwrap.dedent(
     @hookimpl
     def on_event(ctx, event):
         called("on_event", ctx, type=event["type"])
+
+
+    @hookimpl
+    def on_listen(ctx, listen):
+        called("on_listen", ctx, kind=listen["kind"], title=listen["track"]["title"],
+               user=listen["username"])
     """
 )
 
@@ -147,6 +156,7 @@ PROCESS = {
     "register_routes": {"web"},
     "track_panels": {"web"},
     "on_event": {"web"},
+    "on_listen": {"web"},
 }
 
 
@@ -164,7 +174,9 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
     plugins.mkdir()
     log = tmp_path / "calls.jsonl"
     (plugins / "probe.py").write_text(PROBE.format(log=str(log)))
-    server = serve(env={"SONIQUEBAY_PLUGINS_DIR": str(plugins)})
+    server = serve(
+        env={"SONIQUEBAY_PLUGINS_DIR": str(plugins), "SONIQUEBAY_ADMIN_PASSWORD": PASSWORD}
+    )
     audio.make(library / "probe.mp3", title="Probed", artist="Contract")
     track = server.wait_for_tracks(1)[0]
 
@@ -180,6 +192,17 @@ def test_every_hookspec_has_a_caller_in_the_process_it_names(serve, library, aud
         timeout=90,
         what="every stage to run",
     )
+    listener = WebSession(server.url, "admin", PASSWORD)  # the player starts, then counts a play
+    assert listener.request("POST", f"/api/tracks/{track['id']}/now-playing")[0] == 204
+    assert listener.request("POST", f"/api/tracks/{track['id']}/plays")[0] == 204
+    server.wait_until(
+        lambda: [c["kind"] for c in calls() if c["hook"] == "on_listen"] == ["playing", "played"],
+        timeout=10,
+        what="on_listen for the start and the play",
+    )
+    assert {(c["title"], c["user"]) for c in calls() if c["hook"] == "on_listen"} == {
+        ("Probed", "admin")
+    }
     page = server.get(f"/tracks/{track['id']}")
     assert "Probe panel" in page and "&lt;i&gt;Probed&lt;/i&gt;" in page  # escaped, as text
     # An action posts to the plugin's own routes only; a field its panel shows is not repeated.

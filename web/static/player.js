@@ -353,6 +353,7 @@
       prepared = null;
     }
     audio.volume = Number($(".volume").value);
+    announced = null;
     clearTimeout(skipping);
     problem("");
     state.index = index;
@@ -509,6 +510,15 @@
   });
 
   listen("play", function () { if (graph && graph.ctx.state === "suspended") graph.ctx.resume(); const b = $("[data-act=toggle]"); setIcon(b, "pause"); b.setAttribute("aria-label", "Pause"); });
+  let announced = null;  // the track the server was told is playing (scrobblers' "now playing")
+  listen("playing", function () {
+    const t = state.queue[state.index];
+    if (!t || announced === t) return;
+    announced = t;
+    fetch("/api/tracks/" + t.id + "/now-playing", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": SoniqueBay.csrf() },
+    }).catch(function () { /* offline: nothing to tell */ });
+  });
   listen("pause", function () { const b = $("[data-act=toggle]"); setIcon(b, "play"); b.setAttribute("aria-label", "Play"); save(); });
   root.addEventListener("click", function (e) {
     const line = e.target.closest(".lyrics-lines button");
@@ -594,6 +604,7 @@
     state.index = next;
     state.counted = false;
     state.base = 0;
+    announced = null;
     applyLevelling(audio, state.queue[next]);
     const volume = Number($(".volume").value);
     audio.volume = fadeSeconds ? 0 : volume;

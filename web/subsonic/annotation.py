@@ -7,6 +7,7 @@ import time
 
 from soniquebay import library
 from soniquebay.library import annotations
+from soniquebay.web.listens import heard
 from soniquebay.web.subsonic.context import Call, guarded
 from soniquebay.web.subsonic.protocol import SubsonicError, not_found, parse_id
 
@@ -53,11 +54,14 @@ async def scrobble(call: Call) -> dict:
     times = call.params.all("time")
     for n, raw in enumerate(call.params.all("id") or [call.params.required("id")]):
         _, track_id = parse_id(raw, "track")
+        client = call.params.get("c") or ""
         if submission:
             at = int(times[n]) / 1000 if n < len(times) and times[n].isdigit() else None
             await guarded(call, annotations.record_play, call.user.id, track_id, at)
+            heard(call.app, "played", call.user.id, call.user.name, track_id, at=at, client=client)
         else:
             if not call.read(library.tracks.tracks_by_ids, [track_id]):
                 raise not_found(f"song {track_id}")
-            call.now_playing[call.user.name] = (track_id, time.time(), call.params.get("c") or "")
+            call.now_playing[call.user.name] = (track_id, time.time(), client)
+            heard(call.app, "playing", call.user.id, call.user.name, track_id, client=client)
     return {}
