@@ -221,18 +221,33 @@ def _send_forever(ctx: PluginContext) -> None:
     client = _redis(ctx)
     while True:
         try:
-            while client.lmove(SENDING, PENDING, "RIGHT", "RIGHT"):  # a send cut short: again
-                pass
+            recover(client)
             while True:
-                job = client.blmove(PENDING, SENDING, 5, "RIGHT", "LEFT")
-                if job is None:
-                    continue
-                wait = _send(ctx, client, job)
-                if wait:
-                    time.sleep(wait)
+                send_next(ctx, client, block=5)
         except Exception:  # Redis away, a bug: log, wait, go on (the jobs stay in Redis)
             ctx.log.exception("the scrobbler stopped; starting again in 10 s")
             time.sleep(10)
+
+
+def recover(client) -> int:
+    """Scrobbles whose send was cut short (the web process stopped mid-send) go back to the
+    head of the line. Returns how many."""
+    moved = 0
+    while client.lmove(SENDING, PENDING, "LEFT", "RIGHT"):
+        moved += 1
+    return moved
+
+
+def send_next(ctx: PluginContext, client, block: float) -> bool:
+    """Take the oldest waiting scrobble and send it (waiting after a failure as the service
+    asks). False when none came within ``block`` seconds."""
+    job = client.blmove(PENDING, SENDING, block, "RIGHT", "LEFT")
+    if job is None:
+        return False
+    wait = _send(ctx, client, job)
+    if wait:
+        time.sleep(wait)
+    return True
 
 
 def _send(ctx: PluginContext, client, job: bytes) -> float:
