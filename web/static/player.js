@@ -562,7 +562,6 @@
 
   // Gapless and crossfade: the next track loads ahead in the spare element, 30 s before the end;
   // it starts when this one ends, or fades in over the last seconds (crossfade, off by default).
-  const CROSSFADE = [0, 2, 4, 6, 8, 12];
   let prepared = null, fading = null;
   function nextIndex() {
     if (!state.queue.length || state.repeat === "one") return -1;
