@@ -161,6 +161,22 @@ ALBUM_GRID_SORTS = {
     "title": "al.title COLLATE NOCASE, al.id",
     "artist": "ar.name COLLATE NOCASE, al.year, al.title COLLATE NOCASE, al.id",
     "year": "al.year DESC, al.title COLLATE NOCASE, al.id",
+    # the asking user's own: their plays, their last play, their rating (a.: annotations)
+    "played": "a.last_played IS NULL, a.last_played DESC, al.id",
+    "plays": "coalesce(a.play_count, 0) DESC, a.last_played DESC, al.id",
+    "rating": "coalesce(a.rating, 0) DESC, al.title COLLATE NOCASE, al.id",
+    # a shuffle that stays put while one visit pages through it (the seed is the visit's)
+    "random": "(al.id * 2654435761 + ?) % 4294967311, al.id",
+}
+PER_USER_SORTS = {"played", "plays", "rating"}
+REDISCOVER_AFTER = 90 * 86400  # loved or often played, heard, but not for three months
+# Shelves: which albums a list keeps, from the asking user's annotations.
+ALBUM_ONLY = {
+    "played": "a.last_played IS NOT NULL",
+    "starred": "a.starred_at IS NOT NULL",
+    "rated": "a.rating IS NOT NULL",
+    "rediscover": """(a.starred_at IS NOT NULL OR a.play_count >= 3 OR a.rating >= 4)
+        AND a.last_played < strftime('%s', 'now') - ?""",
 }
 
 
@@ -172,7 +188,13 @@ GRID_COLUMNS = f"""{ALBUM_COLUMNS},
 
 
 def _grid_where(
-    genre: str | None, year: int | None, within: Scope | None = None
+    genre: str | None,
+    year: int | None,
+    within: Scope | None = None,
+    *,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    only: str | None = None,
 ) -> tuple[str, list[Any]]:
     where, params = [ALBUM_VISIBLE], []
     if within is not None:
@@ -187,7 +209,32 @@ def _grid_where(
     if year is not None:
         where.append("al.year = ?")
         params.append(year)
+    if year_min is not None:
+        where.append("al.year >= ?")
+        params.append(year_min)
+    if year_max is not None:
+        where.append("al.year <= ?")
+        params.append(year_max)
+    if only is not None:
+        if only not in ALBUM_ONLY:
+            raise InvalidInput(
+                f"no such album list {only!r}",
+                details={"field": "only", "allowed": sorted(ALBUM_ONLY)},
+            )
+        where.append(ALBUM_ONLY[only])
+        if only == "rediscover":
+            params.append(REDISCOVER_AFTER)
     return " AND ".join(where), params
+
+
+def _annotated(sort: str, only: str | None, user_id: int | None) -> tuple[str, list[Any]]:
+    """The join to the asking user's album annotations, when the sort or the list needs it."""
+    if sort not in PER_USER_SORTS and only is None:
+        return "", []
+    return (
+        "LEFT JOIN annotations a ON a.kind = 'album' AND a.item_id = al.id AND a.user_id = ?",
+        [user_id if user_id is not None else -1],
+    )
 
 
 def album_grid(
@@ -199,17 +246,29 @@ def album_grid(
     genre: str | None = None,
     year: int | None = None,
     within: Scope | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    only: str | None = None,
+    user_id: int | None = None,
+    seed: int = 0,
 ) -> list[AlbumCard]:
+    """A page of the grid: ``sort`` from ALBUM_GRID_SORTS (per user: played, plays, rating;
+    random, stable for one ``seed``), filtered by genre, year or years, folders, and ``only``
+    (ALBUM_ONLY: the user's played, starred, rated albums, or those to rediscover)."""
     if sort not in ALBUM_GRID_SORTS:
         raise InvalidInput(
             f"cannot sort albums by {sort!r}",
             details={"field": "sort", "allowed": sorted(ALBUM_GRID_SORTS)},
         )
-    clause, params = _grid_where(genre, year, within)
+    join, joined = _annotated(sort, only, user_id)
+    clause, params = _grid_where(
+        genre, year, within, year_min=year_min, year_max=year_max, only=only
+    )
+    ordering = [seed % 4294967311] if sort == "random" else []
     return conn.execute(
         f"""SELECT {GRID_COLUMNS} FROM albums al LEFT JOIN artists ar ON ar.id = al.album_artist_id
-            WHERE {clause} ORDER BY {ALBUM_GRID_SORTS[sort]} LIMIT ? OFFSET ?""",
-        (*params, limit, offset),
+            {join} WHERE {clause} ORDER BY {ALBUM_GRID_SORTS[sort]} LIMIT ? OFFSET ?""",
+        (*joined, *params, *ordering, limit, offset),
     ).fetchall()
 
 
@@ -218,10 +277,18 @@ def count_album_grid(
     genre: str | None = None,
     year: int | None = None,
     within: Scope | None = None,
-):
-    clause, params = _grid_where(genre, year, within)
+    *,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    only: str | None = None,
+    user_id: int | None = None,
+) -> int:
+    join, joined = _annotated("recent", only, user_id)
+    clause, params = _grid_where(
+        genre, year, within, year_min=year_min, year_max=year_max, only=only
+    )
     return conn.execute(
-        f"SELECT count(*) AS n FROM albums al WHERE {clause}", tuple(params)
+        f"SELECT count(*) AS n FROM albums al {join} WHERE {clause}", (*joined, *params)
     ).fetchall()[0]["n"]
 
 

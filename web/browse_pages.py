@@ -4,6 +4,8 @@ genres, search. Thin: parse the query, read through the ``library`` façade, ren
 from __future__ import annotations
 
 import json
+import os
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -24,6 +26,7 @@ from soniquebay.web.viewer import (
     scope,
     shown_tracks,
     stars_of,
+    user_id,
 )
 
 GRID_PAGE = 100
@@ -39,46 +42,120 @@ def library_counts(request: web.Request) -> dict | None:
     return request.app[keys.DB].cached_read("counts", library.totals.counts)
 
 
+SORT_LABELS = {
+    "recent": "Recently added", "title": "Title", "artist": "Artist", "year": "Year",
+    "played": "Recently played", "plays": "Most played", "rating": "Your rating", "random": "Random",
+}  # fmt: skip
+ONLY_LABELS = {
+    "played": "Played",
+    "starred": "Starred",
+    "rated": "Rated",
+    "rediscover": "To rediscover",
+}
+# The home page's shelves: (title, sort, only), each a link to its whole list.
+SHELVES = (
+    ("Recently added", "recent", None),
+    ("Recently played", "played", "played"),
+    ("Most played", "plays", "played"),
+    ("Random", "random", None),
+    ("Rediscover", "plays", "rediscover"),
+    ("Starred", "recent", "starred"),
+)
+SHELF_SIZE = 12
+
+
+def _years(request: web.Request) -> tuple[int | None, int | None]:
+    """``decade=1970`` (the 1970s), or ``year_min``/``year_max``: a range of years."""
+    decade = query_value(request, "decade", int)
+    if decade is not None:
+        if decade % 10 or not 0 <= decade <= 9990:
+            raise InvalidInput("decade is a year ending in 0, as 1970", details={"field": "decade"})
+        return decade, decade + 9
+    low, high = query_value(request, "year_min", int), query_value(request, "year_max", int)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return low, high
+
+
 async def albums_page(request: web.Request) -> web.Response:
-    """The home page: a grid of covers, newest first; filter by genre and year."""
+    """The home page: shelves (recently added and played, most played, random, to rediscover,
+    starred), then the grid; sort by any of SORT_LABELS, filter by genre, year, years, decade,
+    folder, and the user's played, starred, rated albums or those to rediscover."""
     sort = request.query.get("sort", "recent")
     if sort not in library.albums.ALBUM_GRID_SORTS:
         raise InvalidInput(f"cannot sort albums by {sort[:40]!r}", details={"field": "sort"})
+    only = query_value(request, "only", str) or None
     genre = query_value(request, "genre", str)
     year = query_value(request, "year", int)
+    year_min, year_max = _years(request)
     offset = int_param(request, "offset", 0, high=10**7)
     folder = int_param(request, "folder", None, low=1, high=10**6)
+    seed = int_param(request, "seed", None, low=0, high=2**31)
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "big") % 2**31  # this visit's shuffle
     within = scope(request, folder)
+    user = user_id(request)
     database = request.app[keys.DB]
+    chosen = {"genre": genre, "year": year, "year_min": year_min, "year_max": year_max,
+              "only": only, "within": within}  # fmt: skip
     albums = database.read(
-        library.albums.album_grid,
-        limit=GRID_PAGE,
-        offset=offset,
-        sort=sort,
-        genre=genre,
-        year=year,
-        within=within,
-    )
-    total = database.cached_read(
-        ("album_grid", genre, year, within), library.albums.count_album_grid, genre, year, within
-    )
+        library.albums.album_grid, limit=GRID_PAGE, offset=offset, sort=sort, user_id=user,
+        seed=seed, **chosen,
+    )  # fmt: skip
+    total = database.read(
+        library.albums.count_album_grid, genre, year, within, year_min=year_min,
+        year_max=year_max, only=only, user_id=user,
+    ) if only else database.cached_read(
+        ("album_grid", genre, year, year_min, year_max, within), library.albums.count_album_grid,
+        genre, year, within, year_min=year_min, year_max=year_max,
+    )  # fmt: skip
+    home = not request.query
+    shelves = []
+    if home:
+        for title, shelf_sort, shelf_only in SHELVES:
+            if shelf_only and user is None:
+                continue
+            row = database.read(
+                library.albums.album_grid, limit=SHELF_SIZE, sort=shelf_sort, only=shelf_only,
+                within=within, user_id=user, seed=seed,
+            )  # fmt: skip
+            if row:
+                link = f"/albums?sort={shelf_sort}" + (f"&only={shelf_only}" if shelf_only else "")
+                shelves.append({"title": title, "albums": row, "link": link + f"&seed={seed}"})
+    query = {k: v for k, v in (("sort", sort), ("only", only), ("genre", genre), ("year", year),
+             ("year_min", year_min), ("year_max", year_max), ("folder", folder)) if v is not None}  # fmt: skip
+    if sort == "random":
+        query["seed"] = seed
+    shown = [a for shelf in shelves for a in shelf["albums"]] + albums
     return render(
         request,
         "albums.html",
         albums=albums,
+        shelves=shelves,
         total=total,
         offset=offset,
         page_size=GRID_PAGE,
         sort=sort,
-        sorts=list(library.albums.ALBUM_GRID_SORTS),
+        sorts=SORT_LABELS
+        if user is not None
+        else {k: v for k, v in SORT_LABELS.items() if k not in library.albums.PER_USER_SORTS},
+        only=only,
+        onlys=ONLY_LABELS if user is not None else {},
         genre=genre,
         year=year,
+        year_min=year_min,
+        year_max=year_max,
+        decades=sorted(
+            {y // 10 * 10 for y in database.cached_read("years", library.albums.album_years)},
+            reverse=True,
+        ),
         folder=folder,
         folders=folders_seen(request),
         genres=database.cached_read(("genres", within), library.genres.genres, within),
         years=database.cached_read("years", library.albums.album_years),
         counts=library_counts(request),
-        starred=stars_of(request, "album", [a["id"] for a in albums]),
+        starred=stars_of(request, "album", [a["id"] for a in shown]),
+        page_query=urlencode(query),
     )
 
 
