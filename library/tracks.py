@@ -25,6 +25,7 @@ TRACK_SORTS = {
     "date_added": "t.date_added",
     "duration": "t.duration",
     "bpm": "t.bpm",
+    "genre": "t.genre COLLATE NOCASE",
 }
 
 

@@ -31,7 +31,10 @@ from soniquebay.web.viewer import (
 
 GRID_PAGE = 100
 LIST_PAGE = 100
-TRACK_PAGE_SORTS = ("artist", "title", "album", "year", "date_added", "duration", "bpm")
+TRACK_PAGE_SORTS = ("artist", "title", "album", "year", "genre", "date_added", "duration", "bpm")
+# The track table's columns a click on the header sorts by (the rest through the select).
+HEADER_SORTS = {"title": "title", "artist": "artist", "album": "album", "year": "year",
+                "genre": "genre", "len": "duration"}  # fmt: skip
 
 
 def library_counts(request: web.Request) -> dict | None:
@@ -62,6 +65,7 @@ SHELVES = (
     ("Starred", "recent", "starred"),
 )
 SHELF_SIZE = 12
+GENRE_TRACKS = 50  # on a genre's page; its whole list is /tracks?genre=
 
 
 def _years(request: web.Request) -> tuple[int | None, int | None]:
@@ -126,6 +130,14 @@ async def albums_page(request: web.Request) -> web.Response:
              ("year_min", year_min), ("year_max", year_max), ("folder", folder)) if v is not None}  # fmt: skip
     if sort == "random":
         query["seed"] = seed
+    genre_tracks = []
+    if genre:  # a genre's page lists its tracks too
+        rows, _ = database.read(
+            library.tracks.list_tracks, limit=GENRE_TRACKS, sort="album",
+            filters={"genre": genre, "within": within, "year_min": year_min, "year_max": year_max},
+            with_total=False,
+        )  # fmt: skip
+        genre_tracks = shown_tracks(request.app, rows)
     shown = [a for shelf in shelves for a in shelf["albums"]] + albums
     return render(
         request,
@@ -156,6 +168,8 @@ async def albums_page(request: web.Request) -> web.Response:
         counts=library_counts(request),
         starred=stars_of(request, "album", [a["id"] for a in shown]),
         page_query=urlencode(query),
+        genre_tracks=genre_tracks,
+        starred_tracks=stars_of(request, "track", [t["id"] for t in genre_tracks]),
     )
 
 
@@ -244,6 +258,8 @@ async def tracks_page(request: web.Request) -> web.Response:
         raise InvalidInput(f"cannot sort tracks by {sort[:40]!r}", details={"field": "sort"})
     cursor = query_value(request, "cursor", str)
     folder = int_param(request, "folder", None, low=1, high=10**6)
+    genre = query_value(request, "genre", str)
+    year_min, year_max = _years(request)
     database = request.app[keys.DB]
     rows, _ = database.read(
         library.tracks.list_tracks,
@@ -251,7 +267,12 @@ async def tracks_page(request: web.Request) -> web.Response:
         sort=sort,
         descending=descending,
         cursor=cursor,
-        filters={"within": scope(request, folder)},
+        filters={
+            "within": scope(request, folder),
+            "genre": genre,
+            "year_min": year_min,
+            "year_max": year_max,
+        },  # fmt: skip
         with_total=False,
     )
     more = len(rows) > LIST_PAGE
@@ -266,6 +287,25 @@ async def tracks_page(request: web.Request) -> web.Response:
         sorts=TRACK_PAGE_SORTS,
         cursor=cursor,
         next_cursor=library.tracks.track_cursor(rows[-1], sort) if more else None,
+        header_sorts=HEADER_SORTS,
+        filter_query=urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("genre", genre),
+                    ("year_min", year_min),
+                    ("year_max", year_max),
+                    ("folder", folder),
+                )
+                if v is not None
+            }
+        ),  # fmt: skip
+        genre=genre,
+        year_min=year_min,
+        year_max=year_max,
+        genres=database.cached_read(
+            ("genres", scope(request)), library.genres.genres, scope(request)
+        ),
         folder=folder,
         folders=folders_seen(request),
         counts=library_counts(request),

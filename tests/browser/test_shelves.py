@@ -1,7 +1,9 @@
 """Issue 27, items 1 and 2, in Chromium against a real `serve`: the Albums home page has
 shelves — recently added, recently played, most played, random, rediscover, starred — each a
 link to its whole list; albums sort by the user's plays, last play and rating, or at random
-(the same order while one visit pages through it), and filter by decade or a range of years."""
+(the same order while one visit pages through it), and filter by decade or a range of years;
+tracks sort by a click on a column's header (again: the other way); a genre's page lists its
+tracks too."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ def titles(page, where) -> list[str]:
 def test_shelves_sorts_and_years_on_the_albums_page(serve, library, audio, browser):
     for title, year in ALBUMS.items():
         audio.make(library / title / "01.mp3", seconds=3, title=f"{title} song", artist="Band",
-                   album=title, album_artist="Band", date=str(year))  # fmt: skip
+                   album=title, album_artist="Band", date=str(year),
+                   genre="Rock" if year in (1984, 1999) else "Jazz")  # fmt: skip
     server = serve(env={"SONIQUEBAY_ADMIN_PASSWORD": PASSWORD})
     track = {t["album_title"]: t["id"] for t in server.wait_for_tracks(len(ALBUMS))}
     album = {a["title"]: a["id"] for a in server.get("/api/albums")["items"]}
@@ -85,6 +88,31 @@ def test_shelves_sorts_and_years_on_the_albums_page(serve, library, audio, brows
     first = titles(page, "#albums")
     page.goto(server.url + "/albums?sort=random&seed=42")
     assert titles(page, "#albums") == first and sorted(first) == sorted(ALBUMS)
+
+    # Tracks: a click on a header sorts by that column, a second click the other way.
+    page.goto(server.url + "/tracks")
+    page.click("#tracks thead th.col-year a")
+    page.wait_for_url("**sort=year**")
+    years = page.locator("#tracks tbody .col-year").all_inner_texts()
+    assert (
+        years == sorted(years)
+        and page.get_attribute("#tracks th.col-year", "aria-sort") == "ascending"
+    )
+    page.click("#tracks thead th.col-year a")
+    page.wait_for_url("**sort=-year**")
+    assert page.locator("#tracks tbody .col-year").all_inner_texts() == sorted(years, reverse=True)
+    assert page.get_attribute("#tracks th.col-year", "aria-sort") == "descending"
+    # A genre's page: its albums and its tracks.
+    page.goto(server.url + "/genres")
+    page.get_by_role("link", name="Rock 2 albums").click()
+    page.wait_for_url("**genre=Rock**")
+    assert sorted(titles(page, "#albums")) == ["Eighties", "Nineties"]
+    assert sorted(page.locator("#genre-tracks tbody .col-title").all_inner_texts()) == [
+        "Eighties song", "Nineties song"]  # fmt: skip
+    page.click("text=Every Rock track, sortable")
+    page.wait_for_url("**/tracks?genre=Rock")
+    assert sorted(page.locator("#tracks tbody .col-title").all_inner_texts()) == [
+        "Eighties song", "Nineties song"]  # fmt: skip
 
     # A phone: the shelves scroll sideways, the page does not.
     phone = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
