@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import apsw
 
-from soniquebay.errors import NotFound
+from soniquebay.errors import InvalidInput, NotFound
 from soniquebay.library import folders, sql
 from soniquebay.library.albums import ALBUM_VISIBLE
 from soniquebay.library.folders import Scope
@@ -97,6 +97,15 @@ ARTIST_CARD = f"""a.id, a.name, coalesce(a.sort_name, a.name) AS sort_name,
         AND t.album_id IS NOT NULL LIMIT 1)) AS cover_album_id"""
 
 
+# The artists' list: by sort name (a leading article ignored), album count, or the asking
+# user's plays of their tracks (p.: annotations).
+CARD_SORTS = {
+    "name": "coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id",
+    "albums": "album_count DESC, coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id",
+    "plays": "coalesce(p.play_count, 0) DESC, coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id",
+}
+
+
 def artist_cards(
     conn: apsw.Connection,
     *,
@@ -104,8 +113,16 @@ def artist_cards(
     offset: int = 0,
     ids: Sequence[int] | None = None,
     within: Scope | None = None,
+    sort: str = "name",
+    user_id: int | None = None,
 ) -> list[ArtistCard]:
-    """Artists by name with their album counts and an album whose cover stands for them."""
+    """Artists with their album counts and an album whose cover stands for them, in
+    ``sort`` order (CARD_SORTS)."""
+    if sort not in CARD_SORTS:
+        raise InvalidInput(
+            f"cannot sort artists by {sort!r}",
+            details={"field": "sort", "allowed": sorted(CARD_SORTS)},
+        )
     where, params = [ARTIST_VISIBLE], []
     if within is not None:
         clause, params = folders.artist_clause(within)
@@ -115,10 +132,14 @@ def artist_cards(
             return []
         where.append(f"a.id IN ({sql.placeholders(ids)})")
         params.extend(ids)
+    join, joined = "", []
+    if sort == "plays":
+        join = "LEFT JOIN annotations p ON p.kind = 'artist' AND p.item_id = a.id AND p.user_id = ?"
+        joined = [user_id if user_id is not None else -1]
     return conn.execute(
-        f"""SELECT {ARTIST_CARD} FROM artists a WHERE {" AND ".join(where)}
-            ORDER BY coalesce(a.sort_name, a.name) COLLATE NOCASE, a.id LIMIT ? OFFSET ?""",
-        (*params, limit, offset),
+        f"""SELECT {ARTIST_CARD} FROM artists a {join} WHERE {" AND ".join(where)}
+            ORDER BY {CARD_SORTS[sort]} LIMIT ? OFFSET ?""",
+        (*joined, *params, limit, offset),
     ).fetchall()
 
 

@@ -205,9 +205,13 @@ async def artists_page(request: web.Request) -> web.Response:
     offset = int_param(request, "offset", 0, high=10**7)
     folder = int_param(request, "folder", None, low=1, high=10**6)
     within = scope(request, folder)
+    sort = request.query.get("sort", "name")
+    if sort not in library.artists.CARD_SORTS:
+        raise InvalidInput(f"cannot sort artists by {sort[:40]!r}", details={"field": "sort"})
     artists = database.read(
-        library.artists.artist_cards, limit=LIST_PAGE, offset=offset, within=within
-    )
+        library.artists.artist_cards, limit=LIST_PAGE, offset=offset, within=within, sort=sort,
+        user_id=user_id(request),
+    )  # fmt: skip
     return render(
         request,
         "artists.html",
@@ -215,6 +219,10 @@ async def artists_page(request: web.Request) -> web.Response:
         total=database.cached_read(("artist_count", within), library.artists.count_artists, within),
         offset=offset,
         page_size=LIST_PAGE,
+        sort=sort,
+        sorts={"name": "Name", "albums": "Album count", "plays": "Your plays"}
+        if user_id(request) is not None
+        else {"name": "Name", "albums": "Album count"},
         folder=folder,
         folders=folders_seen(request),
     )

@@ -114,6 +114,21 @@ def test_shelves_sorts_and_years_on_the_albums_page(serve, library, audio, brows
     assert sorted(page.locator("#tracks tbody .col-title").all_inner_texts()) == [
         "Eighties song", "Nineties song"]  # fmt: skip
 
+    # Artists: by name, album count or one's plays.
+    for n in range(2):
+        audio.make(library / f"Solo {n}" / "01.mp3", seconds=3, title=f"Solo {n}", artist="Aaron",
+                   album=f"Solo {n}", album_artist="Aaron")  # fmt: skip
+    server.wait_until(lambda: len(server.tracks()) == len(ALBUMS) + 2, timeout=30, what="2 more")
+    page.goto(server.url + "/artists?sort=name")
+    assert page.locator("#artists .card-title").all_inner_texts() == ["Aaron", "Band"]
+    page.goto(server.url + "/artists?sort=albums")
+    assert page.locator("#artists .card-title").all_inner_texts() == ["Band", "Aaron"]
+    solo = next(t["id"] for t in server.tracks() if t["title"] == "Solo 0")
+    for _ in range(9):
+        me.request("POST", f"/api/tracks/{solo}/plays")
+    page.goto(server.url + "/artists?sort=plays")
+    assert page.locator("#artists .card-title").all_inner_texts() == ["Aaron", "Band"]
+
     # A phone: the shelves scroll sideways, the page does not.
     phone = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
     log_in(phone, server.url)
