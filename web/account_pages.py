@@ -42,7 +42,11 @@ def _same_origin(request: web.Request) -> bool:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", next=safe_next(request.query.get("next")), error=None)
+    changed = request.query.get("changed") == "1"
+    return render(
+        request, "login.html", next=safe_next(request.query.get("next")), error=None,
+        notice="Your password was changed: log in with the new one." if changed else None,
+    )  # fmt: skip
 
 
 async def login(request: web.Request) -> web.Response:

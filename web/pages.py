@@ -41,7 +41,9 @@ async def rescan_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/activity?rescan=1")
 
 
-async def users_page(request: web.Request, created: str | None = None) -> web.Response:
+async def users_page(
+    request: web.Request, created: str | None = None, reset_for: str | None = None
+) -> web.Response:
     users = [
         {**u, "folders": accounts.folders_of(u)}
         for u in request.app[keys.DB].read(accounts.list_users)
@@ -52,6 +54,7 @@ async def users_page(request: web.Request, created: str | None = None) -> web.Re
         users=users,
         folders=request.app[keys.SETTINGS].folders,
         created=created,
+        reset_for=reset_for,
         me=request["principal"].user_id,
     )
 
@@ -226,6 +229,64 @@ def plugin_settings(app: web.Application) -> list[tuple[str, str]]:
         and route.path.count("/") == 3
         and route.path.endswith("/settings")
     )
+
+
+async def password_form(request: web.Request) -> web.Response:
+    """``POST /settings/password``: your own login password, the current one asked; every
+    session of yours ends (this one too: log in again with the new one)."""
+    principal, form = request["principal"], await request.post()
+    database, loop = request.app[keys.DB], asyncio.get_running_loop()
+    user = database.read(accounts.user_by_name, principal.name)
+    current, new = str(form.get("current", "")), str(form.get("password", ""))
+    ok = user and await loop.run_in_executor(
+        None, credentials.check_password, current, user["password_hash"]
+    )
+    if not ok:
+        raise InvalidInput("the current password is not that", details={"field": "current"})
+    _check_new_password(new, str(form.get("again", "")))
+    hashed = await loop.run_in_executor(None, credentials.hash_password, new)
+    await database.write(accounts.set_password, principal.name, hashed)
+    raise web.HTTPSeeOther("/login?changed=1")
+
+
+def _check_new_password(password: str, again: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("a password has at least 8 characters", details={"field": "password"})
+    if password != again:
+        raise InvalidInput("the two passwords differ", details={"field": "again"})
+
+
+async def users_password_form(request: web.Request) -> web.Response:
+    """Admin: a user's new login password (given, or generated and shown once); their
+    sessions end."""
+    form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
+    name = _user_name(database, user_id)
+    password = str(form.get("password", "")) or credentials.new_password()
+    _check_new_password(password, str(form.get("again", "")) if form.get("password") else password)
+    hashed = await asyncio.get_running_loop().run_in_executor(
+        None, credentials.hash_password, password
+    )
+    await database.write(accounts.set_password, name, hashed)
+    if form.get("password"):
+        raise web.HTTPSeeOther("/users")
+    return await users_page(request, created=password, reset_for=name)
+
+
+async def users_role_form(request: web.Request) -> web.Response:
+    """Admin: a user becomes an administrator or a listener (the last administrator stays)."""
+    form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
+    await database.write(
+        accounts.set_admin, _user_name(database, user_id), form.get("role") == "admin"
+    )
+    raise web.HTTPSeeOther("/users")
+
+
+def _user_name(database, user_id: int) -> str:
+    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
+                None)  # fmt: skip
+    if name is None:
+        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    return name
 
 
 async def subsonic_password_form(request: web.Request) -> web.Response:
