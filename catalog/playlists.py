@@ -12,14 +12,14 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 async def import_m3u8(
-    db: Writes, user_id: int, raw: bytes, name: str | None, roots: list[str]
+    db: Writes, user_id: int, raw: bytes, name: str | None, roots: list[str], filename: str = ""
 ) -> dict[str, Any]:
     """A new playlist of ``user_id`` from a playlist file: each entry matched by path, path
     under a library folder, path tail or ``#EXTINF`` label; what matched nothing is reported
     (the first 100 entries of it), not dropped silently."""
     if len(raw) > MAX_FILE_BYTES:
         raise InvalidInput("a playlist file is at most 4 MB", details={"field": "body"})
-    title, entries = playlists.parse_m3u8(raw.decode("utf-8", "surrogateescape"))
+    title, entries = playlists.parse_playlist(raw.decode("utf-8", "surrogateescape"), filename)
     ids, missed, matched = db.read(playlists.resolve, entries, roots)
     row = await db.write(
         playlists.create, user_id, name or title or "Imported playlist", ids[: playlists.MAX_TRACKS]

@@ -228,6 +228,73 @@ def parse_m3u8(text: str) -> tuple[str | None, list[Entry]]:
     return name, entries
 
 
+def parse_pls(text: str) -> tuple[str | None, list[Entry]]:
+    """A ``.pls``: ``FileN=`` locations with ``TitleN=`` labels, in N's order."""
+    files: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    name = None
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("\ufeff")
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        number = key[4:] if key.startswith("file") else key[5:] if key.startswith("title") else ""
+        if key == "playlistname":
+            name = value.strip() or None
+        elif number.isdigit():
+            (files if key.startswith("file") else titles)[int(number)] = value.strip()
+    entries = []
+    for n in sorted(files):
+        location = files[n]
+        if location.startswith("file://"):
+            location = unquote(urlsplit(location).path)
+        entries.append(Entry(location, titles.get(n, "")))
+    return name, entries
+
+
+XSPF_NS = "{http://xspf.org/ns/0/}"
+
+
+def parse_xspf(text: str) -> tuple[str | None, list[Entry]]:
+    """An XSPF playlist: each track's ``location`` (``file://`` URLs decoded), labelled
+    "creator - title" for matching by artist and title. No DTD or entity is read."""
+    import xml.etree.ElementTree as ElementTree
+
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise InvalidInput("an XSPF playlist declares no DTD or entity", details={"field": "body"})
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8", "surrogateescape"))
+    except ElementTree.ParseError as exc:
+        raise InvalidInput(f"not an XSPF playlist: {exc}", details={"field": "body"}) from None
+    ns = XSPF_NS if root.tag.startswith(XSPF_NS) else ""
+
+    def child(node, tag: str) -> str:
+        found = node.find(ns + tag)
+        return (found.text or "").strip() if found is not None else ""
+
+    entries = []
+    for track in root.iter(ns + "track"):
+        location = child(track, "location")
+        if location.startswith("file://"):
+            location = unquote(urlsplit(location).path)
+        label = " - ".join(p for p in (child(track, "creator"), child(track, "title")) if p)
+        if location or label:
+            entries.append(Entry(location, label))
+    return child(root, "title") or None, entries
+
+
+def parse_playlist(text: str, filename: str = "") -> tuple[str | None, list[Entry]]:
+    """Any playlist file people have: XSPF, PLS or M3U/M3U8, by its name or its first line."""
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if suffix == "xspf" or head.startswith("<?xml") or head.startswith("<playlist"):
+        return parse_xspf(text)
+    if suffix == "pls" or head.startswith("[playlist]"):
+        return parse_pls(text)
+    return parse_m3u8(text)
+
+
 HOW = ("by path", "relative to a library folder", "by folders and file name", "by artist and title")
 
 

@@ -305,7 +305,8 @@ async def export_playlist(request: web.Request) -> web.Response:
 
 
 async def import_playlist(request: web.Request) -> web.Response:
-    """``POST /api/playlists/import?name=…`` with an .m3u or .m3u8 as the body: a new playlist
+    """``POST /api/playlists/import?name=…`` with a playlist file as the body (M3U/M3U8, PLS or
+    XSPF, told by its first line): a new playlist
     of the entries this library has — by absolute path, by a path relative to a library folder,
     by the longest tail of folders and file name (a playlist from another machine), by the
     ``#EXTINF`` artist and title — with ``entries``, ``matched`` (how many each way) and

@@ -128,13 +128,14 @@ async def import_form(request: web.Request) -> web.Response:
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
-        raise InvalidInput("choose an .m3u or .m3u8 file", details={"field": "file"})
+        raise InvalidInput("choose a playlist file (.m3u, .m3u8, .pls, .xspf)", details={"field": "file"})
     created = await catalog_playlists.import_m3u8(
         request.app[keys.DB],
         user_of(request),
         upload.file.read(catalog_playlists.MAX_FILE_BYTES + 1),
         str(form.get("name") or "") or None,
         [str(r) for r in request.app[keys.SETTINGS].library],
+        upload.filename or "",
     )
     # the new playlist, with what the import matched and what it did not
     return await playlist_page(request, report=created, playlist_id=created["id"])

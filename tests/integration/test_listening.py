@@ -580,3 +580,36 @@ def test_a_playlist_from_another_machine_imports_by_folders_paths_and_labels(
     assert [m["location"] for m in made_list["not_matched"]] == [
         "/elsewhere/Numbers.mp3", "/nowhere/nothing.mp3"]  # fmt: skip
     assert "no track here" in made_list["not_matched"][0]["why"]
+
+    # The same list as a .pls and as XSPF (told by their first lines): the same tracks.
+    pls = "\n".join([
+        "[playlist]",
+        "File1=Can/Tago Mago/01 Oh Yeah.mp3",
+        r"File2=D:\Music\Kraftwerk\Radioaktivität\01 Numbers.mp3",
+        "File3=/home/someone/Musik/Kraftwerk/Computerwelt/01 Numbers.mp3",
+        "File4=/elsewhere/renamed.flac", "Title4=Neu! - Hallogallo",
+        "NumberOfEntries=4", "Version=2",
+    ])  # fmt: skip
+    xspf = """<?xml version="1.0" encoding="UTF-8"?>
+<playlist version="1" xmlns="http://xspf.org/ns/0/"><title>Kraut</title><trackList>
+<track><location>file:///home/someone/Musik/Can/Tago%20Mago/01%20Oh%20Yeah.mp3</location></track>
+<track><location>file:///D:/Music/Kraftwerk/Radioaktivit%C3%A4t/01%20Numbers.mp3</location></track>
+<track><location>file:///home/someone/Musik/Kraftwerk/Computerwelt/01%20Numbers.mp3</location></track>
+<track><creator>Neu!</creator><title>Hallogallo</title></track>
+</trackList></playlist>"""
+    wanted = [made["Can/Tago Mago"], made["Kraftwerk/Radioaktivität"],
+              made["Kraftwerk/Computerwelt"], made["Neu!/Neu!"]]  # fmt: skip
+    for text, name in ((pls, "From pls"), (xspf, None)):
+        status, made_list, _ = admin.request(
+            "POST", "/api/playlists/import" + (f"?name={name.replace(' ', '%20')}" if name else ""),
+            raw=text.encode(),
+        )  # fmt: skip
+        assert status == 201 and made_list["unknown_count"] == 0, made_list
+        assert made_list["name"] == (name or "Kraut")
+        got = admin.request("GET", f"/api/playlists/{made_list['id']}")[1]
+        assert [t["id"] for t in got["tracks"]] == wanted
+    status, refused, _ = admin.request(
+        "POST", "/api/playlists/import",
+        raw=b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><playlist/>',
+    )  # fmt: skip
+    assert status == 400 and "DTD" in refused["error"]["message"]
