@@ -128,7 +128,9 @@ async def import_form(request: web.Request) -> web.Response:
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
-        raise InvalidInput("choose a playlist file (.m3u, .m3u8, .pls, .xspf)", details={"field": "file"})
+        raise InvalidInput(
+            "choose a playlist file (.m3u, .m3u8, .pls, .xspf)", details={"field": "file"}
+        )
     created = await catalog_playlists.import_m3u8(
         request.app[keys.DB],
         user_of(request),
