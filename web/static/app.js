@@ -32,7 +32,22 @@
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     const main = doc.getElementById("main");
     if (!main) { location.href = response.url; return; }
+    // A change that comes back to this very page (a playlist reordered, a star): stay where
+    // you were, and keep the keyboard on the same control.
+    const samePage = options && options.method === "POST" && final.pathname === location.pathname;
+    const y = window.scrollY;
+    const focused = document.activeElement && document.activeElement.getAttribute("aria-label");
     document.getElementById("main").replaceWith(main);
+    if (samePage) {
+      push = false;
+      window.scrollTo(0, y);
+      let again = focused && main.querySelector('[aria-label="' + CSS.escape(focused) + '"]');
+      if (again && again.disabled) {  // a ↓ at the bottom now: its ↑ neighbour
+        const group = again.closest("form") ? again.closest("form").parentElement : again.parentElement;
+        again = group.querySelector("button:not([disabled])");
+      }
+      if (again) again.focus({ preventScroll: true });
+    }
     document.title = doc.title;
     const meta = doc.querySelector("meta[name=csrf-token]");
     if (meta) document.querySelector("meta[name=csrf-token]").content = meta.content;
@@ -86,6 +101,32 @@
     } else {
       load(url.href, { method: "POST", body: new URLSearchParams(data) }, true);
     }
+  });
+
+  // A playlist's rows move by drag and drop too: the drop posts the same form as ↑ and ↓.
+  let dragged = null;
+  document.addEventListener("dragstart", function (e) {
+    const li = e.target.closest && e.target.closest("ol.playlist-tracks > li[data-position]");
+    if (!li) return;
+    dragged = li;
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", li.dataset.position);
+    li.classList.add("dragging");
+  });
+  document.addEventListener("dragend", function () { if (dragged) dragged.classList.remove("dragging"); dragged = null; });
+  document.addEventListener("dragover", function (e) {
+    if (dragged && e.target.closest && e.target.closest("ol.playlist-tracks > li")) e.preventDefault();
+  });
+  document.addEventListener("drop", function (e) {
+    const target = e.target.closest && e.target.closest("ol.playlist-tracks > li[data-position]");
+    if (!dragged || !target || target === dragged) return;
+    e.preventDefault();
+    const list = target.closest("ol.playlist-tracks");
+    const body = new URLSearchParams({
+      csrf_token: document.querySelector("meta[name=csrf-token]").content,
+      position: dragged.dataset.position, to: target.dataset.position,
+    });
+    load(list.dataset.moveUrl, { method: "POST", body: body }, true);
   });
 
   // Filters apply as soon as one changes (the button stays for keyboards and no-script).

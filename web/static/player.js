@@ -293,7 +293,26 @@
         b.addEventListener("click", function () { spec[1] ? move(i, i + spec[1]) : remove(i); });
         li.appendChild(b);
       });
+      draggable(li, i, move);
       list.appendChild(li);
+    });
+  }
+
+  // Drag a row onto another to move it there (the ↑ ↓ buttons stay, for keyboards).
+  function draggable(li, i, moveTo) {
+    li.draggable = true;
+    li.dataset.position = String(i);
+    li.addEventListener("dragstart", function (e) {
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", String(i));
+      li.classList.add("dragging");
+    });
+    li.addEventListener("dragend", function () { li.classList.remove("dragging"); });
+    li.addEventListener("dragover", function (e) { e.preventDefault(); e.dataTransfer.dropEffect = "move"; });
+    li.addEventListener("drop", function (e) {
+      e.preventDefault();
+      const from = Number(e.dataTransfer.getData("text/plain"));
+      if (from !== i && Number.isInteger(from)) moveTo(from, i);
     });
   }
 
