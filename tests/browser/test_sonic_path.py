@@ -3,8 +3,6 @@ to end on, see the route from one sound to the other, play it as a queue."""
 
 from __future__ import annotations
 
-import json
-
 from support.audio_files import tag
 from support.browsing import PASSWORD, log_in
 
@@ -49,8 +47,8 @@ def test_path_to_builds_a_queue_from_one_sound_to_another(serve, library, browse
     page.click("button.play.wide")
     page.wait_for_function("() => document.getElementById('audio').currentTime > 0.2")
     assert page.locator("#player .np-title").inner_text() == "Crawl"
-    saved = json.loads(page.evaluate("() => localStorage.getItem('soniquebay.player')"))
-    assert saved["ids"] == [ids[t] for t in titles]  # the route is the queue
+    queued = page.evaluate("() => SoniqueBay.player.state.queue.map(t => t.id)")
+    assert queued == [ids[t] for t in titles]  # the route is the queue
     # a track with no analysis yet, or nothing found, says so
     page.goto(server.url + f"/tracks/{ids['Crawl']}/path?q=zzzz")
     assert "No track matches" in page.locator("main").inner_text()
