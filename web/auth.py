@@ -49,6 +49,12 @@ class Principal:
     def can(self, scope: str) -> bool:
         return access.granted(self.scope, scope)
 
+    @property
+    def sees_files(self) -> bool:
+        """Whether file-system paths, scan errors and the service's workings are shown: to
+        administrators, tokens and workers; never to a listener's session."""
+        return self.scope != "listener"
+
 
 ANONYMOUS = Principal("anonymous")
 

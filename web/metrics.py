@@ -25,6 +25,7 @@ from soniquebay import recorded_metrics as shared
 from soniquebay.names import QUEUES
 from soniquebay.remote import describe_breaker
 from soniquebay.web import keys
+from soniquebay.web.viewer import refuse_listeners
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -147,6 +148,8 @@ async def remote_services(client: aioredis.Redis) -> dict[str, dict]:
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
+    # A scraper (its token, or none with metrics_public), an admin: not a listener's session.
+    refuse_listeners(request, "/metrics")
     web_metrics: WebMetrics = request.app[keys.METRICS]
     started = time.monotonic()
     try:

@@ -19,11 +19,13 @@ from soniquebay.web import keys
 from soniquebay.web.health import disabled_plugins, health_report
 from soniquebay.web.params import path_id, safe_next
 from soniquebay.web.render import confirmed, render
+from soniquebay.web.viewer import refuse_listeners
 
 
 async def activity_page(request: web.Request) -> web.Response:
     """What the library is doing: queues, workers, the watcher, recent errors; live progress
     arrives over the event stream."""
+    refuse_listeners(request, "the activity page")
     report = await health_report(request.app)
     errors, total = request.app[keys.DB].read(library.scan_errors.list_scan_errors, limit=10)
     return render(
@@ -171,6 +173,7 @@ async def plugins_page(request: web.Request) -> web.Response:
 
 
 async def errors_page(request: web.Request) -> web.Response:
+    refuse_listeners(request, "the scan errors page")
     rows, total = request.app[keys.DB].read(library.scan_errors.list_scan_errors, limit=500)
     try:
         raw = await request.app[keys.REDIS].hget(names.WATCHER, "unreadable")

@@ -35,6 +35,7 @@ from soniquebay.web.params import (
     track_filters,
 )
 from soniquebay.web.validation import JSON, check_object, json_object, query_value
+from soniquebay.web.viewer import refuse_listeners
 
 
 def created(body: dict, location: str) -> web.Response:
@@ -378,6 +379,7 @@ async def delete_vector(request: web.Request) -> web.Response:
 
 
 async def list_scan_errors(request: web.Request) -> web.Response:
+    refuse_listeners(request, "the scan errors (with their files' paths)")
     known_params(request, *PAGE_PARAMS)
     limit, offset = page_params(request)
     rows, total = request.app[keys.DB].read(

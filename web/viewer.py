@@ -106,3 +106,10 @@ def _check(request: web.Request, kind: str, within_fn, item_id: int) -> None:
     within = scope(request)
     if within is not None and not request.app[keys.DB].read(within_fn, [item_id], within):
         raise NotFound(f"{kind} {item_id} does not exist", details={"id": item_id})
+
+
+def refuse_listeners(request: web.Request, what: str) -> None:
+    """A listener's session never sees file-system paths or the service's workings."""
+    principal = request.get("principal")
+    if principal is not None and not principal.sees_files:
+        raise Forbidden(f"{what} is for administrators", details={"needs": "admin"})
