@@ -10,6 +10,7 @@ file ``data_dir/worker-token`` (mode 0600), created by the first process that ne
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -132,9 +133,15 @@ def unseal(settings: Settings, sealed: str) -> str | None:
 def sign(settings: Settings, message: str) -> str:
     """A short HMAC-SHA256 of ``message`` with the server's key (128 bits, URL-safe): what makes
     a share's link unguessable, yet showable again at any time."""
-    key = _secret_file(secret_key_path(settings), _new_fernet_key, True)
-    digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()[:16]
+    digest = hmac.new(_signing_key(secret_key_path(settings)), message.encode(), hashlib.sha256)
+    digest = digest.digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+@functools.cache
+def _signing_key(path: Path) -> bytes:
+    """The server's key, read once per process (a list of shares signs every link)."""
+    return _secret_file(path, _new_fernet_key, True).encode()
 
 
 def _new_fernet_key() -> str:

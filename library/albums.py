@@ -32,6 +32,16 @@ ALBUM_COLUMNS = """al.id, al.title, al.album_artist_id, ar.name AS album_artist_
 ALBUM_SORTS = {"title": "al.title COLLATE NOCASE", "year": "al.year", "id": "al.id"}
 
 
+def _years(where: list[str], params: list[Any], low: int | None, high: int | None) -> None:
+    """An album's year from ``low`` to ``high`` (either may be open)."""
+    if low is not None:
+        where.append("al.year >= ?")
+        params.append(low)
+    if high is not None:
+        where.append("al.year <= ?")
+        params.append(high)
+
+
 def _album_where(
     artist_id: int | None, year_min: int | None, year_max: int | None, q: str | None
 ) -> tuple[str, list[Any]]:
@@ -39,12 +49,7 @@ def _album_where(
     if artist_id is not None:
         where.append("al.album_artist_id = ?")
         params.append(artist_id)
-    if year_min is not None:
-        where.append("al.year >= ?")
-        params.append(year_min)
-    if year_max is not None:
-        where.append("al.year <= ?")
-        params.append(year_max)
+    _years(where, params, year_min, year_max)
     if q:
         where.append("al.title LIKE ? ESCAPE '\\'")
         params.append("%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -209,12 +214,7 @@ def _grid_where(
     if year is not None:
         where.append("al.year = ?")
         params.append(year)
-    if year_min is not None:
-        where.append("al.year >= ?")
-        params.append(year_min)
-    if year_max is not None:
-        where.append("al.year <= ?")
-        params.append(year_max)
+    _years(where, params, year_min, year_max)
     if only is not None:
         if only not in ALBUM_ONLY:
             raise InvalidInput(

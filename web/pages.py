@@ -65,10 +65,7 @@ async def users_folders_form(request: web.Request) -> web.Response:
     """Admin: the music folders a listener sees (every box ticked: every folder, those
     added later too)."""
     form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
-    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
-                None)  # fmt: skip
-    if name is None:
-        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    name = _user_name(database, user_id)
     configured = request.app[keys.SETTINGS].folders
     known = {f.name for f in configured}
     chosen = sorted({str(v) for v in form.getall("folder", [])} & known)
@@ -81,10 +78,7 @@ async def users_folders_form(request: web.Request) -> web.Response:
 async def users_downloads_form(request: web.Request) -> web.Response:
     """Admin: whether a user may download files (streaming is not affected)."""
     form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
-    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
-                None)  # fmt: skip
-    if name is None:
-        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    name = _user_name(database, user_id)
     await database.write(accounts.set_downloads, name, form.get("allowed") == "1")
     raise web.HTTPSeeOther("/users")
 
@@ -92,10 +86,7 @@ async def users_downloads_form(request: web.Request) -> web.Response:
 async def users_shares_form(request: web.Request) -> web.Response:
     """Admin: whether a user may share links (their links stop answering while it is off)."""
     form, database, user_id = await request.post(), request.app[keys.DB], path_id(request)
-    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
-                None)  # fmt: skip
-    if name is None:
-        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    name = _user_name(database, user_id)
     await database.write(shares.set_allowed, name, form.get("allowed") == "1")
     raise web.HTTPSeeOther("/users")
 
@@ -123,10 +114,7 @@ async def users_create_form(request: web.Request) -> web.Response:
 
 async def users_delete_form(request: web.Request) -> web.Response:
     database, user_id = request.app[keys.DB], path_id(request)
-    name = next((u["username"] for u in database.read(accounts.list_users) if u["id"] == user_id),
-                None)  # fmt: skip
-    if name is None:
-        raise NotFound(f"user {user_id} does not exist", details={"id": user_id})
+    name = _user_name(database, user_id)
     asking = await confirmed(
         request, f"Remove the user “{name}”?",
         "Their playlists, stars, ratings, plays and tokens go with them.",

@@ -5,8 +5,6 @@ REST and Subsonic's downloadRole). The album is downloaded by Chromium from its 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 import zipfile
@@ -17,13 +15,6 @@ from support.servers import WebSession
 
 TITLES = ("Été indien", "Deux/Trois", "Été indien")  # accents, a slash, a name twice
 APP_PASSWORD = "apps' own secret"
-
-
-def cli(server, *args: str, stdin: str | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "soniquebay", *args, "--data-dir", str(server.data_dir)],
-        env=server.env, input=stdin, capture_output=True, text=True, check=True,
-    )  # fmt: skip
 
 
 def test_tracks_albums_and_playlists_download_and_an_admin_can_turn_it_off(
@@ -81,7 +72,7 @@ def test_tracks_albums_and_playlists_download_and_an_admin_can_turn_it_off(
 
     # A listener whose downloads the admin turned off (through Subsonic's createUser): no
     # buttons, 403s, and apps are told (downloadRole, error 50); streaming still plays.
-    cli(server, "user", "subsonic-password", "admin", "--password", APP_PASSWORD)
+    server.cli("user", "subsonic-password", "admin", "--password", APP_PASSWORD)
     host = urllib.parse.urlsplit(server.url)
     sonic = libsonic.Connection(f"{host.scheme}://{host.hostname}", "admin", APP_PASSWORD,
                                 port=host.port, appName="tests")  # fmt: skip

@@ -4,8 +4,6 @@ goes on from what an app saved; the next person on the same browser does not inh
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.parse
 
 import libsonic
@@ -14,13 +12,6 @@ from support.servers import WebSession
 
 APP_PASSWORD = "apps' own secret"
 KID_PASSWORD = "kid password 1"
-
-
-def cli(server, *args: str, stdin: str | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "soniquebay", *args, "--data-dir", str(server.data_dir)],
-        env=server.env, input=stdin, capture_output=True, text=True, check=True,
-    )  # fmt: skip
 
 
 def sonic(server, user: str, password: str):
@@ -37,9 +28,9 @@ def test_the_queue_is_the_users_across_reloads_apps_and_a_shared_browser(
                    album="Queue", track=str(n))  # fmt: skip
     server = serve(env={"SONIQUEBAY_ADMIN_PASSWORD": PASSWORD})
     ids = {t["title"]: t["id"] for t in server.wait_for_tracks(3)}
-    cli(server, "user", "subsonic-password", "admin", "--password", APP_PASSWORD)
-    cli(server, "user", "add", "kid", stdin=KID_PASSWORD + "\n")
-    cli(server, "user", "subsonic-password", "kid", "--password", APP_PASSWORD + " kid")
+    server.cli("user", "subsonic-password", "admin", "--password", APP_PASSWORD)
+    server.cli("user", "add", "kid", stdin=KID_PASSWORD + "\n")
+    server.cli("user", "subsonic-password", "kid", "--password", APP_PASSWORD + " kid")
     album_id = server.tracks()[0]["album_id"]
 
     context = browser.new_context(viewport={"width": 1280, "height": 860})

@@ -6,8 +6,6 @@ and a user whose sharing is off get 410 too."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -18,13 +16,6 @@ from support.browsing import PASSWORD, log_in
 from support.servers import WebSession
 
 APP_PASSWORD = "apps' own secret"
-
-
-def cli(server, *args: str):
-    return subprocess.run(
-        [sys.executable, "-m", "soniquebay", *args, "--data-dir", str(server.data_dir)],
-        env=server.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
 
 
 def status_of(url: str) -> int:
@@ -75,7 +66,7 @@ def test_a_shared_album_plays_for_a_visitor_until_it_is_revoked(serve, library, 
     assert owner.inner_text("table.shares tbody tr td:nth-child(4)") == "1"  # one visit
 
     # Apps see the same share; through them a track is shared with an expiry, updated.
-    cli(server, "user", "subsonic-password", "admin", "--password", APP_PASSWORD)
+    server.cli("user", "subsonic-password", "admin", "--password", APP_PASSWORD)
     host = urllib.parse.urlsplit(server.url)
     sonic = libsonic.Connection(f"{host.scheme}://{host.hostname}", "admin", APP_PASSWORD,
                                 port=host.port, appName="tests")  # fmt: skip
@@ -107,7 +98,7 @@ def test_a_shared_album_plays_for_a_visitor_until_it_is_revoked(serve, library, 
     # A user whose sharing an admin turned off: no form, and their links stop answering.
     kept = sonic.createShare([f"al-{album_id}"])["shares"]["share"][0]
     assert status_of(kept["url"]) == 200
-    cli(server, "user", "shares", "admin", "off")
+    server.cli("user", "shares", "admin", "off")
     assert status_of(kept["url"]) == 410
     admin = WebSession(server.url, "admin", PASSWORD)
     assert "Share…" not in admin.page(f"/albums/{album_id}")

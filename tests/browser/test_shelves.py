@@ -7,8 +7,6 @@ tracks too."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -45,11 +43,7 @@ def test_shelves_sorts_and_years_on_the_albums_page(serve, library, audio, brows
     me.request("PUT", f"/api/stars/album/{album['Noughties']}")
     me.request("PUT", f"/api/ratings/album/{album['Nineties']}", {"rating": 5})
     # Loved long ago: three plays, the last 200 days back (an app's scrobbles with their time).
-    subprocess.run(
-        [sys.executable, "-m", "soniquebay", "user", "subsonic-password", "admin", "--password",
-         APP_PASSWORD, "--data-dir", str(server.data_dir)],
-        env=server.env, check=True, capture_output=True,
-    )  # fmt: skip
+    server.cli("user", "subsonic-password", "admin", "--password", APP_PASSWORD)
     long_ago = int((time.time() - 200 * 86400) * 1000)
     for n in range(3):
         query = urllib.parse.urlencode({"u": "admin", "p": APP_PASSWORD, "v": "1.16.1", "c": "t",

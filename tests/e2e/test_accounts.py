@@ -5,8 +5,6 @@ password (shown once) and sets their role."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import urllib.error
 
 import pytest
@@ -18,10 +16,7 @@ KID_PASSWORD = "kid password 1"
 
 def test_passwords_and_roles_from_the_pages(serve):
     server = serve(env={"SONIQUEBAY_ADMIN_PASSWORD": PASSWORD})
-    subprocess.run(
-        [sys.executable, "-m", "soniquebay", "user", "add", "kid", "--data-dir", str(server.data_dir)],
-        env=server.env, input=KID_PASSWORD + "\n", text=True, check=True, capture_output=True,
-    )  # fmt: skip
+    server.cli("user", "add", "kid", stdin=KID_PASSWORD + "\n")
     kid = WebSession(server.url, "kid", KID_PASSWORD)
     assert 'action="/settings/password"' in kid.page("/settings")
 

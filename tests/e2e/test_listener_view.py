@@ -4,9 +4,6 @@ workings), no other user's playlists or the admin pages; an admin sees all of it
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from support.browsing import PASSWORD
 from support.servers import WebSession
 
@@ -21,10 +18,7 @@ def test_a_listener_sees_music_not_files_or_the_services_workings(serve, library
     [track] = server.wait_for_tracks(1)
     server.wait_until(lambda: server.get("/api/scan/errors")["total"] >= 1, timeout=30,
                       what="the unreadable file recorded")  # fmt: skip
-    subprocess.run(
-        [sys.executable, "-m", "soniquebay", "user", "add", "kid", "--data-dir", str(server.data_dir)],
-        env=server.env, input=KID_PASSWORD + "\n", text=True, check=True, capture_output=True,
-    )  # fmt: skip
+    server.cli("user", "add", "kid", stdin=KID_PASSWORD + "\n")
     admin = WebSession(server.url, "admin", PASSWORD)
     kid = WebSession(server.url, "kid", KID_PASSWORD)
     status, mine, _ = admin.request(

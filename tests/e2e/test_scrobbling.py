@@ -7,8 +7,6 @@ goes the same way; Last.fm gets no track of 30 s or less."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 
@@ -120,11 +118,7 @@ def test_plays_reach_listenbrainz_and_lastfm_once_each_whatever_happens(
     )
 
     # An app's scrobble goes the same way.
-    subprocess.run(
-        [sys.executable, "-m", "soniquebay", "user", "subsonic-password", "admin", "--password",
-         APP_PASSWORD, "--data-dir", str(server.data_dir)],
-        env=server.env, check=True, capture_output=True,
-    )  # fmt: skip
+    server.cli("user", "subsonic-password", "admin", "--password", APP_PASSWORD)
     query = urllib.parse.urlencode({"u": "admin", "p": APP_PASSWORD, "v": "1.16.1", "c": "DSub",
                                     "f": "json", "id": f"tr-{ids['Long one']}"})  # fmt: skip
     with urllib.request.urlopen(f"{server.url}/rest/scrobble?{query}") as resp:

@@ -169,6 +169,13 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        """``soniquebay ARGS`` on this server's data folder, as an admin types it (must work)."""
+        return subprocess.run(
+            [sys.executable, "-m", "soniquebay", *args, "--data-dir", str(self.data_dir)],
+            env=self.env, input=stdin, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
